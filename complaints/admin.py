@@ -1,0 +1,87 @@
+from django.contrib import admin
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import AuthorityLevel, Category, Channel, Customer, IntakePolicy, WorkOrder
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "is_active"]
+    search_fields = ["code", "name", "name_en"]
+
+
+class LeafFilter(admin.SimpleListFilter):
+    title = _("leaf")
+    parameter_name = "leaf"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Leaves only")), ("0", _("Groups only"))]
+
+    def queryset(self, request, queryset):
+        has_children = Exists(Category.objects.filter(parent=OuterRef("pk")))
+        if self.value() == "1":
+            return queryset.exclude(has_children)
+        if self.value() == "0":
+            return queryset.filter(has_children)
+        return queryset
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """The tree shows as an indented list in path order; parents are chosen with a search box."""
+
+    list_display = ["indented_name", "code", "level", "responsible_department", "default_severity", "is_active"]
+    list_filter = ["level", LeafFilter, "is_active", "default_severity", "responsible_department"]
+    search_fields = ["code", "name", "name_en", "pinyin_initials"]
+    autocomplete_fields = ["parent", "responsible_department"]
+    list_select_related = ["responsible_department__region"]
+    readonly_fields = ["level", "path", "pinyin", "pinyin_initials"]
+    list_per_page = 200
+
+    @admin.display(description=_("name"), ordering="path")
+    def indented_name(self, obj):
+        return ("— " * (obj.level - 1)) + obj.name
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["phone", "name", "tier", "brand", "home_region", "created_at"]
+    list_filter = ["tier", "brand", "home_region__level"]
+    search_fields = ["=phone", "name"]
+    autocomplete_fields = ["home_region"]
+    list_select_related = ["home_region"]
+    show_full_result_count = False
+
+
+@admin.register(AuthorityLevel)
+class AuthorityLevelAdmin(admin.ModelAdmin):
+    list_display = ["role", "kinds", "severities", "max_compensation", "effective_from"]
+    list_filter = ["role"]
+    search_fields = ["role__name", "note"]
+
+
+@admin.register(IntakePolicy)
+class IntakePolicyAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "repeat_window_days"]
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(admin.ModelAdmin):
+    """Read-only: orders change only through the services, never by editing a row."""
+
+    list_display = ["number", "kind", "status", "channel", "category", "customer", "region", "received_at"]
+    list_filter = ["status", "kind", "channel", "severity", "resolved_on_spot"]
+    search_fields = ["=number", "=customer__phone"]
+    list_select_related = ["channel", "category", "customer", "region"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,166 @@
+"""REST API for channel systems and the browser. Views validate, call one service or selector, and render."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from complaints import selectors, services
+from complaints.models import OrderSource
+from complaints.phone import normalise_mobile
+from complaints.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    NoteCreateSerializer,
+    OrderCreateSerializer,
+    OrderFilterSerializer,
+    OrderSerializer,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def exception_handler(exc, context):
+    """Django's own errors from the service layer become the API's: field errors 400, refusals 403 with the reason."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, services.IdempotencyConflict):
+        return Response({"detail": str(exc), "order": exc.order.number}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    return drf_exception_handler(exc, context)
+
+
+def _order_or_404(request, number):
+    order = selectors.order_get_for_user(user=request.user, number=number)
+    if order is None:
+        raise exceptions.NotFound()
+    return order
+
+
+class OrderListCreateApi(APIView):
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[OrderFilterSerializer],
+        responses=OrderSerializer(many=True),
+        summary="List orders visible to the caller",
+    )
+    def get(self, request):
+        filters = OrderFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = dict(filters.validated_data)
+        if data.get("phone"):
+            try:
+                data["phone"] = normalise_mobile(data["phone"])
+            except DjangoValidationError as exc:
+                raise exceptions.ValidationError({"phone": exc.messages}) from None
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.order_list_for_user(user=request.user, filters=data), request)
+        return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_create",
+        request=OrderCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+                description="A retried create with the same key returns the first order (200) instead of a second.",
+            )
+        ],
+        responses={
+            201: OrderSerializer,
+            200: OpenApiResponse(OrderSerializer, description="Replay of an earlier create with the same key."),
+            400: OpenApiResponse(description="Field errors."),
+            403: OpenApiResponse(description="Not allowed (role, or on-the-spot authority)."),
+            422: OpenApiResponse(description="Idempotency key reused with different content."),
+        },
+        summary="Log a new order",
+    )
+    def post(self, request):
+        serializer = OrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        on_spot = data.get("resolve_on_spot")
+        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip() or None
+        if key and len(key) > 128:
+            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["At most 128 characters."]})
+        result = services.order_create(
+            actor=request.user,
+            kind=data["kind"],
+            channel=data["channel"],
+            category=data["category"],
+            severity=data.get("severity") or data["category"].default_severity,
+            description=data["description"],
+            customer_phone=data["customer_phone"],
+            contact_phone=data["contact_phone"],
+            customer_name=data["customer_name"],
+            customer_tier=data.get("customer_tier"),
+            customer_brand=data.get("customer_brand"),
+            customer_region=data.get("customer_region"),
+            received_at=data.get("received_at"),
+            note=data["note"],
+            on_spot=services.OnSpotAnswer(on_spot["answer"], on_spot.get("compensation")) if on_spot else None,
+            idempotency_key=key,
+            fingerprint=services.request_fingerprint(request.data) if key else "",
+            source=OrderSource.API,
+            external_ref=data["external_ref"],
+        )
+        headers = {} if result.created else {"Idempotent-Replayed": "true"}
+        body = OrderSerializer(result.order).data
+        if result.warnings:
+            body = {**body, "warnings": result.warnings}
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+                        headers=headers)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(operation_id="orders_retrieve", responses=OrderSerializer, summary="Read one order by number")
+    def get(self, request, number):
+        return Response(OrderSerializer(_order_or_404(request, number)).data)
+
+
+class CustomerHistoryApi(APIView):
+    @extend_schema(operation_id="customer_history", responses=OrderSerializer(many=True),
+                   summary="A customer's orders through every channel")
+    def get(self, request, phone):
+        try:
+            phone = normalise_mobile(phone)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"phone": exc.messages}) from None
+        orders = selectors.customer_history_for_user(user=request.user, phone=phone)
+        return Response(OrderSerializer(orders, many=True).data)
+
+
+class OrderNoteApi(APIView):
+    @extend_schema(operation_id="orders_note_add", request=NoteCreateSerializer, responses={201: NoteCreateSerializer},
+                   summary="Add a note to an order")
+    def post(self, request, number):
+        order = _order_or_404(request, number)
+        serializer = NoteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.order_note_add(actor=request.user, order=order, body=serializer.validated_data["body"],
+                                       internal=serializer.validated_data["internal"])
+        return Response({"body": note.body, "internal": note.is_internal}, status=status.HTTP_201_CREATED)
+
+
+class OrderAttachmentApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="orders_attachment_add", request={"multipart/form-data": AttachmentUploadSerializer},
+                   responses={201: AttachmentSerializer}, summary="Attach an image or PDF to an order")
+    def post(self, request, number):
+        order = _order_or_404(request, number)
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.order_attachment_add(actor=request.user, order=order,
+                                                   upload=serializer.validated_data["file"])
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+

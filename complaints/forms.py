@@ -1,0 +1,90 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import Brand, Category, Channel, Kind, OrderStatus, Severity, Tier
+from complaints.phone import normalise_mobile
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class IntakeForm(forms.Form):
+    customer_phone = forms.CharField(label=_("Customer mobile number"), max_length=32,
+                                     widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel",
+                                                                   "autocomplete": "off"}))
+    customer_name = forms.CharField(label=_("Customer name"), max_length=64, required=False)
+    customer_tier = forms.ChoiceField(label=_("Tier"), choices=[("", "—"), *Tier.choices], required=False)
+    customer_brand = forms.ChoiceField(label=_("Brand"), choices=[("", "—"), *Brand.choices], required=False)
+    contact_phone = forms.CharField(label=_("Contact number"), max_length=32, required=False,
+                                    help_text=_("Leave empty to use the mobile number."))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, initial=Kind.COMPLAINT, widget=forms.RadioSelect)
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.filter(is_active=True),
+                                     to_field_name="code", empty_label=None)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True),
+                                      widget=forms.HiddenInput,
+                                      error_messages={"required": _("Choose a category."),
+                                                      "invalid_choice": _("Unknown category.")})
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.ORDINARY)
+    description = forms.CharField(label=_("Description"), max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    note = forms.CharField(label=_("Internal note"), max_length=4000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    attachments = MultipleFileField(label=_("Attachments"), required=False,
+                                    help_text=_("Images or PDF."))
+    resolve_on_spot = forms.BooleanField(label=_("Resolve on the spot"), required=False)
+    answer = forms.CharField(label=_("Answer to the customer"), max_length=4000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    compensation = forms.DecimalField(label=_("Compensation (yuan)"), max_digits=10, decimal_places=2,
+                                      min_value=0, required=False)
+
+    def clean_customer_phone(self):
+        try:
+            return normalise_mobile(self.cleaned_data["customer_phone"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("resolve_on_spot") and not (data.get("answer") or "").strip():
+            self.add_error("answer", _("An order closed on the spot needs the answer given to the customer."))
+        return data
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(label=_("Order number or mobile number"), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("All statuses")), *OrderStatus.choices],
+                               required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Kind.choices], required=False)
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.all(), to_field_name="code",
+                                     required=False, empty_label=_("All channels"))
+    received_from = forms.DateField(label=_("Received from"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    received_to = forms.DateField(label=_("Received to"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(label=_("Order number"), max_length=20)
+    phone = forms.CharField(label=_("Mobile number"), max_length=32)

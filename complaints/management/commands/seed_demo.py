@@ -1,0 +1,220 @@
+"""Demo data for a first look: a province with cities and counties, a dozen departments, a user for every
+role, the category tree, customers and about 2,000 orders over the last 90 days. Re-running adds nothing twice."""
+
+import random
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
+from complaints.selectors import leaf_categories
+from complaints.services import OnSpotAnswer, order_create
+from org import roles
+from org.models import Department, Region, User
+
+CATEGORY_FILE = Path(__file__).resolve().parents[2] / "data" / "telecom_categories_zh.json"
+
+REGIONS = [  # code, name, level, parent code
+    ("44", "广东省", 1, None),
+    ("4401", "广州市", 2, "44"), ("440106", "天河区", 3, "4401"), ("440104", "越秀区", 3, "4401"),
+    ("4403", "深圳市", 2, "44"), ("440305", "南山区", 3, "4403"), ("440304", "福田区", 3, "4403"),
+    ("4406", "佛山市", 2, "44"), ("440604", "禅城区", 3, "4406"),
+    ("4419", "东莞市", 2, "44"),
+]
+
+DEPARTMENTS = [  # code, name, kind, region, channel
+    ("centre", "省客服中心（投诉处理中心）", "complaint_centre", "44", None),
+    ("billing", "计费账务部", "back_office", "44", None),
+    ("network", "网络运维部", "back_office", "44", None),
+    ("vas", "增值业务部", "back_office", "44", None),
+    ("it", "IT支撑中心", "back_office", "44", None),
+    ("marketing", "市场营销部", "back_office", "44", None),
+    ("quality", "品质管理部", "quality", "44", None),
+    ("gz-hotline", "广州10086热线", "frontline", "4401", "hotline"),
+    ("sz-hotline", "深圳10086热线", "frontline", "4403", "hotline"),
+    ("th-hall", "天河营业厅", "frontline", "440106", "hall"),
+    ("sz-am", "深圳集团客户经理部", "frontline", "4403", "account_manager"),
+    ("fs-outlet", "佛山禅城代办网点", "frontline", "440604", "agent_outlet"),
+    ("cti", "热线CTI接口", "frontline", "44", "hotline"),
+]
+
+USERS = [  # username, display name, department, roles, is_staff
+    ("agent_gz", "王小红（广州热线）", "gz-hotline", [roles.FRONTLINE_AGENT], False),
+    ("agent_sz", "李明（深圳热线）", "sz-hotline", [roles.FRONTLINE_AGENT], False),
+    ("agent_hall", "陈静（天河营业厅）", "th-hall", [roles.FRONTLINE_AGENT], False),
+    ("am_sz", "赵强（客户经理）", "sz-am", [roles.FRONTLINE_AGENT], False),
+    ("agent_outlet", "刘芳（代办网点）", "fs-outlet", [roles.FRONTLINE_AGENT], False),
+    ("dispatcher", "周敏（投诉处理中心）", "centre", [roles.DISPATCHER], False),
+    ("handler_billing", "吴刚（计费处理员）", "billing", [roles.HANDLER], False),
+    ("lead_billing", "郑华（计费主管）", "billing", [roles.LEAD], False),
+    ("handler_network", "孙涛（网络处理员）", "network", [roles.HANDLER], False),
+    ("lead_network", "钱伟（网络主管）", "network", [roles.LEAD], False),
+    ("quality", "冯丽（品质经理）", "quality", [roles.QUALITY_MANAGER], False),
+    ("admin", "系统管理员", "centre", [roles.ADMIN], True),
+    ("cti", "热线CTI系统", "cti", [roles.CHANNEL_SYSTEM], False),
+]
+
+RESPONSIBLE = {"NET": "network", "FEE": "marketing", "BIL": "billing", "MKT": "marketing", "SVC": "centre",
+               "SEC": "it", "OTH": "centre"}
+STANDARD_ANSWERS = {
+    "NET": "您好，非常抱歉给您带来不便。我们已记录您反映的网络问题及所在位置，网络部门将在24小时内核查并回复您。",
+    "FEE": "您好，您反映的套餐/资费问题已记录。我们将核实您办理业务时的约定，按约定资费为您处理，并在承诺时限内回复。",
+    "BIL": "您好，我们已为您核查近期账单。如确认为系统或工作差错导致的多收费用，将按规定全额退还并致歉。",
+    "MKT": "您好，对于未经您同意办理的业务，我们将核实办理记录；确属未经同意的，为您取消并退还相关费用。",
+    "SVC": "您好，非常抱歉服务没有让您满意。我们已记录您反映的情况，将在承诺时限内联系您处理。",
+    "SEC": "您好，我们高度重视您的信息安全。已记录您反映的骚扰/诈骗线索，将按规定核查处置。",
+    "OTH": "您好，您的意见已记录，我们将转相关部门处理并回复您。",
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
+DESCRIPTIONS = [
+    "客户反映家中室内手机信号很弱，经常无法接通电话。",
+    "客户称本月话费比平时多出约50元，对账单有异议。",
+    "客户表示未办理过某增值业务却被扣费，要求退订并退费。",
+    "客户反映宽带晚上经常断线，影响在家办公。",
+    "客户要求变更为低资费套餐，营业厅称受合约限制无法办理。",
+    "客户投诉营业员服务态度差，办理业务排队时间过长。",
+    "客户频繁收到骚扰电话和垃圾短信，要求处理。",
+    "客户咨询携号转网的办理条件和流程。",
+    "客户建议在APP中增加账单明细导出功能。",
+    "客户反映流量包到期后被自动续订，未收到提醒。",
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent): regions, departments, users for every role, categories, customers, orders."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--orders", type=int, default=2000, help="How many demo orders to reach (default 2000).")
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+
+    def handle(self, *args, orders, quiet_logins, **options):
+        call_command("import_categories", str(CATEGORY_FILE), stdout=self.stdout)
+        with transaction.atomic():
+            regions = self._regions()
+            departments = self._departments(regions)
+            password = self._demo_password()
+            users = self._users(departments, password)
+            self._categories(departments)
+        created = self._orders(users, regions, target=orders)
+        self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
+                                             f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
+        if not quiet_logins:
+            self._print_logins(users, password)
+
+    def _regions(self):
+        regions = {}
+        for code, name, level, parent in REGIONS:
+            region = Region.objects.filter(code=code).first()
+            if region is None:
+                region = Region(code=code, name=name, level=level, parent=regions.get(parent))
+                region.save()
+            regions[code] = region
+        return regions
+
+    def _departments(self, regions):
+        channels = {c.code: c for c in Channel.objects.all()}
+        departments = {}
+        for code, name, kind, region, channel in DEPARTMENTS:
+            departments[code], _ = Department.objects.get_or_create(
+                code=code, defaults={"name": name, "kind": kind, "region": regions[region],
+                                     "channel": channels.get(channel)},
+            )
+        return departments
+
+    def _demo_password(self) -> str:
+        """One random password per installation, kept in var/ so re-runs print the same one; never in the repo."""
+        path = Path(settings.VAR_DIR) / "demo-password.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            return path.read_text().strip()
+        password = "demo-" + secrets.token_urlsafe(9)
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+        return password
+
+    def _users(self, departments, password):
+        users = {}
+        groups = {g.name: g for g in Group.objects.all()}
+        for username, display, dept, role_names, is_staff in USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(username=username, display_name=display, department=departments[dept],
+                            is_staff=is_staff, is_superuser=is_staff)
+                user.set_password(password)
+                user.save()
+                user.groups.set([groups[name] for name in role_names])
+            users[username] = user
+        Token.objects.get_or_create(user=users["cti"])
+        return users
+
+    def _categories(self, departments):
+        for top in Category.objects.filter(parent=None):
+            department = departments[RESPONSIBLE.get(top.code, "centre")]
+            answer = STANDARD_ANSWERS.get(top.code, "")
+            subtree = Category.objects.filter(path__startswith=top.path)
+            subtree.filter(level=3, responsible_department=None).update(responsible_department=department)
+            leaves = leaf_categories().filter(path__startswith=top.path, standard_answer="")
+            leaves.update(standard_answer=answer)
+
+    def _orders(self, users, regions, *, target):
+        existing = WorkOrder.objects.filter(external_ref__startswith="DEMO-").count()
+        if existing >= target:
+            return 0
+        rng = random.Random(20261123)
+        leaves = list(leaf_categories().order_by("path"))
+        channels = list(Channel.objects.filter(is_active=True))
+        agents = [users[u] for u in ("agent_gz", "agent_sz", "agent_hall", "am_sz", "agent_outlet", "cti")]
+        cities = [regions[c] for c in ("440106", "440104", "440305", "440304", "440604", "4419")]
+        phones = [f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}" for _ in range(700)]
+        tiers = [Tier.ORDINARY] * 12 + [Tier.SILVER, Tier.GOLD, Tier.DIAMOND, Tier.GROUP]
+        brands = [Brand.GOTONE, Brand.MZONE, Brand.EASYOWN]
+        now = timezone.now()
+        created = 0
+        for index in range(target):
+            external_ref = f"DEMO-{index:05d}"
+            # Deterministic draws happen whether or not the row exists, so re-runs stay in step.
+            phone = rng.choice(phones)
+            leaf = rng.choice(leaves[:20]) if rng.random() < 0.3 else rng.choice(leaves)
+            agent = rng.choice(agents)
+            channel = agent.department.channel if rng.random() < 0.8 else rng.choice(channels)
+            kind = rng.choices(["complaint", "inquiry", "suggestion"], weights=[80, 15, 5])[0]
+            severity = rng.choices(["ordinary", "difficult", "major"], weights=[85, 12, 3])[0]
+            received = now - timedelta(days=90 * (1 - index / target), minutes=rng.randint(0, 600))
+            on_spot = kind != "suggestion" and severity == "ordinary" and rng.random() < 0.35 and agent.username != "cti"
+            region = rng.choice(cities)
+            tier = rng.choice(tiers)
+            brand = rng.choice(brands)
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.5 else "")
+            description = rng.choice(DESCRIPTIONS)
+            compensation = Decimal(rng.choice([0, 0, 10, 20, 30])) if on_spot else None
+            if index < existing or WorkOrder.objects.filter(external_ref=external_ref).exists():
+                continue
+            if Customer.objects.filter(phone=phone).exists():
+                region = tier = brand = None
+            order_create(
+                actor=agent, kind=kind, channel=channel, category=leaf, severity=severity,
+                description=description, customer_phone=phone, customer_name=name if tier else "",
+                customer_tier=tier, customer_brand=brand, customer_region=region, received_at=received,
+                on_spot=OnSpotAnswer(leaf.standard_answer or "已现场解释，客户表示理解。", compensation) if on_spot else None,
+                source=OrderSource.API if agent.username == "cti" else OrderSource.BROWSER,
+                external_ref=external_ref,
+            )
+            created += 1
+        return created
+
+    def _print_logins(self, users, password):
+        self.stdout.write(f"\nDemo logins (password for all: {password})")
+        for username, display, _dept, role_names, _staff in USERS:
+            self.stdout.write(f"  {username:<16} {', '.join(role_names):<22} {display}")
+        token = Token.objects.get(user=users["cti"])
+        self.stdout.write(f"\nAPI token of the hotline CTI channel system: {token.key}")

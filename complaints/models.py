@@ -1,0 +1,349 @@
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class BilingualName(models.Model):
+    """Operators' data carries a Chinese name and an English one; the UI shows the one for the active language."""
+
+    name = models.CharField(_("name (Chinese)"), max_length=128)
+    name_en = models.CharField(_("name (English)"), max_length=128, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class Kind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    INQUIRY = "inquiry", _("Inquiry")
+    SUGGESTION = "suggestion", _("Suggestion")
+
+
+class Severity(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary")
+    DIFFICULT = "difficult", _("Difficult")
+    MAJOR = "major", _("Major")
+
+
+class Tier(models.TextChoices):
+    DIAMOND = "diamond", _("Diamond VIP")
+    GOLD = "gold", _("Gold VIP")
+    SILVER = "silver", _("Silver VIP")
+    GROUP = "group", _("Group customer")
+    ORDINARY = "ordinary", _("Ordinary")
+
+
+class Brand(models.TextChoices):
+    GOTONE = "gotone", _("GoTone (全球通)")
+    MZONE = "mzone", _("M-Zone (动感地带)")
+    EASYOWN = "easyown", _("Easyown (神州行)")
+    OTHER = "other", _("Other")
+
+
+class Channel(BilingualName):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["id"]
+
+
+class Category(BilingualName):
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    level = models.PositiveSmallIntegerField(_("level"), editable=False, default=1)
+    path = models.CharField(_("path"), max_length=400, editable=False, db_index=True)
+    responsible_department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    standard_answer = models.TextField(_("standard answer (口径)"), blank=True)
+    default_severity = models.CharField(
+        _("default severity"), max_length=16, choices=Severity.choices, default=Severity.ORDINARY
+    )
+    # Derived from the name so the picker can match "xhfg" for 信号覆盖.
+    pinyin = models.CharField(_("pinyin"), max_length=400, blank=True, editable=False)
+    pinyin_initials = models.CharField(_("pinyin initials"), max_length=128, blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    MAX_LEVEL = 5
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="category_level_1_to_5"),
+        ]
+
+    def save(self, *args, **kwargs):
+        from pypinyin import Style, lazy_pinyin
+
+        old_path = self.path
+        if self.parent_id:
+            self.level = self.parent.level + 1
+            self.path = f"{self.parent.path}{self.code}/"
+        else:
+            self.level = 1
+            self.path = f"/{self.code}/"
+        self.pinyin = "".join(lazy_pinyin(self.name))[:400].lower()
+        self.pinyin_initials = "".join(lazy_pinyin(self.name, style=Style.FIRST_LETTER))[:128].lower()
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            for child in self.children.all():
+                child.save()
+
+    def full_label(self) -> str:
+        return " / ".join(node.label for node in self.ancestors_and_self())
+
+    def ancestors_and_self(self):
+        chain, node = [], self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+
+class Customer(models.Model):
+    phone = models.CharField(_("mobile number"), max_length=11, unique=True)
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    brand = models.CharField(_("brand"), max_length=16, choices=Brand.choices, default=Brand.OTHER)
+    tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices, default=Tier.ORDINARY)
+    home_region = models.ForeignKey(
+        "org.Region", verbose_name=_("home region"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.CheckConstraint(condition=Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="customer_phone_normalised"),
+        ]
+
+    def __str__(self):
+        return f"{self.name or '-'} {self.phone}"
+
+    @property
+    def is_vip(self) -> bool:
+        return self.tier in (Tier.DIAMOND, Tier.GOLD, Tier.SILVER)
+
+
+class OrderStatus(models.TextChoices):
+    # Issue 3 (the viewflow lifecycle) adds the stages in between.
+    NEW = "new", _("Awaiting dispatch")
+    CLOSED = "closed", _("Closed")
+
+
+class OrderSource(models.TextChoices):
+    BROWSER = "browser", _("Browser")
+    API = "api", _("API")
+    IMPORT = "import", _("Historical import")
+
+
+class WorkOrder(models.Model):
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=24, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.PROTECT)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.ORDINARY)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")
+    contact_phone = models.CharField(_("contact number"), max_length=20)
+    description = models.TextField(_("description"))
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("first responder"), on_delete=models.PROTECT, related_name="+"
+    )
+    first_responder_name = models.CharField(_("first responder name"), max_length=64)
+    first_responder_department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("first responder's unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=16, choices=OrderSource.choices, default=OrderSource.BROWSER)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    repeat_of = models.ForeignKey(
+        "self", verbose_name=_("repeat of"), null=True, blank=True, on_delete=models.PROTECT, related_name="repeats"
+    )
+    resolved_on_spot = models.BooleanField(_("resolved on the spot"), default=False)
+    answer = models.TextField(_("answer"), blank=True)
+    compensation_amount = models.DecimalField(
+        _("compensation (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    promised_at = models.DateTimeField(_("promised time"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    external_ref = models.CharField(_("number in the source system"), max_length=64, blank=True)
+    # NULL, not "", so the partial unique constraint ignores orders created without a key.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["customer", "-received_at"], name="order_customer_history"),
+            models.Index(fields=["customer", "category", "-received_at"], name="order_repeat_lookup"),
+            models.Index(fields=["region", "-received_at"], name="order_region_received"),
+            models.Index(fields=["-received_at"], name="order_received"),
+            models.Index(fields=["status", "-received_at"], name="order_status_received"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first_responder", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="order_idempotency_key_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(compensation_amount__isnull=True) | Q(compensation_amount__gte=0),
+                name="order_compensation_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False) | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                name="order_closed_iff_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_on_spot=False) | Q(status="closed"),
+                name="order_on_spot_means_closed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat_of_id is not None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == OrderStatus.CLOSED
+
+
+class Note(models.Model):
+    order = models.ForeignKey(WorkOrder, verbose_name=_("work order"), on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, on_delete=models.SET_NULL)
+    author_name = models.CharField(_("author name"), max_length=64)
+    body = models.TextField(_("note"))
+    is_internal = models.BooleanField(_("internal"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="note_order_created")]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.body[:30]}"
+
+
+class Attachment(models.Model):
+    order = models.ForeignKey(
+        WorkOrder, verbose_name=_("work order"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class AuthorityLevel(models.Model):
+    """What a role may settle on the spot (分层授权). The row in force for a role is the latest effective one."""
+
+    role = models.ForeignKey(Group, verbose_name=_("role"), on_delete=models.CASCADE, related_name="+")
+    kinds = models.JSONField(_("kinds"), default=list, help_text=_("Kinds of order this role may close on the spot."))
+    severities = models.JSONField(_("severities"), default=list, help_text=_("Severities this role may close on the spot."))
+    max_compensation = models.DecimalField(_("compensation limit (yuan)"), max_digits=10, decimal_places=2, default=0)
+    effective_from = models.DateField(_("effective from"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("authority level")
+        verbose_name_plural = _("authority levels")
+        ordering = ["role__name", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "effective_from"], name="authority_one_version_per_day"),
+            models.CheckConstraint(condition=Q(max_compensation__gte=0), name="authority_limit_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.role.name} @ {self.effective_from}"
+
+
+class IntakePolicy(models.Model):
+    """Intake rules an operator tunes; the version in force is the latest effective one."""
+
+    effective_from = models.DateField(_("effective from"), unique=True)
+    repeat_window_days = models.PositiveSmallIntegerField(
+        _("repeat-complaint window (days)"),
+        default=30,
+        help_text=_("Same customer, same category within this many days counts as a repeat complaint."),
+    )
+
+    class Meta:
+        verbose_name = _("intake policy")
+        verbose_name_plural = _("intake policies")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(repeat_window_days__gte=1), name="intake_repeat_window_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.effective_from}: {self.repeat_window_days}"
+
+
+class OrderNumberCounter(models.Model):
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number counter")
+        verbose_name_plural = _("order number counters")
+
+    def __str__(self):
+        return f"{self.day}: {self.last}"

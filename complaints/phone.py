@@ -1,0 +1,52 @@
+"""Phone numbers as customers type them, and as we key customers by them."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_SEPARATORS = re.compile(r"[\s\-().]")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+
+
+def _strip(raw: str) -> str:
+    digits = _SEPARATORS.sub("", raw or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def normalise_mobile(raw: str) -> str:
+    """'+86 138-0013-8000' -> '13800138000'; anything that is not a mainland mobile number is refused."""
+    digits = _strip(raw)
+    if not _MOBILE.match(digits):
+        raise ValidationError(
+            _("“%(value)s” is not a valid mobile number (11 digits starting with 13–19, optional +86)."),
+            code="invalid_mobile",
+            params={"value": raw},
+        )
+    return digits
+
+
+def normalise_contact(raw: str) -> str:
+    """A contact number may also be a landline with its area code (020-12345678)."""
+    digits = _strip(raw)
+    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+        return digits
+    raise ValidationError(
+        _("“%(value)s” is not a valid contact number (a mobile number, or a landline with area code)."),
+        code="invalid_contact",
+        params={"value": raw},
+    )
+
+
+def mask(phone: str) -> str:
+    """138****8000: for pages whose readers do not need the full number."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"

@@ -1,0 +1,109 @@
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from complaints.models import Brand, Category, Channel, Kind, Severity, Tier, WorkOrder
+from org.models import Department, Region
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by its code, with an error that says which code was not found."""
+
+    default_error_messages = {
+        "does_not_exist": _("Unknown code “{value}”."),
+        "invalid": _("Give the code as text."),
+    }
+
+
+class OnSpotSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=4000, help_text=_("The answer given to the customer."))
+    compensation = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.COMPLAINT)
+    channel = CodeRelatedField(slug_field="code", queryset=Channel.objects.filter(is_active=True))
+    category = CodeRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False,
+                                       help_text=_("Defaults to the category's default severity."))
+    description = serializers.CharField(max_length=4000)
+    customer_phone = serializers.CharField(max_length=32)
+    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    customer_name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    customer_tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+    customer_brand = serializers.ChoiceField(choices=Brand.choices, required=False)
+    customer_region = CodeRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
+    received_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="",
+                                 help_text=_("An internal note, never shown to the customer."))
+    resolve_on_spot = OnSpotSerializer(required=False, help_text=_("Close the order at intake (needs authority)."))
+    external_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate_received_at(self, value):
+        if value > timezone.now() + timedelta(minutes=5):
+            raise serializers.ValidationError(_("The received time lies in the future."))
+        return value
+
+
+class CustomerSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    name = serializers.CharField()
+    tier = serializers.CharField()
+    brand = serializers.CharField()
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    customer = CustomerSerializer(read_only=True)
+    repeat_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "number", "kind", "status", "status_label", "channel", "category", "category_name", "severity",
+            "customer", "contact_phone", "description", "region", "first_responder_name", "received_at",
+            "repeat_of", "resolved_on_spot", "answer", "compensation_amount", "promised_at", "closed_at",
+            "external_ref",
+        ]
+        read_only_fields = fields
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    status = serializers.CharField(required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    channel = CodeRelatedField(slug_field="code", queryset=Channel.objects.all(), required=False)
+    category = CodeRelatedField(slug_field="code", queryset=Category.objects.all(), required=False)
+    department = CodeRelatedField(slug_field="code", queryset=Department.objects.all(), required=False)
+    region = CodeRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
+    received_from = serializers.DateTimeField(required=False)
+    received_to = serializers.DateTimeField(required=False)
+    phone = serializers.CharField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("received_from") and attrs.get("received_to") and attrs["received_from"] > attrs["received_to"]:
+            raise serializers.ValidationError({"received_to": [_("The end lies before the start.")]})
+        if attrs.get("channel"):
+            attrs["channel"] = attrs["channel"].code
+        return attrs
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=4000)
+    internal = serializers.BooleanField(default=True)
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()

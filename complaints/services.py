@@ -1,0 +1,334 @@
+"""Writes on customers and work orders. Each function takes the acting user, checks permission, validates
+everything before the first write, and commits its changes and its audit records together."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints.authority import authority_check
+from complaints.files import attachment_validate
+from complaints.models import (
+    Attachment,
+    Brand,
+    Category,
+    Channel,
+    Customer,
+    Kind,
+    Note,
+    OrderSource,
+    OrderStatus,
+    Severity,
+    Tier,
+    WorkOrder,
+)
+from complaints.numbering import order_number_next
+from complaints.phone import normalise_contact, normalise_mobile
+from complaints.selectors import repeat_candidate
+from org import roles
+from org.models import Region
+from workflow.audit import event_record
+from workflow.models import OrderEvent
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before for a different request."""
+
+    def __init__(self, order: WorkOrder):
+        self.order = order
+        super().__init__(
+            _("This Idempotency-Key was already used for order %(number)s with different content.")
+            % {"number": order.number}
+        )
+
+
+@dataclass
+class OnSpotAnswer:
+    answer: str
+    compensation: Decimal | None = None
+
+
+@dataclass
+class OrderCreateResult:
+    order: WorkOrder
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def user_may_intake(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_role(*roles.INTAKE_ROLES))
+
+
+def request_fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _validate_order_input(*, kind, channel, category, severity, description, attachments, received_at):
+    errors: dict[str, list[str]] = {}
+    if kind not in Kind.values:
+        errors["kind"] = [_("Unknown kind “%(value)s”.") % {"value": kind}]
+    if severity not in Severity.values:
+        errors["severity"] = [_("Unknown severity “%(value)s”.") % {"value": severity}]
+    if channel is None or not channel.is_active:
+        errors["channel"] = [_("Unknown or inactive channel.")]
+    if category is None or not category.is_active:
+        errors["category"] = [_("Unknown or inactive category.")]
+    elif category.children.exists():
+        errors["category"] = [_("Choose a leaf category, not the group “%(name)s”.") % {"name": category.label}]
+    if not (description or "").strip():
+        errors["description"] = [_("Describe the complaint.")]
+    if received_at is not None and received_at > timezone.now() + timedelta(minutes=5):
+        errors["received_at"] = [_("The received time lies in the future.")]
+    attachment_errors = []
+    content_types = []
+    for upload in attachments:
+        try:
+            content_types.append(attachment_validate(upload))
+        except ValidationError as exc:
+            attachment_errors.extend(exc.messages)
+    if attachment_errors:
+        errors["attachments"] = attachment_errors
+    if errors:
+        raise ValidationError(errors)
+    return content_types
+
+
+def _customer_upsert(*, phone: str, name: str, tier: str | None, brand: str | None, home_region: Region | None):
+    customer, created = Customer.objects.get_or_create(
+        phone=phone,
+        defaults={
+            "name": name,
+            "tier": tier or Tier.ORDINARY,
+            "brand": brand or Brand.OTHER,
+            "home_region": home_region,
+        },
+    )
+    if not created:
+        changed = []
+        for field_name, value in (("name", name), ("tier", tier), ("brand", brand), ("home_region", home_region)):
+            if value and getattr(customer, field_name) != value:
+                setattr(customer, field_name, value)
+                changed.append(field_name)
+        if changed:
+            customer.save(update_fields=[*changed, "updated_at"])
+    return customer
+
+
+def _order_region(*, customer: Customer, actor) -> Region:
+    if customer.home_region_id:
+        return customer.home_region
+    if actor.region is not None:
+        return actor.region
+    region = Region.objects.filter(level=Region.Level.PROVINCE).order_by("id").first()
+    if region is None:
+        raise ValidationError(_("No region is configured; an administrator must create the province first."))
+    return region
+
+
+def order_create(
+    *,
+    actor,
+    kind: str,
+    channel: Channel | None,
+    category: Category | None,
+    severity: str,
+    description: str,
+    customer_phone: str,
+    contact_phone: str = "",
+    customer_name: str = "",
+    customer_tier: str | None = None,
+    customer_brand: str | None = None,
+    customer_region: Region | None = None,
+    received_at: datetime | None = None,
+    note: str = "",
+    attachments=(),
+    on_spot: OnSpotAnswer | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+    source: str = OrderSource.BROWSER,
+    external_ref: str = "",
+) -> OrderCreateResult:
+    if not user_may_intake(actor):
+        raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
+
+    errors = {}
+    try:
+        phone = normalise_mobile(customer_phone)
+    except ValidationError as exc:
+        errors["customer_phone"] = exc.messages
+    try:
+        contact = normalise_contact(contact_phone) if contact_phone else None
+    except ValidationError as exc:
+        errors["contact_phone"] = exc.messages
+    if customer_tier and customer_tier not in Tier.values:
+        errors["customer_tier"] = [_("Unknown tier “%(value)s”.") % {"value": customer_tier}]
+    if customer_brand and customer_brand not in Brand.values:
+        errors["customer_brand"] = [_("Unknown brand “%(value)s”.") % {"value": customer_brand}]
+    try:
+        content_types = _validate_order_input(
+            kind=kind, channel=channel, category=category, severity=severity, description=description,
+            attachments=attachments, received_at=received_at,
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if on_spot is not None:
+        if not (on_spot.answer or "").strip():
+            errors["answer"] = [_("An order closed on the spot needs the answer given to the customer.")]
+        if on_spot.compensation is not None and on_spot.compensation < 0:
+            errors["compensation"] = [_("Compensation cannot be negative.")]
+    if errors:
+        raise ValidationError(errors)
+    if on_spot is not None:
+        authority_check(user=actor, kind=kind, severity=severity, compensation=on_spot.compensation)
+
+    if idempotency_key:
+        existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _idempotent_replay(existing, fingerprint)
+
+    received_at = received_at or timezone.now()
+    try:
+        with transaction.atomic():
+            order = _order_insert(
+                actor=actor, kind=kind, channel=channel, category=category, severity=severity,
+                description=description.strip(), phone=phone, contact=contact or phone, customer_name=customer_name,
+                customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
+                received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
+                external_ref=external_ref, on_spot=on_spot,
+            )
+            if note.strip():
+                _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
+            for upload, content_type in zip(attachments, content_types, strict=True):
+                _attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
+    except IntegrityError:
+        # Two retries with the same key raced: the other one committed first.
+        if idempotency_key:
+            existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _idempotent_replay(existing, fingerprint)
+        raise
+    warnings = []
+    if order.repeat_of_id:
+        warnings.append(
+            _("Repeat complaint: linked to %(number)s of %(date)s.")
+            % {"number": order.repeat_of.number, "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
+        )
+    return OrderCreateResult(order=order, created=True, warnings=warnings)
+
+
+def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
+    if fingerprint and order.idempotency_fingerprint and fingerprint != order.idempotency_fingerprint:
+        raise IdempotencyConflict(order)
+    return OrderCreateResult(order=order, created=False)
+
+
+def _order_insert(
+    *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
+    customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
+) -> WorkOrder:
+    customer = _customer_upsert(
+        phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand, home_region=customer_region
+    )
+    repeat_of = repeat_candidate(customer=customer, category=category, received_at=received_at)
+    now = timezone.now()
+    order = WorkOrder(
+        kind=kind,
+        channel=channel,
+        category=category,
+        severity=severity,
+        customer=customer,
+        contact_phone=contact,
+        description=description,
+        region=_order_region(customer=customer, actor=actor),
+        first_responder=actor,
+        first_responder_name=str(actor)[:64],
+        first_responder_department=actor.department,
+        source=source,
+        received_at=received_at,
+        created_at=now,
+        repeat_of=repeat_of,
+        idempotency_key=idempotency_key or None,
+        idempotency_fingerprint=fingerprint,
+        external_ref=external_ref,
+    )
+    if on_spot is not None:
+        order.status = OrderStatus.CLOSED
+        order.resolved_on_spot = True
+        order.answer = on_spot.answer.strip()
+        order.compensation_amount = on_spot.compensation
+        order.closed_at = now
+        order.closed_by = actor
+    # Numbering is the last step before the insert: the day's counter row stays locked until commit.
+    order.number = order_number_next(kind=kind, received_at=received_at)
+    order.save(force_insert=True)
+
+    action = OrderEvent.Action.IMPORTED if source == OrderSource.IMPORT else OrderEvent.Action.RECEIVED
+    events = [
+        dict(action=action, to_status=OrderStatus.NEW,
+             data={"channel": channel.code, "category": category.code, "source": source}),
+    ]
+    if repeat_of is not None:
+        events.append(dict(action=OrderEvent.Action.LINKED_REPEAT, data={"repeat_of": repeat_of.number}))
+    if on_spot is not None:
+        events.append(
+            dict(action=OrderEvent.Action.RESOLVED_ON_SPOT, from_status=OrderStatus.NEW, to_status=OrderStatus.CLOSED,
+                 comment=order.answer,
+                 data={"compensation": str(on_spot.compensation) if on_spot.compensation is not None else None})
+        )
+    for event in events:
+        event_record(order=order, actor=actor, at=now, **event)
+    return order
+
+
+def _note_insert(*, order: WorkOrder, actor, body: str, internal: bool) -> Note:
+    note = Note.objects.create(order=order, author=actor, author_name=str(actor)[:64], body=body, is_internal=internal)
+    event_record(order=order, actor=actor, action=OrderEvent.Action.NOTE_ADDED, data={"internal": internal})
+    return note
+
+
+def _attachment_insert(*, order: WorkOrder, actor, upload, content_type: str) -> Attachment:
+    attachment = Attachment(
+        order=order,
+        original_name=(upload.name or "file")[-255:],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    attachment.file.save(upload.name or "file", upload, save=False)
+    attachment.save()
+    event_record(order=order, actor=actor, action=OrderEvent.Action.ATTACHMENT_ADDED,
+                 data={"name": attachment.original_name, "size": attachment.size})
+    return attachment
+
+
+def _order_lock_for_user(*, actor, order: WorkOrder) -> WorkOrder:
+    from complaints.selectors import orders_visible_to
+
+    locked = orders_visible_to(actor).select_for_update(no_key=True, of=("self",)).filter(pk=order.pk).first()
+    if locked is None:
+        raise PermissionDenied(_("You may not act on order %(number)s.") % {"number": order.number})
+    return locked
+
+
+def order_note_add(*, actor, order: WorkOrder, body: str, internal: bool = True) -> Note:
+    if not (body or "").strip():
+        raise ValidationError({"body": [_("The note is empty.")]})
+    with transaction.atomic():
+        locked = _order_lock_for_user(actor=actor, order=order)
+        return _note_insert(order=locked, actor=actor, body=body.strip(), internal=internal)
+
+
+def order_attachment_add(*, actor, order: WorkOrder, upload) -> Attachment:
+    try:
+        content_type = attachment_validate(upload)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    with transaction.atomic():
+        locked = _order_lock_for_user(actor=actor, order=order)
+        return _attachment_insert(order=locked, actor=actor, upload=upload, content_type=content_type)

@@ -1,0 +1,286 @@
+"""Browser views: parse the form, call one service or selector, render."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from complaints import selectors, services
+from complaints.authority import authority_levels_in_force
+from complaints.forms import AttachmentForm, IntakeForm, NoteForm, OrderFilterForm, TrackForm
+from complaints.models import Attachment, Category, OrderSource
+from complaints.phone import normalise_mobile
+from org.permissions import staff_required
+
+ORDERS_PER_PAGE = 50
+
+
+@staff_required
+def home(request):
+    if services.user_may_intake(request.user):
+        return redirect("complaints:intake")
+    return redirect("complaints:order_list")
+
+
+def _apply_service_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field_name, errors in exc.message_dict.items():
+            form.add_error(field_name if field_name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@staff_required
+def intake(request):
+    if not services.user_may_intake(request.user):
+        raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
+    default_channel = request.user.department.channel if request.user.department_id else None
+    if request.method == "POST":
+        form = IntakeForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.order_create(
+                    actor=request.user,
+                    kind=data["kind"],
+                    channel=data["channel"],
+                    category=data["category"],
+                    severity=data["severity"],
+                    description=data["description"],
+                    customer_phone=data["customer_phone"],
+                    contact_phone=data["contact_phone"],
+                    customer_name=data["customer_name"],
+                    customer_tier=data["customer_tier"] or None,
+                    customer_brand=data["customer_brand"] or None,
+                    note=data["note"],
+                    attachments=data["attachments"],
+                    on_spot=services.OnSpotAnswer(data["answer"], data["compensation"])
+                    if data["resolve_on_spot"] else None,
+                    source=OrderSource.BROWSER,
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("resolve_on_spot", str(exc))
+            else:
+                order = result.order
+                if order.resolved_on_spot:
+                    messages.success(request, _("Order %(number)s logged and closed on the spot.") % {"number": order.number})
+                else:
+                    messages.success(request, _("Order %(number)s logged.") % {"number": order.number})
+                for warning in result.warnings:
+                    messages.warning(request, warning)
+                return redirect("complaints:order_detail", number=order.number)
+    else:
+        form = IntakeForm(initial={"channel": default_channel.code if default_channel else None})
+    selected_category = form["category"].value()
+    category = Category.objects.filter(pk=selected_category).first() if str(selected_category or "").isdigit() else None
+    context = {
+        "form": form,
+        "selected_category": category,
+        "has_authority": bool(authority_levels_in_force(user=request.user)),
+    }
+    return render(request, "complaints/intake.html", context)
+
+
+@staff_required
+@require_GET
+def intake_category_options(request):
+    categories = selectors.category_search(query=request.GET.get("q", ""))
+    return render(request, "complaints/_category_options.html", {"categories": categories})
+
+
+@staff_required
+@require_GET
+def intake_customer_panel(request):
+    """The right-hand panel: who the customer is, everything they raised before, a repeat warning, the 口径."""
+    raw_phone = request.GET.get("customer_phone", "").strip()
+    category_id = request.GET.get("category", "")
+    context = {"raw_phone": raw_phone}
+    if raw_phone:
+        try:
+            phone = normalise_mobile(raw_phone)
+        except ValidationError as exc:
+            context["phone_error"] = exc.messages[0]
+        else:
+            context["phone"] = phone
+            context["customer"] = selectors.customer_get(phone=phone)
+            context["history"] = selectors.customer_history_for_user(user=request.user, phone=phone, limit=20)
+    category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
+    context["category"] = category
+    if category is not None and context.get("customer") is not None:
+        context["repeat_of"] = selectors.repeat_candidate(
+            customer=context["customer"], category=category, received_at=timezone.now()
+        )
+        context["repeat_window_days"] = selectors.repeat_window_days()
+    return render(request, "complaints/_customer_panel.html", context)
+
+
+@staff_required
+@require_GET
+def order_list(request):
+    form = OrderFilterForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        query = (data.get("q") or "").strip()
+        if query:
+            try:
+                filters["phone"] = normalise_mobile(query)
+            except ValidationError:
+                filters["number"] = query.upper()
+        filters["status"] = data.get("status")
+        filters["kind"] = data.get("kind")
+        filters["channel"] = data["channel"].code if data.get("channel") else None
+        tz = timezone.get_current_timezone()
+        if data.get("received_from"):
+            filters["received_from"] = datetime.datetime.combine(data["received_from"], datetime.time.min, tz)
+        if data.get("received_to"):
+            filters["received_to"] = datetime.datetime.combine(
+                data["received_to"] + datetime.timedelta(days=1), datetime.time.min, tz
+            )
+    orders = selectors.order_list_for_user(user=request.user, filters=filters)
+    paginator = Paginator(orders, ORDERS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    return render(
+        request,
+        "complaints/order_list.html",
+        {"form": form, "page": page, "query_string": query_string.urlencode()},
+    )
+
+
+def _order_or_404(request, number):
+    order = selectors.order_get_for_user(user=request.user, number=number)
+    if order is None:
+        raise Http404(_("No order %(number)s that you may see.") % {"number": number})
+    return order
+
+
+@staff_required
+@require_GET
+def order_detail(request, number):
+    order = _order_or_404(request, number)
+    history = [
+        other for other in selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
+        if other.pk != order.pk
+    ][:20]
+    context = {
+        "order": order,
+        "history": history,
+        "events": order.events.all(),
+        "notes": order.notes.all(),
+        "attachments": order.attachments.all(),
+        "repeats": order.repeats.only("number", "received_at"),
+        "note_form": NoteForm(),
+        "attachment_form": AttachmentForm(),
+    }
+    return render(request, "complaints/order_detail.html", context)
+
+
+@staff_required
+@require_POST
+def order_note_add(request, number):
+    order = _order_or_404(request, number)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.order_note_add(actor=request.user, order=order, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Note added."))
+    else:
+        messages.error(request, _("The note is empty."))
+    return redirect("complaints:order_detail", number=order.number)
+
+
+@staff_required
+@require_POST
+def order_attachment_add(request, number):
+    order = _order_or_404(request, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.order_attachment_add(actor=request.user, order=order, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Attachment added."))
+    else:
+        messages.error(request, _("Choose a file."))
+    return redirect("complaints:order_detail", number=order.number)
+
+
+@staff_required
+@require_GET
+def attachment_download(request, number, attachment_id):
+    order = _order_or_404(request, number)
+    attachment = Attachment.objects.filter(order=order, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404()
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=attachment.content_type == "application/pdf",
+                            filename=attachment.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _client_address(request) -> str:
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _track_rate_limited(request) -> bool:
+    """A fixed window per client address in the shared cache, so every web process counts together."""
+    window = int(timezone.now().timestamp()) // settings.TRACK_RATE_WINDOW_SECONDS
+    key = f"track-rate:{_client_address(request)}:{window}"
+    cache.add(key, 0, timeout=settings.TRACK_RATE_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=settings.TRACK_RATE_WINDOW_SECONDS * 2)
+        count = 1
+    return count > settings.TRACK_RATE_LIMIT
+
+
+def track(request):
+    """Public progress page: the same answer for an unknown number and a wrong phone number."""
+    form = TrackForm(request.POST or None)
+    context = {"form": form}
+    status_code = 200
+    if request.method == "POST":
+        if _track_rate_limited(request):
+            context["rate_limited"] = True
+            status_code = 429
+        elif form.is_valid():
+            order = None
+            try:
+                phone = normalise_mobile(form.cleaned_data["phone"])
+            except ValidationError:
+                phone = None
+            if phone:
+                order = selectors.order_track(number=form.cleaned_data["number"], phone=phone)
+            if order is None:
+                context["not_found"] = True
+            else:
+                context["order"] = order
+                context["timeline"] = [
+                    event for event in order.events.only("action", "created_at") if event.is_public
+                ]
+                context["public_notes"] = order.notes.filter(is_internal=False).only("body", "created_at")
+    return render(request, "complaints/track.html", context, status=status_code)
+
+

@@ -1,0 +1,20 @@
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("complaints_platform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_filesystem_broker_folders(sender, **kwargs):
+    """The zero-setup broker keeps its messages in folders under var/; kombu expects them to exist."""
+    if str(sender.conf.broker_url).startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            folder = (sender.conf.broker_transport_options or {}).get(key)
+            if folder:
+                Path(folder).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,72 @@
+"""One place that reads settings from the environment and refuses bad values."""
+
+import os
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Env:
+    def __init__(self, environ=None):
+        self.environ = os.environ if environ is None else environ
+
+    def _raw(self, name):
+        value = self.environ.get(name)
+        return None if value is None else value.strip()
+
+    def str(self, name, default=None, *, required=False):
+        value = self._raw(name)
+        if value in (None, ""):
+            if required:
+                raise ImproperlyConfigured(f"Environment variable {name} is required.")
+            return default
+        return value
+
+    def bool(self, name, default=False):
+        value = self._raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off.")
+
+    def int(self, name, default, *, minimum=None, maximum=None):
+        value = self._raw(name)
+        if value in (None, ""):
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name}={number} is below the minimum {minimum}.")
+        if maximum is not None and number > maximum:
+            raise ImproperlyConfigured(f"{name}={number} is above the maximum {maximum}.")
+        return number
+
+    def list(self, name, default=()):
+        value = self._raw(name)
+        if value in (None, ""):
+            return list(default)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def choice(self, name, choices, default):
+        value = self._raw(name) or default
+        if value not in choices:
+            raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+        return value
+
+    def url(self, name, schemes, default=None):
+        value = self.str(name, default)
+        if value is None:
+            return None
+        scheme = urlparse(value).scheme
+        if scheme not in schemes:
+            raise ImproperlyConfigured(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {scheme!r}.")
+        return value

@@ -1,0 +1,93 @@
+// Intake page: keyboard-friendly category picker and the live customer panel. No inline scripts (CSP-ready).
+(function () {
+  "use strict";
+  const form = document.getElementById("intake-form");
+  if (!form) return;
+  const search = document.getElementById("category-search");
+  const results = document.getElementById("category-results");
+  const hidden = document.getElementById("id_category");
+  const chosen = document.getElementById("category-chosen");
+  const severity = document.getElementById("id_severity");
+  const phone = document.getElementById("id_customer_phone");
+  let active = -1;
+  let phoneTimer = null;
+
+  function refreshPanel() {
+    document.body.dispatchEvent(new Event("refresh-panel"));
+  }
+
+  function options() {
+    return Array.from(results.querySelectorAll(".picker-option"));
+  }
+
+  function highlight(index) {
+    const list = options();
+    list.forEach((el, i) => el.classList.toggle("active", i === index));
+    active = index;
+    if (list[index]) list[index].scrollIntoView({ block: "nearest" });
+    search.setAttribute("aria-expanded", list.length ? "true" : "false");
+  }
+
+  function choose(option) {
+    hidden.value = option.dataset.id;
+    chosen.textContent = option.dataset.label + " (" + option.dataset.code + ")";
+    if (severity && option.dataset.severity) severity.value = option.dataset.severity;
+    results.innerHTML = "";
+    search.value = "";
+    search.setAttribute("aria-expanded", "false");
+    refreshPanel();
+    const description = document.getElementById("id_description");
+    if (description) description.focus();
+  }
+
+  search.addEventListener("keydown", function (event) {
+    const list = options();
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      highlight(Math.min(active + 1, list.length - 1));
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight(Math.max(active - 1, 0));
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      const pick = list[active >= 0 ? active : 0];
+      if (pick) choose(pick);
+    } else if (event.key === "Escape") {
+      results.innerHTML = "";
+    }
+  });
+
+  results.addEventListener("click", function (event) {
+    const option = event.target.closest(".picker-option");
+    if (option) choose(option);
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target === results) highlight(options().length ? 0 : -1);
+  });
+
+  phone.addEventListener("input", function () {
+    clearTimeout(phoneTimer);
+    phoneTimer = setTimeout(refreshPanel, 350);
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target && event.target.id === "use-standard-answer") {
+      const text = document.getElementById("standard-answer-text");
+      const answer = document.getElementById("id_answer");
+      if (text && answer) {
+        answer.value = text.innerText;
+        const box = document.getElementById("id_resolve_on_spot");
+        if (box) box.checked = true;
+        answer.focus();
+      }
+    }
+  });
+
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+})();

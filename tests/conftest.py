@@ -1,0 +1,188 @@
+"""Personas and a small world: one province, two cities, a category tree with a leaf that names its department.
+
+- hotline_agent: frontline agent of the Guangzhou hotline
+- outsider: frontline agent of the Shenzhen hotline (another city)
+- province_dispatcher: dispatcher of the provincial complaint centre (sees the whole province)
+- billing_handler / network_lead: back-office staff
+- quality_manager: province quality department
+- channel_system: the hotline CTI's API account (province)
+"""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from complaints.models import Category
+from org import roles
+from org.models import Department, Region
+from tests.factories import (
+    CategoryFactory,
+    CustomerFactory,
+    DepartmentFactory,
+    RegionFactory,
+    UserFactory,
+    channel,
+)
+
+
+def _restore_reference_data():
+    """Transactional tests flush the tables, taking the rows the data migrations seeded; put them back."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.exists():
+        return
+    importlib.import_module("org.migrations.0002_create_roles").create_roles(apps, None)
+    importlib.import_module("complaints.migrations.0003_seed_channels_and_defaults").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
+        _restore_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _english_and_tmp_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def province(db):
+    return RegionFactory(code="44", name="广东省", level=Region.Level.PROVINCE)
+
+
+@pytest.fixture
+def guangzhou(province):
+    return RegionFactory(code="4401", name="广州市", level=Region.Level.CITY, parent=province)
+
+
+@pytest.fixture
+def tianhe(guangzhou):
+    return RegionFactory(code="440106", name="天河区", level=Region.Level.COUNTY, parent=guangzhou)
+
+
+@pytest.fixture
+def shenzhen(province):
+    return RegionFactory(code="4403", name="深圳市", level=Region.Level.CITY, parent=province)
+
+
+@pytest.fixture
+def billing_dept(province):
+    return DepartmentFactory(code="billing", name="计费账务部", kind=Department.Kind.BACK_OFFICE, region=province)
+
+
+@pytest.fixture
+def network_dept(province):
+    return DepartmentFactory(code="network", name="网络运维部", kind=Department.Kind.BACK_OFFICE, region=province)
+
+
+@pytest.fixture
+def hotline_agent(guangzhou):
+    dept = DepartmentFactory(code="gz-hotline", name="广州热线", kind=Department.Kind.FRONTLINE, region=guangzhou,
+                             channel=channel("hotline"))
+    return UserFactory(username="agent_gz", display_name="王小红", department=dept, roles=[roles.FRONTLINE_AGENT])
+
+
+@pytest.fixture
+def outsider(shenzhen):
+    dept = DepartmentFactory(code="sz-hotline", name="深圳热线", kind=Department.Kind.FRONTLINE, region=shenzhen,
+                             channel=channel("hotline"))
+    return UserFactory(username="agent_sz", display_name="李明", department=dept, roles=[roles.FRONTLINE_AGENT])
+
+
+@pytest.fixture
+def province_dispatcher(province):
+    dept = DepartmentFactory(code="centre", name="省客服中心", kind=Department.Kind.COMPLAINT_CENTRE, region=province)
+    return UserFactory(username="dispatcher", display_name="调度员", department=dept, roles=[roles.DISPATCHER])
+
+
+@pytest.fixture
+def billing_handler(billing_dept):
+    return UserFactory(username="handler_billing", display_name="计费处理员", department=billing_dept,
+                       roles=[roles.HANDLER])
+
+
+@pytest.fixture
+def network_lead(network_dept):
+    return UserFactory(username="lead_network", display_name="网络主管", department=network_dept, roles=[roles.LEAD])
+
+
+@pytest.fixture
+def quality_manager(province):
+    dept = DepartmentFactory(code="quality", name="品质管理部", kind=Department.Kind.QUALITY, region=province)
+    return UserFactory(username="quality", display_name="品质经理", department=dept, roles=[roles.QUALITY_MANAGER])
+
+
+@pytest.fixture
+def channel_system(province):
+    dept = DepartmentFactory(code="cti", name="热线CTI", kind=Department.Kind.FRONTLINE, region=province,
+                             channel=channel("hotline"))
+    return UserFactory(username="cti", display_name="热线CTI系统", department=dept, roles=[roles.CHANNEL_SYSTEM])
+
+
+@pytest.fixture
+def no_role_user(guangzhou):
+    return UserFactory(username="nobody", department=None)
+
+
+@pytest.fixture
+def category_tree(db, network_dept, billing_dept):
+    """NET > NET-MOB > NET-MOB-COV (leaf, network dept, with 口径) and BIL > BIL-DSP (leaf)."""
+    net = CategoryFactory(code="NET", name="网络质量", name_en="Network quality")
+    mob = CategoryFactory(code="NET-MOB", name="移动网络", name_en="Mobile network", parent=net)
+    cov = CategoryFactory(code="NET-MOB-COV", name="信号覆盖", name_en="Signal coverage", parent=mob,
+                          responsible_department=network_dept,
+                          standard_answer="您好，我们已记录您所在位置的信号问题，网络部门将在24小时内核查。")
+    bil = CategoryFactory(code="BIL", name="计费收费", name_en="Billing")
+    dsp = CategoryFactory(code="BIL-DSP", name="话费争议", name_en="Charge dispute", parent=bil,
+                          responsible_department=billing_dept)
+    return {"NET": net, "NET-MOB": mob, "NET-MOB-COV": cov, "BIL": bil, "BIL-DSP": dsp}
+
+
+@pytest.fixture
+def coverage(category_tree) -> Category:
+    return category_tree["NET-MOB-COV"]
+
+
+@pytest.fixture
+def dispute(category_tree) -> Category:
+    return category_tree["BIL-DSP"]
+
+
+@pytest.fixture
+def customer(guangzhou):
+    return CustomerFactory(phone="13800138000", name="张三", home_region=guangzhou)
+
+
+def api_client_for(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api_for():
+    return api_client_for
+
+
+@pytest.fixture
+def make_order(coverage):
+    """Log an order through the real intake service; keyword overrides go straight to order_create."""
+    from complaints.services import order_create
+
+    def _make(actor, **overrides):
+        values = dict(kind="complaint", channel=channel("hotline"), category=coverage, severity="ordinary",
+                      description="家里没有信号", customer_phone="13800138000")
+        values.update(overrides)
+        return order_create(actor=actor, **values).order
+
+    return _make

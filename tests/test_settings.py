@@ -1,0 +1,68 @@
+"""Settings come from the environment through one helper that refuses bad values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import Env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_booleans_integers_and_urls_are_checked():
+    env = Env({"A": "yes", "B": "maybe", "N": "12", "M": "twelve", "U": "mysql://x", "L": "a, b,,c"})
+    assert env.bool("A") is True
+    assert env.bool("MISSING", default=False) is False
+    with pytest.raises(ImproperlyConfigured, match="B"):
+        env.bool("B")
+    assert env.int("N", 0, minimum=1) == 12
+    with pytest.raises(ImproperlyConfigured, match="M"):
+        env.int("M", 0)
+    with pytest.raises(ImproperlyConfigured, match="minimum"):
+        env.int("N", 0, minimum=20)
+    with pytest.raises(ImproperlyConfigured, match="scheme"):
+        env.url("U", ("postgres",))
+    assert env.list("L") == ["a", "b", "c"]
+    with pytest.raises(ImproperlyConfigured, match="required"):
+        env.str("NOPE", required=True)
+
+
+def _settings_in_subprocess(extra_env: dict, expression: str):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "APP_ENV", "SECRET_KEY",
+                                                              "DEBUG", "ALLOWED_HOSTS"}}
+    env.update(extra_env)
+    code = f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); " \
+           f"from django.conf import settings; print({expression})"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _settings_in_subprocess({"APP_ENV": "production", "ALLOWED_HOSTS": "x.example",
+                                      "DATABASE_URL": "postgres://u@h/db", "REDIS_URL": "redis://h:6379/0"},
+                                     "settings.DEBUG")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_requires_postgres_and_redis():
+    result = _settings_in_subprocess({"APP_ENV": "production", "SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "x"},
+                                     "settings.DEBUG")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_defaults_are_safe_and_local():
+    result = _settings_in_subprocess({}, "settings.DEBUG, settings.TIME_ZONE, settings.LANGUAGE_CODE")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "Asia/Shanghai", "zh-hans"]
+
+
+def test_a_bad_debug_value_is_refused():
+    result = _settings_in_subprocess({"DEBUG": "perhaps"}, "settings.DEBUG")
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr

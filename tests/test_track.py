@@ -1,0 +1,56 @@
+"""The public progress page: number + phone, nothing internal, the same answer for every miss, rate-limited."""
+
+import pytest
+from django.core.cache import cache
+
+from complaints.services import order_note_add
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_customer_sees_status_and_a_safe_timeline(client, hotline_agent, make_order):
+    order = make_order(hotline_agent, note="客户疑似恶意投诉，内部备注")
+    order_note_add(actor=hotline_agent, order=order, body="内部：已联系网络部", internal=True)
+    response = client.post("/track/", {"number": order.number.lower(), "phone": "+86 138 0013 8000"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert order.number in html
+    assert "Awaiting dispatch" in html
+    assert "Received" in html
+    for secret in ("内部备注", "内部：已联系网络部", "王小红", "广州热线", hotline_agent.username, "Note added"):
+        assert secret not in html
+
+
+def test_unknown_order_and_wrong_phone_get_the_same_answer(client, hotline_agent, make_order):
+    order = make_order(hotline_agent)
+    wrong_phone = client.post("/track/", {"number": order.number, "phone": "13900000000"}).content.decode()
+    no_order = client.post("/track/", {"number": "TS20000101000001", "phone": "13800138000"}).content.decode()
+    bad_phone = client.post("/track/", {"number": order.number, "phone": "abc"}).content.decode()
+
+    def answer(html):
+        return html.split('role="alert">')[1].split("<")[0]
+
+    assert answer(wrong_phone) == answer(no_order) == answer(bad_phone)
+    assert order.number not in wrong_phone.replace(f'value="{order.number}"', "")
+
+
+def test_lookups_are_rate_limited_per_client(client, settings, hotline_agent, make_order):
+    settings.TRACK_RATE_LIMIT = 3
+    order = make_order(hotline_agent)
+    for _ in range(3):
+        assert client.post("/track/", {"number": "TS1", "phone": "13800138000"}).status_code == 200
+    limited = client.post("/track/", {"number": order.number, "phone": "13800138000"})
+    assert limited.status_code == 429
+    assert order.number not in limited.content.decode().replace(f'value="{order.number}"', "")
+    other_client = client.post("/track/", {"number": order.number, "phone": "13800138000"},
+                               REMOTE_ADDR="10.0.0.9")
+    assert other_client.status_code == 200
+
+
+def test_track_page_needs_no_login(client):
+    assert client.get("/track/").status_code == 200
