@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from complaints import selectors, services
 from complaints.models import OrderSource
+from complaints.pagination import OrderCursorPagination
 from complaints.phone import normalise_mobile
 from complaints.serializers import (
     AttachmentSerializer,
@@ -61,7 +61,7 @@ class OrderListCreateApi(APIView):
                 data["phone"] = normalise_mobile(data["phone"])
             except DjangoValidationError as exc:
                 raise exceptions.ValidationError({"phone": exc.messages}) from None
-        paginator = PageNumberPagination()
+        paginator = OrderCursorPagination()
         page = paginator.paginate_queryset(selectors.order_list_for_user(user=request.user, filters=data), request)
         return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
 

@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin
 
 
 class BilingualName(models.Model):
@@ -99,8 +101,6 @@ class Category(BilingualName):
         ]
 
     def save(self, *args, **kwargs):
-        from pypinyin import Style, lazy_pinyin
-
         old_path = self.path
         if self.parent_id:
             self.level = self.parent.level + 1
@@ -114,6 +114,15 @@ class Category(BilingualName):
         if old_path and old_path != self.path:
             for child in self.children.all():
                 child.save()
+
+    def clean(self):
+        node, depth = self.parent, 1
+        while node is not None:
+            if node.pk is not None and node.pk == self.pk:
+                raise ValidationError({"parent": _("A category cannot be placed under itself or its own child.")})
+            node, depth = node.parent, depth + 1
+        if depth > self.MAX_LEVEL:
+            raise ValidationError({"parent": _("The tree has at most %(max)s levels.") % {"max": self.MAX_LEVEL}})
 
     def full_label(self) -> str:
         return " / ".join(node.label for node in self.ancestors_and_self())
@@ -313,6 +322,15 @@ class AuthorityLevel(models.Model):
 
     def __str__(self):
         return f"{self.role.name} @ {self.effective_from}"
+
+    def clean(self):
+        errors = {}
+        if not isinstance(self.kinds, list) or not set(self.kinds) <= set(Kind.values):
+            errors["kinds"] = _("A list drawn from: %(values)s.") % {"values": ", ".join(Kind.values)}
+        if not isinstance(self.severities, list) or not set(self.severities) <= set(Severity.values):
+            errors["severities"] = _("A list drawn from: %(values)s.") % {"values": ", ".join(Severity.values)}
+        if errors:
+            raise ValidationError(errors)
 
 
 class IntakePolicy(models.Model):

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from complaints import selectors, services
 from complaints.authority import authority_levels_in_force
 from complaints.forms import AttachmentForm, IntakeForm, NoteForm, OrderFilterForm, TrackForm
 from complaints.models import Attachment, Category, OrderSource
+from complaints.pagination import page_without_count
 from complaints.phone import normalise_mobile
 from org.permissions import staff_required
 
@@ -148,8 +148,7 @@ def order_list(request):
                 data["received_to"] + datetime.timedelta(days=1), datetime.time.min, tz
             )
     orders = selectors.order_list_for_user(user=request.user, filters=filters)
-    paginator = Paginator(orders, ORDERS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = page_without_count(orders, request.GET.get("page"), ORDERS_PER_PAGE)
     query_string = request.GET.copy()
     query_string.pop("page", None)
     return render(

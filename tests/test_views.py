@@ -168,3 +168,20 @@ def test_ui_is_chinese_by_default_and_english_on_request(client, settings):
     assert "登录" in client.get("/accounts/login/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert "Log in" in client.get("/accounts/login/").content.decode()
+
+
+def test_order_list_pages_without_counting(login, hotline_agent, make_order, settings):
+    from complaints import views
+
+    views.ORDERS_PER_PAGE, original = 3, views.ORDERS_PER_PAGE
+    try:
+        for index in range(4):
+            make_order(hotline_agent, customer_phone=f"1390000{index:04d}")
+        client = login(hotline_agent)
+        first = client.get("/orders/")
+        assert len(first.context["page"].object_list) == 3 and first.context["page"].has_next
+        second = client.get("/orders/", {"page": 2})
+        assert len(second.context["page"].object_list) == 1 and not second.context["page"].has_next
+        assert client.get("/orders/", {"page": "x"}).status_code == 200
+    finally:
+        views.ORDERS_PER_PAGE = original

@@ -1,0 +1,79 @@
+"""Django admin: only staff get in; orders and the audit trail cannot be edited there."""
+
+import pytest
+
+from complaints.models import AuthorityLevel, Category
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def admin_client(client, province):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True, department=None)
+    client.force_login(admin)
+    return client
+
+
+def test_frontline_agents_cannot_enter_admin(client, hotline_agent):
+    client.force_login(hotline_agent)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("model", ["org/region", "org/department", "org/user", "complaints/channel",
+                                   "complaints/category", "complaints/customer", "complaints/authoritylevel",
+                                   "complaints/intakepolicy", "complaints/workorder", "workflow/orderevent"])
+def test_admin_lists_search_and_filter(admin_client, model, hotline_agent, make_order):
+    make_order(hotline_agent)
+    response = admin_client.get(f"/admin/{model}/", {"q": "138"})
+    assert response.status_code == 200
+
+
+def test_orders_and_audit_trail_are_read_only_in_admin(admin_client, hotline_agent, make_order):
+    order = make_order(hotline_agent)
+    event = order.events.first()
+    assert admin_client.get("/admin/complaints/workorder/add/").status_code == 403
+    assert admin_client.post(f"/admin/complaints/workorder/{order.pk}/change/", {"status": "closed"}).status_code == 403
+    assert admin_client.post(f"/admin/complaints/workorder/{order.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.post(f"/admin/workflow/orderevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.post(f"/admin/workflow/orderevent/{event.pk}/change/", {"comment": "x"}).status_code == 403
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert order.events.count() == 1
+
+
+def test_admin_adds_a_category_under_a_parent(admin_client, category_tree):
+    response = admin_client.post("/admin/complaints/category/add/", {
+        "code": "NET-MOB-IND", "name": "室内覆盖", "name_en": "Indoor coverage", "parent": category_tree["NET-MOB"].pk,
+        "default_severity": "ordinary", "standard_answer": "", "is_active": "on", "sort_order": 0,
+    })
+    assert response.status_code == 302, response.content
+    created = Category.objects.get(code="NET-MOB-IND")
+    assert created.level == 3
+    assert created.path == "/NET/NET-MOB/NET-MOB-IND/"
+    assert created.pinyin_initials == "snfg"
+
+
+def test_admin_refuses_a_category_cycle(admin_client, category_tree):
+    net = category_tree["NET"]
+    response = admin_client.post(f"/admin/complaints/category/{net.pk}/change/", {
+        "code": "NET", "name": "网络质量", "name_en": "", "parent": category_tree["NET-MOB-COV"].pk,
+        "default_severity": "ordinary", "standard_answer": "", "is_active": "on", "sort_order": 0,
+    })
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    net.refresh_from_db()
+    assert net.parent is None
+
+
+def test_admin_refuses_unknown_kinds_in_an_authority_level(admin_client):
+    from django.contrib.auth.models import Group
+
+    role = Group.objects.get(name="frontline_agent")
+    response = admin_client.post("/admin/complaints/authoritylevel/add/", {
+        "role": role.pk, "kinds": '["complaint", "rant"]', "severities": '["ordinary"]',
+        "max_compensation": "10", "effective_from": "2030-01-01", "note": "",
+    })
+    assert response.status_code == 200
+    assert "kinds" in response.context["adminform"].form.errors
+    assert not AuthorityLevel.objects.filter(effective_from="2030-01-01").exists()
