@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
@@ -45,7 +45,7 @@ class Tier(models.TextChoices):
     GOLD = "gold", _("Gold VIP")
     SILVER = "silver", _("Silver VIP")
     GROUP = "group", _("Group customer")
-    ORDINARY = "ordinary", _("Ordinary")
+    ORDINARY = "ordinary", pgettext_lazy("customer tier", "Ordinary")
 
 
 class Brand(models.TextChoices):

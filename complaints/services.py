@@ -55,6 +55,14 @@ class OnSpotAnswer:
 
 
 @dataclass
+class HistoricalClose:
+    """A closed order brought over from another system: its answer and when it was closed there."""
+
+    answer: str
+    closed_at: datetime
+
+
+@dataclass
 class OrderCreateResult:
     order: WorkOrder
     created: bool
@@ -149,6 +157,7 @@ def order_create(
     note: str = "",
     attachments=(),
     on_spot: OnSpotAnswer | None = None,
+    historical_close: HistoricalClose | None = None,
     idempotency_key: str | None = None,
     fingerprint: str = "",
     source: str = OrderSource.BROWSER,
@@ -182,6 +191,15 @@ def order_create(
             errors["answer"] = [_("An order closed on the spot needs the answer given to the customer.")]
         if on_spot.compensation is not None and on_spot.compensation < 0:
             errors["compensation"] = [_("Compensation cannot be negative.")]
+    if historical_close is not None:
+        if source != OrderSource.IMPORT:
+            raise PermissionDenied(_("Only the historical import may bring in orders that are already closed."))
+        if on_spot is not None:
+            errors["closed_at"] = [_("An order is either resolved on the spot or imported as closed, not both.")]
+        elif received_at is not None and historical_close.closed_at < received_at:
+            errors["closed_at"] = [_("The closing time lies before the received time.")]
+        elif historical_close.closed_at > timezone.now() + timedelta(minutes=5):
+            errors["closed_at"] = [_("The closing time lies in the future.")]
     if errors:
         raise ValidationError(errors)
     if on_spot is not None:
@@ -200,7 +218,7 @@ def order_create(
                 description=description.strip(), phone=phone, contact=contact or phone, customer_name=customer_name,
                 customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
                 received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
-                external_ref=external_ref, on_spot=on_spot,
+                external_ref=external_ref, on_spot=on_spot, historical_close=historical_close,
             )
             if note.strip():
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
@@ -231,6 +249,7 @@ def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
 def _order_insert(
     *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
     customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
+    historical_close=None,
 ) -> WorkOrder:
     customer = _customer_upsert(
         phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand, home_region=customer_region
@@ -264,6 +283,10 @@ def _order_insert(
         order.compensation_amount = on_spot.compensation
         order.closed_at = now
         order.closed_by = actor
+    elif historical_close is not None:
+        order.status = OrderStatus.CLOSED
+        order.answer = historical_close.answer.strip()
+        order.closed_at = historical_close.closed_at
     # Numbering is the last step before the insert: the day's counter row stays locked until commit.
     order.number = order_number_next(kind=kind, received_at=received_at)
     order.save(force_insert=True)
@@ -273,6 +296,9 @@ def _order_insert(
         dict(action=action, to_status=OrderStatus.NEW,
              data={"channel": channel.code, "category": category.code, "source": source}),
     ]
+    if historical_close is not None:
+        events[0].update(to_status=OrderStatus.CLOSED, comment=order.answer,
+                         data={**events[0]["data"], "closed_at": order.closed_at.isoformat()})
     if repeat_of is not None:
         events.append(dict(action=OrderEvent.Action.LINKED_REPEAT, data={"repeat_of": repeat_of.number}))
     if on_spot is not None:

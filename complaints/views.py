@@ -94,8 +94,9 @@ def intake(request):
 @staff_required
 @require_GET
 def intake_category_options(request):
-    categories = selectors.category_search(query=request.GET.get("q", ""))
-    return render(request, "complaints/_category_options.html", {"categories": categories})
+    query = request.GET.get("q", "")
+    categories = selectors.category_search(query=query)
+    return render(request, "complaints/_category_options.html", {"categories": categories, "query": query.strip()})
 
 
 @staff_required

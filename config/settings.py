@@ -144,7 +144,8 @@ STORAGES = {
 }
 # Attachments live outside the web root and are served only through a permission-checked view.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "private-media")))
-MEDIA_URL = None
+# No URL route serves this prefix; it is set only because Django's test live server expects a string.
+MEDIA_URL = "/media-is-never-served-directly/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -10,6 +10,8 @@
   const severity = document.getElementById("id_severity");
   const phone = document.getElementById("id_customer_phone");
   let active = -1;
+  // Enter pressed while the answer to the latest keystrokes is still on its way: choose when it lands.
+  let enterPending = false;
   let phoneTimer = null;
 
   function refreshPanel() {
@@ -50,6 +52,10 @@
       highlight(Math.max(active - 1, 0));
     } else if (event.key === "Enter") {
       event.preventDefault();
+      if (!resultsAreCurrent()) {
+        enterPending = true;
+        return;
+      }
       const pick = list[active >= 0 ? active : 0];
       if (pick) choose(pick);
     } else if (event.key === "Escape") {
@@ -62,8 +68,22 @@
     if (option) choose(option);
   });
 
+  function resultsAreCurrent() {
+    const answer = results.querySelector(".picker-answer");
+    return answer !== null && answer.dataset.query === search.value.trim();
+  }
+
+  search.addEventListener("input", function () {
+    enterPending = false;
+  });
+
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target === results) highlight(options().length ? 0 : -1);
+    if (event.detail.target !== results) return;
+    highlight(options().length ? 0 : -1);
+    if (enterPending && resultsAreCurrent()) {
+      enterPending = false;
+      if (options().length) choose(options()[0]);
+    }
   });
 
   phone.addEventListener("input", function () {
