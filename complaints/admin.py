@@ -3,6 +3,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import AuthorityLevel, Category, Channel, Customer, IntakePolicy, WorkOrder
+from workflow.admin import cancel_orders
 
 
 @admin.register(Channel)
@@ -70,12 +71,14 @@ class IntakePolicyAdmin(admin.ModelAdmin):
 class WorkOrderAdmin(admin.ModelAdmin):
     """Read-only: orders change only through the services, never by editing a row."""
 
-    list_display = ["number", "kind", "status", "channel", "category", "customer", "region", "received_at"]
-    list_filter = ["status", "kind", "channel", "severity", "resolved_on_spot"]
+    list_display = ["number", "kind", "status", "channel", "category", "customer", "region", "current_department",
+                    "received_at"]
+    list_filter = ["status", "kind", "channel", "severity", "resolved_on_spot", "escalation_level"]
     search_fields = ["=number", "=customer__phone"]
-    list_select_related = ["channel", "category", "customer", "region"]
+    list_select_related = ["channel", "category", "customer", "region", "current_department"]
     date_hierarchy = "received_at"
     show_full_result_count = False
+    actions = [cancel_orders]
 
     def has_add_permission(self, request):
         return False

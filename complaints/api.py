@@ -17,11 +17,11 @@ from complaints.phone import normalise_mobile
 from complaints.serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
-    NoteCreateSerializer,
     OrderCreateSerializer,
     OrderFilterSerializer,
     OrderSerializer,
 )
+from workflow.services import ActionNotPossible
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -35,6 +35,9 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, services.IdempotencyConflict):
         return Response({"detail": str(exc), "order": exc.order.number}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    elif isinstance(exc, ActionNotPossible):
+        return Response({"detail": str(exc), "order": exc.order.number, "status": exc.status},
+                        status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
 
 
@@ -113,7 +116,7 @@ class OrderListCreateApi(APIView):
             external_ref=data["external_ref"],
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
-        body = OrderSerializer(result.order).data
+        body = OrderSerializer(result.order, context={"request": request}).data
         if result.warnings:
             body = {**body, "warnings": result.warnings}
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -123,7 +126,7 @@ class OrderListCreateApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(operation_id="orders_retrieve", responses=OrderSerializer, summary="Read one order by number")
     def get(self, request, number):
-        return Response(OrderSerializer(_order_or_404(request, number)).data)
+        return Response(OrderSerializer(_order_or_404(request, number), context={"request": request}).data)
 
 
 class CustomerHistoryApi(APIView):
@@ -136,18 +139,6 @@ class CustomerHistoryApi(APIView):
             raise exceptions.ValidationError({"phone": exc.messages}) from None
         orders = selectors.customer_history_for_user(user=request.user, phone=phone)
         return Response(OrderSerializer(orders, many=True).data)
-
-
-class OrderNoteApi(APIView):
-    @extend_schema(operation_id="orders_note_add", request=NoteCreateSerializer, responses={201: NoteCreateSerializer},
-                   summary="Add a note to an order")
-    def post(self, request, number):
-        order = _order_or_404(request, number)
-        serializer = NoteCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        note = services.order_note_add(actor=request.user, order=order, body=serializer.validated_data["body"],
-                                       internal=serializer.validated_data["internal"])
-        return Response({"body": note.body, "internal": note.is_internal}, status=status.HTTP_201_CREATED)
 
 
 class OrderAttachmentApi(APIView):

@@ -1,11 +1,17 @@
 from django.urls import path
 
 from complaints import api
+from workflow import api as workflow_api
+from workflow.services import ACTIONS
 
 urlpatterns = [
     path("orders/", api.OrderListCreateApi.as_view(), name="api-orders"),
     path("orders/<str:number>/", api.OrderDetailApi.as_view(), name="api-order-detail"),
-    path("orders/<str:number>/notes/", api.OrderNoteApi.as_view(), name="api-order-notes"),
     path("orders/<str:number>/attachments/", api.OrderAttachmentApi.as_view(), name="api-order-attachments"),
     path("customers/<str:phone>/orders/", api.CustomerHistoryApi.as_view(), name="api-customer-history"),
+    path("orders/<str:number>/timeline/", workflow_api.OrderTimelineApi.as_view(), name="api-order-timeline"),
+    *[
+        path(f"orders/<str:number>/actions/{action}/", workflow_api.action_view(action), name=f"api-order-{action}")
+        for action in ACTIONS
+    ],
 ]

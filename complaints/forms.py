@@ -77,10 +77,6 @@ class OrderFilterForm(forms.Form):
                                   widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class NoteForm(forms.Form):
-    body = forms.CharField(label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("File"))
 

@@ -162,9 +162,33 @@ class Customer(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    # Issue 3 (the viewflow lifecycle) adds the stages in between.
+    """Where an order stands. Only the workflow (workflow.flows + workflow.services) changes it."""
+
     NEW = "new", _("Awaiting dispatch")
+    ANSWERING = "answering", _("Awaiting answer")
+    QUEUED = "queued", _("Awaiting claim")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting for the customer")
+    REVIEW = "review", _("Awaiting review")
+    CALLBACK = "callback", _("Awaiting callback")
     CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINISHED_STATUSES = frozenset({OrderStatus.CLOSED, OrderStatus.CANCELLED})
+OPEN_STATUSES = tuple(s for s in OrderStatus.values if s not in FINISHED_STATUSES)
+
+
+class QueueLevel(models.TextChoices):
+    HANDLER = "handler", _("Department queue")
+    LEAD = "lead", _("Lead's queue")
+
+
+class ResultCode(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    EXPLAINED = "explained", _("Explained to the customer")
+    NOT_COMPANY_FAULT = "not_company_fault", _("Not the company's fault")
+    CANNOT_SOLVE_NOW = "cannot_solve_now", _("Cannot be solved now")
 
 
 class OrderSource(models.TextChoices):
@@ -208,7 +232,45 @@ class WorkOrder(models.Model):
         _("compensation (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     promised_at = models.DateTimeField(_("promised time"), null=True, blank=True)
+
+    # The current stage, kept in step by the workflow so that work lists read one table.
+    current_department = models.ForeignKey(
+        "org.Department", verbose_name=_("current department"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    current_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("current owner"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    queue_level = models.CharField(_("queue"), max_length=16, choices=QueueLevel.choices, blank=True)
+    stage_started_at = models.DateTimeField(_("stage started at"), null=True, blank=True)
+    waiting_until = models.DateTimeField(_("waiting until"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    transfer_count = models.PositiveSmallIntegerField(_("times transferred"), default=0)
+    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0)
+
+    # The reply (回复) of the department that handled it.
+    result_code = models.CharField(_("result"), max_length=24, choices=ResultCode.choices, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("replied by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    replied_department = models.ForeignKey(
+        "org.Department", verbose_name=_("replying department"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    # The callback (回访).
+    callback_attempts = models.PositiveSmallIntegerField(_("callback attempts"), default=0)
+    callback_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    problem_solved = models.BooleanField(_("problem solved"), null=True, blank=True)
+
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
@@ -228,6 +290,17 @@ class WorkOrder(models.Model):
             models.Index(fields=["region", "-received_at"], name="order_region_received"),
             models.Index(fields=["-received_at"], name="order_received"),
             models.Index(fields=["status", "-received_at"], name="order_status_received"),
+            # Work lists: department queues, my tasks, escalations. Only open orders are indexed.
+            models.Index(fields=["current_department", "status", "received_at"], name="order_open_by_department",
+                         condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["current_owner", "received_at"], name="order_open_by_owner",
+                         condition=Q(status__in=OPEN_STATUSES) & Q(current_owner__isnull=False)),
+            models.Index(fields=["first_responder_department", "received_at"], name="order_callback_by_unit",
+                         condition=Q(status="callback")),
+            models.Index(fields=["escalation_level", "received_at"], name="order_open_escalated",
+                         condition=Q(status__in=OPEN_STATUSES) & Q(escalation_level__gt=0)),
+            models.Index(fields=["waiting_until"], name="order_waiting_until",
+                         condition=Q(status="waiting")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -247,6 +320,16 @@ class WorkOrder(models.Model):
                 condition=Q(resolved_on_spot=False) | Q(status="closed"),
                 name="order_on_spot_means_closed",
             ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="order_cancelled_iff_cancelled_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="order_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(condition=Q(escalation_level__lte=3), name="order_escalation_level_0_to_3"),
         ]
 
     def __str__(self):
@@ -259,6 +342,38 @@ class WorkOrder(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == OrderStatus.CLOSED
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in FINISHED_STATUSES
+
+    @property
+    def public_status(self) -> str:
+        """What the customer reads on the progress page: where their complaint stands, not our internal steps."""
+        if self.status in (OrderStatus.NEW, OrderStatus.ANSWERING, OrderStatus.QUEUED):
+            return _("Received, being passed to the right department")
+        if self.status in (OrderStatus.IN_PROGRESS, OrderStatus.REVIEW):
+            return _("Being handled")
+        if self.status == OrderStatus.WAITING:
+            return _("Waiting for information from you")
+        if self.status == OrderStatus.CALLBACK:
+            return _("Answered; we will call you to check you are satisfied")
+        if self.status == OrderStatus.CLOSED:
+            return _("Closed")
+        return _("Cancelled")
+
+    @property
+    def is_reopened(self) -> bool:
+        return self.reopen_count > 0
+
+    @property
+    def takes_short_path(self) -> bool:
+        """VIP, group-customer, major and escalated orders go straight to the department lead's queue."""
+        return (
+            self.customer.tier != Tier.ORDINARY
+            or self.severity == Severity.MAJOR
+            or self.escalation_level > 0
+        )
 
 
 class Note(models.Model):

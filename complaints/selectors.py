@@ -21,15 +21,18 @@ def regions_visible_to(user) -> QuerySet:
 
 
 def orders_visible_to(user) -> QuerySet:
-    """Orders of the user's region and below (province staff see the whole province), plus the orders they
-    logged themselves."""
+    """Orders of the user's region and below (province staff see the whole province), the orders they logged
+    themselves, and the orders that sit with their department now (a transfer or a callback can bring an order
+    from another city)."""
     if not user.is_authenticated:
         return WorkOrder.objects.none()
     if user.is_superuser:
         return WorkOrder.objects.all()
     if user.region is None:
         return WorkOrder.objects.filter(first_responder=user)
-    return WorkOrder.objects.filter(Q(region__in=regions_visible_to(user)) | Q(first_responder=user))
+    return WorkOrder.objects.filter(
+        Q(region__in=regions_visible_to(user)) | Q(first_responder=user) | Q(current_department=user.department_id)
+    )
 
 
 def order_get_for_user(*, user, number: str) -> WorkOrder | None:
@@ -147,3 +150,18 @@ def order_track(*, number: str, phone: str) -> WorkOrder | None:
         .select_related("category")
         .first()
     )
+
+
+def category_responsible_department(*, category: Category):
+    """按类定责: the department named by the category itself or, failing that, by its nearest ancestor (level 3
+    decides; levels 4–5 refine cross-department cases). One query over the category's path."""
+    if category.responsible_department_id:
+        return category.responsible_department
+    codes = [code for code in category.path.strip("/").split("/") if code]
+    ancestor = (
+        Category.objects.filter(code__in=codes, responsible_department__isnull=False)
+        .select_related("responsible_department")
+        .order_by("-level")
+        .first()
+    )
+    return ancestor.responsible_department if ancestor is not None else None

@@ -62,6 +62,19 @@ class OrderSerializer(serializers.ModelSerializer):
     customer = CustomerSerializer(read_only=True)
     repeat_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    current_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    current_owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    replied_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    available_actions = serializers.SerializerMethodField()
+
+    def get_available_actions(self, order) -> list[str]:
+        """What the caller may do on the order now (only on single-order answers)."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        from workflow.services import order_actions_available
+
+        return order_actions_available(user=request.user, order=order)
 
     class Meta:
         model = WorkOrder
@@ -69,7 +82,9 @@ class OrderSerializer(serializers.ModelSerializer):
             "number", "kind", "status", "status_label", "channel", "category", "category_name", "severity",
             "customer", "contact_phone", "description", "region", "first_responder_name", "received_at",
             "repeat_of", "resolved_on_spot", "answer", "compensation_amount", "promised_at", "closed_at",
-            "external_ref",
+            "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
+            "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
+            "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "available_actions",
         ]
         read_only_fields = fields
 
@@ -91,11 +106,6 @@ class OrderFilterSerializer(serializers.Serializer):
         if attrs.get("channel"):
             attrs["channel"] = attrs["channel"].code
         return attrs
-
-
-class NoteCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=4000)
-    internal = serializers.BooleanField(default=True)
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

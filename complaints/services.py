@@ -224,6 +224,8 @@ def order_create(
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
             for upload, content_type in zip(attachments, content_types, strict=True):
                 _attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
+            if order.status != OrderStatus.CLOSED:
+                _order_flow_start(order=order)
     except IntegrityError:
         # Two retries with the same key raced: the other one committed first.
         if idempotency_key:
@@ -312,6 +314,17 @@ def _order_insert(
     return order
 
 
+def _order_flow_start(*, order: WorkOrder) -> None:
+    """Hand the order to the workflow: it dispatches automatically when the rules allow, else to a dispatcher."""
+    from workflow.flows import ComplaintFlow
+
+    ComplaintFlow.start.run(order=order)
+    if order.status == OrderStatus.QUEUED or order.status == OrderStatus.IN_PROGRESS:
+        event_record(order=order, actor=None, action=OrderEvent.Action.AUTO_DISPATCHED, from_status=OrderStatus.NEW,
+                     to_status=order.status,
+                     data={"department": order.current_department.name, "queue": order.queue_level})
+
+
 def _note_insert(*, order: WorkOrder, actor, body: str, internal: bool) -> Note:
     note = Note.objects.create(order=order, author=actor, author_name=str(actor)[:64], body=body, is_internal=internal)
     event_record(order=order, actor=actor, action=OrderEvent.Action.NOTE_ADDED, data={"internal": internal})
@@ -342,11 +355,20 @@ def _order_lock_for_user(*, actor, order: WorkOrder) -> WorkOrder:
     return locked
 
 
+def order_note_allowed(*, actor, order: WorkOrder) -> None:
+    if not order.is_open and not actor.has_role(roles.QUALITY_MANAGER):
+        raise PermissionDenied(_("Order %(number)s is closed: only the quality team may add notes.")
+                               % {"number": order.number})
+
+
 def order_note_add(*, actor, order: WorkOrder, body: str, internal: bool = True) -> Note:
+    """A note on the order: internal, or visible to the customer on the progress page. A closed order is
+    read-only except for notes by the quality team."""
     if not (body or "").strip():
         raise ValidationError({"body": [_("The note is empty.")]})
     with transaction.atomic():
         locked = _order_lock_for_user(actor=actor, order=order)
+        order_note_allowed(actor=actor, order=locked)
         return _note_insert(order=locked, actor=actor, body=body.strip(), internal=internal)
 
 
@@ -357,4 +379,6 @@ def order_attachment_add(*, actor, order: WorkOrder, upload) -> Attachment:
         raise ValidationError({"file": exc.messages}) from None
     with transaction.atomic():
         locked = _order_lock_for_user(actor=actor, order=order)
+        if not locked.is_open:
+            raise PermissionDenied(_("Order %(number)s is closed: no more attachments.") % {"number": order.number})
         return _attachment_insert(order=locked, actor=actor, upload=upload, content_type=content_type)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints import selectors, services
 from complaints.authority import authority_levels_in_force
-from complaints.forms import AttachmentForm, IntakeForm, NoteForm, OrderFilterForm, TrackForm
+from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackForm
 from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
 from complaints.phone import normalise_mobile
@@ -117,6 +117,8 @@ def intake_customer_panel(request):
             context["history"] = selectors.customer_history_for_user(user=request.user, phone=phone, limit=20)
     category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
     context["category"] = category
+    if category is not None:
+        context["responsible_department"] = selectors.category_responsible_department(category=category)
     if category is not None and context.get("customer") is not None:
         context["repeat_of"] = selectors.repeat_candidate(
             customer=context["customer"], category=category, received_at=timezone.now()
@@ -166,42 +168,37 @@ def _order_or_404(request, number):
     return order
 
 
-@staff_required
-@require_GET
-def order_detail(request, number):
-    order = _order_or_404(request, number)
+def order_page(request, order, *, bound: dict | None = None, status: int = 200):
+    from workflow.forms import action_forms
+    from workflow.selectors import order_timeline
+    from workflow.services import order_actions_available, order_context
+
+    ctx = order_context(order=order)
+    available = order_actions_available(user=request.user, order=order, ctx=ctx)
     history = [
         other for other in selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
         if other.pk != order.pk
     ][:20]
     context = {
         "order": order,
+        "task": ctx.task,
+        "stage": ctx.stage,
         "history": history,
-        "events": order.events.all(),
+        "events": order_timeline(order=order).select_related("actor"),
         "notes": order.notes.all(),
         "attachments": order.attachments.all(),
         "repeats": order.repeats.only("number", "received_at"),
-        "note_form": NoteForm(),
-        "attachment_form": AttachmentForm(),
+        "available": available,
+        "forms": action_forms(order=order, available=available, bound=bound),
+        "attachment_form": AttachmentForm() if order.is_open else None,
     }
-    return render(request, "complaints/order_detail.html", context)
+    return render(request, "complaints/order_detail.html", context, status=status)
 
 
 @staff_required
-@require_POST
-def order_note_add(request, number):
-    order = _order_or_404(request, number)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.order_note_add(actor=request.user, order=order, body=form.cleaned_data["body"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Note added."))
-    else:
-        messages.error(request, _("The note is empty."))
-    return redirect("complaints:order_detail", number=order.number)
+@require_GET
+def order_detail(request, number):
+    return order_page(request, _order_or_404(request, number))
 
 
 @staff_required

@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "viewflow",
+    "viewflow.workflow",
     "org",
     "complaints",
     "workflow",
@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.roles",
+                "org.context_processors.work",
             ],
         },
     },
@@ -118,7 +119,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Safety nets: e-mails are queued at commit, and these catch up whatever the broker missed.
+    "notifications-send": {"task": "workflow.tasks.notifications_send", "schedule": 30.0},
+    "orders-resume-waiting": {"task": "workflow.tasks.orders_resume_waiting", "schedule": 60.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,6 +176,8 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "complaints@localhost")
+# Where staff reach the product; used for links in e-mails.
+SITE_URL = env.url("SITE_URL", ("http", "https"), default="http://127.0.0.1:8000")
 
 # Intake limits.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

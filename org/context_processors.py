@@ -9,3 +9,25 @@ def roles(request):
         "user_roles": user.role_names,
         "can_intake": user.is_superuser or user.has_role(*role_defs.INTAKE_ROLES),
     }
+
+
+def work(request):
+    """The counts in the navigation: orders waiting in the user's work lists and unread notifications.
+    Each is one capped COUNT over a partial index; computed only when a template asks for them."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_channel_system:
+        return {}
+    from django.utils.functional import SimpleLazyObject
+
+    from workflow import selectors
+
+    counts = SimpleLazyObject(lambda: selectors.work_list_counts(user=user))
+    return {
+        "work_counts": counts,
+        "work_total": SimpleLazyObject(lambda: _total(counts)),
+        "unread_count": SimpleLazyObject(lambda: selectors.notifications_unread_count(user=user)),
+    }
+
+
+def _total(counts: dict) -> int:
+    return sum(counts.get(key, 0) for key in ("mine", "queue", "callback", "dispatch", "answer", "review"))

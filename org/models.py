@@ -65,6 +65,21 @@ class Department(models.Model):
         help_text=_("For frontline units: the channel they take complaints through."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    trusted = models.BooleanField(
+        _("trusted"),
+        default=False,
+        help_text=_("Replies of this department to ordinary orders skip the complaint centre's review."),
+    )
+    callback_department = models.ForeignKey(
+        "self",
+        verbose_name=_("callback unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For frontline units without agents (e.g. a channel system's account): the unit that calls "
+                    "back the customers of orders it logged. Empty: the unit itself."),
+    )
 
     class Meta:
         verbose_name = _("department")
@@ -73,6 +88,10 @@ class Department(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.region})"
+
+    @property
+    def callback_unit_id(self) -> int:
+        return self.callback_department_id or self.pk
 
 
 class User(AbstractUser):

@@ -9,6 +9,8 @@ LEAD = "department_lead"
 QUALITY_MANAGER = "quality_manager"
 ADMIN = "admin"
 CHANNEL_SYSTEM = "channel_system"
+# The third escalation level (应急小组): people called in for the gravest cases.
+EMERGENCY = "emergency_group"
 
 ROLE_LABELS = {
     FRONTLINE_AGENT: _("Frontline agent"),
@@ -18,6 +20,7 @@ ROLE_LABELS = {
     QUALITY_MANAGER: _("Quality manager"),
     ADMIN: _("Administrator"),
     CHANNEL_SYSTEM: _("Channel system"),
+    EMERGENCY: _("Emergency group"),
 }
 ALL_ROLES = tuple(ROLE_LABELS)
 

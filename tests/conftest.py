@@ -35,6 +35,8 @@ def _restore_reference_data():
     if Group.objects.exists():
         return
     importlib.import_module("org.migrations.0002_create_roles").create_roles(apps, None)
+    importlib.import_module("org.migrations.0003_emergency_group_role").create_emergency_role(apps, None)
+    importlib.import_module("workflow.migrations.0003_seed_workflow_policy").seed(apps, None)
     importlib.import_module("complaints.migrations.0003_seed_channels_and_defaults").seed(apps, None)
 
 
@@ -52,6 +54,8 @@ def _reference_data(request):
 def _english_and_tmp_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"
+    # Tests create many users; the production hasher's deliberate slowness would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -233,3 +237,32 @@ def browser_login(page, username, password="pw-for-tests-only"):
 def screenshot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def network_handler(network_dept):
+    return UserFactory(username="handler_network", display_name="网络处理员", department=network_dept,
+                       roles=[roles.HANDLER])
+
+
+@pytest.fixture
+def network_handler_2(network_dept):
+    return UserFactory(username="handler_network2", display_name="网络处理员二", department=network_dept,
+                       roles=[roles.HANDLER])
+
+
+@pytest.fixture
+def billing_lead(billing_dept):
+    return UserFactory(username="lead_billing", display_name="计费主管", department=billing_dept, roles=[roles.LEAD])
+
+
+@pytest.fixture
+def centre_lead(province_dispatcher):
+    return UserFactory(username="centre_manager", display_name="中心经理", department=province_dispatcher.department,
+                       roles=[roles.LEAD])
+
+
+@pytest.fixture
+def emergency_member(province):
+    dept = DepartmentFactory(code="emergency", name="应急小组", kind=Department.Kind.COMPLAINT_CENTRE, region=province)
+    return UserFactory(username="emergency", display_name="应急小组成员", department=dept, roles=[roles.EMERGENCY])

@@ -38,8 +38,8 @@ def test_orders_and_audit_trail_are_read_only_in_admin(admin_client, hotline_age
     assert admin_client.post(f"/admin/workflow/orderevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin_client.post(f"/admin/workflow/orderevent/{event.pk}/change/", {"comment": "x"}).status_code == 403
     order.refresh_from_db()
-    assert order.status == "new"
-    assert order.events.count() == 1
+    assert order.status == "queued"
+    assert order.events.count() == 2
 
 
 def test_admin_adds_a_category_under_a_parent(admin_client, category_tree):
@@ -77,3 +77,43 @@ def test_admin_refuses_unknown_kinds_in_an_authority_level(admin_client):
     assert response.status_code == 200
     assert "kinds" in response.context["adminform"].form.errors
     assert not AuthorityLevel.objects.filter(effective_from="2030-01-01").exists()
+
+
+def test_admin_cancels_orders_through_the_service_with_a_reason(admin_client, hotline_agent, make_order):
+    orders = [make_order(hotline_agent, customer_phone=f"1390000000{i}") for i in range(2)]
+    url = "/admin/complaints/workorder/"
+    selected = {"action": "cancel_orders", "_selected_action": [o.pk for o in orders], "index": 0}
+    # First the reason is asked for; nothing changes yet.
+    response = admin_client.post(url, selected)
+    assert response.status_code == 200 and b"reason" in response.content
+    assert all(o.status == "queued" for o in type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]))
+    response = admin_client.post(url, {**selected, "apply": "1", "reason_kind": "duplicate", "reason": "批量重复"})
+    assert response.status_code == 302
+    for order in orders:
+        order.refresh_from_db()
+        assert order.status == "cancelled"
+        assert order.events.get(action="cancelled").comment == "批量重复"
+
+
+def test_order_processes_are_read_only_in_admin(admin_client, hotline_agent, make_order):
+    order = make_order(hotline_agent)
+    assert admin_client.get(f"/admin/workflow/orderprocess/{order.process.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/workflow/orderprocess/{order.process.pk}/delete/",
+                             {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/workflow/workflowpolicy/").status_code == 200
+
+
+def test_staff_without_the_dispatcher_role_cannot_cancel_in_admin(client, hotline_agent, make_order, network_lead):
+    network_lead.is_staff = True
+    network_lead.save()
+    from django.contrib.auth.models import Permission
+
+    network_lead.user_permissions.add(Permission.objects.get(codename="view_workorder"))
+    order = make_order(hotline_agent)
+    client.force_login(network_lead)
+    response = client.post("/admin/complaints/workorder/", {
+        "action": "cancel_orders", "_selected_action": [order.pk], "index": 0, "apply": "1",
+        "reason_kind": "duplicate", "reason": "试图越权"}, follow=True)
+    assert "Only dispatchers" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "queued"

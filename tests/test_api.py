@@ -30,7 +30,7 @@ def test_channel_system_creates_an_order(api_for, channel_system, payload):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["number"].startswith("TS")
-    assert body["status"] == "new"
+    assert body["status"] == "queued"
     assert body["customer"]["phone"] == "13800138000"
     assert body["severity"] == "ordinary"  # the category's default
     order = WorkOrder.objects.get(number=body["number"])
@@ -134,7 +134,7 @@ def test_list_filters(api_for, province_dispatcher, hotline_agent, make_order, d
     assert numbers(category="BIL") == {b.number}
     assert numbers(category="NET-MOB-COV") == {a.number}
     assert numbers(phone="+86 139 0000 0009") == {b.number}
-    assert numbers(channel="hotline", status="new") == {a.number, b.number}
+    assert numbers(channel="hotline", status="queued") == {a.number, b.number}
     assert numbers(region="4401") == {a.number, b.number}
     assert numbers(region="4403") == set()
     assert numbers(department="gz-hotline") == {a.number, b.number}
@@ -177,8 +177,8 @@ def test_attachment_upload_is_checked_by_content(api_for, hotline_agent, make_or
 
 def test_notes_through_the_api(api_for, hotline_agent, outsider, make_order):
     order = make_order(hotline_agent)
-    url = f"{URL}{order.number}/notes/"
-    assert api_for(hotline_agent).post(url, {"body": "已联系客户"}, format="json").status_code == 201
+    url = f"{URL}{order.number}/actions/note/"
+    assert api_for(hotline_agent).post(url, {"body": "已联系客户"}, format="json").status_code == 200
     assert api_for(outsider).post(url, {"body": "越权"}, format="json").status_code == 404
     assert api_for(hotline_agent).post(url, {"body": ""}, format="json").status_code == 400
     assert order.notes.count() == 1

@@ -54,3 +54,28 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_order(channel_sy
     ids = _run_concurrently(8, create)
     assert len(set(ids)) == 1
     assert WorkOrder.objects.count() == 1
+
+
+def test_two_simultaneous_claims_exactly_one_wins(hotline_agent, coverage, network_dept):
+    from org import roles
+    from tests.factories import UserFactory
+    from workflow.services import ActionNotPossible, order_claim
+
+    handlers = [UserFactory(username=f"claimer{i}", department=network_dept, roles=[roles.HANDLER]) for i in range(2)]
+    order = order_create(actor=hotline_agent, kind="complaint", channel=channel("hotline"), category=coverage,
+                         severity="ordinary", description="抢单", customer_phone="13900000001").order
+
+    def claim(index):
+        try:
+            return order_claim(actor=handlers[index], order=WorkOrder.objects.get(pk=order.pk)).current_owner_id
+        except ActionNotPossible as exc:
+            return str(exc)
+
+    results = _run_concurrently(2, claim)
+    winners = [r for r in results if isinstance(r, int)]
+    losers = [r for r in results if isinstance(r, str)]
+    assert len(winners) == 1 and len(losers) == 1
+    assert "already claimed" in losers[0]
+    order.refresh_from_db()
+    assert order.current_owner_id == winners[0]
+    assert order.events.filter(action="claimed").count() == 1

@@ -81,7 +81,7 @@ def test_values_dates_and_closed_state_are_translated(export, channel_system, ca
     assert event.action == OrderEvent.Action.IMPORTED and event.to_status == OrderStatus.CLOSED
 
     still_open = WorkOrder.objects.get(external_ref="OLD-0002")
-    assert still_open.status == OrderStatus.NEW
+    assert still_open.status == OrderStatus.QUEUED  # dispatched to billing
     assert still_open.channel.code == "hall"
     # Repeat detection works on history too: OLD-0008 is the same customer and category a week later.
     assert WorkOrder.objects.get(external_ref="OLD-0008").repeat_of == closed

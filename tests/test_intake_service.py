@@ -88,7 +88,7 @@ def test_oversize_attachment_is_refused(hotline_agent, make_order, settings):
 def test_internal_note_and_audit_trail_are_written(hotline_agent, make_order):
     order = make_order(hotline_agent, note="客户情绪激动")
     assert order.notes.get().is_internal
-    assert list(order.events.values_list("action", flat=True)) == ["received", "note_added"]
+    assert list(order.events.values_list("action", flat=True)) == ["received", "note_added", "auto_dispatched"]
     assert order.events.first().actor_name == "王小红"
 
 

@@ -66,3 +66,21 @@ def test_a_bad_debug_value_is_refused():
     result = _settings_in_subprocess({"DEBUG": "perhaps"}, "settings.DEBUG")
     assert result.returncode != 0
     assert "DEBUG" in result.stderr
+
+
+def test_production_static_files_collect_cleanly(tmp_path):
+    """`collectstatic` is a deploy step; a third-party CSS referencing a missing font once broke it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.org",
+           "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused", "REDIS_URL": "redis://127.0.0.1:6379/9",
+           "VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
+    assert list((tmp_path / "staticfiles" / "vendor" / "htmx").glob("htmx.min.*.js"))

@@ -20,7 +20,7 @@ def test_customer_sees_status_and_a_safe_timeline(client, hotline_agent, make_or
     html = response.content.decode()
     assert response.status_code == 200
     assert order.number in html
-    assert "Awaiting dispatch" in html
+    assert "Received, being passed to the right department" in html
     assert "Received" in html
     for secret in ("内部备注", "内部：已联系网络部", "王小红", "广州热线", hotline_agent.username, "Note added"):
         assert secret not in html

@@ -79,7 +79,7 @@ def test_outsider_from_another_city_cannot_see_or_touch_an_order(login, hotline_
     attachment = order.attachments.get()
     client = login(outsider)
     assert client.get(f"/orders/{order.number}/").status_code == 404
-    assert client.post(f"/orders/{order.number}/notes/", {"body": "x"}).status_code == 404
+    assert client.post(f"/orders/{order.number}/actions/note/", {"note-body": "x"}).status_code == 404
     assert client.get(f"/orders/{order.number}/attachments/{attachment.pk}/").status_code == 404
     listing = client.get("/orders/")
     assert order.number not in listing.content.decode()

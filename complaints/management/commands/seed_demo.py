@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -16,10 +17,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
-from complaints.selectors import leaf_categories
+from complaints.selectors import category_responsible_department, leaf_categories
 from complaints.services import OnSpotAnswer, order_create
 from org import roles
 from org.models import Department, Region, User
+from workflow import services as flow
 
 CATEGORY_FILE = Path(__file__).resolve().parents[2] / "data" / "telecom_categories_zh.json"
 
@@ -58,13 +60,24 @@ USERS = [  # username, display name, department, roles, is_staff
     ("lead_billing", "郑华（计费主管）", "billing", [roles.LEAD], False),
     ("handler_network", "孙涛（网络处理员）", "network", [roles.HANDLER], False),
     ("lead_network", "钱伟（网络主管）", "network", [roles.LEAD], False),
+    ("handler_vas", "何静（增值业务处理员）", "vas", [roles.HANDLER], False),
+    ("lead_vas", "罗军（增值业务主管）", "vas", [roles.LEAD], False),
+    ("handler_it", "马超（IT支撑处理员）", "it", [roles.HANDLER], False),
+    ("lead_it", "高洋（IT支撑主管）", "it", [roles.LEAD], False),
+    ("handler_marketing", "林娟（营销处理员）", "marketing", [roles.HANDLER], False),
+    ("lead_marketing", "胡磊（营销主管）", "marketing", [roles.LEAD], False),
+    ("manager_centre", "徐平（投诉处理中心经理）", "centre", [roles.LEAD], False),
+    ("emergency", "朱勇（应急小组）", "centre", [roles.EMERGENCY], False),
     ("quality", "冯丽（品质经理）", "quality", [roles.QUALITY_MANAGER], False),
     ("admin", "系统管理员", "centre", [roles.ADMIN], True),
     ("cti", "热线CTI系统", "cti", [roles.CHANNEL_SYSTEM], False),
 ]
 
-RESPONSIBLE = {"NET": "network", "FEE": "marketing", "BIL": "billing", "MKT": "marketing", "SVC": "centre",
-               "SEC": "it", "OTH": "centre"}
+# Level-1 family → responsible department (level 3 decides; 其他 has none, so a dispatcher chooses).
+RESPONSIBLE = {"NET": "network", "FEE": "marketing", "BIL": "billing", "MKT": "vas", "SVC": "marketing",
+               "SEC": "it"}
+TRUSTED = {"it"}  # their replies to ordinary orders skip review
+CALLBACK_UNITS = {"cti": "gz-hotline"}  # the CTI account's customers are called back by the Guangzhou hotline
 STANDARD_ANSWERS = {
     "NET": "您好，非常抱歉给您带来不便。我们已记录您反映的网络问题及所在位置，网络部门将在24小时内核查并回复您。",
     "FEE": "您好，您反映的套餐/资费问题已记录。我们将核实您办理业务时的约定，按约定资费为您处理，并在承诺时限内回复。",
@@ -127,8 +140,10 @@ class Command(BaseCommand):
         for code, name, kind, region, channel in DEPARTMENTS:
             departments[code], _ = Department.objects.get_or_create(
                 code=code, defaults={"name": name, "kind": kind, "region": regions[region],
-                                     "channel": channels.get(channel)},
+                                     "channel": channels.get(channel), "trusted": code in TRUSTED},
             )
+        for code, unit in CALLBACK_UNITS.items():
+            Department.objects.filter(code=code, callback_department=None).update(callback_department=departments[unit])
         return departments
 
     def _demo_password(self) -> str:
@@ -159,7 +174,9 @@ class Command(BaseCommand):
 
     def _categories(self, departments):
         for top in Category.objects.filter(parent=None):
-            department = departments[RESPONSIBLE.get(top.code, "centre")]
+            if top.code not in RESPONSIBLE:
+                continue
+            department = departments[RESPONSIBLE[top.code]]
             answer = STANDARD_ANSWERS.get(top.code, "")
             subtree = Category.objects.filter(path__startswith=top.path)
             subtree.filter(level=3, responsible_department=None).update(responsible_department=department)
@@ -201,14 +218,19 @@ class Command(BaseCommand):
                 continue
             if Customer.objects.filter(phone=phone).exists():
                 region = tier = brand = None
-            order_create(
-                actor=agent, kind=kind, channel=channel, category=leaf, severity=severity,
-                description=description, customer_phone=phone, customer_name=name if tier else "",
-                customer_tier=tier, customer_brand=brand, customer_region=region, received_at=received,
-                on_spot=OnSpotAnswer(leaf.standard_answer or "已现场解释，客户表示理解。", compensation) if on_spot else None,
-                source=OrderSource.API if agent.username == "cti" else OrderSource.BROWSER,
-                external_ref=external_ref,
-            )
+            # Each order is logged, and then lived through, at the moments it would have happened; one commit each.
+            with transaction.atomic(), time_machine.travel(received, tick=False):
+                order = order_create(
+                    actor=agent, kind=kind, channel=channel, category=leaf, severity=severity,
+                    description=description, customer_phone=phone, customer_name=name if tier else "",
+                    customer_tier=tier, customer_brand=brand, customer_region=region, received_at=received,
+                    on_spot=OnSpotAnswer(leaf.standard_answer or "已现场解释，客户表示理解。", compensation)
+                    if on_spot else None,
+                    source=OrderSource.API if agent.username == "cti" else OrderSource.BROWSER,
+                    external_ref=external_ref,
+                ).order
+                if order.is_open:
+                    DemoLifecycle(order=order, users=users, rng=random.Random(index), until=now).run()
             created += 1
         return created
 
@@ -218,3 +240,130 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {', '.join(role_names):<22} {display}")
         token = Token.objects.get(user=users["cti"])
         self.stdout.write(f"\nAPI token of the hotline CTI channel system: {token.key}")
+
+
+ANSWERS = [
+    "经核查，您反映的问题已处理完毕，给您带来不便深表歉意。",
+    "已为您核实并退还多收费用，款项将在3个工作日内到账。",
+    "已安排工程师现场测试并优化基站参数，信号已恢复正常。",
+    "已为您退订相关业务并退还费用，同时加强了业务办理规范。",
+    "已向您解释相关资费规则，您表示理解。",
+]
+RATINGS = [5] * 55 + [4] * 25 + [3] * 10 + [2] * 6 + [1] * 4
+
+
+class DemoLifecycle:
+    """Walks one demo order through the workflow with the demo users, one service call per step, each at a
+    plausible moment after the previous one; it stops where the next step would lie in the future, so recent
+    orders stay in early steps and old ones are closed. Deterministic for a given order index."""
+
+    def __init__(self, *, order, users, rng, until):
+        self.order, self.users, self.rng, self.until = order, users, rng, until
+        self.clock = order.received_at
+        # Recent orders often wait longer at a step, so the work lists of the last fortnight are not empty.
+        self.stall = 0.12 if until - order.received_at < timedelta(days=14) else 0.0
+
+    def _at(self, *, minutes: tuple[int, int]) -> bool:
+        """Move the clock on; False when that moment has not come yet (or the order stalls at this step)."""
+        self.clock += timedelta(minutes=self.rng.randint(*minutes))
+        return self.clock < self.until and self.rng.random() >= self.stall
+
+    def _do(self, function, **kwargs):
+        with time_machine.travel(self.clock, tick=False):
+            self.order = function(order=self.order, **kwargs)
+
+    def _handler(self):
+        code = self.order.current_department.code
+        if self.order.queue_level == "lead":
+            return self.users[f"lead_{code}"]
+        return self.users.get(f"handler_{code}") or self.users[f"lead_{code}"]
+
+    def _callback_agent(self):
+        unit = self.order.current_department.code
+        return next(u for u in self.users.values() if u.department.code == unit and u.has_role(roles.FRONTLINE_AGENT))
+
+    def run(self):
+        rng, dispatcher = self.rng, self.users["dispatcher"]
+        if rng.random() < 0.03 and self._at(minutes=(10, 300)):
+            return self._do(flow.order_cancel, actor=dispatcher, reason_kind="duplicate", reason="与前一工单重复")
+        if rng.random() < 0.04 and self._at(minutes=(5, 120)):
+            self._do(flow.order_escalate, actor=self.order.first_responder if self.order.first_responder.has_role(
+                roles.FRONTLINE_AGENT) else dispatcher, reason_kind="regulator", reason="客户表示将向工信部申诉")
+        if self.order.status == "answering":
+            if self._at(minutes=(20, 600)):
+                self._do(flow.order_reply, actor=dispatcher, answer=rng.choice(ANSWERS), result_code="explained")
+            return
+        for _round in range(3):
+            if not self._dispatch_and_claim(dispatcher):
+                return
+            if not self._reply_and_review(dispatcher):
+                return
+            if self.order.status != "callback" or not self._callback():
+                return
+
+    def _dispatch_and_claim(self, dispatcher) -> bool:
+        rng = self.rng
+        if self.order.status == "new":
+            if not self._at(minutes=(5, 180)):
+                return False
+            department = (category_responsible_department(category=self.order.category)
+                          or self.users["handler_marketing"].department)
+            self._do(flow.order_dispatch, actor=dispatcher, department=department)
+        if self.order.status == "queued":
+            if not self._at(minutes=(5, 240)):
+                return False
+            if self.order.queue_level == "lead" and rng.random() < 0.6:
+                self._do(flow.order_assign, actor=self.users[f"lead_{self.order.current_department.code}"],
+                         assignee=self.users.get(f"handler_{self.order.current_department.code}")
+                         or self.users[f"lead_{self.order.current_department.code}"])
+            else:
+                self._do(flow.order_claim, actor=self._handler())
+            roll = rng.random()
+            if roll < 0.06 and self._at(minutes=(30, 600)):
+                other = rng.choice([d for d in ("billing", "network", "vas", "marketing")
+                                    if d != self.order.current_department.code])
+                self._do(flow.order_transfer, actor=self.order.current_owner,
+                         department=self.users[f"lead_{other}"].department, reason="经核查，属于其他专业问题")
+                return self._dispatch_and_claim(dispatcher)
+            if roll < 0.10 and self._at(minutes=(30, 600)):
+                self._do(flow.order_return, actor=self.order.current_owner, reason_kind="information_missing",
+                         reason="缺少客户所在位置信息，请补充后重新派单")
+                return self._dispatch_and_claim(dispatcher)
+        return True
+
+    def _reply_and_review(self, dispatcher) -> bool:
+        rng = self.rng
+        if self.order.status == "in_progress" and rng.random() < 0.05 and self._at(minutes=(30, 300)):
+            until = self.clock + timedelta(days=2)
+            self._do(flow.order_wait, actor=self.order.current_owner, until=until, comment="已请客户提供详细账单截图")
+            if not self._at(minutes=(600, 2400)):
+                return False
+            self._do(flow.order_resume, actor=self.order.current_owner, comment="客户已提供材料")
+        if self.order.status not in ("in_progress",) or not self._at(minutes=(60, 1800)):
+            return False
+        compensation = Decimal(rng.choice([0, 0, 0, 10, 20, 50]))
+        self._do(flow.order_reply, actor=self.order.current_owner, answer=rng.choice(ANSWERS),
+                 result_code=rng.choice(["resolved", "resolved", "resolved", "explained", "not_company_fault"]),
+                 compensation=compensation or None)
+        if self.order.status == "review":
+            if not self._at(minutes=(10, 240)):
+                return False
+            if rng.random() < 0.1:
+                self._do(flow.order_review, actor=dispatcher, accept=False, reason="答复未说明退费金额，请补充")
+                return self._reply_and_review(dispatcher)
+            self._do(flow.order_review, actor=dispatcher, accept=True)
+        return True
+
+    def _callback(self) -> bool:
+        rng = self.rng
+        agent = self._callback_agent()
+        while self.order.status == "callback":
+            if not self._at(minutes=(60, 2880)):
+                return False
+            if rng.random() < 0.15:
+                self._do(flow.order_callback, actor=agent, reached=False, comment="无人接听")
+                continue
+            rating = rng.choice(RATINGS)
+            self._do(flow.order_callback, actor=agent, reached=True, satisfaction=rating,
+                     solved=rating >= 3 and rng.random() < 0.95, comment="客户对处理结果表示认可" if rating >= 4 else "客户不满意")
+        return self.order.status == "in_progress"  # reopened: round again

@@ -1,0 +1,175 @@
+"""The lifecycle of a work order as a django-viewflow flow.
+
+    start → route ─┬─ inquiry ────────────────────────→ answer ──────────────────→ archive → end
+                   ├─ auto-dispatchable → auto_dispatch ┐
+                   └─ otherwise ────────→ dispatch ─────┴→ handle → after_handle ─┬─ transfer → handle
+                                              ↑                                   ├─ return   → dispatch
+                                              └──────────────────────────────────-┤  suggestion → archive
+                                                                                  ├─ review → after_review ─┬─ sent back → handle
+                                                                                  │                          └→ callback
+                                                                                  └─ callback → after_callback ─┬─ reopen → handle
+                                                                                                                └→ archive → end
+
+Human steps are viewflow View tasks completed by workflow.services (never by viewflow's own views), which take
+the acting user, lock the process row (SELECT … FOR UPDATE), check permission and state, and tell the flow the
+outcome of the step through `process.outcome`. The `enter_*` hooks run when a task is created and keep the
+order's current stage (status, department, owner, queue) in step, so work lists read one indexed table.
+"""
+
+from django.utils import timezone
+from viewflow import this
+from viewflow.workflow import nodes
+from viewflow.workflow.base import Flow
+from viewflow.workflow.lock import SelectForUpdateLock
+
+from complaints.models import Kind, OrderStatus, QueueLevel, Severity
+from complaints.selectors import category_responsible_department
+from workflow.models import OrderProcess, OrderTask
+
+
+class HumanTask(nodes.View):
+    """A step people do in the product's own pages and API; viewflow keeps its state and history."""
+
+    def __init__(self, **kwargs):
+        super().__init__(view=None, **kwargs)
+
+
+def _outcome(activation) -> str | None:
+    return getattr(activation.process, "outcome", None)
+
+
+def _outcome_is(outcome: str):
+    return lambda activation: _outcome(activation) == outcome
+
+
+class ComplaintFlow(Flow):
+    """Complaint work order
+
+    Dispatch, claim, handle, reply, review, callback and close of one work order.
+    """
+
+    process_class = OrderProcess
+    task_class = OrderTask
+    # Block on the process row until the other transaction commits: two claims queue, the second sees the first.
+    lock_impl = SelectForUpdateLock(nowait=False, attempts=1)
+
+    start = nodes.StartHandle(this.start_order).Next(this.route)
+    route = (
+        nodes.Switch()
+        .Case(this.answer, this.is_inquiry)
+        .Case(this.auto_dispatch, this.can_auto_dispatch)
+        .Default(this.dispatch)
+    )
+    auto_dispatch = nodes.Function(this.dispatch_automatically).Next(this.handle)
+    dispatch = HumanTask().onCreate(this.enter_dispatch).Next(this.handle)
+    answer = HumanTask().onCreate(this.enter_answer).Next(this.archive)
+    handle = HumanTask().Assign(this.previous_handler).onCreate(this.enter_handle).Next(this.after_handle)
+    after_handle = (
+        nodes.Switch()
+        .Case(this.handle, _outcome_is("transfer"))
+        .Case(this.dispatch, _outcome_is("return"))
+        .Case(this.archive, this.is_suggestion)
+        .Case(this.review, this.needs_review)
+        .Default(this.callback)
+    )
+    review = HumanTask().onCreate(this.enter_review).Next(this.after_review)
+    after_review = nodes.Switch().Case(this.handle, _outcome_is("send_back")).Default(this.callback)
+    callback = HumanTask().onCreate(this.enter_callback).Next(this.after_callback)
+    after_callback = nodes.Switch().Case(this.handle, _outcome_is("reopen")).Default(this.archive)
+    archive = nodes.Function(this.close_order).Next(this.end)
+    end = nodes.End()
+
+    # --- start and routing ---
+
+    def start_order(self, activation, order):
+        activation.process.order = order
+        return activation.process
+
+    def is_inquiry(self, activation) -> bool:
+        return activation.process.order.kind == Kind.INQUIRY
+
+    def is_suggestion(self, activation) -> bool:
+        return activation.process.order.kind == Kind.SUGGESTION
+
+    def can_auto_dispatch(self, activation) -> bool:
+        """Automatic when the category names its department and the order is ordinary or takes the short path;
+        difficult ordinary-customer orders are looked at by a dispatcher first."""
+        order = activation.process.order
+        department = category_responsible_department(category=order.category)
+        if department is None or not department.is_active:
+            return False
+        activation.process.auto_department = department  # kept for the next step, saving a second lookup
+        return order.severity == Severity.ORDINARY or order.takes_short_path
+
+    def dispatch_automatically(self, activation):
+        activation.process.order.current_department = activation.process.auto_department
+        activation.process.outcome = "auto_dispatch"
+
+    def needs_review(self, activation) -> bool:
+        order = activation.process.order
+        trusted = order.replied_department is not None and order.replied_department.trusted
+        return not (trusted and order.severity == Severity.ORDINARY)
+
+    def previous_handler(self, activation):
+        """A reply sent back or reopened goes back to the person who wrote it, if they are still in the
+        department; otherwise it waits in the department queue."""
+        order = activation.process.order
+        if _outcome(activation) not in ("send_back", "reopen") or order.replied_by_id is None:
+            return None
+        handler = order.replied_by
+        if handler.is_active and handler.department_id == order.current_department_id:
+            return handler
+        return None
+
+    # --- keeping the order's current stage in step ---
+
+    def _enter(self, activation, *, status, department=None, owner=None, queue_level=""):
+        order = activation.process.order
+        order.status = status
+        order.current_department = department
+        order.current_owner = owner
+        order.queue_level = queue_level
+        order.stage_started_at = timezone.now()
+        if department is not None:
+            activation.task.department = department
+            activation.task.save(update_fields=["department"])
+        order.save(update_fields=["status", "current_department", "current_owner", "queue_level",
+                                  "stage_started_at"])
+
+    def enter_dispatch(self, activation):
+        self._enter(activation, status=OrderStatus.NEW)
+
+    def enter_answer(self, activation):
+        self._enter(activation, status=OrderStatus.ANSWERING)
+
+    def enter_handle(self, activation):
+        order = activation.process.order
+        owner = activation.task.owner
+        self._enter(
+            activation,
+            status=OrderStatus.IN_PROGRESS if owner else OrderStatus.QUEUED,
+            department=order.current_department,
+            owner=owner,
+            queue_level=QueueLevel.LEAD if order.takes_short_path else QueueLevel.HANDLER,
+        )
+
+    def enter_review(self, activation):
+        self._enter(activation, status=OrderStatus.REVIEW)
+
+    def enter_callback(self, activation):
+        order = activation.process.order
+        unit = order.first_responder_department
+        if unit is not None and unit.callback_department_id:
+            unit = unit.callback_department
+        self._enter(activation, status=OrderStatus.CALLBACK, department=unit)
+
+    def close_order(self, activation):
+        order = activation.process.order
+        order.status = OrderStatus.CLOSED
+        order.closed_at = timezone.now()
+        order.current_department = None
+        order.current_owner = None
+        order.queue_level = ""
+        order.stage_started_at = None
+        order.save(update_fields=["status", "closed_at", "current_department", "current_owner", "queue_level",
+                                  "stage_started_at"])

@@ -1,0 +1,93 @@
+"""In-app notifications and the e-mails that mirror them.
+
+The Notification row is both the inbox entry and the outbox entry: it is written in the same transaction as the
+state change. After commit a Celery task is asked to send it; if the broker is down, the periodic flush sends it
+later. Sending claims rows with SELECT … FOR UPDATE SKIP LOCKED, so two workers never take the same row.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from workflow.models import Notification
+
+log = logging.getLogger(__name__)
+# A claim older than this belongs to a sender that died mid-way; the row is offered again.
+STALE_CLAIM = timedelta(minutes=15)
+
+
+def notify(*, recipients, order, kind: str, actor=None, comment: str = "") -> list[Notification]:
+    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
+    if not unique:
+        return []
+    rows = Notification.objects.bulk_create([
+        Notification(recipient=user, order=order, kind=kind, actor_name=(str(actor) if actor else _("system"))[:64],
+                     comment=(comment or "")[:2000])
+        for user in unique.values()
+    ])
+    if not any(callback is _request_sending for _sids, callback, *_rest in connection.run_on_commit):
+        transaction.on_commit(_request_sending)  # once per transaction, however many notifications it made
+    return rows
+
+
+def _request_sending() -> None:
+    from workflow.tasks import notifications_send
+
+    try:
+        notifications_send.apply_async(retry=False)
+    except Exception:  # the broker is down: the periodic flush will send it
+        log.warning("Could not queue notification e-mails; the periodic flush will send them.", exc_info=True)
+
+
+def _claim(limit: int) -> list[int]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(emailed_at__isnull=True)
+            .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - STALE_CLAIM))
+            .order_by("created_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(email_claimed_at=now)
+    return ids
+
+
+def notifications_send_pending(*, limit: int = 200) -> int:
+    """Send the e-mails of unsent notifications. Returns how many e-mails went out."""
+    sent = 0
+    for notification in Notification.objects.filter(pk__in=_claim(limit)).select_related("recipient", "order"):
+        address = notification.recipient.email
+        if address:
+            try:
+                _send(notification, address)
+            except Exception:
+                log.exception("Sending notification %s failed; it will be retried.", notification.pk)
+                Notification.objects.filter(pk=notification.pk).update(email_claimed_at=None)
+                continue
+            sent += 1
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return sent
+
+
+def _send(notification: Notification, address: str) -> None:
+    order = notification.order
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[Complaint platform] %(number)s: %(kind)s") % {
+            "number": order.number, "kind": notification.get_kind_display()}
+        lines = [
+            _("Order %(number)s (%(category)s): %(kind)s by %(actor)s.") % {
+                "number": order.number, "category": order.category.name, "kind": notification.get_kind_display(),
+                "actor": notification.actor_name},
+        ]
+        if notification.comment:
+            lines.append(notification.comment)
+        lines.append(settings.SITE_URL.rstrip("/") + reverse("complaints:order_detail", args=[order.number]))
+    send_mail(subject, "\n\n".join(lines), settings.DEFAULT_FROM_EMAIL, [address])

@@ -1,0 +1,162 @@
+"""Reads of the workflow: work lists, their counts, the timeline, the notification inbox. Every list goes through
+orders_visible_to and reads the order table's current-stage columns through partial indexes on open orders."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import OPEN_STATUSES, OrderStatus, QueueLevel, WorkOrder
+from complaints.selectors import orders_visible_to
+from org import roles
+from org.models import Department, User
+from workflow.models import Notification, OrderEvent
+
+COUNT_CAP = 999  # counts in the navigation stop here: "999+" needs no full count of a million rows
+
+
+@dataclass(frozen=True)
+class WorkList:
+    key: str
+    label: str
+    description: str
+
+
+WORK_LISTS = {
+    "mine": WorkList("mine", _("My tasks"), _("Orders you hold now.")),
+    "queue": WorkList("queue", _("Department queue"), _("Orders waiting for a handler of your department to claim.")),
+    "team": WorkList("team", _("My team"), _("Who in your department holds what, and for how long.")),
+    "callback": WorkList("callback", _("Callbacks"), _("Customers of your unit waiting for a callback.")),
+    "dispatch": WorkList("dispatch", _("To dispatch"), _("Orders waiting for a dispatcher to choose a department.")),
+    "answer": WorkList("answer", _("Inquiries"), _("Inquiries waiting for the complaint centre's answer.")),
+    "review": WorkList("review", _("To review"), _("Replies waiting for the complaint centre's review.")),
+    "escalated": WorkList("escalated", _("Escalated"), _("Open orders escalated to your level.")),
+    "open": WorkList("open", _("All open"), _("Every open order you may see.")),
+}
+
+SORTS = {
+    "received": ("received_at", "id"),
+    "-received": ("-received_at", "-id"),
+    "stage": ("stage_started_at", "id"),
+}
+
+
+def work_lists_for(user) -> list[WorkList]:
+    """The lists that make sense for the user's roles, most used first."""
+    keys = []
+    if user.is_superuser or user.has_role(roles.HANDLER, roles.LEAD):
+        keys += ["mine", "queue"]
+    if user.has_role(roles.LEAD):
+        keys += ["team", "escalated"]
+    if user.has_role(roles.FRONTLINE_AGENT):
+        keys += ["callback"]
+    if user.is_superuser or user.has_role(roles.DISPATCHER):
+        keys += ["dispatch", "answer", "review", "escalated", "open"]
+    if user.has_role(roles.EMERGENCY):
+        keys += ["escalated"]
+    if user.has_role(roles.QUALITY_MANAGER):
+        keys += ["open"]
+    return [WORK_LISTS[key] for key in dict.fromkeys(keys)]
+
+
+def _is_centre_staff(user) -> bool:
+    return user.department_id is not None and user.department.kind == Department.Kind.COMPLAINT_CENTRE
+
+
+def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str = "received") -> QuerySet:
+    """The orders of one work list, filtered and sorted, ready to paginate."""
+    filters = filters or {}
+    visible = orders_visible_to(user)
+    department = user.department_id
+    if key == "mine":
+        qs = visible.filter(current_owner=user, status__in=OPEN_STATUSES)
+    elif key == "queue":
+        levels = [QueueLevel.HANDLER, QueueLevel.LEAD] if user.has_role(roles.LEAD) else [QueueLevel.HANDLER]
+        qs = visible.filter(current_department=department, status=OrderStatus.QUEUED, queue_level__in=levels)
+    elif key == "team":
+        qs = visible.filter(current_department=department,
+                            status__in=[OrderStatus.IN_PROGRESS, OrderStatus.WAITING])
+    elif key == "callback":
+        qs = visible.filter(current_department=department, status=OrderStatus.CALLBACK)
+    elif key == "dispatch":
+        qs = visible.filter(status=OrderStatus.NEW)
+    elif key == "answer":
+        qs = visible.filter(status=OrderStatus.ANSWERING)
+    elif key == "review":
+        qs = visible.filter(status=OrderStatus.REVIEW)
+    elif key == "escalated":
+        qs = visible.filter(status__in=OPEN_STATUSES, escalation_level__gt=0)
+        if user.has_role(roles.EMERGENCY):
+            qs = qs.filter(escalation_level__gte=3)
+        elif user.has_role(roles.LEAD) and not _is_centre_staff(user):
+            qs = qs.filter(current_department=department)
+        elif not (user.is_superuser or user.has_role(roles.DISPATCHER)):
+            qs = qs.filter(escalation_level__gte=2)
+    elif key == "open":
+        qs = visible.filter(status__in=OPEN_STATUSES)
+    else:
+        raise KeyError(key)
+    qs = _filtered(qs, filters)
+    return qs.select_related(
+        "customer", "category", "channel", "region", "current_department", "current_owner"
+    ).order_by(*SORTS.get(sort, SORTS["received"]))
+
+
+def _filtered(qs: QuerySet, filters: dict) -> QuerySet:
+    if filters.get("number"):
+        qs = qs.filter(number=filters["number"])
+    if filters.get("phone"):
+        qs = qs.filter(customer__phone=filters["phone"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("severity"):
+        qs = qs.filter(severity=filters["severity"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("escalated"):
+        qs = qs.filter(escalation_level__gt=0)
+    if filters.get("reopened"):
+        qs = qs.filter(reopen_count__gt=0)
+    if filters.get("department"):
+        qs = qs.filter(current_department=filters["department"])
+    return qs
+
+
+def work_list_counts(*, user) -> dict[str, int]:
+    """How many orders wait in each of the user's lists, counted up to COUNT_CAP + 1."""
+    return {
+        work_list.key: work_list_orders(user=user, key=work_list.key).order_by()[: COUNT_CAP + 1].count()
+        for work_list in work_lists_for(user)
+        if work_list.key not in ("open", "team")
+    }
+
+
+def department_handlers(*, department) -> QuerySet:
+    """Who a lead can assign an order to."""
+    return (
+        User.objects.filter(department=department, is_active=True)
+        .filter(Q(groups__name=roles.HANDLER) | Q(groups__name=roles.LEAD))
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def dispatch_targets() -> QuerySet:
+    return Department.objects.filter(kind=Department.Kind.BACK_OFFICE, is_active=True).select_related("region")
+
+
+def order_timeline(*, order: WorkOrder) -> QuerySet:
+    return order.events.order_by("created_at", "id")
+
+
+def order_timeline_public(*, order: WorkOrder) -> list[OrderEvent]:
+    return [event for event in order.events.only("action", "created_at").order_by("created_at", "id")
+            if event.is_public]
+
+
+def notifications_for(*, user) -> QuerySet:
+    return Notification.objects.filter(recipient=user).select_related("order").order_by("-created_at", "-id")
+
+
+def notifications_unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)[: COUNT_CAP + 1].count()

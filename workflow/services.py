@@ -1,0 +1,823 @@
+"""Every state change of a work order after intake: one function per transition, used alike by the browser,
+the API, the admin and Celery. Each one validates its input, locks the order's process row, checks that the
+order's current step allows the action (else ActionNotPossible, HTTP 409) and that the actor may take it (else
+PermissionDenied, HTTP 403), moves the viewflow process on, writes the audit record and queues notifications,
+all in one transaction.
+
+The same checks answer "which actions may this user take now" for the order page (order_actions_available).
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from viewflow.workflow.status import STATUS
+
+from complaints.models import OrderStatus, QueueLevel, ResultCode, WorkOrder
+from complaints.selectors import orders_visible_to
+from org import roles
+from org.models import Department, User
+from workflow import notifications
+from workflow.audit import event_record
+from workflow.models import Notification, OrderEvent, OrderProcess, OrderTask
+from workflow.policy import workflow_policy
+
+MAX_ESCALATION_LEVEL = 3
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
+
+
+class ActionNotPossible(Exception):
+    """The order's current step does not allow the action (HTTP 409); says where the order stands."""
+
+    def __init__(self, order: WorkOrder, message: str):
+        self.order = order
+        self.status = order.status
+        super().__init__(message)
+
+
+class ReturnReason:
+    WRONG_DEPARTMENT = "wrong_department"
+    INFORMATION_MISSING = "information_missing"
+    OTHER = "other"
+    choices = [
+        (WRONG_DEPARTMENT, gettext_lazy("Wrong department")),
+        (INFORMATION_MISSING, gettext_lazy("Information missing")),
+        (OTHER, gettext_lazy("Other")),
+    ]
+
+
+class CancelReason:
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+    OTHER = "other"
+    choices = [
+        (DUPLICATE, gettext_lazy("Duplicate of another order")),
+        (WITHDRAWN, gettext_lazy("Customer withdrew the complaint")),
+        (OTHER, gettext_lazy("Other")),
+    ]
+
+
+class EscalationReason:
+    REGULATOR = "regulator"
+    MEDIA = "media"
+    LEAD = "lead"
+    OVERDUE = "overdue"
+    OTHER = "other"
+    choices = [
+        (REGULATOR, gettext_lazy("Customer threatens to go to the regulator")),
+        (MEDIA, gettext_lazy("Customer threatens to go to the media")),
+        (LEAD, gettext_lazy("Raised by a lead")),
+        (OVERDUE, gettext_lazy("Overdue")),
+        (OTHER, gettext_lazy("Other")),
+    ]
+
+
+def _values(choices) -> set[str]:
+    return {value for value, _label in choices}
+
+
+@dataclass
+class OrderContext:
+    order: WorkOrder
+    process: OrderProcess | None
+    task: OrderTask | None
+
+    @property
+    def stage(self) -> str | None:
+        return self.task.flow_task.name if self.task is not None else None
+
+
+# --- who is who ---------------------------------------------------------------------------------------------
+
+
+def _member_of(user, department) -> bool:
+    return department is not None and user.department_id == department.pk
+
+
+def _is_dispatcher(user) -> bool:
+    return user.is_superuser or user.has_role(roles.DISPATCHER)
+
+
+def _is_handler_of(user, department) -> bool:
+    return _member_of(user, department) and user.has_role(roles.HANDLER, roles.LEAD)
+
+
+def _is_lead_of(user, department) -> bool:
+    return _member_of(user, department) and user.has_role(roles.LEAD)
+
+
+def _is_owner(user, ctx: OrderContext) -> bool:
+    return ctx.task is not None and ctx.task.owner_id is not None and ctx.task.owner_id == user.pk
+
+
+def _dept_name(department) -> str:
+    return department.name if department is not None else "—"
+
+
+# --- the checks: state first (409), then the actor (403) ---------------------------------------------------
+
+
+def _not_now(ctx: OrderContext, action: str) -> ActionNotPossible:
+    return ActionNotPossible(
+        ctx.order,
+        _("Order %(number)s is “%(status)s”: %(action)s is not possible now.")
+        % {"number": ctx.order.number, "status": ctx.order.get_status_display(), "action": ACTION_LABELS[action]},
+    )
+
+
+def _require_stage(ctx: OrderContext, action: str, *stages: str) -> None:
+    if ctx.stage not in stages:
+        raise _not_now(ctx, action)
+
+
+def _check_dispatch(actor, ctx: OrderContext) -> None:
+    _require_stage(ctx, "dispatch", "dispatch")
+    if not _is_dispatcher(actor):
+        raise PermissionDenied(_("Only dispatchers of the complaint centre may dispatch orders."))
+
+
+def _check_claim(actor, ctx: OrderContext) -> None:
+    _require_stage(ctx, "claim", "handle")
+    if ctx.task.owner_id is not None:
+        raise ActionNotPossible(
+            ctx.order,
+            _("Order %(number)s was already claimed by %(owner)s.") % {"number": ctx.order.number,
+                                                                       "owner": ctx.task.owner},
+        )
+    department = ctx.order.current_department
+    if not _is_handler_of(actor, department):
+        raise PermissionDenied(_("Only handlers of %(department)s may claim this order.")
+                               % {"department": _dept_name(department)})
+    if ctx.order.queue_level == QueueLevel.LEAD and not _is_lead_of(actor, department):
+        raise PermissionDenied(_("This order waits in the lead's queue of %(department)s: the lead claims it or "
+                                 "assigns it.") % {"department": _dept_name(department)})
+
+
+def _check_owner_or_lead(actor, ctx: OrderContext, action: str, *, claimed: bool) -> None:
+    _require_stage(ctx, action, "handle")
+    if claimed and ctx.task.owner_id is None:
+        raise ActionNotPossible(ctx.order, _("Order %(number)s has not been claimed by anyone.")
+                                % {"number": ctx.order.number})
+    if not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
+        raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may do this.")
+                               % {"department": _dept_name(ctx.order.current_department)})
+
+
+def _check_release(actor, ctx):
+    _check_owner_or_lead(actor, ctx, "release", claimed=True)
+
+
+def _check_assign(actor, ctx):
+    _require_stage(ctx, "assign", "handle")
+    if not _is_lead_of(actor, ctx.order.current_department):
+        raise PermissionDenied(_("Only the lead of %(department)s may assign this order.")
+                               % {"department": _dept_name(ctx.order.current_department)})
+
+
+def _check_transfer(actor, ctx):
+    _check_owner_or_lead(actor, ctx, "transfer", claimed=False)
+
+
+def _check_return(actor, ctx):
+    _check_owner_or_lead(actor, ctx, "return", claimed=False)
+
+
+def _check_wait(actor, ctx):
+    _require_stage(ctx, "wait", "handle")
+    if ctx.order.status != OrderStatus.IN_PROGRESS:
+        raise _not_now(ctx, "wait")
+    if not _is_owner(actor, ctx):
+        raise PermissionDenied(_("Only the handler who holds the order may park it."))
+
+
+def _check_resume(actor, ctx):
+    if ctx.order.status != OrderStatus.WAITING:
+        raise _not_now(ctx, "resume")
+    if actor is not None and not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
+        raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may do this.")
+                               % {"department": _dept_name(ctx.order.current_department)})
+
+
+def _check_reply(actor, ctx):
+    _require_stage(ctx, "reply", "handle", "answer")
+    if ctx.stage == "answer":
+        if not _is_dispatcher(actor):
+            raise PermissionDenied(_("Inquiries are answered by dispatchers of the complaint centre."))
+        return
+    if ctx.task.owner_id is None:
+        raise ActionNotPossible(ctx.order, _("Order %(number)s must be claimed before it can be replied to.")
+                                % {"number": ctx.order.number})
+    if not _is_owner(actor, ctx):
+        raise PermissionDenied(_("Only %(owner)s, who holds the order, may reply to it.") % {"owner": ctx.task.owner})
+
+
+def _check_review(actor, ctx):
+    _require_stage(ctx, "review", "review")
+    if not _is_dispatcher(actor):
+        raise PermissionDenied(_("Replies are reviewed by dispatchers of the complaint centre."))
+
+
+def _check_callback(actor, ctx, action="callback"):
+    _require_stage(ctx, action, "callback")
+    unit = ctx.order.current_department
+    if not (_is_dispatcher(actor) or (_member_of(actor, unit) and actor.has_role(roles.FRONTLINE_AGENT))):
+        raise PermissionDenied(_("The callback is made by agents of %(unit)s, the first responder's unit.")
+                               % {"unit": _dept_name(unit)})
+
+
+def _check_reopen(actor, ctx):
+    _check_callback(actor, ctx, "reopen")
+
+
+def _check_cancel(actor, ctx):
+    if not ctx.order.is_open:
+        raise _not_now(ctx, "cancel")
+    if not _is_dispatcher(actor):
+        raise PermissionDenied(_("Only dispatchers of the complaint centre may cancel orders."))
+
+
+def _check_escalate(actor, ctx):
+    if not ctx.order.is_open:
+        raise _not_now(ctx, "escalate")
+    if ctx.order.escalation_level >= MAX_ESCALATION_LEVEL:
+        raise ActionNotPossible(ctx.order, _("Order %(number)s is already at the highest escalation level.")
+                                % {"number": ctx.order.number})
+    if actor is None:  # the time-limit sweep
+        return
+    if not (
+        _is_dispatcher(actor)
+        or actor.has_role(roles.FRONTLINE_AGENT, roles.LEAD)
+        or _is_owner(actor, ctx)
+    ):
+        raise PermissionDenied(_("Orders are escalated by frontline agents, dispatchers, leads or the handler "
+                                 "who holds them."))
+
+
+def _check_note(actor, ctx):
+    from complaints.services import order_note_allowed
+
+    order_note_allowed(actor=actor, order=ctx.order)
+
+
+ACTION_LABELS = {
+    "dispatch": gettext_lazy("dispatch"),
+    "claim": gettext_lazy("claim"),
+    "release": gettext_lazy("release"),
+    "assign": gettext_lazy("assign"),
+    "transfer": gettext_lazy("transfer"),
+    "return": gettext_lazy("return"),
+    "wait": gettext_lazy("wait for the customer"),
+    "resume": gettext_lazy("resume"),
+    "note": gettext_lazy("note"),
+    "reply": gettext_lazy("reply"),
+    "review": gettext_lazy("review"),
+    "callback": gettext_lazy("callback"),
+    "reopen": gettext_lazy("reopen"),
+    "cancel": gettext_lazy("cancel"),
+    "escalate": gettext_lazy("escalate"),
+}
+
+CHECKS: dict[str, Callable] = {
+    "dispatch": _check_dispatch,
+    "claim": _check_claim,
+    "release": _check_release,
+    "assign": _check_assign,
+    "transfer": _check_transfer,
+    "return": _check_return,
+    "wait": _check_wait,
+    "resume": _check_resume,
+    "note": _check_note,
+    "reply": _check_reply,
+    "review": _check_review,
+    "callback": _check_callback,
+    "reopen": _check_reopen,
+    "cancel": _check_cancel,
+    "escalate": _check_escalate,
+}
+ACTIONS = tuple(CHECKS)
+
+
+# --- reading and locking ----------------------------------------------------------------------------------
+
+
+def _open_task(process: OrderProcess | None) -> OrderTask | None:
+    if process is None:
+        return None
+    task = (
+        OrderTask.objects.filter(process=process, status__in=OPEN_TASK_STATUSES)
+        .select_related("owner")
+        .order_by("-id")
+        .first()
+    )
+    if task is not None:
+        task.process = process
+    return task
+
+
+def order_context(*, order: WorkOrder) -> OrderContext:
+    """The order with its process and open task, read without locks (for pages and the action list)."""
+    process = OrderProcess.objects.filter(order_id=order.pk).first()
+    if process is not None:
+        process.order = order
+    return OrderContext(order=order, process=process, task=_open_task(process))
+
+
+def order_actions_available(*, user, order: WorkOrder, ctx: OrderContext | None = None) -> list[str]:
+    """The actions this user may take on the order now, by the same checks the services apply."""
+    ctx = ctx or order_context(order=order)
+    available = []
+    for action, check in CHECKS.items():
+        try:
+            check(user, ctx)
+        except (ActionNotPossible, PermissionDenied):
+            continue
+        available.append(action)
+    return available
+
+
+@contextmanager
+def _order_locked(*, actor, order: WorkOrder) -> Iterator[OrderContext]:
+    """Lock the process row (viewflow's lock), then the order row; yield the fresh state."""
+    with transaction.atomic():
+        if actor is not None and not orders_visible_to(actor).filter(pk=order.pk).exists():
+            raise PermissionDenied(_("You may not act on order %(number)s.") % {"number": order.number})
+        process_pk = OrderProcess.objects.filter(order_id=order.pk).values_list("pk", flat=True).first()
+        if process_pk is None:
+            locked = WorkOrder.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.pk)
+            yield OrderContext(order=locked, process=None, task=None)
+            return
+        from workflow.flows import ComplaintFlow
+
+        with ComplaintFlow.lock(process_pk):
+            locked = (
+                WorkOrder.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("customer", "category", "current_department", "replied_department",
+                                "replied_by", "first_responder_department__callback_department")
+                .get(pk=order.pk)
+            )
+            process = OrderProcess.objects.get(pk=process_pk)
+            process.order = locked
+            yield OrderContext(order=locked, process=process, task=_open_task(process))
+
+
+def _complete_task(ctx: OrderContext, actor, outcome: str, **data) -> None:
+    """Finish the open human task with an outcome; the flow routes on it and creates the next task."""
+    task = ctx.task
+    activation = task.flow_task.activation_class(task)
+    ctx.process.outcome = outcome
+    task.data = {**task.data, "outcome": outcome, **data}
+    if task.status == STATUS.NEW:
+        activation.assign(actor)
+    activation.start(None)
+    activation.execute()
+    ctx.task = None
+
+
+def _record(ctx: OrderContext, *, actor, action, before: str, comment: str = "", **data) -> OrderEvent:
+    return event_record(order=ctx.order, actor=actor, action=action, from_status=before,
+                        to_status=ctx.order.status, comment=comment, data=data)
+
+
+def _text(value: str, field: str, *, required: bool = True, message: str | None = None) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: [message or _("This field is required.")]})
+    return value
+
+
+def _target_department(department, field: str, *, current=None) -> Department:
+    if department is None or not isinstance(department, Department):
+        raise ValidationError({field: [_("Choose a department.")]})
+    if not department.is_active or department.kind != Department.Kind.BACK_OFFICE:
+        raise ValidationError({field: [_("%(department)s is not an active back-office department.")
+                                       % {"department": department.name}]})
+    if current is not None and department.pk == current.pk:
+        raise ValidationError({field: [_("The order is already with %(department)s.") % {"department": department.name}]})
+    return department
+
+
+def _choice(value: str, choices, field: str) -> str:
+    if value not in _values(choices):
+        raise ValidationError({field: [_("Choose one of: %(values)s.") % {"values": ", ".join(sorted(_values(choices)))}]})
+    return value
+
+
+def _maybe_notify_owner(ctx: OrderContext, actor, kind: str, comment: str = "") -> None:
+    owner = ctx.order.current_owner
+    if owner is not None and (actor is None or owner.pk != actor.pk):
+        notifications.notify(recipients=[owner], order=ctx.order, kind=kind, actor=actor, comment=comment)
+
+
+# --- the transitions ---------------------------------------------------------------------------------------
+
+
+def order_dispatch(*, actor, order: WorkOrder, department: Department, comment: str = "") -> WorkOrder:
+    """派单: a dispatcher sends the order to a back-office department."""
+    _target_department(department, "department")
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_dispatch(actor, ctx)
+        before = ctx.order.status
+        ctx.order.current_department = department
+        _complete_task(ctx, actor, "dispatch", department=department.pk)
+        _record(ctx, actor=actor, action=OrderEvent.Action.DISPATCHED, before=before, comment=comment.strip(),
+                department=department.name, queue=ctx.order.queue_level)
+        _maybe_notify_owner(ctx, actor, Notification.Kind.ASSIGNED, comment)
+        return ctx.order
+
+
+def order_claim(*, actor, order: WorkOrder) -> WorkOrder:
+    """签单: the first handler to claim the order from the department queue holds it."""
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_claim(actor, ctx)
+        before = ctx.order.status
+        activation = ctx.task.flow_task.activation_class(ctx.task)
+        activation.assign(actor)
+        _hold(ctx, actor)
+        _record(ctx, actor=actor, action=OrderEvent.Action.CLAIMED, before=before,
+                department=_dept_name(ctx.order.current_department))
+        return ctx.order
+
+
+def _hold(ctx: OrderContext, owner) -> None:
+    ctx.order.current_owner = owner
+    ctx.order.status = OrderStatus.IN_PROGRESS if owner is not None else OrderStatus.QUEUED
+    ctx.order.stage_started_at = timezone.now()
+    ctx.order.waiting_until = None
+    ctx.order.save(update_fields=["current_owner", "status", "stage_started_at", "waiting_until"])
+
+
+def order_release(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
+    """The holder gives the order back to the department queue."""
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_release(actor, ctx)
+        before, previous_owner = ctx.order.status, ctx.task.owner
+        ctx.task.flow_task.activation_class(ctx.task).unassign()
+        _hold(ctx, None)
+        _record(ctx, actor=actor, action=OrderEvent.Action.RELEASED, before=before, comment=comment.strip(),
+                previous_owner=str(previous_owner))
+        return ctx.order
+
+
+def order_assign(*, actor, order: WorkOrder, assignee: User, comment: str = "") -> WorkOrder:
+    """A lead gives the order to a named handler of the department."""
+    if not isinstance(assignee, User):
+        raise ValidationError({"assignee": [_("Choose a handler.")]})
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_assign(actor, ctx)
+        department = ctx.order.current_department
+        if not (assignee.is_active and _is_handler_of(assignee, department)):
+            raise ValidationError({"assignee": [_("%(user)s is not an active handler of %(department)s.")
+                                                % {"user": assignee, "department": _dept_name(department)}]})
+        if ctx.task.owner_id == assignee.pk:
+            raise ValidationError({"assignee": [_("%(user)s already holds the order.") % {"user": assignee}]})
+        before = ctx.order.status
+        activation = ctx.task.flow_task.activation_class(ctx.task)
+        if ctx.task.owner_id is None:
+            activation.assign(assignee)
+        else:
+            activation.reassign(assignee)
+        _hold(ctx, assignee)
+        _record(ctx, actor=actor, action=OrderEvent.Action.ASSIGNED, before=before, comment=comment.strip(),
+                assignee=str(assignee), assignee_id=assignee.pk)
+        _maybe_notify_owner(ctx, actor, Notification.Kind.ASSIGNED, comment)
+        return ctx.order
+
+
+def order_transfer(*, actor, order: WorkOrder, department: Department, reason: str) -> WorkOrder:
+    """转派: to another department, with a reason; it joins that department's queue."""
+    reason = _text(reason, "reason", message=_("Say why the order is transferred."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_transfer(actor, ctx)
+        _target_department(department, "department", current=ctx.order.current_department)
+        before, source = ctx.order.status, ctx.order.current_department
+        ctx.order.current_department = department
+        ctx.order.transfer_count += 1
+        ctx.order.save(update_fields=["transfer_count"])
+        _complete_task(ctx, actor, "transfer", department=department.pk)
+        _record(ctx, actor=actor, action=OrderEvent.Action.TRANSFERRED, before=before, comment=reason,
+                from_department=_dept_name(source), department=department.name)
+        return ctx.order
+
+
+def order_return(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:
+    """退单: back to the dispatcher (wrong department, information missing), with a reason."""
+    _choice(reason_kind, ReturnReason.choices, "reason_kind")
+    reason = _text(reason, "reason", message=_("Say why the order is returned."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_return(actor, ctx)
+        before, source = ctx.order.status, ctx.order.current_department
+        dispatcher = (
+            ctx.order.events.filter(action=OrderEvent.Action.DISPATCHED, actor__isnull=False)
+            .select_related("actor").order_by("-created_at", "-id").first()
+        )
+        ctx.order.return_count += 1
+        ctx.order.save(update_fields=["return_count"])
+        _complete_task(ctx, actor, "return", reason_kind=reason_kind)
+        _record(ctx, actor=actor, action=OrderEvent.Action.RETURNED, before=before, comment=reason,
+                reason_kind=reason_kind, from_department=_dept_name(source))
+        if dispatcher is not None and dispatcher.actor.is_active:
+            notifications.notify(recipients=[dispatcher.actor], order=ctx.order, kind=Notification.Kind.RETURNED,
+                                 actor=actor, comment=reason)
+        return ctx.order
+
+
+def order_wait(*, actor, order: WorkOrder, until: datetime, comment: str) -> WorkOrder:
+    """Park the order until the customer answers or the set time passes."""
+    comment = _text(comment, "comment", message=_("Say what the customer has been asked for."))
+    if not isinstance(until, datetime):
+        raise ValidationError({"until": [_("Give the time until which to wait.")]})
+    now = timezone.now()
+    longest = timedelta(days=workflow_policy().max_wait_days)
+    if until <= now:
+        raise ValidationError({"until": [_("The waiting time must lie in the future.")]})
+    if until > now + longest:
+        raise ValidationError({"until": [_("At most %(days)s days of waiting.") % {"days": longest.days}]})
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_wait(actor, ctx)
+        before = ctx.order.status
+        ctx.order.status = OrderStatus.WAITING
+        ctx.order.waiting_until = until
+        ctx.order.save(update_fields=["status", "waiting_until"])
+        _record(ctx, actor=actor, action=OrderEvent.Action.WAITING, before=before, comment=comment,
+                until=until.isoformat())
+        return ctx.order
+
+
+def order_resume(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
+    """The customer answered (or the waiting time passed, with actor None): back to handling."""
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_resume(actor, ctx)
+        before = ctx.order.status
+        ctx.order.status = OrderStatus.IN_PROGRESS
+        ctx.order.waiting_until = None
+        ctx.order.save(update_fields=["status", "waiting_until"])
+        _record(ctx, actor=actor, action=OrderEvent.Action.RESUMED, before=before,
+                comment=comment.strip() or ("" if actor else _("The waiting time has passed.")))
+        return ctx.order
+
+
+def orders_resume_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Resume parked orders whose waiting time has passed. Idempotent: a resumed order is no longer waiting."""
+    now = now or timezone.now()
+    due = list(
+        WorkOrder.objects.filter(status=OrderStatus.WAITING, waiting_until__lte=now)
+        .order_by("waiting_until").values_list("pk", flat=True)[:limit]
+    )
+    resumed = 0
+    for pk in due:
+        order = WorkOrder.objects.get(pk=pk)
+        try:
+            order_resume(actor=None, order=order)
+        except ActionNotPossible:
+            continue  # resumed by hand in the meantime
+        resumed += 1
+    return resumed
+
+
+def order_reply(*, actor, order: WorkOrder, answer: str, result_code: str,
+                compensation: Decimal | None = None) -> WorkOrder:
+    """回复: the department's answer, result and compensation; on to review or callback."""
+    answer = _text(answer, "answer", message=_("Write the answer to the customer."))
+    _choice(result_code, ResultCode.choices, "result_code")
+    if compensation is not None and compensation < 0:
+        raise ValidationError({"compensation": [_("Compensation cannot be negative.")]})
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_reply(actor, ctx)
+        before, stage = ctx.order.status, ctx.stage
+        now = timezone.now()
+        ctx.order.answer = answer
+        ctx.order.result_code = result_code
+        ctx.order.compensation_amount = compensation
+        ctx.order.replied_at = now
+        ctx.order.replied_by = actor
+        ctx.order.replied_department = actor.department if stage == "answer" else ctx.order.current_department
+        ctx.order.save(update_fields=["answer", "result_code", "compensation_amount", "replied_at", "replied_by",
+                                      "replied_department"])
+        _complete_task(ctx, actor, "reply", result_code=result_code)
+        _record(ctx, actor=actor, action=OrderEvent.Action.REPLIED, before=before, comment=answer,
+                result_code=result_code, compensation=str(compensation) if compensation is not None else None,
+                department=_dept_name(ctx.order.replied_department))
+        _record_close(ctx, actor)
+        return ctx.order
+
+
+def _record_close(ctx: OrderContext, actor) -> None:
+    """The archive step of the flow closed the order: mark it in the timeline on its own line."""
+    if ctx.order.status == OrderStatus.CLOSED:
+        event_record(order=ctx.order, actor=actor, action=OrderEvent.Action.CLOSED, to_status=OrderStatus.CLOSED)
+
+
+def order_review(*, actor, order: WorkOrder, accept: bool, reason: str = "") -> WorkOrder:
+    """审核: the complaint centre accepts the reply (on to callback) or sends it back with a reason."""
+    reason = _text(reason, "reason", required=not accept, message=_("Say why the reply is sent back."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_review(actor, ctx)
+        before = ctx.order.status
+        if accept:
+            _complete_task(ctx, actor, "accept")
+            _record(ctx, actor=actor, action=OrderEvent.Action.REVIEW_ACCEPTED, before=before, comment=reason)
+        else:
+            ctx.order.current_department = ctx.order.replied_department
+            _complete_task(ctx, actor, "send_back")
+            _record(ctx, actor=actor, action=OrderEvent.Action.REVIEW_REJECTED, before=before, comment=reason,
+                    department=_dept_name(ctx.order.current_department))
+            _notify_department(ctx, actor, Notification.Kind.SENT_BACK, reason)
+        return ctx.order
+
+
+def _notify_department(ctx: OrderContext, actor, kind: str, comment: str) -> None:
+    """The holder if there is one, otherwise the department's leads."""
+    if ctx.order.current_owner is not None:
+        recipients = [ctx.order.current_owner]
+    else:
+        recipients = list(User.objects.filter(department=ctx.order.current_department, is_active=True,
+                                              groups__name=roles.LEAD))
+    recipients = [r for r in recipients if actor is None or r.pk != actor.pk]
+    notifications.notify(recipients=recipients, order=ctx.order, kind=kind, actor=actor, comment=comment)
+
+
+def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int | None = None,
+                   solved: bool | None = None, comment: str = "") -> WorkOrder:
+    """回访: the customer's verdict. Not reached: another attempt later, closed after the last. A low rating or
+    "not solved" reopens the order in the same department."""
+    comment = (comment or "").strip()
+    if reached:
+        errors = {}
+        if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
+            errors["satisfaction"] = [_("Give the customer's rating from 1 to 5.")]
+        if solved is None:
+            errors["solved"] = [_("Say whether the problem is solved.")]
+        if errors:
+            raise ValidationError(errors)
+    policy = workflow_policy()
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_callback(actor, ctx)
+        before = ctx.order.status
+        ctx.order.callback_attempts += 1
+        ctx.order.save(update_fields=["callback_attempts"])
+        if not reached:
+            last = ctx.order.callback_attempts >= policy.callback_max_attempts
+            if last:
+                ctx.order.callback_at = timezone.now()
+                ctx.order.save(update_fields=["callback_at"])
+                _complete_task(ctx, actor, "unreached")
+            _record(ctx, actor=actor, action=OrderEvent.Action.CALLBACK_UNREACHED, before=before, comment=comment,
+                    attempt=ctx.order.callback_attempts, last_attempt=last)
+            _record_close(ctx, actor)
+            return ctx.order
+        ctx.order.satisfaction = satisfaction
+        ctx.order.problem_solved = solved
+        ctx.order.callback_at = timezone.now()
+        ctx.order.save(update_fields=["satisfaction", "problem_solved", "callback_at"])
+        if satisfaction <= policy.reopen_at_or_below or not solved:
+            _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
+                    satisfaction=satisfaction, solved=solved)
+            _reopen(ctx, actor, comment or _("Customer dissatisfied at callback (rating %(rating)s).")
+                    % {"rating": satisfaction})
+        else:
+            _complete_task(ctx, actor, "close")
+            _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
+                    satisfaction=satisfaction, solved=solved)
+            _record_close(ctx, actor)
+        return ctx.order
+
+
+def order_reopen(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
+    """At callback, the customer says the problem is not solved: back to the same department."""
+    reason = _text(reason, "reason", message=_("Say why the order is reopened."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_reopen(actor, ctx)
+        _reopen(ctx, actor, reason)
+        return ctx.order
+
+
+def _reopen(ctx: OrderContext, actor, reason: str) -> None:
+    before = ctx.order.status
+    ctx.order.reopen_count += 1
+    ctx.order.current_department = ctx.order.replied_department
+    ctx.order.save(update_fields=["reopen_count"])
+    _complete_task(ctx, actor, "reopen")
+    _record(ctx, actor=actor, action=OrderEvent.Action.REOPENED, before=before, comment=reason,
+            department=_dept_name(ctx.order.current_department), times=ctx.order.reopen_count)
+    _notify_department(ctx, actor, Notification.Kind.REOPENED, reason)
+
+
+def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:
+    """Cancel an open order (a duplicate, the customer withdrew): needs a dispatcher and a reason."""
+    _choice(reason_kind, CancelReason.choices, "reason_kind")
+    reason = _text(reason, "reason", message=_("Say why the order is cancelled."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_cancel(actor, ctx)
+        before = ctx.order.status
+        if ctx.process is not None:
+            from workflow.flows import ComplaintFlow
+
+            ComplaintFlow.instance.cancel(ctx.process)
+        ctx.order.status = OrderStatus.CANCELLED
+        ctx.order.cancelled_at = timezone.now()
+        ctx.order.current_owner = None
+        ctx.order.current_department = None
+        ctx.order.queue_level = ""
+        ctx.order.waiting_until = None
+        ctx.order.save(update_fields=["status", "cancelled_at", "current_owner", "current_department",
+                                      "queue_level", "waiting_until"])
+        _record(ctx, actor=actor, action=OrderEvent.Action.CANCELLED, before=before, comment=reason,
+                reason_kind=reason_kind)
+        return ctx.order
+
+
+def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "") -> WorkOrder:
+    """升级: raise the order one level (1 department lead, 2 complaint-centre manager, 3 emergency group). An
+    unclaimed order moves to the lead's queue. `actor=None` is the time-limit sweep."""
+    _choice(reason_kind, EscalationReason.choices, "reason_kind")
+    reason = _text(reason, "reason", required=actor is not None, message=_("Say why the order is escalated."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_escalate(actor, ctx)
+        before = ctx.order.status
+        ctx.order.escalation_level += 1
+        ctx.order.escalated_at = timezone.now()
+        fields = ["escalation_level", "escalated_at"]
+        if ctx.stage == "handle" and ctx.task.owner_id is None:
+            ctx.order.queue_level = QueueLevel.LEAD
+            fields.append("queue_level")
+        ctx.order.save(update_fields=fields)
+        _record(ctx, actor=actor, action=OrderEvent.Action.ESCALATED, before=before, comment=reason,
+                reason_kind=reason_kind, level=ctx.order.escalation_level)
+        recipients = [u for u in escalation_recipients(order=ctx.order) if actor is None or u.pk != actor.pk]
+        notifications.notify(recipients=recipients, order=ctx.order, kind=Notification.Kind.ESCALATED,
+                             actor=actor, comment=reason)
+        return ctx.order
+
+
+def escalation_recipients(*, order: WorkOrder) -> list[User]:
+    """Who answers for the order at its escalation level."""
+    active = User.objects.filter(is_active=True)
+    if order.escalation_level >= 3:
+        return list(active.filter(groups__name=roles.EMERGENCY))
+    centre_leads = active.filter(
+        groups__name=roles.LEAD, department__kind=Department.Kind.COMPLAINT_CENTRE,
+        department__region__in=_regions_above(order.region),
+    )
+    if order.escalation_level == 2 or order.current_department_id is None:
+        return list(centre_leads)
+    return list(active.filter(groups__name=roles.LEAD, department_id=order.current_department_id))
+
+
+def _regions_above(region):
+    """The region and its ancestors (the materialised path lists their codes)."""
+    from org.models import Region
+
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    return Region.objects.filter(code__in=codes)
+
+
+
+def _order_note(*, actor, order: WorkOrder, body: str, internal: bool = True):
+    from complaints.services import order_note_add
+
+    order_note_add(actor=actor, order=order, body=body, internal=internal)
+    return order
+
+
+ACTION_FUNCTIONS: dict[str, Callable] = {
+    "dispatch": order_dispatch,
+    "claim": order_claim,
+    "release": order_release,
+    "assign": order_assign,
+    "transfer": order_transfer,
+    "return": order_return,
+    "wait": order_wait,
+    "resume": order_resume,
+    "note": _order_note,
+    "reply": order_reply,
+    "review": order_review,
+    "callback": order_callback,
+    "reopen": order_reopen,
+    "cancel": order_cancel,
+    "escalate": order_escalate,
+}
+
+
+def order_act(*, action: str, actor, order: WorkOrder, **data) -> WorkOrder:
+    """One entry for every action, by name: what the browser's and the API's action endpoints call."""
+    return ACTION_FUNCTIONS[action](actor=actor, order=order, **data)
+
+
+def notification_open(*, user, notification_id: int) -> Notification | None:
+    """Mark one of the user's notifications read and return it (None if it is not theirs)."""
+    notification = Notification.objects.filter(recipient=user, pk=notification_id).select_related("order").first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

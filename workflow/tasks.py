@@ -1,0 +1,16 @@
+"""Celery tasks of the workflow: thin wrappers around the services, safe to run twice."""
+
+from celery import shared_task
+
+from workflow.notifications import notifications_send_pending
+from workflow.services import orders_resume_due
+
+
+@shared_task(ignore_result=True)
+def notifications_send() -> int:
+    return notifications_send_pending()
+
+
+@shared_task(ignore_result=True)
+def orders_resume_waiting() -> int:
+    return orders_resume_due()
