@@ -191,7 +191,7 @@ class Server:
             return "(no gunicorn log)"
 
 
-def _stat(pid: int) -> tuple[str, int, float] | None:
+def process_stat(pid: int) -> tuple[str, int, float] | None:
     """(command, parent pid, CPU seconds) of a process, from /proc."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
@@ -202,14 +202,14 @@ def _stat(pid: int) -> tuple[str, int, float] | None:
     return comm, int(rest[1]), (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _all_pids() -> list[int]:
+def all_pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
 def children_of(parent: int) -> list[int]:
     out = []
-    for pid in _all_pids():
-        info = _stat(pid)
+    for pid in all_pids():
+        info = process_stat(pid)
         if info and info[1] == parent:
             out.append(pid)
     return out

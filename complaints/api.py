@@ -116,7 +116,7 @@ class OrderListCreateApi(APIView):
             external_ref=data["external_ref"],
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
-        body = OrderSerializer(result.order, context={"request": request}).data
+        body = OrderSerializer(result.order).data
         if result.warnings:
             body = {**body, "warnings": result.warnings}
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from complaints.models import Category, Customer, IntakePolicy, WorkOrder
+from config.memo import cached_for
 from org.models import Region
 
 DEFAULT_REPEAT_WINDOW_DAYS = 30
@@ -44,30 +45,36 @@ def order_get_for_user(*, user, number: str) -> WorkOrder | None:
     )
 
 
+# Each search filter, by name: its value becomes a condition. A category or region includes its whole subtree.
+ORDER_FILTERS = {
+    "status": lambda v: Q(status=v),
+    "kind": lambda v: Q(kind=v),
+    "severity": lambda v: Q(severity=v),
+    "channel": lambda v: Q(channel__code=v),
+    "category": lambda v: Q(category__path__startswith=v.path),
+    "department": lambda v: Q(first_responder_department=v),
+    "current_department": lambda v: Q(current_department=v),
+    "region": lambda v: Q(region__path__startswith=v.path),
+    "received_from": lambda v: Q(received_at__gte=v),
+    "received_to": lambda v: Q(received_at__lt=v),
+    "phone": lambda v: Q(customer__phone=v),
+    "number": lambda v: Q(number=v),
+    "escalated": lambda v: Q(escalation_level__gt=0),
+    "reopened": lambda v: Q(reopen_count__gt=0),
+}
+
+
+def orders_filtered(qs: QuerySet, filters: dict) -> QuerySet:
+    for name, value in filters.items():
+        if value and name in ORDER_FILTERS:
+            qs = qs.filter(ORDER_FILTERS[name](value))
+    return qs
+
+
 def order_list_for_user(*, user, filters: dict | None = None) -> QuerySet:
     filters = filters or {}
     qs = orders_visible_to(user).select_related("customer", "channel", "category", "region")
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("kind"):
-        qs = qs.filter(kind=filters["kind"])
-    if filters.get("channel"):
-        qs = qs.filter(channel__code=filters["channel"])
-    if filters.get("category"):
-        # A category filter includes its whole subtree.
-        qs = qs.filter(category__path__startswith=filters["category"].path)
-    if filters.get("department"):
-        qs = qs.filter(first_responder_department=filters["department"])
-    if filters.get("region"):
-        qs = qs.filter(region__path__startswith=filters["region"].path)
-    if filters.get("received_from"):
-        qs = qs.filter(received_at__gte=filters["received_from"])
-    if filters.get("received_to"):
-        qs = qs.filter(received_at__lt=filters["received_to"])
-    if filters.get("phone"):
-        qs = qs.filter(customer__phone=filters["phone"])
-    if filters.get("number"):
-        qs = qs.filter(number=filters["number"])
+    qs = orders_filtered(qs, filters)
     return qs.order_by("-received_at", "-id")
 
 
@@ -86,7 +93,11 @@ def customer_get(*, phone: str) -> Customer | None:
 
 
 def repeat_window_days(*, on_date=None) -> int:
-    on_date = on_date or timezone.localdate()
+    return _repeat_window_days(on_date or timezone.localdate())
+
+
+@cached_for(60)
+def _repeat_window_days(on_date) -> int:
     policy = IntakePolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
     return policy.repeat_window_days if policy else DEFAULT_REPEAT_WINDOW_DAYS
 

@@ -67,14 +67,17 @@ class OrderSerializer(serializers.ModelSerializer):
     replied_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     available_actions = serializers.SerializerMethodField()
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if "request" not in self.context:  # lists and creates: not worth the queries per order
+            fields.pop("available_actions")
+        return fields
+
     def get_available_actions(self, order) -> list[str]:
-        """What the caller may do on the order now (only on single-order answers)."""
-        request = self.context.get("request")
-        if request is None:
-            return []
+        """What the caller may do on the order now (single-order reads and action answers)."""
         from workflow.services import order_actions_available
 
-        return order_actions_available(user=request.user, order=order)
+        return order_actions_available(user=self.context["request"].user, order=order)
 
     class Meta:
         model = WorkOrder

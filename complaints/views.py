@@ -127,6 +127,17 @@ def intake_customer_panel(request):
     return render(request, "complaints/_customer_panel.html", context)
 
 
+def search_filters(query: str | None) -> dict:
+    """One search box for both: a mobile number finds the customer's orders, anything else an order number."""
+    query = (query or "").strip()
+    if not query:
+        return {}
+    try:
+        return {"phone": normalise_mobile(query)}
+    except ValidationError:
+        return {"number": query.upper()}
+
+
 @staff_required
 @require_GET
 def order_list(request):
@@ -134,12 +145,7 @@ def order_list(request):
     filters = {}
     if form.is_valid():
         data = form.cleaned_data
-        query = (data.get("q") or "").strip()
-        if query:
-            try:
-                filters["phone"] = normalise_mobile(query)
-            except ValidationError:
-                filters["number"] = query.upper()
+        filters.update(search_filters(data.get("q")))
         filters["status"] = data.get("status")
         filters["kind"] = data.get("kind")
         filters["channel"] = data["channel"].code if data.get("channel") else None

@@ -19,7 +19,6 @@ class OrderActionApi(APIView):
         serializer.is_valid(raise_exception=True)
         order = services.order_act(action=self.action_name, actor=request.user, order=order,
                                    **serializer.validated_data)
-        order.refresh_from_db()
         return Response(OrderSerializer(order, context={"request": request}).data)
 
 

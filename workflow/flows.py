@@ -1,7 +1,7 @@
 """The lifecycle of a work order as a django-viewflow flow.
 
     start → route ─┬─ inquiry ────────────────────────→ answer ──────────────────→ archive → end
-                   ├─ auto-dispatchable → auto_dispatch ┐
+                   ├─ dispatched automatically at start ┐
                    └─ otherwise ────────→ dispatch ─────┴→ handle → after_handle ─┬─ transfer → handle
                                               ↑                                   ├─ return   → dispatch
                                               └──────────────────────────────────-┤  suggestion → archive
@@ -57,10 +57,9 @@ class ComplaintFlow(Flow):
     route = (
         nodes.Switch()
         .Case(this.answer, this.is_inquiry)
-        .Case(this.auto_dispatch, this.can_auto_dispatch)
+        .Case(this.handle, this.dispatched_automatically)
         .Default(this.dispatch)
     )
-    auto_dispatch = nodes.Function(this.dispatch_automatically).Next(this.handle)
     dispatch = HumanTask().onCreate(this.enter_dispatch).Next(this.handle)
     answer = HumanTask().onCreate(this.enter_answer).Next(this.archive)
     handle = HumanTask().Assign(this.previous_handler).onCreate(this.enter_handle).Next(this.after_handle)
@@ -82,28 +81,31 @@ class ComplaintFlow(Flow):
     # --- start and routing ---
 
     def start_order(self, activation, order):
+        """Take the order in; dispatch it automatically when the rules allow (the route then sends it on)."""
         activation.process.order = order
+        if order.kind != Kind.INQUIRY:
+            department = self.auto_dispatch_department(order)
+            if department is not None:
+                order.current_department = department
+                activation.process.outcome = "auto_dispatch"
         return activation.process
+
+    def auto_dispatch_department(self, order):
+        """Automatic when the category names its department and the order is ordinary or takes the short path;
+        difficult ordinary-customer orders are looked at by a dispatcher first."""
+        if order.severity != Severity.ORDINARY and not order.takes_short_path:
+            return None
+        department = category_responsible_department(category=order.category)
+        return department if department is not None and department.is_active else None
+
+    def dispatched_automatically(self, activation) -> bool:
+        return _outcome(activation) == "auto_dispatch"
 
     def is_inquiry(self, activation) -> bool:
         return activation.process.order.kind == Kind.INQUIRY
 
     def is_suggestion(self, activation) -> bool:
         return activation.process.order.kind == Kind.SUGGESTION
-
-    def can_auto_dispatch(self, activation) -> bool:
-        """Automatic when the category names its department and the order is ordinary or takes the short path;
-        difficult ordinary-customer orders are looked at by a dispatcher first."""
-        order = activation.process.order
-        department = category_responsible_department(category=order.category)
-        if department is None or not department.is_active:
-            return False
-        activation.process.auto_department = department  # kept for the next step, saving a second lookup
-        return order.severity == Severity.ORDINARY or order.takes_short_path
-
-    def dispatch_automatically(self, activation):
-        activation.process.order.current_department = activation.process.auto_department
-        activation.process.outcome = "auto_dispatch"
 
     def needs_review(self, activation) -> bool:
         order = activation.process.order

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import OPEN_STATUSES, OrderStatus, QueueLevel, WorkOrder
-from complaints.selectors import orders_visible_to
+from complaints.selectors import orders_filtered, orders_visible_to
 from org import roles
 from org.models import Department, User
 from workflow.models import Notification, OrderEvent
@@ -96,30 +96,10 @@ def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str =
         qs = visible.filter(status__in=OPEN_STATUSES)
     else:
         raise KeyError(key)
-    qs = _filtered(qs, filters)
+    qs = orders_filtered(qs, filters)
     return qs.select_related(
         "customer", "category", "channel", "region", "current_department", "current_owner"
     ).order_by(*SORTS.get(sort, SORTS["received"]))
-
-
-def _filtered(qs: QuerySet, filters: dict) -> QuerySet:
-    if filters.get("number"):
-        qs = qs.filter(number=filters["number"])
-    if filters.get("phone"):
-        qs = qs.filter(customer__phone=filters["phone"])
-    if filters.get("kind"):
-        qs = qs.filter(kind=filters["kind"])
-    if filters.get("severity"):
-        qs = qs.filter(severity=filters["severity"])
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("escalated"):
-        qs = qs.filter(escalation_level__gt=0)
-    if filters.get("reopened"):
-        qs = qs.filter(reopen_count__gt=0)
-    if filters.get("department"):
-        qs = qs.filter(current_department=filters["department"])
-    return qs
 
 
 def work_list_counts(*, user) -> dict[str, int]:

@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints.pagination import page_without_count
-from complaints.phone import normalise_mobile
-from complaints.views import _apply_service_errors, _order_or_404, order_page
+from complaints.views import _apply_service_errors, _order_or_404, order_page, search_filters
 from org.permissions import staff_required
 from workflow import selectors, services
 from workflow.forms import WorkListFilterForm, action_form
@@ -76,12 +75,7 @@ def work_list(request, key=None):
     filters, sort = {}, "received"
     if form.is_valid():
         data = form.cleaned_data
-        query = (data.get("q") or "").strip()
-        if query:
-            try:
-                filters["phone"] = normalise_mobile(query)
-            except ValidationError:
-                filters["number"] = query.upper()
+        filters.update(search_filters(data.get("q")))
         filters.update({name: data.get(name) for name in ("kind", "severity", "status", "escalated", "reopened")})
         sort = data.get("sort") or sort
     orders = selectors.work_list_orders(user=request.user, key=key, filters=filters, sort=sort)

@@ -15,15 +15,11 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import math
 import os
 import platform
 import random
-import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,11 +29,27 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS_DIR = ROOT / "bench" / "results"
-API_PATH = "/api/v1/orders/"
+sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    API_PATH,
+    RESULTS_DIR,
+    Server,
+    all_pids,
+    database_url,
+    django_setup,
+    flush_redis,
+    free_port,
+    manage,
+    percentile,
+    process_stat,
+    redis_url,
+    reset_database,
+    server_env,
+)
 
 TARGET_CREATES_PER_S = 150.0
 TARGET_P95_MS = 80.0
@@ -68,9 +80,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--requests", type=int, default=2000, help="measured creates")
     parser.add_argument("--warmup", type=int, default=100, help="creates sent first and not measured")
-    parser.add_argument("--concurrency", type=int, default=4,
-                        help="client threads, each with its own keep-alive connection and one request in flight")
-    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="gunicorn workers (2 x cores + 1)")
+    parser.add_argument("--workers", type=int, default=max(2, cores),
+                        help="gunicorn workers (one per core: PostgreSQL and this load generator share the cores)")
+    parser.add_argument("--concurrency", type=int, default=argparse.SUPPRESS,
+                        help="client threads, each with its own keep-alive connection and one request in flight "
+                             "[default: 2 x workers]")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--port", type=int, default=0, help="port for gunicorn (0: a free one)")
@@ -92,6 +106,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-temp", action="store_true", help="keep the temporary VAR_DIR and gunicorn log")
     args = parser.parse_args(argv)
+    if not hasattr(args, "concurrency"):
+        args.concurrency = 2 * args.workers
     for name in ("requests", "concurrency", "workers", "threads", "phones", "categories"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -100,100 +116,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def database_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if parsed.scheme not in ("postgres", "postgresql") or not name:
-        sys.exit(f"BENCH_DATABASE_URL must be a postgres:// URL with a database name, got {url!r}.")
-    if "bench" not in name:
-        sys.exit(f"Refusing to drop database {name!r}: the benchmark database's name must contain 'bench'.")
-    return url
-
-
-def redis_url() -> str:
-    url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    parsed = urlparse(url)
-    if parsed.scheme not in ("redis", "rediss"):
-        sys.exit(f"BENCH_REDIS_URL must be a redis:// URL, got {url!r}.")
-    if parsed.path.strip("/") in ("", "0"):
-        sys.exit("Refusing to flush Redis database 0: give BENCH_REDIS_URL a database of its own (e.g. /2).")
-    return url
-
-
-def server_env(*, db_url: str, redis: str, var_dir: Path) -> dict[str, str]:
-    """Production settings, except what plain http on localhost needs (no TLS redirect, no secure cookies)."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        APP_ENV="production",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=db_url,
-        REDIS_URL=redis,
-        VAR_DIR=str(var_dir),
-        MEDIA_ROOT=str(var_dir / "private-media"),
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def reset_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    maintenance = urlunparse(parsed._replace(path="/postgres"))
-    conn = psycopg2.connect(maintenance)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"manage.py {' '.join(args)} failed (exit {proc.returncode}).")
-    return proc.stdout
-
-
 @dataclass
 class World:
     token: str
     categories: list[str]
     orders_before: int
-
-
-def django_setup(env: dict[str, str]) -> None:
-    """This process reads the bench database through the ORM, with the same settings as the server."""
-    for key in ("DJANGO_SETTINGS_MODULE", "APP_ENV", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                "REDIS_URL", "VAR_DIR", "MEDIA_ROOT", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
-                "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"):
-        os.environ[key] = env[key]
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def load_world(*, n_categories: int, seed: int) -> World:
@@ -215,133 +142,93 @@ def load_world(*, n_categories: int, seed: int) -> World:
     return world
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn_executable() -> str:
-    candidate = Path(sys.executable).parent / "gunicorn"
-    if candidate.exists():
-        return str(candidate)
-    fallback = ROOT / ".venv" / "bin" / "gunicorn"
-    if fallback.exists():
-        return str(fallback)
-    raise SystemExit("gunicorn not found next to this Python or in .venv/bin.")
-
-
-class Server:
-    """gunicorn in its own session (Ctrl-C reaches only us; we stop its whole process group)."""
-
-    def __init__(self, *, env, port, workers, worker_class, threads, log_path: Path):
-        self.port = port
-        self.log_path = log_path
-        self.cmd = [
-            gunicorn_executable(), "config.wsgi",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers),
-            "--worker-class", worker_class,
-            "--threads", str(threads),
-            "--timeout", "60",
-            "--log-level", "warning",
-            "--error-logfile", str(log_path),
-        ]
-        self.env = env
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60.0) -> None:
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", API_PATH, headers={"Accept": "application/json"})
-                status = conn.getresponse().status
-                conn.close()
-                if status in (401, 403):  # up, and refusing an anonymous caller as it should
-                    return
-                raise SystemExit(f"gunicorn answered GET {API_PATH} without a token with {status}, "
-                                 f"expected 401/403:\n{self.log_tail()}")
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def pids(self) -> list[int]:
-        if self.proc is None or self.proc.poll() is not None:
-            return []
-        return [self.proc.pid, *children_of(self.proc.pid)]
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # graceful: master stops its workers
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-        except ProcessLookupError:
-            pass
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no gunicorn log)"
-
-
 # --------------------------------------------------------------------------------------------------- CPU
 
 
-def _stat(pid: int) -> tuple[str, int, float] | None:
-    """(command, parent pid, CPU seconds) of a process, from /proc."""
+def _machine_ticks() -> tuple[float, float]:
+    """(all, idle) CPU seconds of the whole machine since boot."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    comm = raw[raw.index("(") + 1: raw.rindex(")")]
-    rest = raw[raw.rindex(")") + 2:].split()
-    return comm, int(rest[1]), (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _all_pids() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-
-
-def children_of(parent: int) -> list[int]:
-    out = []
-    for pid in _all_pids():
-        info = _stat(pid)
-        if info and info[1] == parent:
-            out.append(pid)
-    return out
-
-
-def cpu_snapshot(server: Server) -> dict[str, float]:
-    gunicorn = sum((_stat(pid) or ("", 0, 0.0))[2] for pid in server.pids())
-    postgres = 0.0
-    for pid in _all_pids():
-        info = _stat(pid)
-        if info and info[0].startswith("postgres"):
-            postgres += info[2]
-    times = os.times()
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        ticks = [int(x) for x in fields]
-        machine_total = sum(ticks[:8]) / os.sysconf("SC_CLK_TCK")
-        machine_idle = (ticks[3] + ticks[4]) / os.sysconf("SC_CLK_TCK")
+        ticks = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
     except (OSError, IndexError, ValueError):
-        machine_total = machine_idle = 0.0
-    return {"gunicorn": gunicorn, "postgres": postgres, "load_generator": times.user + times.system,
-            "machine_total": machine_total, "machine_idle": machine_idle}
+        return 0.0, 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    return sum(ticks) / hz, (ticks[3] + ticks[4]) / hz
 
 
-def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {key: after[key] - before[key] for key in before}
+class CpuMeter(threading.Thread):
+    """CPU seconds over the measured phase: gunicorn, PostgreSQL (the bench database's backends and the shared
+    background processes, apart from backends of other databases), this load generator, and everything else on
+    the machine, so a run disturbed by other work says so. Polls /proc twice a second, so a backend that ends
+    during the phase (Django recycles connections after DB_CONN_MAX_AGE) keeps the CPU it used."""
+
+    def __init__(self, server: Server, db_url: str):
+        super().__init__(daemon=True)
+        self.server = server
+        self.db_url = db_url
+        self.db_name = urlparse(db_url).path.lstrip("/")
+        self.stop_event = threading.Event()
+        self.first: dict[tuple[str, int], float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+        self.other_db: set[int] = set()
+        self.conn = None
+
+    def _poll(self, *, initial: bool = False) -> None:
+        seen = {("gunicorn", pid) for pid in self.server.pids()}
+        for pid in all_pids():
+            info = process_stat(pid)
+            if info and info[0].startswith("postgres"):
+                seen.add(("postgres", pid))
+        for key in seen:
+            info = process_stat(key[1])
+            if info is None:
+                continue
+            # A process first seen after the start was born during the phase: all its CPU counts.
+            self.first.setdefault(key, info[2] if initial else 0.0)
+            self.last[key] = info[2]
+        if self.conn is not None:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT pid FROM pg_stat_activity WHERE datname IS NOT NULL AND datname <> %s",
+                            [self.db_name])
+                self.other_db.update(row[0] for row in cur.fetchall())
+
+    def begin(self) -> None:
+        import psycopg2
+
+        self.conn = psycopg2.connect(self.db_url)
+        self.conn.autocommit = True
+        times = os.times()
+        self.self_before = times.user + times.system
+        self.machine_before = _machine_ticks()
+        self._poll(initial=True)
+        self.start()
+
+    def run(self) -> None:
+        while not self.stop_event.wait(0.5):
+            self._poll()
+
+    def end(self) -> dict[str, float]:
+        self.stop_event.set()
+        self.join()
+        self._poll()
+        self.conn.close()
+        times = os.times()
+        own = times.user + times.system - self.self_before
+        machine = _machine_ticks()
+        total = machine[0] - self.machine_before[0]
+        busy = total - (machine[1] - self.machine_before[1])
+        used = {key: self.last[key] - self.first[key] for key in self.last}
+        gunicorn = sum(v for (kind, _), v in used.items() if kind == "gunicorn")
+        pg_other = sum(v for (kind, pid), v in used.items() if kind == "postgres" and pid in self.other_db)
+        pg_bench = sum(v for (kind, pid), v in used.items() if kind == "postgres" and pid not in self.other_db)
+        return {
+            "gunicorn": gunicorn,
+            "postgres": pg_bench,
+            "load_generator": own,
+            "other": max(0.0, busy - gunicorn - pg_bench - own),  # other processes + other databases' backends
+            "postgres_other_databases": pg_other,
+            "machine_total": total,
+            "machine_busy": busy,
+        }
 
 
 # --------------------------------------------------------------------------------------------------- load
@@ -503,13 +390,6 @@ class WaitSampler(threading.Thread):
 # --------------------------------------------------------------------------------------------------- checks
 
 
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
 def db_check(run_id: str) -> dict:
     from django.db import connection
 
@@ -572,7 +452,7 @@ def query_count(world: World, phones: list[str], *, show: bool) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    db_url, redis = database_url(), redis_url()
+    db_url, redis = database_url(DEFAULT_DATABASE_URL), redis_url(DEFAULT_REDIS_URL)
     cores = os.cpu_count() or 1
     run_id = datetime.now().strftime("%Y%m%d%H%M%S")
     temp = Path(tempfile.mkdtemp(prefix="bench-intake-"))
@@ -584,6 +464,7 @@ def main(argv=None) -> int:
     stop = threading.Event()
 
     def on_sigterm(signum, frame):
+        print("\nTerminated; stopping gunicorn.", file=sys.stderr)
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -620,9 +501,10 @@ def main(argv=None) -> int:
         sampler = WaitSampler(db_url) if args.pg_waits else None
         if sampler:
             sampler.start()
-        cpu_before = cpu_snapshot(server)
+        meter = CpuMeter(server, db_url)
+        meter.begin()
         result = run_phase(clients_cfg, measured, args.concurrency, stop)
-        cpu = cpu_delta(cpu_before, cpu_snapshot(server))
+        cpu = meter.end()
         if sampler:
             sampler.stop_event.set()
             sampler.join()
@@ -670,14 +552,21 @@ def main(argv=None) -> int:
     if lat:
         print(f"  latency (ms)       p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   max {lat[-1]:.1f}   "
               f"mean {sum(lat) / len(lat):.1f}")
-    busy = cpu["machine_total"] - cpu["machine_idle"]
     if cpu["machine_total"] > 0 and result.ok:
         print(f"  CPU (core-seconds) gunicorn {cpu['gunicorn']:.1f}, postgres {cpu['postgres']:.1f}, "
-              f"load generator {cpu['load_generator']:.1f}; machine busy "
-              f"{100 * busy / cpu['machine_total']:.0f}% of {cores} cores")
+              f"load generator {cpu['load_generator']:.1f}, other {cpu['other']:.1f}; machine busy "
+              f"{100 * cpu['machine_busy'] / cpu['machine_total']:.0f}% of {cores} cores")
         print(f"  CPU per create     gunicorn {1000 * cpu['gunicorn'] / result.ok:.2f} ms, "
               f"postgres {1000 * cpu['postgres'] / result.ok:.2f} ms, "
-              f"load generator {1000 * cpu['load_generator'] / result.ok:.2f} ms")
+              f"load generator {1000 * cpu['load_generator'] / result.ok:.2f} ms "
+              f"(budget for {TARGET_CREATES_PER_S:.0f}/s on {cores} cores: "
+              f"{1000 * cores / TARGET_CREATES_PER_S:.1f} ms in all)")
+        if cpu["other"] > 0.05 * cpu["machine_total"]:
+            print(f"  WARNING            other work used {cpu['other']:.1f} core-seconds "
+                  f"({100 * cpu['other'] / cpu['machine_total']:.0f}% of the machine) during the measurement"
+                  + (f", {cpu['postgres_other_databases']:.1f} of them in PostgreSQL for other databases"
+                     if cpu["postgres_other_databases"] >= 0.1 else "")
+                  + ": the figures are disturbed; run again on a quiet machine")
     print(f"  database           {db['orders_in_db']} orders after the run, expected {expected_orders} "
           f"({warm.ok} warm-up + {result.ok} measured): {'match' if counts_match else 'MISMATCH'}; "
           f"{db['repeat_linked']} linked as repeat complaints, {db['customers']} customers")
