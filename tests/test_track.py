@@ -1,16 +1,21 @@
 """The public progress page: number + phone, nothing internal, the same answer for every miss, rate-limited."""
 
+import random
+
 import pytest
-from django.core.cache import cache
 
 from complaints.services import order_note_add
 
 
+def _address() -> str:
+    return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _own_client_address(client):
+    """The rate limit counts per client address in the shared Redis cache; each test is a client of its own, so
+    tests running side by side (pytest-xdist) never share a counter."""
+    client.defaults["REMOTE_ADDR"] = _address()
 
 
 def test_customer_sees_status_and_a_safe_timeline(client, hotline_agent, make_order):
@@ -48,9 +53,24 @@ def test_lookups_are_rate_limited_per_client(client, settings, hotline_agent, ma
     assert limited.status_code == 429
     assert order.number not in limited.content.decode().replace(f'value="{order.number}"', "")
     other_client = client.post("/track/", {"number": order.number, "phone": "13800138000"},
-                               REMOTE_ADDR="10.0.0.9")
+                               REMOTE_ADDR=_address())
     assert other_client.status_code == 200
 
 
 def test_track_page_needs_no_login(client):
     assert client.get("/track/").status_code == 200
+
+
+def test_the_answer_shows_only_once_it_is_final(client, hotline_agent, make_order, network_handler,
+                                                 province_dispatcher):
+    from workflow import services
+
+    order = services.order_claim(actor=network_handler, order=make_order(hotline_agent))
+    services.order_reply(actor=network_handler, order=order, answer="草稿答复：已优化基站", result_code="resolved")
+    lookup = {"number": order.number, "phone": "13800138000"}
+    html = client.post("/track/", lookup).content.decode()
+    assert "草稿答复" not in html and "Being handled" in html  # still under review
+    services.order_review(actor=province_dispatcher, order=order, accept=True)
+    html = client.post("/track/", lookup).content.decode()
+    assert "草稿答复：已优化基站" in html and "we will call you" in html
+    assert "网络处理员" not in html and "调度员" not in html
