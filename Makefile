@@ -9,7 +9,7 @@ PY := .venv/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/complaints
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue
+.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep
 
 help:
 	@echo "make run   - install, migrate, load demo data, start web + Celery worker + beat"
@@ -59,3 +59,7 @@ bench-lifecycle: install
 bench-queue: install
 	@scripts/ensure-services.sh
 	$(PY) bench/lifecycle/queue_page.py
+
+bench-sweep: install
+	@scripts/ensure-services.sh
+	$(PY) bench/sla_sweep/run.py

@@ -244,6 +244,9 @@ class WorkOrder(models.Model):
     )
     queue_level = models.CharField(_("queue"), max_length=16, choices=QueueLevel.choices, blank=True)
     stage_started_at = models.DateTimeField(_("stage started at"), null=True, blank=True)
+    # The nearest deadline and warning point of the open timed stages (copied from workflow.OrderStage).
+    stage_due_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    stage_warn_at = models.DateTimeField(_("warning point"), null=True, blank=True)
     waiting_until = models.DateTimeField(_("waiting until"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
@@ -301,6 +304,8 @@ class WorkOrder(models.Model):
                          condition=Q(status__in=OPEN_STATUSES) & Q(escalation_level__gt=0)),
             models.Index(fields=["waiting_until"], name="order_waiting_until",
                          condition=Q(status="waiting")),
+            models.Index(fields=["current_department", "stage_due_at"], name="order_open_by_deadline",
+                         condition=Q(status__in=OPEN_STATUSES)),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -361,6 +366,19 @@ class WorkOrder(models.Model):
         if self.status == OrderStatus.CLOSED:
             return _("Closed")
         return _("Cancelled")
+
+    def deadline_state(self, now=None) -> str:
+        """closed / overdue / warning / on_track / none: the colour of the order's deadline in every list."""
+        if not self.is_open:
+            return "closed"
+        if self.stage_due_at is None:
+            return "none"
+        now = now or timezone.now()
+        if now >= self.stage_due_at:
+            return "overdue"
+        if self.stage_warn_at is not None and now >= self.stage_warn_at:
+            return "warning"
+        return "on_track"
 
     @property
     def is_reopened(self) -> bool:

@@ -61,7 +61,18 @@ ORDER_FILTERS = {
     "number": lambda v: Q(number=v),
     "escalated": lambda v: Q(escalation_level__gt=0),
     "reopened": lambda v: Q(reopen_count__gt=0),
+    "deadline": lambda v: _deadline_condition(v),
 }
+
+
+def _deadline_condition(state: str) -> Q:
+    """warning: past the warning point, not yet due; overdue: past the deadline (open orders only)."""
+    now = timezone.now()
+    if state == "overdue":
+        return Q(stage_due_at__lte=now)
+    if state == "warning":
+        return Q(stage_warn_at__lte=now, stage_due_at__gt=now)
+    return Q()
 
 
 def orders_filtered(qs: QuerySet, filters: dict) -> QuerySet:

@@ -66,6 +66,11 @@ class OrderSerializer(serializers.ModelSerializer):
     current_owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     replied_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     available_actions = serializers.SerializerMethodField()
+    deadline_state = serializers.SerializerMethodField(
+        help_text="closed, none, on_track, warning (past the warning point) or overdue")
+
+    def get_deadline_state(self, order) -> str:
+        return order.deadline_state()
 
     def get_fields(self):
         fields = super().get_fields()
@@ -87,7 +92,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "repeat_of", "resolved_on_spot", "answer", "compensation_amount", "promised_at", "closed_at",
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
             "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
-            "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "available_actions",
+            "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",
+            "deadline_state", "available_actions",
         ]
         read_only_fields = fields
 

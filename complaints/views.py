@@ -195,6 +195,8 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "attachments": order.attachments.all(),
         "repeats": order.repeats.only("number", "received_at"),
         "available": available,
+        "stages": order.stages.select_related("policy").order_by("started_at", "id"),
+        "pending_extension": ctx.pending_extension if order.is_open else None,
         "forms": action_forms(order=order, available=available, bound=bound),
         "attachment_form": AttachmentForm() if order.is_open else None,
     }

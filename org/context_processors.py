@@ -18,11 +18,13 @@ def work(request):
     if user is None or not user.is_authenticated or user.is_channel_system:
         return {}
     from django.utils.functional import SimpleLazyObject
+    from django.utils.translation import gettext as _
 
     from workflow import selectors
 
     counts = SimpleLazyObject(lambda: selectors.work_list_counts(user=user))
     return {
+        "deadline_words": {"d": _("d"), "h": _("h"), "m": _("min"), "left": _("%s left"), "overdue": _("%s overdue")},
         "work_counts": counts,
         "work_total": SimpleLazyObject(lambda: _total(counts)),
         "unread_count": SimpleLazyObject(lambda: selectors.notifications_unread_count(user=user)),
@@ -30,4 +32,4 @@ def work(request):
 
 
 def _total(counts: dict) -> int:
-    return sum(counts.get(key, 0) for key in ("mine", "queue", "callback", "dispatch", "answer", "review"))
+    return sum(counts.get(key, 0) for key in ("mine", "queue", "callback", "dispatch", "answer", "review", "extensions"))

@@ -37,6 +37,7 @@ def _restore_reference_data():
     importlib.import_module("org.migrations.0002_create_roles").create_roles(apps, None)
     importlib.import_module("org.migrations.0003_emergency_group_role").create_emergency_role(apps, None)
     importlib.import_module("workflow.migrations.0003_seed_workflow_policy").seed(apps, None)
+    importlib.import_module("workflow.migrations.0006_seed_calendar_and_time_limits").seed(apps, None)
     importlib.import_module("complaints.migrations.0003_seed_channels_and_defaults").seed(apps, None)
 
 
@@ -269,3 +270,12 @@ def centre_lead(province_dispatcher):
 def emergency_member(province):
     dept = DepartmentFactory(code="emergency", name="应急小组", kind=Department.Kind.COMPLAINT_CENTRE, region=province)
     return UserFactory(username="emergency", display_name="应急小组成员", department=dept, roles=[roles.EMERGENCY])
+
+
+@pytest.fixture
+def login_client(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

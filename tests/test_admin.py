@@ -117,3 +117,30 @@ def test_staff_without_the_dispatcher_role_cannot_cancel_in_admin(client, hotlin
     assert "Only dispatchers" in response.content.decode()
     order.refresh_from_db()
     assert order.status == "queued"
+
+
+def test_admin_refuses_a_policy_that_would_tie(admin_client):
+    data = {"name": "重大投诉二", "effective_from": "2020-01-01", "kind": "", "severity": "major",
+            "customer_tier": "", "warn_percent": 80, "note": "",
+            "limits-TOTAL_FORMS": 0, "limits-INITIAL_FORMS": 0, "limits-MIN_NUM_FORMS": 0, "limits-MAX_NUM_FORMS": 5}
+    response = admin_client.post("/admin/workflow/timelimitpolicy/add/", data)
+    assert response.status_code == 200 and "tie" in response.content.decode()
+    response = admin_client.post("/admin/workflow/timelimitpolicy/add/", {
+        **data, "effective_from": "2027-01-01", "limits-TOTAL_FORMS": 1, "limits-0-stage": "handle",
+        "limits-0-amount": 6, "limits-0-unit": "clock_hours"})
+    assert response.status_code == 302
+    from workflow.models import TimeLimitPolicy
+
+    assert TimeLimitPolicy.objects.get(effective_from="2027-01-01").limits.get().amount == 6
+
+
+def test_admin_enters_a_local_holiday(admin_client):
+    from workflow.models import BusinessCalendar, CalendarDay
+
+    calendar = BusinessCalendar.objects.get(is_default=True)
+    response = admin_client.post("/admin/workflow/calendarday/add/", {
+        "calendar": calendar.pk, "date": "2026-12-08", "is_working": "", "source": "package", "note": "本地停电"})
+    assert response.status_code == 302
+    day = CalendarDay.objects.get(date="2026-12-08")
+    assert not day.is_working and day.source == "admin"
+    assert admin_client.get("/admin/workflow/businesscalendar/").status_code == 200

@@ -79,3 +79,36 @@ def test_two_simultaneous_claims_exactly_one_wins(hotline_agent, coverage, netwo
     order.refresh_from_db()
     assert order.current_owner_id == winners[0]
     assert order.events.filter(action="claimed").count() == 1
+
+
+def test_two_sweeps_at_once_detect_and_notify_everything_exactly_once(hotline_agent, coverage, network_dept):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from org import roles
+    from tests.factories import UserFactory
+    from workflow.models import Notification, OrderStage, SlaAlert
+    from workflow.sweep import sweep
+
+    UserFactory(username="sweep_lead", department=network_dept, roles=[roles.LEAD])
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for index in range(40):
+            order_create(actor=hotline_agent, kind="complaint", channel=channel("hotline"), category=coverage,
+                         severity="ordinary", description="超时", customer_phone=f"1390000{index:04d}")
+    later = start + timedelta(minutes=20)  # every claim stage is past its warning point and its deadline
+
+    def run(index):
+        return sweep(now=later, batch=7)
+
+    reports = _run_concurrently(2, run)
+    stages = OrderStage.objects.filter(kind="claim")
+    assert stages.filter(warned_at__isnull=False, overdue_at__isnull=False).count() == 40
+    assert SlaAlert.objects.filter(kind="warning").count() == 40
+    assert SlaAlert.objects.filter(kind="overdue").count() == 40
+    assert sum(r.warned for r in reports) == 40 and sum(r.overdue for r in reports) == 40
+    assert Notification.objects.filter(kind="overdue").count() == 40  # one lead, one per breach
+    assert WorkOrder.objects.filter(escalation_level=1).count() == 40
+    assert sweep(now=later).warned == 0

@@ -40,8 +40,12 @@ def world(hotline_agent, make_order, province_dispatcher, network_handler, netwo
     def callback():
         return services.order_review(actor=province_dispatcher, order=review(), accept=True)
 
+    def extension_pending():
+        return services.order_extension_request(actor=network_handler, order=claimed(), reason="需要现场测试",
+                                                until=timezone.now() + timedelta(days=2))
+
     return {"new": new, "queued": queued, "claimed": claimed, "waiting": waiting, "review": review,
-            "callback": callback}
+            "callback": callback, "extension_pending": extension_pending}
 
 
 # action: (step, right user, wrong users, body)
@@ -67,12 +71,18 @@ CASES = {
     "cancel": ("claimed", "province_dispatcher", ["network_handler", "hotline_agent"],
                {"reason_kind": "duplicate", "reason": "重复工单"}),
     "escalate": ("queued", "hotline_agent", ["billing_handler"], {"reason_kind": "regulator", "reason": "扬言投诉工信部"}),
+    "extend": ("claimed", "network_handler", ["network_handler_2", "billing_handler"],
+               {"until": "__in_two_days__", "reason": "需要现场测试"}),
+    "decide_extension": ("extension_pending", "province_dispatcher", ["network_handler", "network_lead"],
+                         {"approve": True}),
 }
 
 
 def _body(body):
     if body.get("until") == "__tomorrow__":
         return {**body, "until": (timezone.now() + timedelta(days=1)).isoformat()}
+    if body.get("until") == "__in_two_days__":
+        return {**body, "until": (timezone.now() + timedelta(days=2)).isoformat()}
     return body
 
 

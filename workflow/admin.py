@@ -1,11 +1,28 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import models as viewflow_models
 
+from workflow.calendars import work_calendar
 from workflow.forms import CancelForm
-from workflow.models import Notification, OrderEvent, OrderProcess, OrderTask, WorkflowPolicy
+from workflow.models import (
+    BusinessCalendar,
+    CalendarDay,
+    CalendarYear,
+    ExtensionRequest,
+    Notification,
+    OrderEvent,
+    OrderProcess,
+    OrderStage,
+    OrderTask,
+    SlaAlert,
+    StageLimit,
+    TimeLimitPolicy,
+    WorkflowPolicy,
+    WorkingPeriod,
+)
 from workflow.services import ActionNotPossible, order_cancel
 
 # viewflow's own default Process/Task tables are unused here (orders have their own); hide their editable admin.
@@ -93,3 +110,109 @@ def cancel_orders(modeladmin, request, queryset):
             done += 1
     modeladmin.message_user(request, _("%(count)s orders cancelled.") % {"count": done}, messages.SUCCESS)
     return None
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 0
+
+
+class CalendarYearInline(admin.TabularInline):
+    model = CalendarYear
+    fields = ["year", "confirmed", "note", "admins_told_at"]
+    readonly_fields = ["admins_told_at"]
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_default"]
+    inlines = [WorkingPeriodInline, CalendarYearInline]
+
+    def changelist_view(self, request, extra_context=None):
+        next_year = timezone.localdate().year + 1
+        missing = CalendarYear.objects.filter(year=next_year, confirmed=False).exists() or not (
+            CalendarYear.objects.filter(year=next_year).exists())
+        if missing:
+            self.message_user(request, _("The official holiday notice for %(year)s is not in the calendar yet: "
+                                         "deadlines in %(year)s are provisional. Enter it under Calendar days, or "
+                                         "run manage.py calendar_load --year %(year)s after upgrading the holidays "
+                                         "package.") % {"year": next_year}, messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        work_calendar.cache_clear()
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The day table: holidays and make-up working days from the official notice, and local changes."""
+
+    list_display = ["date", "calendar", "is_working", "source", "note"]
+    list_filter = ["calendar", "is_working", "source"]
+    date_hierarchy = "date"
+    search_fields = ["note"]
+
+    def save_model(self, request, obj, form, change):
+        obj.source = CalendarDay.Source.ADMIN
+        super().save_model(request, obj, form, change)
+        work_calendar.cache_clear()
+
+
+class StageLimitInline(admin.TabularInline):
+    model = StageLimit
+    extra = 0
+
+
+@admin.register(TimeLimitPolicy)
+class TimeLimitPolicyAdmin(admin.ModelAdmin):
+    """Which orders a set of stage limits applies to; the most specific match wins (category, then tier,
+    severity, channel, kind); a version with the same criteria takes over on its effective date."""
+
+    list_display = ["name", "effective_from", "kind", "severity", "customer_tier", "channel", "category",
+                    "warn_percent", "limits_summary"]
+    list_filter = ["effective_from", "kind", "severity", "customer_tier", "channel"]
+    search_fields = ["name", "category__name", "category__code"]
+    autocomplete_fields = ["category"]
+    inlines = [StageLimitInline]
+
+    @admin.display(description=_("limits"))
+    def limits_summary(self, obj):
+        return "; ".join(str(limit) for limit in obj.limits.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("channel", "category").prefetch_related("limits")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        from workflow.sla import _policies
+
+        _policies.cache_clear()  # this process at once; the others within a minute (config.memo)
+
+
+@admin.register(OrderStage)
+class OrderStageAdmin(ReadOnlyAdmin):
+    list_display = ["order", "kind", "started_at", "warn_at", "due_at", "ended_at", "overdue_at", "extended",
+                    "calendar_unconfirmed"]
+    list_filter = ["kind", "extended", "calendar_unconfirmed"]
+    search_fields = ["=order__number"]
+    list_select_related = ["order"]
+    show_full_result_count = False
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["order", "requested_by_name", "until", "status", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["=order__number"]
+    list_select_related = ["order", "decided_by"]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(ReadOnlyAdmin):
+    list_display = ["order", "kind", "level", "happened_at", "detected_at", "notified_at"]
+    list_filter = ["kind", "level"]
+    search_fields = ["=order__number"]
+    list_select_related = ["order"]
+    show_full_result_count = False

@@ -24,7 +24,8 @@ from viewflow.workflow.lock import SelectForUpdateLock
 
 from complaints.models import Kind, OrderStatus, QueueLevel, Severity
 from complaints.selectors import category_responsible_department
-from workflow.models import OrderProcess, OrderTask
+from workflow import sla
+from workflow.models import OrderProcess, OrderTask, Stage
 
 
 class HumanTask(nodes.View):
@@ -140,9 +141,11 @@ class ComplaintFlow(Flow):
 
     def enter_dispatch(self, activation):
         self._enter(activation, status=OrderStatus.NEW)
+        sla.stage_start(order=activation.process.order, kind=Stage.DISPATCH)
 
     def enter_answer(self, activation):
         self._enter(activation, status=OrderStatus.ANSWERING)
+        sla.stage_start(order=activation.process.order, kind=Stage.HANDLE)
 
     def enter_handle(self, activation):
         order = activation.process.order
@@ -154,9 +157,13 @@ class ComplaintFlow(Flow):
             owner=owner,
             queue_level=QueueLevel.LEAD if order.takes_short_path else QueueLevel.HANDLER,
         )
+        sla.stage_start(order=order, kind=Stage.HANDLE, department=order.current_department)
+        if owner is None:
+            sla.stage_start(order=order, kind=Stage.CLAIM, department=order.current_department)
 
     def enter_review(self, activation):
         self._enter(activation, status=OrderStatus.REVIEW)
+        sla.stage_start(order=activation.process.order, kind=Stage.REVIEW)
 
     def enter_callback(self, activation):
         order = activation.process.order
@@ -164,9 +171,11 @@ class ComplaintFlow(Flow):
         if unit is not None and unit.callback_department_id:
             unit = unit.callback_department
         self._enter(activation, status=OrderStatus.CALLBACK, department=unit)
+        sla.stage_start(order=order, kind=Stage.CALLBACK, department=unit)
 
     def close_order(self, activation):
         order = activation.process.order
+        sla.stages_end(order=order)
         order.status = OrderStatus.CLOSED
         order.closed_at = timezone.now()
         order.current_department = None

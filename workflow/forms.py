@@ -120,6 +120,20 @@ class EscalateForm(forms.Form):
     reason = _reason()
 
 
+class ExtendForm(forms.Form):
+    until = forms.DateTimeField(label=_("New deadline asked for"),
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    reason = _reason()
+
+
+class DecideExtensionForm(forms.Form):
+    approve = forms.TypedChoiceField(label=_("Decision"), coerce=lambda v: v == "1",
+                                     choices=[("1", _("Approve")), ("0", _("Refuse"))], widget=forms.RadioSelect,
+                                     initial="1")
+    reason = _reason(_("Reason (required when refusing)"), required=False)
+
+
 ACTION_FORMS = {
     "dispatch": DispatchForm,
     "claim": EmptyForm,
@@ -136,6 +150,8 @@ ACTION_FORMS = {
     "reopen": ReopenForm,
     "cancel": CancelForm,
     "escalate": EscalateForm,
+    "extend": ExtendForm,
+    "decide_extension": DecideExtensionForm,
 }
 
 
@@ -148,8 +164,12 @@ class WorkListFilterForm(forms.Form):
                                required=False)
     escalated = forms.BooleanField(label=_("Escalated only"), required=False)
     reopened = forms.BooleanField(label=_("Reopened only"), required=False)
+    deadline = forms.ChoiceField(label=_("Deadline"), required=False, choices=[
+        ("", _("Any")), ("warning", _("Warning (past 80%)")), ("overdue", _("Overdue")),
+    ])
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[
-        ("received", _("Oldest first")), ("-received", _("Newest first")), ("stage", _("Longest in this step")),
+        ("deadline", _("Nearest deadline first")), ("received", _("Oldest first")), ("-received", _("Newest first")),
+        ("stage", _("Longest in this step")),
     ])
 
 

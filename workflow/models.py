@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
+from complaints.models import Kind, Severity, Tier
+
 
 class OrderEvent(models.Model):
     """The append-only audit trail of a work order: who did what, when, from which state to which."""
@@ -34,6 +36,11 @@ class OrderEvent(models.Model):
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
         ESCALATED = "escalated", _("Escalated")
+        DEADLINE_NEAR = "deadline_near", _("Deadline near (warning)")
+        OVERDUE = "overdue", _("Overdue")
+        EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+        EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+        EXTENSION_REFUSED = "extension_refused", _("Extension refused")
 
     # Actions whose fact (never the comment or the actor) a customer may see on the progress page.
     PUBLIC_ACTIONS = frozenset({
@@ -126,6 +133,10 @@ class Notification(models.Model):
         REOPENED = "reopened", _("Reopened")
         ESCALATED = "escalated", _("Escalated")
         SENT_BACK = "sent_back", _("Reply sent back")
+        DEADLINE_NEAR = "deadline_near", _("Deadline near")
+        OVERDUE = "overdue", _("Overdue")
+        EXTENSION_REQUESTED = "extension_asked", _("Extension requested")
+        EXTENSION_DECIDED = "extension_decided", _("Extension decided")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -133,7 +144,7 @@ class Notification(models.Model):
     order = models.ForeignKey(
         "complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.CASCADE, related_name="+"
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     actor_name = models.CharField(_("by"), max_length=64, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -171,6 +182,18 @@ class WorkflowPolicy(models.Model):
     max_wait_days = models.PositiveSmallIntegerField(
         _("longest wait for the customer (days)"), default=7,
     )
+    escalate_level2_after_minutes = models.PositiveIntegerField(
+        _("overdue → level 2 after (minutes)"), default=120,
+        help_text=_("Time from the first breach (level 1: the department lead) to the complaint-centre manager."),
+    )
+    escalate_level3_after_minutes = models.PositiveIntegerField(
+        _("level 2 → level 3 after (minutes)"), default=240,
+        help_text=_("Time from level 2 to the emergency group."),
+    )
+    quiet_outside_working_hours = models.BooleanField(
+        _("no e-mails outside working hours"), default=True,
+        help_text=_("E-mails about ordinary orders wait for working hours; major and VIP orders go at once."),
+    )
 
     class Meta:
         verbose_name = _("workflow policy")
@@ -185,3 +208,345 @@ class WorkflowPolicy(models.Model):
 
     def __str__(self):
         return str(self.effective_from)
+
+
+# --- time limits ---------------------------------------------------------------------------------------------
+
+
+class BusinessCalendar(models.Model):
+    """Working hours per weekday and a day table of exceptions (holidays, make-up working days 调休)."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["-is_default", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_calendar"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingPeriod(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE,
+                                 related_name="periods")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("to"))
+
+    class Meta:
+        verbose_name = _("working period")
+        verbose_name_plural = _("working periods")
+        ordering = ["calendar", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="working_period_start_before_end"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.start and self.end and self.start >= self.end:
+            raise ValidationError({"end": _("The period must end after it starts.")})
+        if self.calendar_id and self.start and self.end:
+            overlapping = WorkingPeriod.objects.filter(
+                calendar_id=self.calendar_id, weekday=self.weekday, start__lt=self.end, end__gt=self.start
+            ).exclude(pk=self.pk)
+            if overlapping.exists():
+                raise ValidationError(_("This period overlaps another one on the same weekday."))
+
+
+class CalendarDay(models.Model):
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("Official notice (holidays package)")
+        ADMIN = "admin", _("Entered by an administrator")
+
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE,
+                                 related_name="days")
+    date = models.DateField(_("date"))
+    is_working = models.BooleanField(_("working day"))
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.ADMIN)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="one_entry_per_calendar_day")]
+
+    def __str__(self):
+        return f"{self.date} {'working' if self.is_working else 'off'}"
+
+
+class CalendarYear(models.Model):
+    """Whether a year's official holiday notice is in the day table; deadlines in other years are marked
+    'calendar unconfirmed' and administrators are told once."""
+
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE,
+                                 related_name="years")
+    year = models.PositiveSmallIntegerField(_("year"))
+    confirmed = models.BooleanField(_("official notice entered"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    admins_told_at = models.DateTimeField(_("administrators told at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["calendar", "year"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "year"], name="one_entry_per_calendar_year")]
+
+    def __str__(self):
+        return f"{self.calendar} {self.year}"
+
+
+class Stage(models.TextChoices):
+    DISPATCH = "dispatch", _("Dispatch")
+    CLAIM = "claim", _("Claim")
+    HANDLE = "handle", _("Handle to reply")
+    REVIEW = "review", _("Review")
+    CALLBACK = "callback", _("Callback")
+
+
+class LimitUnit(models.TextChoices):
+    CLOCK_MINUTES = "clock_minutes", _("minutes")
+    CLOCK_HOURS = "clock_hours", _("hours")
+    WORKING_HOURS = "working_hours", _("working hours")
+    WORKING_DAYS = "working_days", _("working days")
+
+
+class TimeLimitPolicy(models.Model):
+    """Which orders a set of stage limits applies to. Blank criteria match anything; when several policies match,
+    the most specific wins, with criteria in this order of weight: category (deeper weighs more), customer tier,
+    severity, channel, kind. A stage the winning policy leaves out comes from the next matching one. An order's
+    stage is judged by the policies in force on the day the stage started."""
+
+    name = models.CharField(_("name"), max_length=100)
+    effective_from = models.DateField(_("effective from"))
+    kind = models.CharField(_("kind"), max_length=16, blank=True, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=16, blank=True, choices=Severity.choices)
+    customer_tier = models.CharField(_("customer tier"), max_length=16, blank=True, choices=Tier.choices)
+    channel = models.ForeignKey("complaints.Channel", verbose_name=_("channel"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey("complaints.Category", verbose_name=_("category (and below)"), null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="+")
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True,
+                                 on_delete=models.PROTECT, help_text=_("Empty: the default calendar."))
+    warn_percent = models.PositiveSmallIntegerField(_("warning point (per cent of the limit)"), default=80)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("time-limit policy")
+        verbose_name_plural = _("time-limit policies")
+        ordering = ["-effective_from", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(warn_percent__gte=1, warn_percent__lte=99),
+                                   name="policy_warn_percent_1_to_99"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.effective_from})"
+
+    def criteria(self) -> tuple:
+        return (self.kind, self.severity, self.customer_tier, self.channel_id, self.category_id)
+
+    @property
+    def specificity(self) -> int:
+        level = self.category.level if self.category_id else 0
+        return (
+            16 * level + 8 * bool(self.customer_tier) + 4 * bool(self.severity) + 2 * bool(self.channel_id)
+            + bool(self.kind)
+        )
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        same = TimeLimitPolicy.objects.filter(
+            effective_from=self.effective_from, kind=self.kind, severity=self.severity,
+            customer_tier=self.customer_tier, channel_id=self.channel_id, category_id=self.category_id,
+        ).exclude(pk=self.pk)
+        if same.exists():
+            raise ValidationError(
+                _("Policy “%(name)s” already has these criteria from the same day: the two would tie. Change the "
+                  "criteria or the effective date.") % {"name": same.first().name}
+            )
+
+
+class StageLimit(models.Model):
+    policy = models.ForeignKey(TimeLimitPolicy, verbose_name=_("policy"), on_delete=models.CASCADE,
+                               related_name="limits")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    amount = models.PositiveIntegerField(_("limit"))
+    unit = models.CharField(_("unit"), max_length=16, choices=LimitUnit.choices)
+    warn_percent = models.PositiveSmallIntegerField(_("warning point (per cent)"), null=True, blank=True,
+                                                    help_text=_("Empty: the policy's."))
+
+    class Meta:
+        verbose_name = _("stage limit")
+        verbose_name_plural = _("stage limits")
+        ordering = ["policy", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "stage"], name="one_limit_per_stage"),
+            models.CheckConstraint(condition=Q(amount__gte=1), name="stage_limit_positive"),
+            models.CheckConstraint(condition=Q(warn_percent__isnull=True)
+                                   | Q(warn_percent__gte=1, warn_percent__lte=99), name="stage_warn_percent_1_to_99"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_stage_display()}: {self.amount} {self.get_unit_display()}"
+
+
+class OrderStage(models.Model):
+    """One running (or finished) timed stage of an order: its deadline and warning point, the policy that set
+    them, pauses, and what the sweep found. Deadlines are columns, not timers: the sweep reads the open rows
+    through partial indexes."""
+
+    order = models.ForeignKey("complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.PROTECT,
+                              related_name="stages")
+    kind = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    department = models.ForeignKey("org.Department", verbose_name=_("department"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"))
+    warn_at = models.DateTimeField(_("warning at"))
+    original_due_at = models.DateTimeField(_("original deadline"))
+    policy = models.ForeignKey(TimeLimitPolicy, verbose_name=_("policy"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    limit_amount = models.PositiveIntegerField(_("limit"))
+    limit_unit = models.CharField(_("unit"), max_length=16, choices=LimitUnit.choices)
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    calendar_unconfirmed = models.BooleanField(_("calendar unconfirmed"), default=False)
+    paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True)
+    next_escalation_at = models.DateTimeField(_("next escalation at"), null=True, blank=True)
+    extended = models.BooleanField(_("extended"), default=False)
+
+    class Meta:
+        verbose_name = _("order stage")
+        verbose_name_plural = _("order stages")
+        ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(fields=["order", "started_at"], name="stage_order"),
+            # The sweep's three questions, each answered from a partial index on open rows only.
+            models.Index(fields=["warn_at"], name="stage_warn_due",
+                         condition=Q(ended_at__isnull=True, paused_at__isnull=True, warned_at__isnull=True)),
+            models.Index(fields=["due_at"], name="stage_overdue_due",
+                         condition=Q(ended_at__isnull=True, paused_at__isnull=True, overdue_at__isnull=True)),
+            models.Index(fields=["next_escalation_at"], name="stage_escalation_due",
+                         condition=Q(ended_at__isnull=True, next_escalation_at__isnull=False)),
+            models.Index(fields=["order"], name="stage_open_by_order", condition=Q(ended_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(warn_at__lte=models.F("due_at")), name="stage_warn_before_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def met(self) -> bool | None:
+        """Ended within its (possibly extended) deadline; None while running."""
+        return None if self.ended_at is None else self.ended_at <= self.due_at
+
+
+class StagePause(models.Model):
+    stage = models.ForeignKey(OrderStage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField(_("paused at"))
+    ended_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=32)
+
+    class Meta:
+        verbose_name = _("stage pause")
+        verbose_name_plural = _("stage pauses")
+        ordering = ["started_at"]
+
+    def __str__(self):
+        return f"{self.stage_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SlaAlert(models.Model):
+    """What the sweep detected (a warning, a breach, a further escalation level), stamped with the moment it
+    really happened; a second step turns it into notifications, once."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Deadline near")
+        OVERDUE = "overdue", _("Overdue")
+        ESCALATION = "escalation", _("Escalated further")
+
+    stage = models.ForeignKey(OrderStage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="alerts")
+    order = models.ForeignKey("complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.CASCADE,
+                              related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    happened_at = models.DateTimeField(_("happened at"))
+    detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline alert")
+        verbose_name_plural = _("deadline alerts")
+        ordering = ["happened_at", "id"]
+        indexes = [models.Index(fields=["detected_at"], name="alert_unnotified",
+                                condition=Q(notified_at__isnull=True))]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} {self.happened_at:%Y-%m-%d %H:%M}"
+
+
+class ExtensionRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    stage = models.ForeignKey(OrderStage, verbose_name=_("stage"), on_delete=models.PROTECT,
+                              related_name="extensions")
+    order = models.ForeignKey("complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.PROTECT,
+                              related_name="extension_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_by_name = models.CharField(_("requested by"), max_length=64)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    until = models.DateTimeField(_("new deadline asked for"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["requested_at"], name="extension_pending",
+                                condition=Q(status="pending"))]
+        constraints = [
+            models.UniqueConstraint(fields=["stage"], condition=Q(status="pending"),
+                                    name="one_pending_extension_per_stage"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id} → {self.until:%Y-%m-%d %H:%M} ({self.status})"

@@ -25,13 +25,18 @@ STALE_CLAIM = timedelta(minutes=15)
 
 def notify(*, recipients, order, kind: str, actor=None, comment: str = "") -> list[Notification]:
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
-    if not unique:
-        return []
-    rows = Notification.objects.bulk_create([
+    return notify_rows([
         Notification(recipient=user, order=order, kind=kind, actor_name=(str(actor) if actor else _("system"))[:64],
                      comment=(comment or "")[:2000])
         for user in unique.values()
     ])
+
+
+def notify_rows(rows: list[Notification]) -> list[Notification]:
+    """Write inbox rows in the caller's transaction; their e-mails are asked for once it commits."""
+    if not rows:
+        return []
+    rows = Notification.objects.bulk_create(rows)
     if not any(callback is _request_sending for _sids, callback, *_rest in connection.run_on_commit):
         transaction.on_commit(_request_sending)  # once per transaction, however many notifications it made
     return rows
@@ -46,11 +51,28 @@ def _request_sending() -> None:
         log.warning("Could not queue notification e-mails; the periodic flush will send them.", exc_info=True)
 
 
+def _quiet_now(now) -> bool:
+    """Outside working hours (default calendar) e-mails about ordinary orders wait for the morning."""
+    from workflow.calendars import work_calendar
+    from workflow.policy import workflow_policy
+
+    if not workflow_policy().quiet_outside_working_hours:
+        return False
+    calendar, _id = work_calendar(None)
+    return calendar.next_working_moment(now) > now
+
+
+URGENT = Q(order__severity="major") | ~Q(order__customer__tier="ordinary")
+
+
 def _claim(limit: int) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
+        pending = Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        if _quiet_now(now):
+            pending = pending.filter(URGENT)
         ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
+            pending
             .filter(emailed_at__isnull=True)
             .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - STALE_CLAIM))
             .order_by("created_at", "id")

@@ -3,14 +3,14 @@ orders_visible_to and reads the order table's current-stage columns through part
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import OPEN_STATUSES, OrderStatus, QueueLevel, WorkOrder
 from complaints.selectors import orders_filtered, orders_visible_to
 from org import roles
 from org.models import Department, User
-from workflow.models import Notification, OrderEvent
+from workflow.models import ExtensionRequest, Notification, OrderEvent
 
 COUNT_CAP = 999  # counts in the navigation stop here: "999+" needs no full count of a million rows
 
@@ -31,10 +31,12 @@ WORK_LISTS = {
     "answer": WorkList("answer", _("Inquiries"), _("Inquiries waiting for the complaint centre's answer.")),
     "review": WorkList("review", _("To review"), _("Replies waiting for the complaint centre's review.")),
     "escalated": WorkList("escalated", _("Escalated"), _("Open orders escalated to your level.")),
+    "extensions": WorkList("extensions", _("Extensions"), _("Extension requests waiting for your decision.")),
     "open": WorkList("open", _("All open"), _("Every open order you may see.")),
 }
 
 SORTS = {
+    "deadline": (F("stage_due_at").asc(nulls_last=True), "id"),
     "received": ("received_at", "id"),
     "-received": ("-received_at", "-id"),
     "stage": ("stage_started_at", "id"),
@@ -51,7 +53,7 @@ def work_lists_for(user) -> list[WorkList]:
     if user.has_role(roles.FRONTLINE_AGENT):
         keys += ["callback"]
     if user.is_superuser or user.has_role(roles.DISPATCHER):
-        keys += ["dispatch", "answer", "review", "escalated", "open"]
+        keys += ["dispatch", "answer", "review", "extensions", "escalated", "open"]
     if user.has_role(roles.EMERGENCY):
         keys += ["escalated"]
     if user.has_role(roles.QUALITY_MANAGER):
@@ -63,7 +65,7 @@ def _is_centre_staff(user) -> bool:
     return user.department_id is not None and user.department.kind == Department.Kind.COMPLAINT_CENTRE
 
 
-def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str = "received") -> QuerySet:
+def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str = "deadline") -> QuerySet:
     """The orders of one work list, filtered and sorted, ready to paginate."""
     filters = filters or {}
     visible = orders_visible_to(user)
@@ -92,6 +94,9 @@ def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str =
             qs = qs.filter(current_department=department)
         elif not (user.is_superuser or user.has_role(roles.DISPATCHER)):
             qs = qs.filter(escalation_level__gte=2)
+    elif key == "extensions":
+        pending = ExtensionRequest.objects.filter(order=OuterRef("pk"), status=ExtensionRequest.Status.PENDING)
+        qs = visible.filter(Exists(pending), status__in=OPEN_STATUSES)
     elif key == "open":
         qs = visible.filter(status__in=OPEN_STATUSES)
     else:
@@ -99,7 +104,7 @@ def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str =
     qs = orders_filtered(qs, filters)
     return qs.select_related(
         "customer", "category", "channel", "region", "current_department", "current_owner"
-    ).order_by(*SORTS.get(sort, SORTS["received"]))
+    ).order_by(*SORTS.get(sort, SORTS["deadline"]))
 
 
 def work_list_counts(*, user) -> dict[str, int]:

@@ -93,6 +93,16 @@ class EscalateSerializer(serializers.Serializer):
     reason = _reason()
 
 
+class ExtendSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(help_text=_("The new deadline asked for."))
+    reason = _reason()
+
+
+class DecideExtensionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = _reason(required=False)
+
+
 ACTION_SERIALIZERS = {
     "dispatch": DispatchSerializer,
     "claim": EmptySerializer,
@@ -109,6 +119,8 @@ ACTION_SERIALIZERS = {
     "reopen": ReasonSerializer,
     "cancel": CancelSerializer,
     "escalate": EscalateSerializer,
+    "extend": ExtendSerializer,
+    "decide_extension": DecideExtensionSerializer,
 }
 
 

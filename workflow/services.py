@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,9 +25,17 @@ from complaints.models import OrderStatus, QueueLevel, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
 from org import roles
 from org.models import Department, User
-from workflow import notifications
+from workflow import notifications, sla
 from workflow.audit import event_record
-from workflow.models import Notification, OrderEvent, OrderProcess, OrderTask
+from workflow.models import (
+    ExtensionRequest,
+    Notification,
+    OrderEvent,
+    OrderProcess,
+    OrderStage,
+    OrderTask,
+    Stage,
+)
 from workflow.policy import workflow_policy
 
 MAX_ESCALATION_LEVEL = 3
@@ -92,6 +101,18 @@ class OrderContext:
     @property
     def stage(self) -> str | None:
         return self.task.flow_task.name if self.task is not None else None
+
+    @cached_property
+    def handle_stage(self) -> OrderStage | None:
+        """The running handle-to-reply stage (the one an extension is asked for)."""
+        if self.stage != "handle":
+            return None
+        return sla.open_stage(order=self.order, kind=Stage.HANDLE)
+
+    @cached_property
+    def pending_extension(self) -> ExtensionRequest | None:
+        return (ExtensionRequest.objects.filter(order=self.order, status=ExtensionRequest.Status.PENDING)
+                .select_related("stage").first())
 
 
 # --- who is who ---------------------------------------------------------------------------------------------
@@ -260,6 +281,29 @@ def _check_escalate(actor, ctx):
                                  "who holds them."))
 
 
+def _check_extend(actor, ctx):
+    _require_stage(ctx, "extend", "handle")
+    stage = ctx.handle_stage
+    if stage is None:
+        raise _not_now(ctx, "extend")
+    if ctx.pending_extension is not None:
+        raise ActionNotPossible(ctx.order, _("An extension request for order %(number)s is already waiting for the "
+                                             "complaint centre.") % {"number": ctx.order.number})
+    if timezone.now() >= stage.warn_at:
+        raise ActionNotPossible(ctx.order, _("An extension must be asked for before the warning point (%(at)s); "
+                                             "it has passed.") % {"at": f"{timezone.localtime(stage.warn_at):%Y-%m-%d %H:%M}"})
+    if not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
+        raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may ask for "
+                                 "an extension.") % {"department": _dept_name(ctx.order.current_department)})
+
+
+def _check_decide_extension(actor, ctx):
+    if ctx.pending_extension is None or not ctx.order.is_open:
+        raise _not_now(ctx, "decide_extension")
+    if not _is_dispatcher(actor):
+        raise PermissionDenied(_("Extensions are approved or refused by dispatchers of the complaint centre."))
+
+
 def _check_note(actor, ctx):
     from complaints.services import order_note_allowed
 
@@ -282,6 +326,8 @@ ACTION_LABELS = {
     "reopen": gettext_lazy("reopen"),
     "cancel": gettext_lazy("cancel"),
     "escalate": gettext_lazy("escalate"),
+    "extend": gettext_lazy("ask for an extension"),
+    "decide_extension": gettext_lazy("decide on the extension"),
 }
 
 CHECKS: dict[str, Callable] = {
@@ -300,6 +346,8 @@ CHECKS: dict[str, Callable] = {
     "reopen": _check_reopen,
     "cancel": _check_cancel,
     "escalate": _check_escalate,
+    "extend": _check_extend,
+    "decide_extension": _check_decide_extension,
 }
 ACTIONS = tuple(CHECKS)
 
@@ -370,6 +418,7 @@ def _order_locked(*, actor, order: WorkOrder) -> Iterator[OrderContext]:
 def _complete_task(ctx: OrderContext, actor, outcome: str, **data) -> None:
     """Finish the open human task with an outcome; the flow routes on it and creates the next task."""
     task = ctx.task
+    sla.stages_end(order=ctx.order)  # the task's timed stages end with it
     activation = task.flow_task.activation_class(task)
     ctx.process.outcome = outcome
     task.data = {**task.data, "outcome": outcome, **data}
@@ -440,6 +489,7 @@ def order_claim(*, actor, order: WorkOrder) -> WorkOrder:
         activation = ctx.task.flow_task.activation_class(ctx.task)
         activation.assign(actor)
         _hold(ctx, actor)
+        sla.stages_end(order=ctx.order, kinds=[Stage.CLAIM])
         _record(ctx, actor=actor, action=OrderEvent.Action.CLAIMED, before=before,
                 department=_dept_name(ctx.order.current_department))
         return ctx.order
@@ -460,6 +510,7 @@ def order_release(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
         before, previous_owner = ctx.order.status, ctx.task.owner
         ctx.task.flow_task.activation_class(ctx.task).unassign()
         _hold(ctx, None)
+        sla.stage_start(order=ctx.order, kind=Stage.CLAIM, department=ctx.order.current_department)
         _record(ctx, actor=actor, action=OrderEvent.Action.RELEASED, before=before, comment=comment.strip(),
                 previous_owner=str(previous_owner))
         return ctx.order
@@ -484,6 +535,7 @@ def order_assign(*, actor, order: WorkOrder, assignee: User, comment: str = "") 
         else:
             activation.reassign(assignee)
         _hold(ctx, assignee)
+        sla.stages_end(order=ctx.order, kinds=[Stage.CLAIM])
         _record(ctx, actor=actor, action=OrderEvent.Action.ASSIGNED, before=before, comment=comment.strip(),
                 assignee=str(assignee), assignee_id=assignee.pk)
         _maybe_notify_owner(ctx, actor, Notification.Kind.ASSIGNED, comment)
@@ -545,6 +597,7 @@ def order_wait(*, actor, order: WorkOrder, until: datetime, comment: str) -> Wor
         ctx.order.status = OrderStatus.WAITING
         ctx.order.waiting_until = until
         ctx.order.save(update_fields=["status", "waiting_until"])
+        sla.stages_pause(order=ctx.order, reason="waiting_for_customer")
         _record(ctx, actor=actor, action=OrderEvent.Action.WAITING, before=before, comment=comment,
                 until=until.isoformat())
         return ctx.order
@@ -558,6 +611,7 @@ def order_resume(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
         ctx.order.status = OrderStatus.IN_PROGRESS
         ctx.order.waiting_until = None
         ctx.order.save(update_fields=["status", "waiting_until"])
+        sla.stages_resume(order=ctx.order)
         _record(ctx, actor=actor, action=OrderEvent.Action.RESUMED, before=before,
                 comment=comment.strip() or ("" if actor else _("The waiting time has passed.")))
         return ctx.order
@@ -720,6 +774,7 @@ def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
             from workflow.flows import ComplaintFlow
 
             ComplaintFlow.instance.cancel(ctx.process)
+        sla.stages_end(order=ctx.order)
         ctx.order.status = OrderStatus.CANCELLED
         ctx.order.cancelled_at = timezone.now()
         ctx.order.current_owner = None
@@ -753,6 +808,55 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
         recipients = [u for u in escalation_recipients(order=ctx.order) if actor is None or u.pk != actor.pk]
         notifications.notify(recipients=recipients, order=ctx.order, kind=Notification.Kind.ESCALATED,
                              actor=actor, comment=reason)
+        return ctx.order
+
+
+MAX_EXTENSION = timedelta(days=30)
+
+
+def order_extension_request(*, actor, order: WorkOrder, until: datetime, reason: str) -> WorkOrder:
+    """延时申请: the holder asks for a later deadline, with a reason, before the warning point."""
+    reason = _text(reason, "reason", message=_("Say why more time is needed."))
+    if not isinstance(until, datetime):
+        raise ValidationError({"until": [_("Give the new deadline asked for.")]})
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_extend(actor, ctx)
+        stage = ctx.handle_stage
+        if until <= stage.due_at:
+            raise ValidationError({"until": [_("The new deadline must be later than the current one (%(at)s).")
+                                             % {"at": f"{timezone.localtime(stage.due_at):%Y-%m-%d %H:%M}"}]})
+        if until > stage.due_at + MAX_EXTENSION:
+            raise ValidationError({"until": [_("At most %(days)s days beyond the current deadline.")
+                                             % {"days": MAX_EXTENSION.days}]})
+        ExtensionRequest.objects.create(stage=stage, order=ctx.order, requested_by=actor,
+                                        requested_by_name=str(actor)[:64], until=until, reason=reason)
+        _record(ctx, actor=actor, action=OrderEvent.Action.EXTENSION_REQUESTED, before=ctx.order.status,
+                comment=reason, until=until.isoformat(), due_at=stage.due_at.isoformat())
+        return ctx.order
+
+
+def order_extension_decide(*, actor, order: WorkOrder, approve: bool, reason: str = "") -> WorkOrder:
+    """The complaint centre approves (the deadline moves; the original one is remembered) or refuses."""
+    reason = _text(reason, "reason", required=not approve, message=_("Say why the extension is refused."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        _check_decide_extension(actor, ctx)
+        request = ctx.pending_extension
+        request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
+        request.decided_by = actor
+        request.decided_at = timezone.now()
+        request.decision_reason = reason
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        if approve and request.stage.ended_at is None:
+            request.stage.order = ctx.order
+            sla.stage_extend(stage=request.stage, until=request.until)
+        _record(ctx, actor=actor,
+                action=OrderEvent.Action.EXTENSION_APPROVED if approve else OrderEvent.Action.EXTENSION_REFUSED,
+                before=ctx.order.status, comment=reason, until=request.until.isoformat(),
+                original_due_at=request.stage.original_due_at.isoformat())
+        if request.requested_by is not None:
+            notifications.notify(recipients=[request.requested_by], order=ctx.order,
+                                 kind=Notification.Kind.EXTENSION_DECIDED, actor=actor,
+                                 comment=(_("Approved") if approve else _("Refused")) + (f": {reason}" if reason else ""))
         return ctx.order
 
 
@@ -802,6 +906,8 @@ ACTION_FUNCTIONS: dict[str, Callable] = {
     "reopen": order_reopen,
     "cancel": order_cancel,
     "escalate": order_escalate,
+    "extend": order_extension_request,
+    "decide_extension": order_extension_decide,
 }
 
 

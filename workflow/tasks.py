@@ -14,3 +14,17 @@ def notifications_send() -> int:
 @shared_task(ignore_result=True)
 def orders_resume_waiting() -> int:
     return orders_resume_due()
+
+
+@shared_task(ignore_result=True)
+def sla_sweep() -> str:
+    from workflow.sweep import sweep
+
+    return str(sweep())
+
+
+@shared_task(ignore_result=True)
+def calendars_check() -> list[str]:
+    from workflow.calendars import calendars_tell_admins_of_unconfirmed_years
+
+    return calendars_tell_admins_of_unconfirmed_years()

@@ -33,6 +33,8 @@ SUCCESS_MESSAGES = {
     "reopen": gettext_lazy("Reopened."),
     "cancel": gettext_lazy("Cancelled."),
     "escalate": gettext_lazy("Escalated."),
+    "extend": gettext_lazy("Extension asked for; the complaint centre decides."),
+    "decide_extension": gettext_lazy("Extension decision recorded."),
 }
 
 
@@ -72,11 +74,12 @@ def work_list(request, key=None):
     if key not in keys:
         raise Http404(_("No such work list for your role."))
     form = WorkListFilterForm(request.GET or None)
-    filters, sort = {}, "received"
+    filters, sort = {}, "deadline"
     if form.is_valid():
         data = form.cleaned_data
         filters.update(search_filters(data.get("q")))
-        filters.update({name: data.get(name) for name in ("kind", "severity", "status", "escalated", "reopened")})
+        filters.update({name: data.get(name) for name in ("kind", "severity", "status", "escalated", "reopened",
+                                                          "deadline")})
         sort = data.get("sort") or sort
     orders = selectors.work_list_orders(user=request.user, key=key, filters=filters, sort=sort)
     page = page_without_count(orders, request.GET.get("page"), PER_PAGE)

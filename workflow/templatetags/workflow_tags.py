@@ -20,6 +20,8 @@ ACTION_BUTTONS = {
     "reopen": _("Reopen"),
     "cancel": _("Cancel the order"),
     "escalate": _("Escalate"),
+    "extend": _("Ask for an extension"),
+    "decide_extension": _("Decide on the extension"),
 }
 
 
@@ -31,3 +33,38 @@ def action_label(action: str) -> str:
 @register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key)
+
+
+STATE_LABELS = {
+    "on_track": _("on track"),
+    "warning": _("deadline near"),
+    "overdue": _("overdue"),
+    "closed": _("closed"),
+}
+
+
+@register.simple_tag
+def deadline_badge(order, now=None):
+    """The order's nearest deadline as a countdown with its colour: on track, warning (orange), overdue (red),
+    closed (black). static/js/deadlines.js keeps the countdown ticking."""
+    from django.utils import timezone
+    from django.utils.html import format_html
+    from django.utils.timesince import timesince, timeuntil
+    from django.utils.translation import gettext
+
+    now = now or timezone.now()
+    state = order.deadline_state(now)
+    if state == "closed":
+        return format_html('<span class="deadline deadline-closed">{}</span>', STATE_LABELS["closed"])
+    if state == "none":
+        return "—"
+    due = order.stage_due_at
+    if state == "overdue":
+        text = gettext("%(time)s overdue") % {"time": timesince(due, now, depth=2)}
+    else:
+        text = gettext("%(time)s left") % {"time": timeuntil(due, now, depth=2)}
+    return format_html(
+        '<span class="deadline deadline-{}" data-due="{}" data-warn="{}" title="{} {}">{}</span>',
+        state, due.isoformat(), order.stage_warn_at.isoformat() if order.stage_warn_at else "",
+        STATE_LABELS[state], timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), text,
+    )

@@ -119,6 +119,11 @@ class Command(BaseCommand):
             users = self._users(departments, password)
             self._categories(departments)
         created = self._orders(users, regions, target=orders)
+        if created:
+            # What the deadline sweep would have found while these orders were being worked on.
+            from workflow.sweep import sweep
+
+            self.stdout.write(f"Deadline sweep: {sweep()}.")
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
                                              f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
         if not quiet_logins:
@@ -268,6 +273,10 @@ class DemoLifecycle:
         self.clock += timedelta(minutes=self.rng.randint(*minutes))
         return self.clock < self.until and self.rng.random() >= self.stall
 
+    def _mostly(self, usual: tuple[int, int], late: tuple[int, int], late_share: float = 0.1) -> tuple[int, int]:
+        """Most steps are done within their time limit; some are late, so the dashboards have something to show."""
+        return late if self.rng.random() < late_share else usual
+
     def _do(self, function, **kwargs):
         with time_machine.travel(self.clock, tick=False):
             self.order = function(order=self.order, **kwargs)
@@ -304,13 +313,13 @@ class DemoLifecycle:
     def _dispatch_and_claim(self, dispatcher) -> bool:
         rng = self.rng
         if self.order.status == "new":
-            if not self._at(minutes=(5, 180)):
+            if not self._at(minutes=self._mostly((3, 28), (30, 180))):  # dispatch: 30 minutes
                 return False
             department = (category_responsible_department(category=self.order.category)
                           or self.users["handler_marketing"].department)
             self._do(flow.order_dispatch, actor=dispatcher, department=department)
         if self.order.status == "queued":
-            if not self._at(minutes=(5, 240)):
+            if not self._at(minutes=self._mostly((1, 14), (16, 120))):  # claim: 15 minutes
                 return False
             if self.order.queue_level == "lead" and rng.random() < 0.6:
                 self._do(flow.order_assign, actor=self.users[f"lead_{self.order.current_department.code}"],
@@ -339,7 +348,7 @@ class DemoLifecycle:
             if not self._at(minutes=(600, 2400)):
                 return False
             self._do(flow.order_resume, actor=self.order.current_owner, comment="客户已提供材料")
-        if self.order.status not in ("in_progress",) or not self._at(minutes=(60, 1800)):
+        if self.order.status not in ("in_progress",) or not self._at(minutes=self._mostly((60, 1300), (1450, 3000))):
             return False
         compensation = Decimal(rng.choice([0, 0, 0, 10, 20, 50]))
         self._do(flow.order_reply, actor=self.order.current_owner, answer=rng.choice(ANSWERS),

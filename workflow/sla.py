@@ -1,0 +1,163 @@
+"""Stage deadlines: which time-limit policy applies, and the timed stages of an order as the workflow moves it.
+
+Called from inside the workflow's own transactions (the flow's hooks and workflow.services), never on its own:
+a stage starts when its task is created, ends when the task is done, pauses while the order waits for the
+customer, and every change keeps the order's nearest deadline (`stage_due_at` / `stage_warn_at`) in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Min
+from django.utils import timezone
+
+from config.memo import cached_for
+from workflow.calendars import work_calendar
+from workflow.models import LimitUnit, OrderStage, Stage, StageLimit, StagePause, TimeLimitPolicy
+
+# The reference values of the design (claim within 15 minutes, an ordinary complaint answered within 24 hours),
+# used only when no policy in the database matches.
+BUILT_IN_LIMITS = {
+    Stage.DISPATCH: (30, LimitUnit.CLOCK_MINUTES),
+    Stage.CLAIM: (15, LimitUnit.CLOCK_MINUTES),
+    Stage.HANDLE: (24, LimitUnit.CLOCK_HOURS),
+    Stage.REVIEW: (4, LimitUnit.WORKING_HOURS),
+    Stage.CALLBACK: (2, LimitUnit.WORKING_DAYS),
+}
+BUILT_IN_WARN_PERCENT = 80
+
+
+@dataclass(frozen=True)
+class AppliedLimit:
+    policy: TimeLimitPolicy | None
+    amount: int
+    unit: str
+    warn_percent: int
+    calendar_id: int | None
+
+
+@cached_for(60)
+def _policies() -> list[TimeLimitPolicy]:
+    """Every policy with its limits, most specific first (a small table, read on every stage start)."""
+    policies = list(TimeLimitPolicy.objects.select_related("category").prefetch_related("limits"))
+    return sorted(policies, key=lambda p: (-p.specificity, -p.effective_from.toordinal(), p.pk))
+
+
+def _matches(policy: TimeLimitPolicy, order) -> bool:
+    return (
+        (not policy.kind or policy.kind == order.kind)
+        and (not policy.severity or policy.severity == order.severity)
+        and (not policy.customer_tier or policy.customer_tier == order.customer.tier)
+        and (policy.channel_id is None or policy.channel_id == order.channel_id)
+        and (policy.category_id is None or order.category.path.startswith(policy.category.path))
+    )
+
+
+def limit_for(*, order, stage: str, on_date: date) -> AppliedLimit:
+    """The limit of this stage for this order under the policies in force on that day: the most specific
+    matching policy that sets the stage; of several versions with the same criteria, the latest in force."""
+    seen_criteria = set()
+    for policy in _policies():
+        if policy.effective_from > on_date or not _matches(policy, order):
+            continue
+        criteria = policy.criteria()
+        if criteria in seen_criteria:  # an older version of a policy already considered
+            continue
+        seen_criteria.add(criteria)
+        limit: StageLimit | None = next((x for x in policy.limits.all() if x.stage == stage), None)
+        if limit is not None:
+            return AppliedLimit(policy, limit.amount, limit.unit, limit.warn_percent or policy.warn_percent,
+                                policy.calendar_id)
+    amount, unit = BUILT_IN_LIMITS[stage]
+    return AppliedLimit(None, amount, unit, BUILT_IN_WARN_PERCENT, None)
+
+
+def stage_start(*, order, kind: str, department=None, at: datetime | None = None) -> OrderStage:
+    at = at or timezone.now()
+    applied = limit_for(order=order, stage=kind, on_date=timezone.localdate(at))
+    calendar, calendar_id = work_calendar(applied.calendar_id)
+    due = calendar.add_limit(at, applied.amount, applied.unit)
+    warn = calendar.point_between(at, due.at, applied.unit, applied.warn_percent)
+    stage = OrderStage.objects.create(
+        order=order, kind=kind, department=department, started_at=at, due_at=due.at, warn_at=warn,
+        original_due_at=due.at, policy=applied.policy, limit_amount=applied.amount, limit_unit=applied.unit,
+        calendar_id=calendar_id, calendar_unconfirmed=due.unconfirmed,
+    )
+    if kind == Stage.HANDLE:
+        order.promised_at = due.at
+    _nearest_into_order(order)
+    return stage
+
+
+def stages_end(*, order, kinds=None, at: datetime | None = None) -> int:
+    """End the order's open stages (of these kinds); the order's nearest deadline follows."""
+    open_stages = OrderStage.objects.filter(order=order, ended_at__isnull=True)
+    if kinds is not None:
+        open_stages = open_stages.filter(kind__in=list(kinds))
+    ended = open_stages.update(ended_at=at or timezone.now())
+    if ended:
+        _nearest_into_order(order)
+    return ended
+
+
+def stages_pause(*, order, reason: str, at: datetime | None = None) -> None:
+    at = at or timezone.now()
+    for stage in OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True):
+        stage.paused_at = at
+        stage.save(update_fields=["paused_at"])
+        StagePause.objects.create(stage=stage, started_at=at, reason=reason)
+    _nearest_into_order(order)
+
+
+def stages_resume(*, order, at: datetime | None = None) -> None:
+    """The clock runs again: deadlines and warning points move on by the time paused, in each limit's own kind
+    of time; a warning not yet reached is watched again."""
+    at = at or timezone.now()
+    for stage in OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=False):
+        calendar, _id = work_calendar(stage.calendar_id)
+        stage.due_at = calendar.shift(stage.due_at, stage.paused_at, at, stage.limit_unit)
+        stage.warn_at = min(calendar.shift(stage.warn_at, stage.paused_at, at, stage.limit_unit), stage.due_at)
+        StagePause.objects.filter(stage=stage, ended_at__isnull=True).update(ended_at=at)
+        stage.paused_at = None
+        stage.save(update_fields=["due_at", "warn_at", "paused_at"])
+        if stage.kind == Stage.HANDLE:
+            order.promised_at = stage.due_at
+    _nearest_into_order(order)
+
+
+def stage_extend(*, stage: OrderStage, until: datetime) -> None:
+    """Approve an extension: the deadline moves, the warning point follows (same share of the longer span), the
+    original deadline is kept. A deadline that moves into the future is watched again."""
+    calendar, _id = work_calendar(stage.calendar_id)
+    percent = stage.policy.warn_percent if stage.policy_id else BUILT_IN_WARN_PERCENT
+    if stage.policy_id:
+        limit = next((x for x in stage.policy.limits.all() if x.stage == stage.kind), None)
+        percent = (limit.warn_percent if limit and limit.warn_percent else percent)
+    stage.due_at = until
+    stage.warn_at = calendar.point_between(stage.started_at, until, stage.limit_unit, percent)
+    stage.extended = True
+    now = timezone.now()
+    if stage.warn_at > now:
+        stage.warned_at = None
+    if stage.due_at > now:
+        stage.overdue_at = None
+        stage.next_escalation_at = None
+    stage.save(update_fields=["due_at", "warn_at", "extended", "warned_at", "overdue_at", "next_escalation_at"])
+    if stage.kind == Stage.HANDLE:
+        stage.order.promised_at = until
+    _nearest_into_order(stage.order)
+
+
+def _nearest_into_order(order) -> None:
+    """Copy the nearest deadline of the open, running stages onto the order (for lists and colours)."""
+    nearest = OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True).aggregate(
+        due=Min("due_at"), warn=Min("warn_at"))
+    order.stage_due_at = nearest["due"]
+    order.stage_warn_at = nearest["warn"]
+    order.save(update_fields=["stage_due_at", "stage_warn_at", "promised_at"])
+
+
+def open_stage(*, order, kind: str) -> OrderStage | None:
+    return OrderStage.objects.filter(order=order, kind=kind, ended_at__isnull=True).order_by("-started_at").first()
