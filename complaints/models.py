@@ -306,6 +306,10 @@ class WorkOrder(models.Model):
                          condition=Q(status="waiting")),
             models.Index(fields=["current_department", "stage_due_at"], name="order_open_by_deadline",
                          condition=Q(status__in=OPEN_STATUSES)),
+            # The department queue, nearest deadline first, read in index order (many orders received overnight
+            # share one deadline, so the id that breaks the tie is in the index too).
+            models.Index(fields=["current_department", "stage_due_at", "id"], name="order_queue_by_deadline",
+                         condition=Q(status="queued")),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -73,8 +73,9 @@ def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str =
     if key == "mine":
         qs = visible.filter(current_owner=user, status__in=OPEN_STATUSES)
     elif key == "queue":
-        levels = [QueueLevel.HANDLER, QueueLevel.LEAD] if user.has_role(roles.LEAD) else [QueueLevel.HANDLER]
-        qs = visible.filter(current_department=department, status=OrderStatus.QUEUED, queue_level__in=levels)
+        qs = visible.filter(current_department=department, status=OrderStatus.QUEUED)
+        if not user.has_role(roles.LEAD):  # a lead sees both queues; the lead's queue holds VIP, major, escalated
+            qs = qs.filter(queue_level=QueueLevel.HANDLER)
     elif key == "team":
         qs = visible.filter(current_department=department,
                             status__in=[OrderStatus.IN_PROGRESS, OrderStatus.WAITING])

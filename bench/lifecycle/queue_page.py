@@ -1,7 +1,8 @@
 """The department-queue page with 100,000 open orders: server time per render.
 
 Builds a throw-away database, loads the demo world (`seed_demo --orders 0`), bulk-inserts N open orders waiting
-in the network department's queue plus M closed orders elsewhere (plain SQL: this measures reading, not
+in the network department's queue (each with its claim deadline; a third share one, as orders received overnight
+do) plus M closed orders elsewhere (plain SQL: this measures reading, not
 writing), and renders GET /work/queue/ in-process with Django's test client as the network handler, which
 times the whole server side (middleware, view, queries, template) without the network. Also prints the
 PostgreSQL plan of the list query.
@@ -44,7 +45,7 @@ INSERT INTO complaints_workorder (
     first_responder_id, first_responder_name, first_responder_department_id, source, received_at, created_at,
     resolved_on_spot, answer, external_ref, idempotency_fingerprint, current_department_id, queue_level,
     stage_started_at, escalation_level, reopen_count, transfer_count, return_count, result_code,
-    callback_attempts, closed_at)
+    callback_attempts, closed_at, stage_due_at, stage_warn_at)
 SELECT 'TB' || lpad(g::text, 14, '0'), 'complaint',
        CASE WHEN g <= %(open)s THEN 'queued' ELSE 'closed' END,
        %(channel)s, (%(categories)s)[1 + g %% array_length(%(categories)s, 1)], 'ordinary',
@@ -54,7 +55,14 @@ SELECT 'TB' || lpad(g::text, 14, '0'), 'complaint',
        CASE WHEN g <= %(open)s THEN 'handler' ELSE '' END,
        CASE WHEN g <= %(open)s THEN now() - (g || ' seconds')::interval ELSE NULL END,
        0, 0, 0, 0, '', 0,
-       CASE WHEN g <= %(open)s THEN NULL ELSE now() END
+       CASE WHEN g <= %(open)s THEN NULL ELSE now() END,
+       -- The claim deadline: 15 minutes after receipt; a third were received overnight and share one deadline.
+       CASE WHEN g > %(open)s THEN NULL
+            WHEN g %% 3 = 0 THEN date_trunc('day', now()) + interval '1 day 8 hours 45 minutes'
+            ELSE now() - (g || ' seconds')::interval + interval '15 minutes' END,
+       CASE WHEN g > %(open)s THEN NULL
+            WHEN g %% 3 = 0 THEN date_trunc('day', now()) + interval '1 day 8 hours 42 minutes'
+            ELSE now() - (g || ' seconds')::interval + interval '12 minutes' END
 FROM generate_series(1, %(total)s) g
 JOIN complaints_customer c ON c.phone = '139' || lpad((1 + g %% %(customers)s)::text, 8, '0');
 ANALYZE;
