@@ -205,6 +205,11 @@ class WorkOrder(models.Model):
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
     severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.ORDINARY)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")
+    # The customer's tier and brand when the order was received: KPIs by tier judge history by what it was then.
+    customer_tier = models.CharField(_("customer tier at intake"), max_length=16, choices=Tier.choices,
+                                     default=Tier.ORDINARY, db_default=Tier.ORDINARY)
+    customer_brand = models.CharField(_("brand at intake"), max_length=16, choices=Brand.choices,
+                                      default=Brand.OTHER, db_default=Brand.OTHER)
     contact_phone = models.CharField(_("contact number"), max_length=20)
     description = models.TextField(_("description"))
     region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")

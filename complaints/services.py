@@ -264,6 +264,8 @@ def _order_insert(
         category=category,
         severity=severity,
         customer=customer,
+        customer_tier=customer.tier,
+        customer_brand=customer.brand,
         contact_phone=contact,
         description=description,
         region=_order_region(customer=customer, actor=actor),

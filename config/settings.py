@@ -121,12 +121,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # How often the deadline sweep runs (seconds).
 SLA_SWEEP_SECONDS = env.int("SLA_SWEEP_SECONDS", 30, minimum=1, maximum=3600)
+# How often the KPI rollups take in the orders that changed (seconds): how fresh the dashboards are.
+ROLLUP_SECONDS = env.int("ROLLUP_SECONDS", 20, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "workflow.tasks.sla_sweep", "schedule": float(SLA_SWEEP_SECONDS)},
     "calendars-check": {"task": "workflow.tasks.calendars_check", "schedule": 6 * 3600.0},
     # Safety nets: e-mails are queued at commit, and these catch up whatever the broker missed.
     "notifications-send": {"task": "workflow.tasks.notifications_send", "schedule": 30.0},
     "orders-resume-waiting": {"task": "workflow.tasks.orders_resume_waiting", "schedule": 60.0},
+    # KPI rollups: the queue of changed orders applied every ROLLUP_SECONDS; open orders counted every minute.
+    "rollups-apply": {"task": "quality.tasks.rollups_apply", "schedule": float(ROLLUP_SECONDS)},
+    "open-orders-snapshot": {"task": "quality.tasks.open_orders_snapshot", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

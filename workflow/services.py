@@ -25,6 +25,7 @@ from complaints.models import OrderStatus, QueueLevel, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
 from org import roles
 from org.models import Department, User
+from quality import services as quality
 from workflow import notifications, sla
 from workflow.audit import event_record
 from workflow.models import (
@@ -39,6 +40,8 @@ from workflow.models import (
 from workflow.policy import workflow_policy
 
 MAX_ESCALATION_LEVEL = 3
+# A callback rating at or below this makes the customer one to win back (不满意客户维护), reopened or not.
+DISSATISFIED_AT_OR_BELOW = 2
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
@@ -730,12 +733,18 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         ctx.order.problem_solved = solved
         ctx.order.callback_at = timezone.now()
         ctx.order.save(update_fields=["satisfaction", "problem_solved", "callback_at"])
+        quality.callback_survey_record(order=ctx.order, actor=actor, rating=satisfaction, solved=solved,
+                                       comment=comment, at=ctx.order.callback_at)
+        low = satisfaction <= DISSATISFIED_AT_OR_BELOW
         if satisfaction <= policy.reopen_at_or_below or not solved:
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
                     satisfaction=satisfaction, solved=solved)
             _reopen(ctx, actor, comment or _("Customer dissatisfied at callback (rating %(rating)s).")
-                    % {"rating": satisfaction})
+                    % {"rating": satisfaction}, follow_up_reason="low_rating" if low else "reopened",
+                    rating=satisfaction)
         else:
+            if low:  # closed as the policy says, but still a customer to win back
+                quality.follow_up_open(order=ctx.order, reason="low_rating", rating=satisfaction, actor=actor)
             _complete_task(ctx, actor, "close")
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
                     satisfaction=satisfaction, solved=solved)
@@ -752,7 +761,8 @@ def order_reopen(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
         return ctx.order
 
 
-def _reopen(ctx: OrderContext, actor, reason: str) -> None:
+def _reopen(ctx: OrderContext, actor, reason: str, *, follow_up_reason: str = "reopened",
+            rating: int | None = None) -> None:
     before = ctx.order.status
     ctx.order.reopen_count += 1
     ctx.order.current_department = ctx.order.replied_department
@@ -761,6 +771,7 @@ def _reopen(ctx: OrderContext, actor, reason: str) -> None:
     _record(ctx, actor=actor, action=OrderEvent.Action.REOPENED, before=before, comment=reason,
             department=_dept_name(ctx.order.current_department), times=ctx.order.reopen_count)
     _notify_department(ctx, actor, Notification.Kind.REOPENED, reason)
+    quality.follow_up_open(order=ctx.order, reason=follow_up_reason, rating=rating, actor=actor)
 
 
 def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:

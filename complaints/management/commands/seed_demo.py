@@ -124,6 +124,10 @@ class Command(BaseCommand):
             from workflow.sweep import sweep
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
+        from quality.facts import open_orders_snapshot, rollups_apply
+
+        self.stdout.write(f"KPI rollups: {rollups_apply(max_seconds=3600)}.")
+        open_orders_snapshot()
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
                                              f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
         if not quiet_logins:
