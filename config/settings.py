@@ -4,6 +4,7 @@ machines comes from the environment through config.env.Env, which refuses bad va
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "config.apps.StaticFiles",
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
@@ -132,6 +133,8 @@ CELERY_BEAT_SCHEDULE = {
     # KPI rollups: the queue of changed orders applied every ROLLUP_SECONDS; open orders counted every minute.
     "rollups-apply": {"task": "quality.tasks.rollups_apply", "schedule": float(ROLLUP_SECONDS)},
     "open-orders-snapshot": {"task": "quality.tasks.open_orders_snapshot", "schedule": 60.0},
+    # Every morning: from the first working day of a month on, last month's reports that are still missing.
+    "monthly-reports": {"task": "reports.tasks.monthly_reports", "schedule": crontab(hour=7, minute=30)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -150,7 +153,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+                    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -211,7 +215,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                # WeasyPrint narrates every step of a PDF at INFO.
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # Outside production, serve static files straight from the app and node_modules (no collectstatic needed).

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", complaint_views.home, name="home"),
     path("", include("complaints.urls")),
     path("", include("workflow.urls")),
+    path("", include("reports.urls")),
+    path("", include("quality.urls")),
     path("track/", complaint_views.track, name="track"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

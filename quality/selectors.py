@@ -101,7 +101,7 @@ def drill_parts(kpi_code: str) -> dict[str, tuple[str, ...]]:
     return parts
 
 
-def _slice_q(slice_: Slice, ctx: Context, *, prefix: str = "") -> Q:
+def fact_slice_q(slice_: Slice, ctx: Context, *, prefix: str = "") -> Q:
     """The slice as conditions on the fact table."""
     q = Q()
     for region in (slice_.regions, slice_.region):
@@ -155,7 +155,7 @@ def drill_orders(*, user, drills: tuple[str, ...], period: Period, slice_: Slice
     ctx = ctx or Context()
     extra = extra or Q()
     basis, condition = DRILLS[drills[0]]
-    slice_q = _slice_q(slice_.narrowed(kinds=()) if _fixes_kind(drills[0]) else slice_, ctx)
+    slice_q = fact_slice_q(slice_.narrowed(kinds=()) if _fixes_kind(drills[0]) else slice_, ctx)
     if basis == "rated":
         surveys = CallbackSurvey.objects.filter(day__gte=period.start, day__lte=period.end).filter(condition)
         facts = OrderFact.objects.filter(slice_q & extra).filter(

@@ -84,3 +84,6 @@ def test_production_static_files_collect_cleanly(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
     assert list((tmp_path / "staticfiles" / "vendor" / "htmx").glob("htmx.min.*.js"))
+    echarts = {p.name for p in (tmp_path / "staticfiles" / "vendor" / "echarts").iterdir()}
+    assert any(name.startswith("echarts.min.") for name in echarts)
+    assert not any(name.endswith(".map") or name.startswith("echarts.esm") for name in echarts), echarts

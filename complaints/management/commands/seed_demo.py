@@ -119,15 +119,14 @@ class Command(BaseCommand):
             users = self._users(departments, password)
             self._categories(departments)
         created = self._orders(users, regions, target=orders)
+        if orders >= 500:  # a full demo also has a weak cell generating complaints (a small one stays exact)
+            created += self._outage(users, regions)
         if created:
             # What the deadline sweep would have found while these orders were being worked on.
             from workflow.sweep import sweep
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
-        from quality.facts import open_orders_snapshot, rollups_apply
-
-        self.stdout.write(f"KPI rollups: {rollups_apply(max_seconds=3600)}.")
-        open_orders_snapshot()
+        DemoQuality(users=users, regions=regions, stdout=self.stdout).run()
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
                                              f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
         if not quiet_logins:
@@ -240,6 +239,29 @@ class Command(BaseCommand):
                 ).order
                 if order.is_open:
                     DemoLifecycle(order=order, users=users, rng=random.Random(index), until=now).run()
+            created += 1
+        return created
+
+    def _outage(self, users, regions) -> int:
+        """A weak cell in Nanshan over the last five days: a hot spot for the dashboards (and a batch for later)."""
+        leaf = leaf_categories().filter(path__startswith="/NET/").order_by("path").first()
+        if leaf is None:
+            return 0
+        rng = random.Random(20261201)
+        now = timezone.now()
+        agent = users["agent_sz"]
+        created = 0
+        for index in range(36):
+            external_ref = f"DEMO-OUTAGE-{index:03d}"
+            received = now - timedelta(hours=rng.uniform(2, 120))
+            phone = f"139{rng.randint(10_000_000, 99_999_999)}"
+            if WorkOrder.objects.filter(external_ref=external_ref).exists():
+                continue
+            with transaction.atomic(), time_machine.travel(received, tick=False):
+                order_create(actor=agent, kind="complaint", channel=agent.department.channel, category=leaf,
+                             severity="ordinary", description="客户反映南山科技园一带手机信号突然变差，通话断续。",
+                             customer_phone=phone, customer_region=regions["440305"], received_at=received,
+                             external_ref=external_ref)
             created += 1
         return created
 
@@ -380,3 +402,61 @@ class DemoLifecycle:
             self._do(flow.order_callback, actor=agent, reached=True, satisfaction=rating,
                      solved=rating >= 3 and rng.random() < 0.95, comment="客户对处理结果表示认可" if rating >= 4 else "客户不满意")
         return self.order.status == "in_progress"  # reopened: round again
+
+
+SUBSCRIBERS = {"4401": 5_200_000, "4403": 4_800_000, "4406": 2_300_000, "4419": 2_600_000}
+TARGETS = {"timeliness": 90, "satisfaction": 85, "overdue_rate": 10, "repeat_rate": 3, "on_spot_rate": 30,
+           "closed_loop_rate": 95, "avg_handling": 24, "callback_rate": 90}
+OUTCOMES = ["won_back"] * 12 + ["still_dissatisfied"] * 5 + ["unreachable"] * 3
+
+
+class DemoQuality:
+    """Subscriber counts, KPI targets, follow-ups of dissatisfied customers worked as the complaint centre would,
+    the KPI rollups, and last month's reports. Re-running adds nothing twice."""
+
+    def __init__(self, *, users, regions, stdout):
+        self.users, self.regions, self.stdout = users, regions, stdout
+
+    def run(self):
+        from quality.facts import open_orders_snapshot, rollups_apply
+        from quality.models import KpiTarget, SubscriberCount
+
+        today = timezone.localdate()
+        month = today.replace(day=1)
+        for _i in range(4):
+            for code, subscribers in SUBSCRIBERS.items():
+                SubscriberCount.objects.get_or_create(region=self.regions[code], month=month,
+                                                      defaults={"subscribers": subscribers})
+            month = (month - timedelta(days=1)).replace(day=1)
+        effective = today.replace(month=1, day=1)
+        for kpi, value in TARGETS.items():
+            KpiTarget.objects.get_or_create(kpi=kpi, region=None, effective_from=effective,
+                                            defaults={"value": Decimal(value)})
+        self._work_follow_ups()
+        self.stdout.write(f"KPI rollups: {rollups_apply(max_seconds=3600)}.")
+        open_orders_snapshot()
+        from reports.monthly import monthly_reports_due
+
+        made = monthly_reports_due()
+        if made:
+            self.stdout.write(f"Monthly reports: {', '.join(str(r) for r in made)}.")
+
+    def _work_follow_ups(self):
+        """Follow-ups opened more than five days ago were called back by the complaint centre."""
+        from quality import services
+        from quality.models import FollowUp
+
+        dispatcher = self.users["dispatcher"]
+        cutoff = timezone.now() - timedelta(days=5)
+        for follow_up in FollowUp.objects.filter(status=FollowUp.Status.OPEN, opened_at__lt=cutoff).order_by("id"):
+            rng = random.Random(follow_up.order_id)
+            outcome = rng.choice(OUTCOMES)
+            moment = follow_up.opened_at + timedelta(hours=rng.randint(2, 40))
+            with time_machine.travel(moment, tick=False):
+                if outcome == "unreachable":
+                    services.follow_up_contact(actor=dispatcher, follow_up=follow_up, reached=False,
+                                               note="多次拨打无人接听")
+                services.follow_up_contact(
+                    actor=dispatcher, follow_up=follow_up, reached=outcome != "unreachable", outcome=outcome,
+                    note={"won_back": "已致歉并说明处理结果，客户表示满意", "still_dissatisfied": "客户仍不认可处理结果，已记录诉求",
+                          "unreachable": "三次联系未接通，按规定结束"}[outcome], close=True)

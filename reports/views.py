@@ -1,0 +1,427 @@
+"""Dashboards: parse the filters, build the page from the KPI library, render (or export one of its tables)."""
+
+from __future__ import annotations
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from complaints.pagination import page_without_count
+from complaints.selectors import regions_visible_to
+from org import roles
+from org.models import Department
+from org.permissions import staff_required
+from quality import analysis
+from quality.facts import rollup_state
+from quality.kpis import (
+    GROUPING_LABELS,
+    GROUPINGS,
+    KPIS,
+    TABLE_KPIS,
+    TIME_GROUPS,
+    Context,
+    kpi_value,
+    subscribers_of,
+)
+from quality.selectors import (
+    departments_viewable_by,
+    drill_orders,
+    drill_parts,
+    group_q,
+    is_centre_staff,
+    may_see_dashboards,
+)
+from quality.services import quality_policy
+from reports import dashboards as d
+from reports import monthly
+from reports.exports import table_response
+from reports.forms import CompareForm, DashboardForm, HotspotForm, ReportGenerateForm
+from reports.models import MonthlyReport
+
+ORDERS_PER_PAGE = 50
+SOURCE_LABELS = {
+    "daily": gettext_lazy("daily rollup"), "hourly": gettext_lazy("hourly rollup"),
+    "category": gettext_lazy("category rollup"), "service": gettext_lazy("service rollup"),
+    "customer": gettext_lazy("customer rollup"), "facts": gettext_lazy("order facts"),
+}
+
+
+def dashboard_required(view):
+    @wraps(view)
+    @staff_required
+    def wrapper(request, *args, **kwargs):
+        if not may_see_dashboards(request.user):
+            raise PermissionDenied(_("Dashboards are for quality managers, the complaint centre and department "
+                                     "leads."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request, template: str, context: dict, tables: list):
+    """Render, or answer ?export=csv|xlsx&table=NAME with that table of the page."""
+    export = request.GET.get("export")
+    if export:
+        if export not in ("csv", "xlsx"):
+            raise Http404(_("Unknown export format."))
+        table = next((t for t in tables if t is not None and t.name == request.GET.get("table")), None)
+        if table is None:
+            raise Http404(_("No such table on this page."))
+        return table_response(table, export, user=request.user, page=request.resolver_match.url_name)
+    query = request.GET.copy()
+    for key in ("export", "table"):
+        query.pop(key, None)
+    context.update({"query_string": query.urlencode(), "freshness": rollup_state(),
+                    "can_see_centre": is_centre_staff(request.user)})
+    return render(request, template, context)
+
+
+def _base(request, *, default_period="30d"):
+    form = DashboardForm(request.GET or None, user=request.user, default_period=default_period)
+    ctx = Context()
+    return form, form.period_value(), form.slice_value(), ctx, d.Labels(ctx), d.Links(form)
+
+
+@dashboard_required
+@require_GET
+def overview(request):
+    if not is_centre_staff(request.user):
+        return redirect("reports:department")
+    form, period, slice_, ctx, labels, links = _base(request)
+    subscribers = d.region_subscribers(period=period, ctx=ctx)
+    charts = [
+        d.intake_by_hour_chart(slice_=slice_, ctx=ctx, labels=labels),
+        d.open_orders_chart(slice_=slice_, ctx=ctx),
+        d.trend_chart(chart_id="trend", title=_("Rates over the period"), period=period, slice_=slice_,
+                      codes=("timeliness", "satisfaction", "repeat_rate", "escalation_rate"), links=links, ctx=ctx,
+                      labels=labels),
+        d.ranked_chart(chart_id="top-categories", title=_("Top categories"), period=period, slice_=slice_,
+                       grouping="category3", links=links, ctx=ctx, labels=labels),
+        d.ranked_chart(chart_id="regions", title=_("Regions"), period=period, slice_=slice_, grouping="region2",
+                       links=links, ctx=ctx, labels=labels, limit=50, subscribers=subscribers,
+                       rank_by="per_10k" if any(subscribers.values()) else "volume",
+                       codes=("volume", "per_10k", "timeliness", "satisfaction", "repeat_rate", "escalation_rate")),
+    ]
+    context = {"form": form, "period": period, "tiles": d.tiles(period=period, slice_=slice_, links=links, ctx=ctx),
+               "charts": charts, "tab": "overview"}
+    return _page(request, "reports/overview.html", context, [c.table for c in charts])
+
+
+@dashboard_required
+@require_GET
+def department(request):
+    form, period, slice_, ctx, labels, links = _base(request)
+    allowed = departments_viewable_by(request.user)
+    chosen = form.cleaned_data.get("department") if form.is_bound and form.is_valid() else None
+    if chosen is None and slice_.department_id:
+        chosen = allowed.filter(pk=slice_.department_id).first()
+    if chosen is None:
+        chosen = allowed.filter(kind=Department.Kind.BACK_OFFICE).first() or allowed.first()
+    if chosen is None:
+        raise PermissionDenied(_("You have no department to look at."))
+    slice_ = slice_.narrowed(department_id=chosen.pk)
+    if "department" in form.fields:
+        form.fields["department"].initial = chosen.pk
+        if form.is_bound:
+            form.data = form.data.copy()
+            form.data["department"] = chosen.pk
+    charts = [
+        d.trend_chart(chart_id="dept-volume", title=_("Volume"), period=period, slice_=slice_, codes=("volume",),
+                      links=links, ctx=ctx, labels=labels),
+        d.trend_chart(chart_id="dept-rates", title=_("Timeliness and satisfaction"), period=period, slice_=slice_,
+                      codes=("timeliness", "overdue_rate", "satisfaction"), links=links, ctx=ctx, labels=labels),
+        d.open_orders_chart(slice_=slice_, ctx=ctx, department_id=chosen.pk),
+        d.ranked_chart(chart_id="dept-categories", title=_("Top categories"), period=period, slice_=slice_,
+                       grouping="category3", links=links, ctx=ctx, labels=labels,
+                       codes=("volume", "timeliness", "avg_handling", "satisfaction", "reopen_rate")),
+    ]
+    context = {"form": form, "period": period, "department": chosen, "departments": allowed, "tab": "department",
+               "tiles": d.tiles(period=period, slice_=slice_, links=links, ctx=ctx,
+                                codes=("volume", "timeliness", "overdue_rate", "avg_handling", "p90_handling",
+                                       "satisfaction", "dissatisfaction", "reopen_rate", "escalation_rate",
+                                       "closed_loop_rate")),
+               "charts": charts}
+    return _page(request, "reports/department.html", context, [c.table for c in charts])
+
+
+@dashboard_required
+@require_GET
+def analysis_page(request):
+    form, period, slice_, ctx, labels, links = _base(request)
+    grouping = request.GET.get("group") or "category2"
+    if grouping not in GROUPINGS:
+        grouping = "category2"
+    chart_kpi = request.GET.get("chart") or "volume"
+    if chart_kpi not in KPIS:
+        chart_kpi = "volume"
+    table = d.measure_sums(period=period, slice_=slice_, group_by=[grouping], ctx=ctx)
+    if grouping in TIME_GROUPS:
+        keys = [(k,) for k in d.time_keys(grouping, period)]
+    else:
+        keys = sorted(table.keys(), key=lambda k: -table.kpi("volume", k).value)
+    codes = TABLE_KPIS
+    subscribers = None
+    if grouping in ("region1", "region2", "region3"):
+        subscribers = d.region_subscribers(period=period, ctx=ctx)
+        codes = (*TABLE_KPIS[:1], "per_10k", *TABLE_KPIS[1:])
+    kpis = d.kpi_table(name="kpis", title=_("KPIs by %(grouping)s") % {"grouping": GROUPING_LABELS[grouping]},
+                       table=table, grouping=grouping, keys=keys, labels=labels, codes=codes, links=links,
+                       period=period, subscribers=subscribers)
+    total_row = [d.Cell(_("Total"), raw=_("Total"))]
+    total_row += [d.value_cell(_total(table, code, slice_, subscribers, period, ctx), links.orders(code, period))
+                  for code in codes]
+    kpis.rows.append(total_row)
+    values = [table.kpi(chart_kpi, k, subscribers=(subscribers or {}).get(k[0])) for k in keys]
+    chart = d.Chart(id="analysis", type="line" if grouping in TIME_GROUPS else "bar",
+                    title=f"{KPIS[chart_kpi].label} · {GROUPING_LABELS[grouping]}",
+                    x=[labels(grouping, k[0]) for k in keys],
+                    series=[{"name": str(KPIS[chart_kpi].label),
+                             "data": [None if v.value is None else round(v.value, 2) for v in values],
+                             "links": [links.orders(chart_kpi, d._group_period(grouping, k[0], period),
+                                                    group="" if grouping in TIME_GROUPS else grouping,
+                                                    value=None if grouping in TIME_GROUPS else k[0])
+                                       for k in keys]}],
+                    unit=KPIS[chart_kpi].unit)
+    chart.table = kpis
+    context = {"form": form, "period": period, "chart": chart, "table": kpis, "tab": "analysis",
+               "grouping": grouping, "groupings": [(g, GROUPING_LABELS[g]) for g in GROUPINGS],
+               "chart_kpi": chart_kpi, "kpi_choices": [(c, KPIS[c].label) for c in codes],
+               "source": SOURCE_LABELS.get(table.source, table.source)}
+    return _page(request, "reports/analysis.html", context, [kpis])
+
+
+def _total(table, code, slice_, subscribers, period, ctx):
+    """The KPI over every group of the table together."""
+    merged: dict[str, dict[str, int]] = {}
+    for kinds in table.groups.values():
+        for kind, sums in kinds.items():
+            target = merged.setdefault(kind, dict.fromkeys(sums, 0))
+            for measure, value in sums.items():
+                target[measure] += value
+    total_subscribers = None
+    if subscribers is not None:
+        total_subscribers = subscribers_of(slice_.region or slice_.regions, month=period.end.replace(day=1), ctx=ctx)
+    return kpi_value(code, merged, slice_kinds=table.kinds, subscribers=total_subscribers)
+
+
+@dashboard_required
+@require_GET
+def hotspots(request):
+    form, _period, slice_, ctx, labels, links = _base(request)
+    spot_form = HotspotForm(request.GET or None)
+    data = spot_form.cleaned_data if spot_form.is_valid() else {}
+    category_level = int(data.get("category_level") or 3)
+    region_level = int(data.get("region_level") or 2)
+    policy = quality_policy()
+    week_end = data.get("week_end") or timezone.localdate()
+    found, week, baseline = analysis.weekly_hotspots(week_end=week_end, slice_=slice_, category_level=category_level,
+                                              region_level=region_level, policy=policy, ctx=ctx)
+    category_group, region_group = f"category{category_level}", f"region{region_level}"
+    table = d.Table(name="hotspots", title=_("Hot spots"), empty=_("No hot spot this week."), columns=[
+        _("Category"), _("Region"), _("This week"), _("Weekly baseline"), _("Ratio"), _("p-value"), _("Orders")])
+    for spot in found:
+        link = links.orders("volume", week, group=category_group, value=spot.category_id) + \
+            f"&g2={region_group}&v2={spot.region_id}"
+        table.rows.append([
+            d.Cell(labels(category_group, spot.category_id), raw=labels(category_group, spot.category_id)),
+            d.Cell(labels(region_group, spot.region_id), raw=labels(region_group, spot.region_id)),
+            d.Cell(f"{spot.count:,}", link, spot.count),
+            d.Cell(f"{spot.baseline:.1f}", raw=round(spot.baseline, 2)),
+            d.Cell("∞" if spot.baseline == 0 else f"{spot.ratio:.1f}×", raw=None if spot.baseline == 0 else
+                   round(spot.ratio, 2)),
+            d.Cell(f"{spot.p:.2g}", raw=spot.p),
+            d.Cell(_("List"), link, ""),
+        ])
+    top = found[:15]
+    chart = d.Chart(id="hotspots", type="hbar", title=_("This week against the baseline"),
+                    x=[f"{labels(category_group, s.category_id)} · {labels(region_group, s.region_id)}" for s in top],
+                    series=[{"name": _("This week"), "data": [s.count for s in top],
+                             "links": [table.rows[i][2].link for i in range(len(top))]},
+                            {"name": _("Weekly baseline"), "data": [round(s.baseline, 1) for s in top]}])
+    chart.table = table
+    context = {"form": form, "spot_form": spot_form, "chart": chart, "table": table, "week": week,
+               "baseline": baseline, "policy": policy, "tab": "hotspots"}
+    return _page(request, "reports/hotspots.html", context, [table])
+
+
+@dashboard_required
+@require_GET
+def compare(request):
+    form, _period, slice_, ctx, labels, links = _base(request)
+    compare_form = CompareForm(request.GET if "kpi" in request.GET else None,
+                               initial={"change_date": timezone.localdate() - datetime.timedelta(days=28)})
+    context = {"form": form, "compare_form": compare_form, "tab": "compare"}
+    tables = []
+    if compare_form.is_bound and compare_form.is_valid():
+        data = compare_form.cleaned_data
+        result = analysis.compare(kpi_code=data["kpi"], change_date=data["change_date"], days=data["days"],
+                                  slice_=slice_, pairing=data.get("pairing") or "", ctx=ctx)
+        context["result"] = result
+        context["chart"] = _compare_chart(result, slice_, ctx, labels, links)
+        tables.append(context["chart"].table)
+        if result.pairs:
+            pairing = data["pairing"]
+            pairs = d.Table(name="pairs", title=_("Pairs"), columns=[
+                str(GROUPING_LABELS[pairing]), _("Before"), _("After"), _("Change")])
+            for pair in result.pairs:
+                pairs.rows.append([d.Cell(labels(pairing, pair.key), raw=labels(pairing, pair.key)),
+                                   d.Cell(f"{pair.before:.2f}", raw=round(pair.before, 3)),
+                                   d.Cell(f"{pair.after:.2f}", raw=round(pair.after, 3)),
+                                   d.Cell(f"{pair.after - pair.before:+.2f}", raw=round(pair.after - pair.before, 3))])
+            context["pairs"] = pairs
+            tables.append(pairs)
+    return _page(request, "reports/compare.html", context, tables)
+
+
+def _compare_chart(result, slice_, ctx, labels, links) -> d.Chart:
+    whole = d.Period(result.before.start, result.after.end)
+    chart = d.trend_chart(chart_id="compare", title=str(KPIS[result.kpi_code].label), period=whole, slice_=slice_,
+                          codes=(result.kpi_code,), links=links, ctx=ctx, labels=labels)
+    grouping = d.trend_grouping(whole)
+    chart.mark_x = labels(grouping, d.time_keys(grouping, d.Period(result.after.start, result.after.start))[0])
+    return chart
+
+
+@dashboard_required
+@require_GET
+def orders(request):
+    """The orders behind a number of any dashboard."""
+    form, period, slice_, ctx, labels, _links = _base(request)
+    kpi_code = request.GET.get("kpi", "volume")
+    if kpi_code not in KPIS or not KPIS[kpi_code].numerator_drill:
+        raise Http404(_("Unknown KPI."))
+    parts = drill_parts(kpi_code)
+    part = request.GET.get("part", "num")
+    if part not in parts:
+        part = "num"
+    extra = None
+    described = []
+    for g_param, v_param in (("g", "v"), ("g2", "v2")):
+        grouping, raw = request.GET.get(g_param, ""), request.GET.get(v_param, "")
+        if not grouping:
+            continue
+        value = _group_value(grouping, raw)
+        condition, narrowed = group_q(grouping, value, ctx)
+        extra = condition if extra is None else extra & condition
+        if narrowed is not None:
+            period = narrowed
+        described.append(f"{GROUPING_LABELS[grouping]}: {labels(grouping, value)}")
+    queryset = drill_orders(user=request.user, drills=parts[part], period=period, slice_=slice_, extra=extra,
+                            ctx=ctx)
+    page = page_without_count(queryset, request.GET.get("page"), ORDERS_PER_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    part_links = []
+    for name in parts:
+        q = request.GET.copy()
+        q["part"] = name
+        q.pop("page", None)
+        part_links.append((name, q.urlencode()))
+    return _page(request, "reports/orders.html", {
+        "form": form, "kpi": KPIS[kpi_code], "part": part, "part_links": part_links, "period": period,
+        "described": described, "page": page, "pager_query": query.urlencode(), "tab": "",
+    }, [])
+
+
+def _group_value(grouping: str, raw: str):
+    if grouping not in GROUPINGS:
+        raise Http404(_("Unknown grouping."))
+    try:
+        if GROUPINGS[grouping] == "day":
+            return datetime.date.fromisoformat(raw)
+        if GROUPINGS[grouping].endswith("_id"):
+            return int(raw)
+    except ValueError:
+        raise Http404(_("Unknown group.")) from None
+    return raw
+
+
+@dashboard_required
+@require_GET
+def definitions(request):
+    return _page(request, "reports/definitions.html", {"kpis": KPIS.values(), "tab": "definitions"}, [])
+
+
+# --- monthly reports -------------------------------------------------------------------------------------------
+
+
+def _reports_visible(user):
+    return MonthlyReport.objects.filter(region__in=regions_visible_to(user)) if not user.is_superuser \
+        else MonthlyReport.objects.all()
+
+
+def _may_generate(user) -> bool:
+    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER)
+
+
+def centre_required(view):
+    @wraps(view)
+    @dashboard_required
+    def wrapper(request, *args, **kwargs):
+        if not is_centre_staff(request.user):
+            raise PermissionDenied(_("Monthly reports are for quality managers and the complaint centre."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@centre_required
+@require_GET
+def monthly_list(request):
+    reports = _reports_visible(request.user).select_related("region").defer("html", "data")
+    page = page_without_count(reports, request.GET.get("page"), ORDERS_PER_PAGE)
+    return render(request, "reports/monthly_list.html", {
+        "page": page, "tab": "monthly", "query_string": "", "can_see_centre": True,
+        "generate_form": ReportGenerateForm(user=request.user) if _may_generate(request.user) else None,
+    })
+
+
+def _report_or_404(request, pk):
+    report = _reports_visible(request.user).filter(pk=pk).first()
+    if report is None:
+        raise Http404(_("No such report that you may see."))
+    return report
+
+
+@centre_required
+@require_GET
+def monthly_detail(request, pk):
+    report = _report_or_404(request, pk)
+    return HttpResponse(report.html, content_type="text/html; charset=utf-8")
+
+
+@centre_required
+@require_GET
+def monthly_pdf(request, pk):
+    report = _report_or_404(request, pk)
+    name = f"{report.region.name}-{report.month:%Y-%m}-v{report.version}.pdf"
+    return FileResponse(report.pdf.open("rb"), content_type="application/pdf", filename=name)
+
+
+@centre_required
+@require_POST
+def monthly_generate(request):
+    if not _may_generate(request.user):
+        raise PermissionDenied(_("Reports are generated by quality managers."))
+    form = ReportGenerateForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("reports:monthly_list")
+    try:
+        report = monthly.report_generate(region=form.cleaned_data["region"], month=form.cleaned_data["month"],
+                                         actor=request.user)
+    except monthly.ReportError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:monthly_list")
+    messages.success(request, _("Report of %(region)s for %(month)s generated (version %(version)s).")
+                     % {"region": report.region.name, "month": f"{report.month:%Y-%m}", "version": report.version})
+    return redirect("reports:monthly_list")

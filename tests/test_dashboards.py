@@ -1,0 +1,167 @@
+"""The dashboards in the browser (Django's test client) over the hand-made week of tests/kpi_world.py: who may see
+what, the numbers shown, the orders behind them, exports, and bounded queries."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from org import roles
+from org.models import Department
+from quality.facts import open_orders_snapshot, rollups_apply
+from tests.factories import DepartmentFactory, UserFactory
+from tests.kpi_world import build_week
+
+WEEK = "period=custom&start=2026-11-02&end=2026-11-08"
+PAGES = ["/dashboard/", "/dashboard/department/", "/dashboard/kpis/", "/dashboard/hotspots/",
+         "/dashboard/compare/", "/dashboard/definitions/", "/dashboard/orders/?kpi=volume"]
+
+
+@pytest.fixture
+def week(hotline_agent, outsider, province_dispatcher, network_handler, network_lead, coverage, dispute,
+         billing_handler):
+    orders = build_week(agent=hotline_agent, outsider=outsider, dispatcher=province_dispatcher,
+                        handler=network_handler, lead=network_lead, coverage=coverage, dispute=dispute)
+    rollups_apply()
+    open_orders_snapshot()
+    return orders
+
+
+@pytest.fixture
+def shenzhen_quality(shenzhen):
+    dept = DepartmentFactory(code="sz-quality", name="深圳品质", kind=Department.Kind.QUALITY, region=shenzhen)
+    return UserFactory(username="quality_sz", department=dept, roles=[roles.QUALITY_MANAGER])
+
+
+def test_quality_managers_and_the_centre_see_every_dashboard(login_client, week, quality_manager,
+                                                             province_dispatcher):
+    for user in (quality_manager, province_dispatcher):
+        client = login_client(user)
+        for page in PAGES:
+            assert client.get(page).status_code == 200, (user, page)
+
+
+def test_frontline_agents_and_handlers_see_no_dashboard(login_client, week, hotline_agent, network_handler,
+                                                       channel_system):
+    for user in (hotline_agent, network_handler, channel_system):
+        client = login_client(user)
+        for page in PAGES:
+            assert client.get(page).status_code == 403, (user, page)
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client, week):
+    for page in PAGES:
+        response = client.get(page)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_department_lead_sees_only_their_department(login_client, week, network_lead, billing_dept):
+    client = login_client(network_lead)
+    assert client.get("/dashboard/")["Location"] == "/dashboard/department/"
+    page = client.get(f"/dashboard/department/?{WEEK}").content.decode()
+    assert "网络运维部" in page
+    # The lead cannot choose another department: the filter is not offered and the slice stays theirs.
+    page = client.get(f"/dashboard/department/?{WEEK}&department={billing_dept.pk}").content.decode()
+    assert 'name="department"' not in page
+    volume = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
+    assert week["O7"].number not in volume  # a billing order
+    assert week["O1"].number in volume
+
+
+def test_the_overview_shows_the_hand_computed_figures(login_client, week, quality_manager):
+    page = login_client(quality_manager).get(f"/dashboard/?{WEEK}").content.decode()
+    tile = page.split('data-kpi="timeliness"')[1].split("</a>")[0]
+    assert "75.0%" in tile
+    assert "26.0 h" in page.split('data-kpi="avg_handling"')[1].split("</a>")[0]
+    assert "80.0%" in page.split('data-kpi="closed_loop_rate"')[1].split("</a>")[0]
+    assert 'data-chart="trend-data"' in page and 'id="trend-data"' in page
+
+
+def test_a_number_opens_the_orders_behind_it(login_client, week, quality_manager):
+    client = login_client(quality_manager)
+    late = client.get(f"/dashboard/orders/?kpi=timeliness&part=rest&{WEEK}").content.decode()
+    assert week["O2"].number in late
+    assert week["O1"].number not in late and week["O3"].number not in late
+    in_time = client.get(f"/dashboard/orders/?kpi=timeliness&part=num&{WEEK}").content.decode()
+    assert all(week[k].number in in_time for k in ("O1", "O3", "O5")) and week["O2"].number not in in_time
+    unhappy = client.get(f"/dashboard/orders/?kpi=dissatisfaction&{WEEK}").content.decode()
+    assert week["O2"].number in unhappy and week["O1"].number not in unhappy
+    inquiries = client.get(f"/dashboard/orders/?kpi=complaint_inquiry_ratio&part=den&{WEEK}").content.decode()
+    assert week["O4"].number in inquiries and week["O1"].number not in inquiries
+
+
+def test_a_group_row_opens_its_own_orders(login_client, week, quality_manager, shenzhen):
+    client = login_client(quality_manager)
+    page = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&g=region2&v={shenzhen.pk}").content.decode()
+    assert week["O5"].number in page and week["O1"].number not in page
+    monday = client.get("/dashboard/orders/?kpi=volume&period=custom&start=2026-11-01&end=2026-11-30"
+                        "&g=day&v=2026-11-02").content.decode()
+    assert week["O1"].number in monday and week["O5"].number not in monday
+
+
+def test_another_citys_manager_sees_only_their_city(login_client, week, shenzhen_quality, guangzhou):
+    client = login_client(shenzhen_quality)
+    page = client.get(f"/dashboard/?{WEEK}").content.decode()
+    assert ">1<" in page.split('data-kpi="volume"')[1].split("</a>")[0].replace(" ", "")
+    orders = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
+    assert week["O5"].number in orders and week["O1"].number not in orders
+    # Asking for Guangzhou is not possible: the region is not among the choices, and the slice stays Shenzhen.
+    response = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&region={guangzhou.pk}")
+    assert week["O1"].number not in response.content.decode()
+    response = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&g=region2&v={guangzhou.pk}")
+    assert week["O1"].number not in response.content.decode()
+
+
+def test_every_table_exports_to_csv_and_excel(login_client, week, quality_manager):
+    client = login_client(quality_manager)
+    response = client.get(f"/dashboard/kpis/?{WEEK}&group=region2&export=csv&table=kpis")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "City"
+    by_city = {row[0]: row for row in rows[1:]}
+    assert by_city["广州市"][1] == "5" and by_city["深圳市"][1] == "1"
+    response = client.get(f"/dashboard/?{WEEK}&export=xlsx&table=top-categories")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.cell(1, 1).value == "Category, level 3"
+    assert sheet.cell(2, 2).value == 5  # 信号覆盖's parent: O1 O2 O3 O5 O6
+    assert client.get(f"/dashboard/?{WEEK}&export=pdf&table=regions").status_code == 404
+    assert client.get(f"/dashboard/?{WEEK}&export=csv&table=nope").status_code == 404
+
+
+def test_bad_filters_say_what_is_wrong(login_client, week, quality_manager):
+    client = login_client(quality_manager)
+    page = client.get("/dashboard/?period=custom&start=2026-11-08&end=2026-11-02").content.decode()
+    assert "The period ends before it starts." in page
+    page = client.get("/dashboard/compare/?kpi=timeliness&change_date=2099-01-01&days=28").content.decode()
+    assert "lies in the future" in page
+    assert client.get("/dashboard/orders/?kpi=nope").status_code == 404
+    assert client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&g=region2&v=abc").status_code == 404
+
+
+def test_the_kpi_analysis_groups_by_anything(login_client, week, quality_manager):
+    client = login_client(quality_manager)
+    for group in ("day", "week", "month", "region2", "region3", "category1", "category3", "department", "channel",
+                  "tier", "brand", "severity", "kind", "agent", "hour"):
+        response = client.get(f"/dashboard/kpis/?{WEEK}&group={group}&kind=all")
+        assert response.status_code == 200, group
+    page = client.get(f"/dashboard/kpis/?{WEEK}&group=department").content.decode()
+    assert "网络运维部" in page
+
+
+def test_dashboard_pages_read_a_bounded_number_of_queries(login_client, week, quality_manager, hotline_agent,
+                                                          make_order):
+    client = login_client(quality_manager)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/dashboard/?{WEEK}").status_code == 200
+    for _ in range(15):
+        make_order(hotline_agent)
+    rollups_apply()
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(f"/dashboard/?{WEEK}").status_code == 200
+    assert len(many) == len(few) <= 40
