@@ -4,7 +4,7 @@ One fact row per order (quality.OrderFact) says what the order contributes: its 
 it into a period (received, closed, replied, due) and its measures as 0/1 flags. FACT_COLUMNS below is the single
 definition of every measure; the KPI library (quality.kpis) only divides sums of them.
 
-A cube is a table of sums of the measures per day (and hour) and a combination of dimensions. An order counts in
+A cube is a table of sums of the measures per day (and hour) and one or two dimensions. An order counts in
 several rows of a cube: its received measures on the day it was received, its closed measures on the day it was
 closed, and so on; each rating counts on the day of its callback. `PROJECTION` turns fact rows into those
 cube-grain rows, and the same SQL serves the incremental update, the rebuild and the raw computation the tests
@@ -52,10 +52,12 @@ from quality.models import (
     OpenOrderCount,
     OrderFact,
     RollupCategory,
+    RollupCategoryAll,
+    RollupChannel,
     RollupCustomer,
     RollupDaily,
+    RollupDepartment,
     RollupHourly,
-    RollupService,
     RollupState,
 )
 from workflow.models import ExtensionRequest, OrderStage, Stage
@@ -211,13 +213,17 @@ class Cube:
         return set(dimensions) <= set(self.keys)
 
 
-# Smallest first: a query is answered by the first cube that has every dimension it filters or groups by.
+# Smallest first: a query is answered by the first cube that has every dimension it filters or groups by. Each
+# holds one or two fine dimensions only: at 10,000 orders a day a cube of three fine dimensions by day has nearly
+# as many rows as orders, so rarer combinations (a channel within a category, a county) read the facts.
 CUBES = (
     Cube("daily", RollupDaily, ("day", "region_id", "kind")),
-    Cube("hourly", RollupHourly, ("day", "hour", "region_id", "kind")),
-    Cube("category", RollupCategory, ("day", "region_id", "kind", "category_id")),
+    Cube("channel", RollupChannel, ("day", "region_id", "kind", "channel_id")),
+    Cube("department", RollupDepartment, ("day", "region_id", "kind", "department_id")),
     Cube("customer", RollupCustomer, ("day", "region_id", "kind", "severity", "tier", "brand")),
-    Cube("service", RollupService, ("day", "region_id", "kind", "category_id", "department_id", "channel_id")),
+    Cube("hourly", RollupHourly, ("day", "hour", "region_id", "kind")),
+    Cube("category_all", RollupCategoryAll, ("day", "kind", "category_id", "department_id")),
+    Cube("category", RollupCategory, ("day", "region_id", "kind", "category_id", "department_id")),
 )
 # Every dimension a projected row carries (the cube keys, plus what only the facts know).
 PROJECTED_DIMENSIONS = ("day", "hour", "region_id", "order_region_id", "kind", "category_id", "department_id",
@@ -295,9 +301,11 @@ def _cube_upsert(cursor, cube: Cube, *, sign: int, order_ids: Sequence[int] | No
     sums = ", ".join(f"{sign} * SUM({_q(m)})" for m in MEASURES)
     table = _q(cube.table)
     updates = ", ".join(f"{_q(m)} = {table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES)
+    # Rows go in day order, so a period's rows lie together on disk after a rebuild (increments come in day order
+    # anyway: they are about recent days).
     cursor.execute(
         f"INSERT INTO {table} ({keys}, {measures}) SELECT {keys}, {sums} FROM ({source}) p WHERE 1 = 1 "
-        f"GROUP BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        f"GROUP BY {keys} ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {updates}",
         params,
     )
 

@@ -199,26 +199,58 @@ class RollupHourly(RollupBase):
 
 
 class RollupCategory(RollupBase):
+    # The category usually decides the department (按类定责), so the pair adds few rows to the category alone.
     category_id = models.IntegerField()
+    department_id = models.IntegerField()
 
     class Meta:
         verbose_name = _("category rollup")
         verbose_name_plural = _("category rollups")
-        constraints = [models.UniqueConstraint(fields=["day", "region_id", "kind", "category_id"],
-                                               name="rollup_category_key")]
+        constraints = [models.UniqueConstraint(fields=["day", "region_id", "kind", "category_id", "department_id"],
+                                               name="rollup_category_department_key")]
+        indexes = [models.Index(fields=["category_id", "day"], name="rollup_category_by_cat")]
 
 
-class RollupService(RollupBase):
+class RollupCategoryAll(RollupBase):
+    """The category cube summed over every region: what the province reads (a few hundred rows a day)."""
+
+    region_id = None
     category_id = models.IntegerField()
     department_id = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("category rollup, all regions")
+        verbose_name_plural = _("category rollups, all regions")
+        constraints = [models.UniqueConstraint(fields=["day", "kind", "category_id", "department_id"],
+                                               name="rollup_category_all_key")]
+        indexes = [models.Index(fields=["category_id", "day"], name="rollup_category_all_by_cat"),
+                   models.Index(fields=["department_id", "day"], name="rollup_category_all_by_dept")]
+
+    def __str__(self):
+        return f"{self.day} {self.category_id} {self.kind}: {self.received}"
+
+
+class RollupDepartment(RollupBase):
+    department_id = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("department rollup")
+        verbose_name_plural = _("department rollups")
+        constraints = [models.UniqueConstraint(fields=["day", "region_id", "kind", "department_id"],
+                                               name="rollup_department_key")]
+        # A department's view reads its own rows, not every department's of the period.
+        indexes = [models.Index(fields=["department_id", "day"], name="rollup_department_by_dept")]
+
+
+class RollupChannel(RollupBase):
     channel_id = models.IntegerField()
 
     class Meta:
-        verbose_name = _("service rollup")
-        verbose_name_plural = _("service rollups")
-        constraints = [models.UniqueConstraint(
-            fields=["day", "region_id", "kind", "category_id", "department_id", "channel_id"],
-            name="rollup_service_key")]
+        verbose_name = _("channel rollup")
+        verbose_name_plural = _("channel rollups")
+        constraints = [models.UniqueConstraint(fields=["day", "region_id", "kind", "channel_id"],
+                                               name="rollup_channel_key")]
+        indexes = [models.Index(fields=["channel_id", "day"], name="rollup_channel_by_channel")]
 
 
 class RollupCustomer(RollupBase):

@@ -49,7 +49,9 @@ from reports.models import MonthlyReport
 ORDERS_PER_PAGE = 50
 SOURCE_LABELS = {
     "daily": gettext_lazy("daily rollup"), "hourly": gettext_lazy("hourly rollup"),
-    "category": gettext_lazy("category rollup"), "service": gettext_lazy("service rollup"),
+    "category": gettext_lazy("category rollup"), "department": gettext_lazy("department rollup"),
+    "category_all": gettext_lazy("category rollup, all regions"),
+    "channel": gettext_lazy("channel rollup"),
     "customer": gettext_lazy("customer rollup"), "facts": gettext_lazy("order facts"),
 }
 

@@ -9,7 +9,7 @@ import time_machine
 
 from quality.analysis import compare, hotspots, weekly_hotspots
 from quality.kpis import Period, Slice
-from quality.models import OrderFact, QualityPolicy, RollupCategory, RollupDaily, RollupService
+from quality.models import OrderFact, QualityPolicy, RollupCategory, RollupDaily, RollupDepartment
 
 CHANGE = datetime.date(2026, 10, 1)
 
@@ -91,10 +91,10 @@ def test_handling_times_are_compared_by_rank(guangzhou):
 def test_pairs_by_department_use_a_paired_t_test(guangzhou, network_dept, billing_dept, province):
     other = billing_dept.__class__.objects.create(code="vas", name="增值业务部", kind="back_office", region=province)
     for dept, before, after in ((network_dept, 60, 70), (billing_dept, 50, 62), (other, 40, 54)):
-        RollupService.objects.create(day=day(-5), region_id=guangzhou.pk, kind="complaint", category_id=1,
-                                     department_id=dept.pk, channel_id=1, timed=100, in_time=before)
-        RollupService.objects.create(day=day(5), region_id=guangzhou.pk, kind="complaint", category_id=1,
-                                     department_id=dept.pk, channel_id=1, timed=100, in_time=after)
+        RollupDepartment.objects.create(day=day(-5), region_id=guangzhou.pk, kind="complaint",
+                                        department_id=dept.pk, timed=100, in_time=before)
+        RollupDepartment.objects.create(day=day(5), region_id=guangzhou.pk, kind="complaint",
+                                        department_id=dept.pk, timed=100, in_time=after)
     result = compare(kpi_code="timeliness", change_date=CHANGE, days=28, slice_=Slice(), pairing="department")
     assert len(result.pairs) == 3
     # Differences 10, 12, 14: mean 12, sd 2, t = 12 / (2 / √3) = 10.392, two-sided p with 2 df = 0.00913.
@@ -104,10 +104,10 @@ def test_pairs_by_department_use_a_paired_t_test(guangzhou, network_dept, billin
 
 
 def test_too_few_pairs_are_not_tested(guangzhou, network_dept):
-    RollupService.objects.create(day=day(-5), region_id=guangzhou.pk, kind="complaint", category_id=1,
-                                 department_id=network_dept.pk, channel_id=1, timed=100, in_time=50)
-    RollupService.objects.create(day=day(5), region_id=guangzhou.pk, kind="complaint", category_id=1,
-                                 department_id=network_dept.pk, channel_id=1, timed=100, in_time=90)
+    RollupDepartment.objects.create(day=day(-5), region_id=guangzhou.pk, kind="complaint",
+                                    department_id=network_dept.pk, timed=100, in_time=50)
+    RollupDepartment.objects.create(day=day(5), region_id=guangzhou.pk, kind="complaint",
+                                    department_id=network_dept.pk, timed=100, in_time=90)
     result = compare(kpi_code="timeliness", change_date=CHANGE, days=28, slice_=Slice(), pairing="department")
     assert result.p is None and "too few pairs" in result.verdict
 
@@ -122,12 +122,12 @@ def test_a_spike_above_its_baseline_is_a_hot_spot(guangzhou, shenzhen, category_
     week_end = datetime.date(2026, 11, 15)
     for w in range(1, 9):  # eight baseline weeks: four coverage complaints a week in Guangzhou, 10 disputes
         for region, category, n in ((guangzhou, coverage, 4), (guangzhou, dispute, 10), (shenzhen, coverage, 3)):
-            RollupCategory.objects.create(day=week_end - datetime.timedelta(days=6 + 7 * w), region_id=region.pk,
+            RollupCategory.objects.create(department_id=0, day=week_end - datetime.timedelta(days=6 + 7 * w), region_id=region.pk,
                                           kind="complaint", category_id=category.pk, received=n)
     for region, category, n in ((guangzhou, coverage, 15), (guangzhou, dispute, 12), (shenzhen, coverage, 4)):
-        RollupCategory.objects.create(day=week_end, region_id=region.pk, kind="complaint", category_id=category.pk,
+        RollupCategory.objects.create(department_id=0, day=week_end, region_id=region.pk, kind="complaint", category_id=category.pk,
                                       received=n)
-    RollupCategory.objects.create(day=week_end, region_id=shenzhen.pk, kind="complaint",
+    RollupCategory.objects.create(department_id=0, day=week_end, region_id=shenzhen.pk, kind="complaint",
                                   category_id=dispute.pk, received=6)  # new this week
     policy = QualityPolicy(effective_from=week_end)
     found, week, baseline = weekly_hotspots(week_end=week_end, slice_=Slice(), category_level=3, region_level=2,
@@ -149,7 +149,7 @@ def poisson_tail(k: int, mean: float) -> float:
 
 
 def test_a_window_without_history_before_it_has_no_hot_spots(guangzhou, category_tree):
-    RollupCategory.objects.create(day=datetime.date(2026, 11, 10), region_id=guangzhou.pk, kind="complaint",
+    RollupCategory.objects.create(department_id=0, day=datetime.date(2026, 11, 10), region_id=guangzhou.pk, kind="complaint",
                                   category_id=category_tree["NET-MOB-COV"].pk, received=50)
     assert hotspots(window=Period(datetime.date(2026, 11, 9), datetime.date(2026, 11, 15)),
                     baseline=Period(datetime.date(2026, 9, 14), datetime.date(2026, 11, 8)), slice_=Slice(),
@@ -159,9 +159,9 @@ def test_a_window_without_history_before_it_has_no_hot_spots(guangzhou, category
 def test_the_baseline_starts_with_the_first_order(guangzhou, category_tree):
     coverage = category_tree["NET-MOB-COV"]
     for day_ in (datetime.date(2026, 10, 19), datetime.date(2026, 11, 1)):  # history only from 19 October
-        RollupCategory.objects.create(day=day_, region_id=guangzhou.pk, kind="complaint", category_id=coverage.pk,
+        RollupCategory.objects.create(department_id=0, day=day_, region_id=guangzhou.pk, kind="complaint", category_id=coverage.pk,
                                       received=10)
-    RollupCategory.objects.create(day=datetime.date(2026, 11, 10), region_id=guangzhou.pk, kind="complaint",
+    RollupCategory.objects.create(department_id=0, day=datetime.date(2026, 11, 10), region_id=guangzhou.pk, kind="complaint",
                                   category_id=coverage.pk, received=20)
     found = hotspots(window=Period(datetime.date(2026, 11, 9), datetime.date(2026, 11, 15)),
                      baseline=Period(datetime.date(2026, 9, 14), datetime.date(2026, 11, 8)), slice_=Slice(),
@@ -171,9 +171,9 @@ def test_the_baseline_starts_with_the_first_order(guangzhou, category_tree):
 
 def test_a_month_is_compared_with_the_rate_of_the_months_before(guangzhou, category_tree):
     coverage = category_tree["NET-MOB-COV"]
-    RollupCategory.objects.create(day=datetime.date(2026, 8, 1), region_id=guangzhou.pk, kind="complaint",
+    RollupCategory.objects.create(department_id=0, day=datetime.date(2026, 8, 1), region_id=guangzhou.pk, kind="complaint",
                                   category_id=coverage.pk, received=92)  # 92 in the 92 days Aug–Oct: 1 a day
-    RollupCategory.objects.create(day=datetime.date(2026, 11, 10), region_id=guangzhou.pk, kind="complaint",
+    RollupCategory.objects.create(department_id=0, day=datetime.date(2026, 11, 10), region_id=guangzhou.pk, kind="complaint",
                                   category_id=coverage.pk, received=50)
     found = hotspots(window=Period.month(2026, 11), baseline=Period(datetime.date(2026, 8, 1),
                                                                     datetime.date(2026, 10, 31)),

@@ -88,7 +88,8 @@ def test_grouping_by_city_and_by_category_level(week, guangzhou, shenzhen, cover
     assert by_city.kpi("volume", (shenzhen.pk,)).value == 1
     assert by_city.kpi("callback_rate", (shenzhen.pk,)).value == 0.0
     by_family = measure_sums(period=WEEK, slice_=Slice(), group_by=["category1"])
-    assert by_family.source == "category"
+    assert by_family.source == "category_all"  # the province: the category cube summed over regions
+    assert measure_sums(period=WEEK, slice_=Slice(regions=guangzhou), group_by=["category1"]).source == "category"
     assert by_family.kpi("volume", (category_tree["NET"].pk,)).value == 5
     assert by_family.kpi("volume", (category_tree["BIL"].pk,)).value == 1
 
