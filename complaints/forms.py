@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, OrderStatus, Severity, Tier
 from complaints.phone import normalise_mobile
+from org.models import Department, Region
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -75,6 +76,12 @@ class OrderFilterForm(forms.Form):
                                     widget=forms.DateInput(attrs={"type": "date"}))
     received_to = forms.DateField(label=_("Received to"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.ChoiceField(label=_("Deadline"), required=False, choices=[
+        ("", _("Any")), ("warning", _("Warning (past 80%)")), ("overdue", _("Overdue"))])
+    # Set by the dashboards' links (the open orders of a region or a department); not shown in the filter bar.
+    region = forms.ModelChoiceField(queryset=Region.objects.all(), required=False, widget=forms.HiddenInput)
+    current_department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False,
+                                                widget=forms.HiddenInput)
 
 
 class AttachmentForm(forms.Form):

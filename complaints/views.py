@@ -149,6 +149,9 @@ def order_list(request):
         filters["status"] = data.get("status")
         filters["kind"] = data.get("kind")
         filters["channel"] = data["channel"].code if data.get("channel") else None
+        filters["deadline"] = data.get("deadline")
+        filters["region"] = data.get("region")
+        filters["current_department"] = data.get("current_department")
         tz = timezone.get_current_timezone()
         if data.get("received_from"):
             filters["received_from"] = datetime.datetime.combine(data["received_from"], datetime.time.min, tz)

@@ -143,8 +143,8 @@ def group_q(grouping: str, value, ctx: Context, *, prefix: str = "") -> tuple[Q,
     if grouping in ("region1", "region2"):
         cities = [n for n in ctx.regions.subtree(value) if ctx.regions.nodes[n]["level"] <= 2]
         return Q(**{f"{prefix}city_id__in": cities}), None
-    if grouping == "hour":
-        return Q(), None  # hours are not drilled into
+    if grouping == "hour":  # the hour an order was received (the hourly intake chart)
+        return Q(**{f"{prefix}received_hour": value}), None
     return Q(**{f"{prefix}{_FACT_FIELD.get(dimension, dimension)}": value}), None
 
 

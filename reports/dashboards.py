@@ -133,7 +133,7 @@ class Links:
             return ""
         params = {**self.base, "kpi": kpi, "part": part, "period": "custom", "start": period.start.isoformat(),
                   "end": period.end.isoformat()}
-        if group and group not in ("hour",):
+        if group:
             params["g"] = group
             params["v"] = value.isoformat() if isinstance(value, datetime.date) else value
         return f"{reverse('reports:orders')}?{urlencode(params)}"
@@ -314,15 +314,20 @@ def open_orders_chart(*, slice_: Slice, ctx: Context, department_id: int | None 
     statuses = [s for s in OPEN_STATUSES]
     state_labels = {"overdue": _("Overdue"), "warning": _("Warning"), "on_track": _("On track"),
                     "none": _("No deadline")}
-    base = reverse("workflow:work_list", args=["open"])
+    # The order list (every role has it, scoped to what the user may see) with the same filters.
+    base = reverse("complaints:order_list")
+    scope = {}
+    if region is not None:
+        scope["region"] = region.pk
+    if department_id:
+        scope["current_department"] = department_id
     series = []
     for state, color in DEADLINE_STATES:
-        deadline = state if state in ("overdue", "warning") else ""
+        deadline = {"deadline": state} if state in ("overdue", "warning") else {}
         series.append({
             "name": str(state_labels[state]), "color": color,
             "data": [counts.get((status, state), 0) for status in statuses],
-            "links": [f"{base}?{urlencode({'status': status, **({'deadline': deadline} if deadline else {})})}"
-                      for status in statuses],
+            "links": [f"{base}?{urlencode({'status': status, **deadline, **scope})}" for status in statuses],
         })
     chart = Chart(id="open-orders", type="stacked", title=_("Open orders by step and deadline"),
                   x=[str(OrderStatus(s).label) for s in statuses], series=series)
@@ -341,7 +346,7 @@ def open_orders_chart(*, slice_: Slice, ctx: Context, department_id: int | None 
     return chart
 
 
-def intake_by_hour_chart(*, slice_: Slice, ctx: Context, labels: Labels, weeks: int = 4) -> Chart:
+def intake_by_hour_chart(*, slice_: Slice, ctx: Context, labels: Labels, links: Links, weeks: int = 4) -> Chart:
     """Today's intake hour by hour against the average of the same weekday in the weeks before."""
     today = timezone.localdate()
     same_days = [today - datetime.timedelta(weeks=w) for w in range(1, weeks + 1)]
@@ -350,15 +355,18 @@ def intake_by_hour_chart(*, slice_: Slice, ctx: Context, labels: Labels, weeks: 
     now_hour = timezone.localtime().hour
     today_counts = [table.sums((today, h))["received"] if h <= now_hour else None for h in hours]
     average = [round(sum(table.sums((d, h))["received"] for d in same_days) / weeks, 1) for h in hours]
+    today_period = Period(today, today)
+    hour_links = [links.orders("volume", today_period, group="hour", value=h) for h in hours]
     chart = Chart(id="intake-by-hour", type="line", title=_("Today's intake by hour"),
                   x=[f"{h:02d}:00" for h in hours],
-                  series=[{"name": _("Today"), "data": today_counts},
+                  series=[{"name": _("Today"), "data": today_counts, "links": hour_links},
                           {"name": _("Average of the last %(n)s %(weekday)s") % {
                               "n": weeks, "weekday": _weekday_name(today)}, "data": average, "dashed": True}])
     out = Table(name="intake-by-hour", title=chart.title, columns=[_("Hour"), _("Today"), _("Average")])
     for h in hours:
         out.rows.append([Cell(f"{h:02d}:00", raw=f"{h:02d}:00"),
-                         Cell("—" if today_counts[h] is None else f"{today_counts[h]:,}", raw=today_counts[h]),
+                         Cell("—" if today_counts[h] is None else f"{today_counts[h]:,}",
+                              hour_links[h] if today_counts[h] else "", today_counts[h], css="num"),
                          Cell(f"{average[h]:.1f}", raw=average[h])])
     chart.table = out
     return chart

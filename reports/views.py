@@ -100,7 +100,7 @@ def overview(request):
     form, period, slice_, ctx, labels, links = _base(request)
     subscribers = d.region_subscribers(period=period, ctx=ctx)
     charts = [
-        d.intake_by_hour_chart(slice_=slice_, ctx=ctx, labels=labels),
+        d.intake_by_hour_chart(slice_=slice_, ctx=ctx, labels=labels, links=links),
         d.open_orders_chart(slice_=slice_, ctx=ctx),
         d.trend_chart(chart_id="trend", title=_("Rates over the period"), period=period, slice_=slice_,
                       codes=("timeliness", "satisfaction", "repeat_rate", "escalation_rate"), links=links, ctx=ctx,
@@ -273,11 +273,15 @@ def compare(request):
             pairing = data["pairing"]
             pairs = d.Table(name="pairs", title=_("Pairs"), columns=[
                 str(GROUPING_LABELS[pairing]), _("Before"), _("After"), _("Change")])
+            code = data["kpi"]
             for pair in result.pairs:
-                pairs.rows.append([d.Cell(labels(pairing, pair.key), raw=labels(pairing, pair.key)),
-                                   d.Cell(f"{pair.before:.2f}", raw=round(pair.before, 3)),
-                                   d.Cell(f"{pair.after:.2f}", raw=round(pair.after, 3)),
-                                   d.Cell(f"{pair.after - pair.before:+.2f}", raw=round(pair.after - pair.before, 3))])
+                pairs.rows.append([
+                    d.Cell(labels(pairing, pair.key), raw=labels(pairing, pair.key)),
+                    d.Cell(f"{pair.before:.2f}", links.orders(code, result.before, group=pairing, value=pair.key),
+                           round(pair.before, 3)),
+                    d.Cell(f"{pair.after:.2f}", links.orders(code, result.after, group=pairing, value=pair.key),
+                           round(pair.after, 3)),
+                    d.Cell(f"{pair.after - pair.before:+.2f}", raw=round(pair.after - pair.before, 3))])
             context["pairs"] = pairs
             tables.append(pairs)
     return _page(request, "reports/compare.html", context, tables)
@@ -341,6 +345,11 @@ def _group_value(grouping: str, raw: str):
             return datetime.date.fromisoformat(raw)
         if GROUPINGS[grouping].endswith("_id"):
             return int(raw)
+        if grouping == "hour":
+            hour = int(raw)
+            if not 0 <= hour <= 23:
+                raise ValueError(raw)
+            return hour
     except ValueError:
         raise Http404(_("Unknown group.")) from None
     return raw

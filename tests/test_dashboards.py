@@ -165,3 +165,20 @@ def test_dashboard_pages_read_a_bounded_number_of_queries(login_client, week, qu
     with CaptureQueriesContext(connection) as many:
         assert client.get(f"/dashboard/?{WEEK}").status_code == 200
     assert len(many) == len(few) <= 40
+
+
+def test_the_open_orders_and_the_hours_open_their_orders(login_client, week, quality_manager, network_lead):
+    client = login_client(quality_manager)
+    page = client.get(f"/dashboard/?{WEEK}").content.decode()
+    assert "/orders/?status=queued" in page  # the open-orders chart links into the order list
+    queued = client.get("/orders/?status=queued").content.decode()
+    assert week["O6"].number in queued
+    o6 = week["O6"]
+    hour = o6.received_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).hour
+    page = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&g=hour&v={hour}").content.decode()
+    assert o6.number in page and week["O5"].number in page and week["O1"].number not in page  # 9:00, not 10:00
+    assert client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&g=hour&v=24").status_code == 404
+    lead = login_client(network_lead)
+    department_page = lead.get(f"/dashboard/department/?{WEEK}").content.decode()
+    assert f"current_department={network_lead.department_id}" in department_page
+    assert lead.get(f"/orders/?status=queued&current_department={network_lead.department_id}").status_code == 200
