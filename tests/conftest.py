@@ -279,3 +279,17 @@ def login_client(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def week(hotline_agent, outsider, province_dispatcher, network_handler, network_lead, coverage, dispute,
+         billing_handler):
+    """The hand-made week of tests/kpi_world.py, counted into the rollups."""
+    from quality.facts import open_orders_snapshot, rollups_apply
+    from tests.kpi_world import build_week
+
+    orders = build_week(agent=hotline_agent, outsider=outsider, dispatcher=province_dispatcher,
+                        handler=network_handler, lead=network_lead, coverage=coverage, dispute=dispute)
+    rollups_apply()
+    open_orders_snapshot()
+    return orders

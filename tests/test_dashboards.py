@@ -11,23 +11,13 @@ from openpyxl import load_workbook
 
 from org import roles
 from org.models import Department
-from quality.facts import open_orders_snapshot, rollups_apply
+from quality.facts import rollups_apply
 from tests.factories import DepartmentFactory, UserFactory
-from tests.kpi_world import build_week
 
 WEEK = "period=custom&start=2026-11-02&end=2026-11-08"
 PAGES = ["/dashboard/", "/dashboard/department/", "/dashboard/kpis/", "/dashboard/hotspots/",
          "/dashboard/compare/", "/dashboard/definitions/", "/dashboard/orders/?kpi=volume"]
 
-
-@pytest.fixture
-def week(hotline_agent, outsider, province_dispatcher, network_handler, network_lead, coverage, dispute,
-         billing_handler):
-    orders = build_week(agent=hotline_agent, outsider=outsider, dispatcher=province_dispatcher,
-                        handler=network_handler, lead=network_lead, coverage=coverage, dispute=dispute)
-    rollups_apply()
-    open_orders_snapshot()
-    return orders
 
 
 @pytest.fixture

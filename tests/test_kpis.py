@@ -10,20 +10,12 @@ from complaints.models import Kind
 from quality.facts import rollups_apply, rollups_rebuild
 from quality.kpis import KPIS, Context, Period, Slice, measure_sums, percentile_hours
 from quality.models import FactQueue, OrderFact, RollupDaily, SubscriberCount
-from tests.kpi_world import at, build_week
+from tests.kpi_world import at
 from workflow import services as flow
 
 WEEK = Period(datetime.date(2026, 11, 2), datetime.date(2026, 11, 8))
 ALL_KINDS = Slice(kinds=())
 
-
-@pytest.fixture
-def week(hotline_agent, outsider, province_dispatcher, network_handler, network_lead, coverage, dispute,
-         billing_handler):
-    orders = build_week(agent=hotline_agent, outsider=outsider, dispatcher=province_dispatcher,
-                        handler=network_handler, lead=network_lead, coverage=coverage, dispute=dispute)
-    rollups_apply()
-    return orders
 
 
 def values(table, key=(), **kwargs):

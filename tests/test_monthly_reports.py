@@ -11,24 +11,19 @@ from pypdf import PdfReader
 
 from org import roles
 from org.models import Department
-from quality.facts import rollups_apply
 from quality.models import KpiTarget
 from reports.models import MonthlyReport
 from reports.monthly import monthly_reports_due, report_generate
 from tests.factories import DepartmentFactory, UserFactory
-from tests.kpi_world import build_week
 
 NOVEMBER = datetime.date(2026, 11, 1)
 
 
 @pytest.fixture
-def week(hotline_agent, outsider, province_dispatcher, network_handler, network_lead, coverage, dispute,
-         billing_handler):
-    orders = build_week(agent=hotline_agent, outsider=outsider, dispatcher=province_dispatcher,
-                        handler=network_handler, lead=network_lead, coverage=coverage, dispute=dispute)
-    rollups_apply()
+def week(week):
+    """The week of the conftest, read on 2 December (November has ended)."""
     with time_machine.travel(datetime.datetime(2026, 12, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
-        yield orders
+        yield week
 
 
 def pdf_text_and_fonts(report):
