@@ -225,10 +225,6 @@ CUBES = (
     Cube("category_all", RollupCategoryAll, ("day", "kind", "category_id", "department_id")),
     Cube("category", RollupCategory, ("day", "region_id", "kind", "category_id", "department_id")),
 )
-# Every dimension a projected row carries (the cube keys, plus what only the facts know).
-PROJECTED_DIMENSIONS = ("day", "hour", "region_id", "order_region_id", "kind", "category_id", "department_id",
-                        "channel_id", "severity", "tier", "brand", "agent_id")
-
 _DIMENSION_SQL = {
     "region_id": "f.city_id",
     "order_region_id": "f.region_id",

@@ -478,9 +478,6 @@ def kpi_value(code: str, kinds_sums: dict[str, Sums], *, slice_kinds: Sequence[s
     return Value(kpi, 100 * numerator / denominator, numerator, denominator)
 
 
-def kpi_values(kinds_sums, codes: Sequence[str], **kwargs) -> dict[str, Value]:
-    return {code: kpi_value(code, kinds_sums, **kwargs) for code in codes}
-
 
 # --- subscribers and targets ----------------------------------------------------------------------------------
 

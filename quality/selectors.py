@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from complaints.models import WorkOrder
 from complaints.selectors import orders_visible_to, regions_visible_to
 from org import roles
 from org.models import Department, Region
@@ -208,6 +207,3 @@ def follow_up_get(*, user, pk: int) -> FollowUp | None:
     return (follow_ups_visible_to(user).select_related("customer", "order", "order__category", "assignee",
                                                         "closed_by", "region").filter(pk=pk).first())
 
-
-def customer_orders_reopened(*, order: WorkOrder) -> int:
-    return order.customer.orders.filter(reopen_count__gt=0).count()
