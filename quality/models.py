@@ -70,8 +70,9 @@ class CallbackSurvey(models.Model):
 
 
 class FactQueue(models.Model):
-    """Orders whose fact row must be recomputed: appended in the transaction that changed the order, taken by the
-    rollup task. Append-only (no contention on hot rows); an order queued twice is computed once."""
+    """Orders whose fact row must be recomputed: a row per audited change, written by a trigger on the audit trail
+    in the transaction that changed the order (migration 0006), taken by the rollup task. Append-only (no
+    contention on hot rows); an order queued twice is computed once."""
 
     order_id = models.BigIntegerField()
     queued_at = models.DateTimeField(default=timezone.now)
@@ -79,6 +80,7 @@ class FactQueue(models.Model):
     class Meta:
         verbose_name = _("fact queue entry")
         verbose_name_plural = _("fact queue")
+        indexes = [models.Index(fields=["order_id"], name="factqueue_order")]
 
     def __str__(self):
         return str(self.order_id)

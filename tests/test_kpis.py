@@ -169,3 +169,35 @@ def test_inquiries_alone(week):
     assert table.kpi("volume").value == 1
     assert table.kpi("avg_handling").value == pytest.approx(1.0)
     assert table.kpi("on_spot_rate").value == pytest.approx(100 / 6)  # defined on complaints
+
+
+def test_every_audited_change_queues_its_order_and_a_rollback_queues_nothing(hotline_agent, make_order):
+    from django.db import transaction
+
+    from workflow.audit import event_record
+
+    order = make_order(hotline_agent)
+    assert set(FactQueue.objects.values_list("order_id", flat=True)) == {order.pk}
+    FactQueue.objects.all().delete()
+    try:
+        with transaction.atomic():
+            event_record(order=order, actor=hotline_agent, action="note_added")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert not FactQueue.objects.exists()
+
+
+def test_the_sweeps_bulk_escalations_reach_the_kpis(hotline_agent, make_order):
+    import datetime as dt
+
+    from workflow.sweep import sweep
+
+    order = make_order(hotline_agent)
+    rollups_apply()
+    with time_machine.travel(order.received_at + dt.timedelta(hours=30), tick=False):
+        sweep()
+    assert FactQueue.objects.filter(order_id=order.pk).exists()
+    rollups_apply()
+    day = order.received_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
+    assert measure_sums(period=Period(day, day), slice_=Slice()).sums()["escalated"] == 1

@@ -27,7 +27,6 @@ from django.utils import timezone
 from complaints.models import WorkOrder
 from org import roles
 from org.models import Department, Region, User
-from quality.queue import facts_queue
 from workflow import notifications
 from workflow.models import Notification, OrderEvent, OrderStage, SlaAlert
 from workflow.policy import workflow_policy
@@ -155,7 +154,6 @@ class _Escalations:
                 )
         OrderEvent.objects.bulk_create(self.events)
         SlaAlert.objects.bulk_create(self.alerts)
-        facts_queue(order_ids=self.raised)  # escalated orders count in the KPIs
 
 
 def _set_next_escalation(stages_by_time: dict) -> None:
