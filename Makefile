@@ -9,7 +9,7 @@ PY := .venv/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/complaints
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard
+.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores
 
 help:
 	@echo "make run   - install, migrate, load demo data, start web + Celery worker + beat"
@@ -67,3 +67,7 @@ bench-sweep: install
 bench-dashboard: install
 	@scripts/ensure-services.sh
 	$(PY) bench/dashboard/run.py
+
+bench-scores: install
+	@scripts/ensure-services.sh
+	$(PY) bench/monthly_scores/run.py

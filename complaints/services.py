@@ -313,6 +313,10 @@ def _order_insert(
         )
     for event in events:
         event_record(order=order, actor=actor, at=now, **event)
+    if order.status == OrderStatus.CLOSED:  # resolved on the spot, or imported as closed
+        from accountability.services import determination_propose
+
+        determination_propose(order=order)
     return order
 
 

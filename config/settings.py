@@ -135,6 +135,10 @@ CELERY_BEAT_SCHEDULE = {
     "open-orders-snapshot": {"task": "quality.tasks.open_orders_snapshot", "schedule": 60.0},
     # Every morning: from the first working day of a month on, last month's reports that are still missing.
     "monthly-reports": {"task": "reports.tasks.monthly_reports", "schedule": crontab(hour=7, minute=30)},
+    # Accountability: appeal windows, notice and improvement-order deadlines; the month's scores every morning
+    # from the first working day on (once).
+    "accountability-sweep": {"task": "accountability.tasks.accountability_sweep", "schedule": 300.0},
+    "accountability-month": {"task": "accountability.tasks.monthly_cycle", "schedule": crontab(hour=7, minute=0)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

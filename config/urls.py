@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("workflow.urls")),
     path("", include("reports.urls")),
     path("", include("quality.urls")),
+    path("", include("accountability.urls")),
     path("track/", complaint_views.track, name="track"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

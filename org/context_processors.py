@@ -5,6 +5,7 @@ def roles(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from accountability.selectors import may_see_accountability
     from quality.selectors import may_see_dashboards
     from quality.services import may_work_follow_ups
 
@@ -13,6 +14,7 @@ def roles(request):
         "can_intake": user.is_superuser or user.has_role(*role_defs.INTAKE_ROLES),
         "can_see_dashboards": may_see_dashboards(user),
         "can_work_follow_ups": may_work_follow_ups(user),
+        "can_see_accountability": may_see_accountability(user),
     }
 
 

@@ -137,13 +137,21 @@ class Notification(models.Model):
         OVERDUE = "overdue", _("Overdue")
         EXTENSION_REQUESTED = "extension_asked", _("Extension requested")
         EXTENSION_DECIDED = "extension_decided", _("Extension decided")
+        NOTICE = "notice", _("Monthly notice")
+        IMPROVEMENT = "improvement", _("Improvement order")
+        ACCOUNTABILITY = "accountability", _("Accountability")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
     )
+    # About a work order, or (order empty) about something else the subject names and the link opens: a monthly
+    # notice, an improvement order, a determination.
     order = models.ForeignKey(
-        "complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.CASCADE, related_name="+"
+        "complaints.WorkOrder", verbose_name=_("work order"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+"
     )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     actor_name = models.CharField(_("by"), max_length=64, blank=True)
     comment = models.TextField(_("comment"), blank=True)

@@ -62,7 +62,8 @@ def _quiet_now(now) -> bool:
     return calendar.next_working_moment(now) > now
 
 
-URGENT = Q(order__severity="major") | ~Q(order__customer__tier="ordinary")
+# Urgent: about a major or a VIP / group customer's order (other notifications wait for working hours).
+URGENT = Q(order__isnull=False) & (Q(order__severity="major") | ~Q(order__customer__tier="ordinary"))
 
 
 def _claim(limit: int) -> list[int]:
@@ -101,6 +102,12 @@ def notifications_send_pending(*, limit: int = 200) -> int:
 
 def _send(notification: Notification, address: str) -> None:
     order = notification.order
+    if order is None:
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("[Complaint platform] %(subject)s") % {"subject": notification.subject}
+            lines = [notification.subject, notification.comment, settings.SITE_URL.rstrip("/") + notification.link]
+        send_mail(subject, "\n\n".join(line for line in lines if line), settings.DEFAULT_FROM_EMAIL, [address])
+        return
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("[Complaint platform] %(number)s: %(kind)s") % {
             "number": order.number, "kind": notification.get_kind_display()}
@@ -113,3 +120,13 @@ def _send(notification: Notification, address: str) -> None:
             lines.append(notification.comment)
         lines.append(settings.SITE_URL.rstrip("/") + reverse("complaints:order_detail", args=[order.number]))
     send_mail(subject, "\n\n".join(lines), settings.DEFAULT_FROM_EMAIL, [address])
+
+
+def notify_about(*, recipients, kind: str, subject: str, link: str, actor=None, comment: str = "") -> list[Notification]:
+    """Inbox rows (and e-mails) about something that is not a work order: the subject names it, the link opens it."""
+    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
+    return notify_rows([
+        Notification(recipient=user, order=None, subject=subject[:200], link=link, kind=kind,
+                     actor_name=(str(actor) if actor else _("system"))[:64], comment=(comment or "")[:2000])
+        for user in unique.values()
+    ])

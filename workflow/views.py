@@ -104,6 +104,8 @@ def notification_open(request, notification_id):
     notification = services.notification_open(user=request.user, notification_id=notification_id)
     if notification is None:
         raise Http404()
+    if notification.order_id is None:
+        return redirect(notification.link or "workflow:notifications")
     return redirect("complaints:order_detail", number=notification.order.number)
 
 

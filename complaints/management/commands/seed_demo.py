@@ -3,7 +3,7 @@ role, the category tree, customers and about 2,000 orders over the last 90 days.
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -118,6 +118,7 @@ class Command(BaseCommand):
             password = self._demo_password()
             users = self._users(departments, password)
             self._categories(departments)
+            DemoAccountability.rules(departments)
         created = self._orders(users, regions, target=orders)
         if orders >= 500:  # a full demo also has a weak cell generating complaints (a small one stays exact)
             created += self._outage(users, regions)
@@ -127,6 +128,8 @@ class Command(BaseCommand):
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
         DemoQuality(users=users, regions=regions, stdout=self.stdout).run()
+        if orders:
+            DemoAccountability(users=users, stdout=self.stdout).run()
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
                                              f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
         if not quiet_logins:
@@ -460,3 +463,169 @@ class DemoQuality:
                     actor=dispatcher, follow_up=follow_up, reached=outcome != "unreachable", outcome=outcome,
                     note={"won_back": "已致歉并说明处理结果，客户表示满意", "still_dissatisfied": "客户仍不认可处理结果，已记录诉求",
                           "unreachable": "三次联系未接通，按规定结束"}[outcome], close=True)
+
+
+# name, measure, higher is better, monthly target, weight (points out of 100)
+INDICATORS = [
+    ("timeliness", "处理及时率", "timeliness", True, 90, 30),
+    ("satisfaction", "满意度", "satisfaction", True, 85, 20),
+    ("attributed", "认责投诉量", "attributed", False, 25, 20),
+    ("reopen_rate", "重启率", "reopen_rate", False, 10, 15),
+    ("repeat_rate", "重复投诉率", "repeat_rate", False, 3, 15),
+]
+DEDUCTION_ITEMS = [
+    ("media", "媒体曝光", "media", 10, True), ("regulator", "工信部申诉", "regulator", 8, True),
+    ("major", "重大投诉", "major_complaint", 5, True), ("mishandled", "处理不当导致升级", "mishandled", 5, False),
+    ("overdue", "超时工单", "overdue", 1, False), ("buck_passing", "推诿扯皮", "buck_passing", 3, False),
+    ("late_report", "重大投诉迟报瞒报", "late_report", 5, False),
+]
+
+
+class DemoAccountability:
+    """Responsibility rules (two of them shared), the year's indicators and deduction items, and three months of
+    determinations confirmed, changed and appealed, deductions, scores, notices and improvement orders, each done
+    through the services at a plausible moment. Re-running adds nothing twice."""
+
+    def __init__(self, *, users, stdout):
+        self.users, self.stdout = users, stdout
+
+    @staticmethod
+    def rules(departments):
+        from accountability.models import Cause, ResponsibilityRule, RuleShare
+
+        effective = timezone.localdate().replace(month=1, day=1)
+        if ResponsibilityRule.objects.exists():
+            return
+        shared = {"MKT": [("vas", "0.6"), ("marketing", "0.4")], "FEE": [("marketing", "0.5"), ("billing", "0.5")]}
+        for top in Category.objects.filter(parent=None):
+            if top.code not in RESPONSIBLE:
+                continue
+            for index, category in enumerate(Category.objects.filter(path__startswith=top.path, level=3)
+                                             .order_by("path")):
+                rule = ResponsibilityRule.objects.create(
+                    category=category, effective_from=effective,
+                    cause=Cause.THIRD_PARTY if top.code == "SEC" else Cause.COMPANY)
+                pairs = shared[top.code] if index == 0 and top.code in shared else [(RESPONSIBLE[top.code], "1")]
+                for code, share in pairs:
+                    RuleShare.objects.create(rule=rule, department=departments[code], share=Decimal(share))
+
+    def run(self):
+        from accountability import scoring
+        from accountability.models import DeductionItem, Indicator, MonthlyScore
+
+        months = self._months()
+        for year in sorted({m.year for m in months} | {timezone.localdate().year}):
+            for code, name, measure, higher, target, weight in INDICATORS:
+                Indicator.objects.get_or_create(year=year, code=code, defaults={
+                    "name": name, "measure": measure, "higher_is_better": higher, "target": Decimal(target),
+                    "weight": Decimal(weight)})
+            for code, name, kind, points, major in DEDUCTION_ITEMS:
+                DeductionItem.objects.get_or_create(year=year, code=code, defaults={
+                    "name": name, "kind": kind, "points": Decimal(points), "major": major})
+        if MonthlyScore.objects.filter(month__in=months).exists():
+            return
+        for month in months:
+            self._decide(month)
+            self._deduct(month)
+        for month in months:
+            moment = self._first_working_moment_after(month)
+            with time_machine.travel(moment, tick=False):
+                report = scoring.month_close(month=month)
+            self.stdout.write(f"Accountability {month:%Y-%m}: {report}.")
+            self._answer(month, moment)
+        from accountability.services import accountability_finalise_due
+
+        accountability_finalise_due()
+
+    def _months(self):
+        today = timezone.localdate()
+        months, month = [], today.replace(day=1)
+        for _i in range(3):
+            month = (month - timedelta(days=1)).replace(day=1)
+            months.append(month)
+        return list(reversed(months))
+
+    @staticmethod
+    def _first_working_moment_after(month):
+        from workflow.calendars import work_calendar
+
+        calendar, _id = work_calendar(None)
+        day = (month + timedelta(days=32)).replace(day=1)
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+        return timezone.make_aware(datetime.combine(day, time(8, 0)))
+
+    def _decide(self, month):
+        """The complaint centre confirms most proposals a day later, changes a few; some leads appeal."""
+        from accountability import services
+        from accountability.models import Determination
+        from org.models import Department
+
+        dispatcher = self.users["dispatcher"]
+        network = Department.objects.get(code="network")
+        for determination in Determination.objects.filter(month=month, status="proposed").order_by("id"):
+            rng = random.Random(determination.order_id)
+            roll = rng.random()
+            moment = determination.proposed_at + timedelta(hours=rng.randint(4, 30))
+            with time_machine.travel(moment, tick=False):
+                if roll < 0.6:
+                    services.determination_decide(actor=dispatcher, determination=determination)
+                elif roll < 0.65 and determination.shares.exclude(department=network).exists():
+                    services.determination_decide(actor=dispatcher, determination=determination, cause="company",
+                                                  shares=[(network, Decimal("1"))], reason="核实为网络原因")
+                elif roll < 0.72:
+                    share = determination.shares.select_related("department").first()
+                    lead = User.objects.filter(department=share.department, groups__name=roles.LEAD).first()
+                    if lead is None:
+                        continue
+                    appeal = services.appeal_file(actor=lead, determination=determination, reason="非本部门原因",
+                                                  evidence="附系统日志与处理记录")
+                    with time_machine.travel(moment + timedelta(hours=20), tick=False):
+                        if rng.random() < 0.5:
+                            services.appeal_decide(actor=dispatcher, appeal=appeal, uphold=True, reason="证据不足，维持")
+                        else:
+                            services.appeal_decide(actor=dispatcher, appeal=appeal, uphold=False, cause="customer",
+                                                   reason="核实为客户自身原因")
+
+    def _deduct(self, month):
+        from accountability import services
+        from accountability.models import DeductionItem
+        from org.models import Department
+
+        quality = self.users["quality"]
+        rng = random.Random(month.toordinal())
+        items = {i.code: i for i in DeductionItem.objects.filter(year=month.year)}
+        for code, department in (("overdue", "billing"), ("mishandled", "network"), ("buck_passing", "marketing")):
+            if rng.random() < 0.7:
+                moment = timezone.make_aware(datetime.combine(month + timedelta(days=rng.randint(5, 25)), time(15)))
+                with time_machine.travel(moment, tick=False):
+                    services.deduction_record(actor=quality, item=items[code], department=Department.objects.get(
+                        code=department), month=month, evidence="抽查发现，附工单截图")
+        if month.month % 2 == 0:
+            moment = timezone.make_aware(datetime.combine(month + timedelta(days=12), time(11)))
+            with time_machine.travel(moment, tick=False):
+                services.deduction_record(actor=quality, item=items["regulator"],
+                                          department=Department.objects.get(code="vas"), month=month,
+                                          evidence="客户向工信部申诉，申诉编号 MIIT-DEMO",
+                                          summary="SP 违规订购引发工信部申诉，已约谈合作方")
+
+    def _answer(self, month, moment):
+        """Leads acknowledge their notices; improvement orders get answers, most are accepted."""
+        from accountability import services
+        from accountability.models import ImprovementOrder, MonthlyNotice
+
+        dispatcher = self.users["dispatcher"]
+        for notice in MonthlyNotice.objects.filter(month=month, status="sent").select_related("department"):
+            lead = User.objects.filter(department=notice.department, groups__name=roles.LEAD).first()
+            if lead is not None and notice.month < self._months()[-1]:
+                with time_machine.travel(moment + timedelta(hours=26), tick=False):
+                    services.notice_acknowledge(actor=lead, notice=notice, comment="已组织学习")
+        for improvement in ImprovementOrder.objects.filter(opened_month=month, status="open"):
+            lead = User.objects.filter(department=improvement.department, groups__name=roles.LEAD).first()
+            if lead is None or improvement.opened_month == self._months()[-1]:
+                continue
+            with time_machine.travel(moment + timedelta(days=3), tick=False):
+                services.improvement_answer(actor=lead, improvement=improvement, cause_analysis="夜间人手不足，复杂工单积压",
+                                            measures="增设夜班，疑难工单每日晨会跟进")
+            with time_machine.travel(moment + timedelta(days=4), tick=False):
+                services.improvement_review(actor=dispatcher, improvement=improvement, accept=True)

@@ -1,0 +1,334 @@
+"""The monthly cycle: each department's score from the determinations of the complaints closed in the month and
+the deductions recorded against it (summed in SQL, weighted by each department's share), the monthly notices and
+the improvement orders.
+
+An indicator's value uses the KPI library's definition (quality.kpis) over the complaints the department answers
+for; its points are its weight times how far it reaches its target (capped at the full weight); the score is the
+sum of the points less the deductions. A department answers for a complaint by its share of the determination
+standing when the score is computed (a later appeal decision counts when the month is computed again).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accountability.models import (
+    ATTRIBUTABLE_CAUSES,
+    Appeal,
+    Deduction,
+    Determination,
+    ImprovementOrder,
+    Indicator,
+    IndicatorResult,
+    IndicatorTarget,
+    MonthlyNotice,
+    MonthlyScore,
+)
+from accountability.services import accountability_policy, working_days_after
+from complaints.models import Kind
+from org.models import Department
+from quality.kpis import Context, Period, kpi_value, subscribers_by_region
+from quality.models import MEASURES
+
+# The measures of a department's month, summed over the complaints it answers for, each weighted by its share.
+SHARE_MEASURES = ("closed", "timed", "in_time", "in_time_original", "breached", "repeat", "escalated", "reopened",
+                  "dispatched_closed", "called_back", "attributed")
+SURVEY_MEASURES = ("rated", "satisfied", "dissatisfied")
+TWO = Decimal("0.01")
+
+
+def _q(name):
+    return connection.ops.quote_name(name)
+
+
+def share_sums(*, period: Period, department_ids: list[int] | None = None) -> dict[int, dict[str, float]]:
+    """{department: {measure: share-weighted sum}} over the complaints closed in the period."""
+    attributable = ", ".join(f"'{c}'" for c in ATTRIBUTABLE_CAUSES)
+    columns = {
+        "closed": "s.share", "timed": "s.share * f.timed", "in_time": "s.share * f.in_time",
+        "in_time_original": "s.share * f.in_time_original", "breached": "s.share * f.breached",
+        "repeat": "s.share * f.repeat", "escalated": "s.share * f.escalated", "reopened": "s.share * f.reopened",
+        "dispatched_closed": "s.share * f.dispatched_closed", "called_back": "s.share * f.called_back",
+        "attributed": f"CASE WHEN d.cause IN ({attributable}) THEN s.share ELSE 0 END",
+    }
+    where = ["f.closed_day >= %s", "f.closed_day <= %s", "f.kind = %s"]
+    params: list = [period.start, period.end, Kind.COMPLAINT]
+    if department_ids is not None:
+        where.append(_in("s.department_id", department_ids, params))
+    sql = (f"SELECT s.department_id, {', '.join(f'SUM({expr})' for expr in columns.values())} "
+           f"FROM accountability_determinationshare s "
+           f"JOIN accountability_determination d ON d.id = s.determination_id "
+           f"JOIN quality_orderfact f ON f.order_id = d.order_id "
+           f"WHERE {' AND '.join(where)} GROUP BY s.department_id")
+    out: dict[int, dict[str, float]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            out[row[0]] = {name: float(value or 0) for name, value in zip(columns, row[1:], strict=True)}
+        survey_sql = (f"SELECT s.department_id, SUM(s.share), SUM(CASE WHEN v.rating >= 4 THEN s.share ELSE 0 END), "
+                      f"SUM(CASE WHEN v.rating = 1 THEN s.share ELSE 0 END) "
+                      f"FROM accountability_determinationshare s "
+                      f"JOIN accountability_determination d ON d.id = s.determination_id "
+                      f"JOIN quality_orderfact f ON f.order_id = d.order_id "
+                      f"JOIN quality_callbacksurvey v ON v.order_id = d.order_id "
+                      f"WHERE {' AND '.join(where)} GROUP BY s.department_id")
+        cursor.execute(survey_sql, params)
+        for row in cursor.fetchall():
+            target = out.setdefault(row[0], dict.fromkeys(columns, 0.0))
+            target.update({name: float(value or 0) for name, value in zip(SURVEY_MEASURES, row[1:], strict=True)})
+    return out
+
+
+def _in(column: str, ids, params: list) -> str:
+    if connection.vendor == "postgresql":
+        params.append(list(ids))
+        return f"{column} = ANY(%s)"
+    params.extend(ids)
+    return f"{column} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})"
+
+
+def _as_kpi_sums(sums: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The department's sums in the KPI library's terms: its complaints are the 'received' of the formulas."""
+    kpi_sums = dict.fromkeys(MEASURES, 0)
+    kpi_sums.update({k: v for k, v in sums.items() if k in MEASURES})
+    kpi_sums["received"] = sums.get("closed", 0)
+    return {Kind.COMPLAINT: kpi_sums}
+
+
+@dataclass
+class Computed:
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+def indicator_value(indicator: Indicator, sums: dict[str, float], *, subscribers: int | None, appeals_lost: int,
+                    ) -> Computed:
+    measure = indicator.measure
+    if measure == Indicator.Measure.ATTRIBUTED:
+        return Computed(sums.get("attributed", 0.0), sums.get("attributed", 0.0))
+    if measure == Indicator.Measure.PER_10K:
+        attributed = sums.get("attributed", 0.0)
+        return Computed(attributed * 10_000 / subscribers if subscribers else None, attributed, subscribers)
+    if measure == Indicator.Measure.APPEALS_LOST:
+        return Computed(float(appeals_lost), float(appeals_lost))
+    value = kpi_value(measure, _as_kpi_sums(sums), slice_kinds=(Kind.COMPLAINT,))
+    return Computed(value.value, value.numerator, value.denominator)
+
+
+def indicator_points(indicator: Indicator, value: float | None, target: Decimal) -> tuple[bool, Decimal]:
+    """Whether the target is met, and the points: the full weight when met (or when there is nothing to judge),
+    else the weight in proportion to how close the value came."""
+    weight, target_f = indicator.weight, float(target)
+    if value is None:
+        return True, weight
+    if indicator.higher_is_better:
+        met = value >= target_f
+        share = 1.0 if met or target_f <= 0 else max(0.0, value / target_f)
+    else:
+        met = value <= target_f
+        share = 1.0 if met else (target_f / value if value > 0 and target_f > 0 else 0.0)
+    return met, (weight * Decimal(str(min(1.0, share)))).quantize(TWO, ROUND_HALF_UP)
+
+
+@dataclass
+class DepartmentMonth:
+    department: Department
+    results: list[tuple[Indicator, Computed, Decimal, bool, Decimal]] = field(default_factory=list)
+    deductions: Decimal = Decimal("0")
+    attributed: float = 0.0
+
+    @property
+    def indicator_points(self) -> Decimal:
+        return sum((points for *_rest, points in self.results), Decimal("0"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.indicator_points - self.deductions
+
+
+def scored_departments(*, month: datetime.date, share_departments) -> list[Department]:
+    """Every active back-office department, and any other that answers for a complaint or has a deduction."""
+    deducted = Deduction.objects.filter(month=month).exclude(status=Deduction.Status.CANCELLED)
+    ids = (set(Department.objects.filter(is_active=True, kind=Department.Kind.BACK_OFFICE).values_list("pk", flat=True))
+           | set(share_departments) | set(deducted.values_list("department_id", flat=True)))
+    return list(Department.objects.filter(pk__in=ids).select_related("region").order_by("pk"))
+
+
+def month_compute(*, month: datetime.date) -> list[DepartmentMonth]:
+    """The scores of a month, computed (not saved)."""
+    month = month.replace(day=1)
+    period = Period.month(month.year, month.month)
+    indicators = list(Indicator.objects.filter(year=month.year).order_by("code"))
+    sums = share_sums(period=period)
+    departments = scored_departments(month=month, share_departments=sums.keys())
+    targets = {(t.indicator_id, t.department_id): t.target
+               for t in IndicatorTarget.objects.filter(indicator__in=indicators)}
+    lost = dict(Appeal.objects.filter(status=Appeal.Status.UPHELD, decided_at__date__gte=period.start,
+                                      decided_at__date__lte=period.end)
+                .values("department_id").annotate(n=Sum(1)).values_list("department_id", "n"))
+    deductions = dict(Deduction.objects.filter(month=month).exclude(status=Deduction.Status.CANCELLED)
+                      .values("department_id").annotate(p=Sum("points")).values_list("department_id", "p"))
+    subscribers = subscribers_by_region(month=month, ctx=Context())
+    out = []
+    for department in departments:
+        dept_sums = sums.get(department.pk, {})
+        month_result = DepartmentMonth(department=department, deductions=deductions.get(department.pk) or Decimal("0"),
+                                       attributed=dept_sums.get("attributed", 0.0))
+        for indicator in indicators:
+            computed = indicator_value(indicator, dept_sums, subscribers=subscribers.get(department.region_id),
+                                       appeals_lost=lost.get(department.pk, 0))
+            target = targets.get((indicator.pk, department.pk), indicator.target)
+            met, points = indicator_points(indicator, computed.value, target)
+            month_result.results.append((indicator, computed, target, met, points))
+        out.append(month_result)
+    return out
+
+
+def _decimal(value, places=4):
+    return None if value is None else Decimal(str(round(value, places)))
+
+
+@dataclass
+class CycleReport:
+    scores: int = 0
+    notices: int = 0
+    improvements_opened: int = 0
+    improvements_still_below: int = 0
+    improvements_closed: int = 0
+
+    def __str__(self):
+        return (f"{self.scores} scores, {self.notices} notices, improvement orders: {self.improvements_opened} "
+                f"opened, {self.improvements_still_below} still below target, {self.improvements_closed} closed")
+
+
+def month_close(*, month: datetime.date) -> CycleReport:
+    """Score the month, send the notices, open, update and close improvement orders. Running it again for the
+    same month replaces the scores and the notices' content and changes nothing twice."""
+    month = month.replace(day=1)
+    computed = month_compute(month=month)
+    ranked = sorted(computed, key=lambda m: (-m.total, m.department.pk))
+    report = CycleReport()
+    now = timezone.now()
+    policy = accountability_policy()
+    with transaction.atomic():
+        MonthlyScore.objects.filter(month=month).delete()
+        rank, previous_total = 0, None
+        for position, item in enumerate(ranked, 1):
+            if item.total != previous_total:
+                rank, previous_total = position, item.total
+            score = MonthlyScore.objects.create(
+                department=item.department, month=month, year=month.year, indicator_points=item.indicator_points,
+                deduction_points=item.deductions, total=item.total, rank=rank, ranked=len(ranked),
+                attributed=_decimal(item.attributed), computed_at=now)
+            IndicatorResult.objects.bulk_create([
+                IndicatorResult(score=score, indicator=indicator, value=_decimal(c.value),
+                                numerator=_decimal(c.numerator), denominator=_decimal(c.denominator), target=target,
+                                met=met, points=points)
+                for indicator, c, target, met, points in item.results])
+            _notice(score=score, item=item, month=month, now=now, policy=policy)
+            report.notices += 1
+            _improvements(item=item, month=month, now=now, policy=policy, report=report)
+            report.scores += 1
+    return report
+
+
+def _notice(*, score: MonthlyScore, item: DepartmentMonth, month, now, policy) -> MonthlyNotice:
+    from accountability.selectors import department_sample_orders, department_worst_categories
+
+    below = [{"indicator": indicator.name, "value": c.value, "target": float(target)}
+             for indicator, c, target, met, _points in item.results if not met]
+    content = {
+        "total": float(score.total), "rank": score.rank, "ranked": score.ranked,
+        "indicator_points": float(score.indicator_points), "deductions": float(score.deduction_points),
+        "attributed": item.attributed, "below_target": below,
+        "worst_categories": department_worst_categories(department=item.department, month=month),
+        "sample_orders": department_sample_orders(department=item.department, month=month),
+    }
+    notice = MonthlyNotice.objects.filter(department=item.department, month=month).first()
+    if notice is not None:
+        notice.score, notice.content = score, content
+        notice.save(update_fields=["score", "content"])
+        return notice
+    due = working_days_after(now, policy.notice_ack_working_days)
+    notice = MonthlyNotice.objects.create(department=item.department, month=month, score=score, content=content,
+                                          sent_at=now, due_at=due, warn_at=_warn_point(now, due, policy))
+    from accountability.notify import leads_notify
+
+    leads_notify(department=item.department, kind="notice", subject=_("Monthly notice %(month)s: rank %(rank)s of "
+                                                                     "%(of)s") % {
+        "month": f"{month:%Y-%m}", "rank": score.rank, "of": score.ranked}, link=f"/accountability/notices/{notice.pk}/")
+    return notice
+
+
+def _warn_point(start, due, policy):
+    from workflow.calendars import work_calendar
+    from workflow.models import LimitUnit
+
+    calendar, _id = work_calendar(None)
+    return calendar.point_between(start, due, LimitUnit.WORKING_DAYS, policy.warn_percent)
+
+
+def _improvements(*, item: DepartmentMonth, month, now, policy, report: CycleReport) -> None:
+    from accountability.notify import leads_notify
+
+    open_orders = {o.indicator.code: o for o in ImprovementOrder.objects.select_for_update()
+                   .filter(department=item.department).exclude(status=ImprovementOrder.Status.CLOSED)
+                   .select_related("indicator")}
+    for indicator, computed, target, met, _points in item.results:
+        existing = open_orders.get(indicator.code)
+        value = _decimal(computed.value)
+        if met:
+            if existing is not None and existing.opened_month < month:  # a later month meets the target
+                existing.status, existing.closed_at = ImprovementOrder.Status.CLOSED, now
+                existing.latest_month, existing.latest_value = month, value
+                existing.save(update_fields=["status", "closed_at", "latest_month", "latest_value"])
+                report.improvements_closed += 1
+            continue
+        if existing is not None:
+            if existing.latest_month < month:
+                existing.months_below += 1
+                report.improvements_still_below += 1
+            existing.latest_month, existing.latest_value = month, value
+            existing.save(update_fields=["latest_month", "latest_value", "months_below"])
+            continue
+        due = working_days_after(now, policy.improvement_answer_working_days)
+        order = ImprovementOrder.objects.create(
+            department=item.department, indicator=indicator, opened_month=month, opened_value=value, target=target,
+            latest_month=month, latest_value=value, opened_at=now, due_at=due, warn_at=_warn_point(now, due, policy))
+        report.improvements_opened += 1
+        leads_notify(department=item.department, kind="improvement",
+                     subject=_("Improvement order: %(indicator)s below target in %(month)s")
+                     % {"indicator": indicator.name, "month": f"{month:%Y-%m}"},
+                     link=f"/accountability/improvements/{order.pk}/")
+
+
+def previous_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def monthly_cycle_due(*, today: datetime.date | None = None) -> CycleReport | None:
+    """From the first working day of a month on, close the month before once (Celery beat, every morning)."""
+    from workflow.calendars import work_calendar
+
+    today = today or timezone.localdate()
+    calendar, _id = work_calendar(None)
+    first = today.replace(day=1)
+    while not calendar.is_working_day(first):
+        first += datetime.timedelta(days=1)
+    month = previous_month(today)
+    if today < first or MonthlyScore.objects.filter(month=month).exists():
+        return None
+    if not Indicator.objects.filter(year=month.year).exists():
+        return None
+    return month_close(month=month)
+
+
+__all__ = ["Determination", "month_close", "month_compute", "monthly_cycle_due"]

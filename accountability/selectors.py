@@ -1,0 +1,178 @@
+"""Reads of accountability. A city's complaint centre sees its city (determinations and appeals of its orders,
+scores of its departments); the province sees all; a department's lead sees their department."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+
+from accountability.models import (
+    Appeal,
+    Deduction,
+    Determination,
+    DeterminationShare,
+    ImprovementOrder,
+    MonthlyNotice,
+    MonthlyScore,
+)
+from accountability.services import is_centre, may_record_deductions
+from complaints.models import Category, WorkOrder
+from complaints.selectors import orders_visible_to, regions_visible_to
+from org import roles
+from org.models import Department
+from quality.kpis import Period
+from quality.models import OrderFact
+
+
+def is_lead(user) -> bool:
+    return user.has_role(roles.LEAD) and user.department_id is not None
+
+
+def may_see_accountability(user) -> bool:
+    return user.is_authenticated and (is_centre(user) or may_record_deductions(user) or is_lead(user))
+
+
+def sees_all_of_region(user) -> bool:
+    """The complaint centre and the quality team see their region's accountability; a lead only their own."""
+    return user.is_superuser or is_centre(user) or user.has_role(roles.QUALITY_MANAGER)
+
+
+def _region_q(user, field: str = "region") -> Q:
+    if user.is_superuser:
+        return Q()
+    return Q(**{f"{field}__in": regions_visible_to(user)})
+
+
+def departments_scored_for(user) -> QuerySet:
+    qs = Department.objects.filter(is_active=True).select_related("region")
+    if sees_all_of_region(user):
+        return qs.filter(_region_q(user))
+    return qs.filter(pk=user.department_id)
+
+
+def determinations_visible_to(user) -> QuerySet:
+    qs = Determination.objects.select_related("order", "order__category", "region")
+    if sees_all_of_region(user):
+        return qs.filter(_region_q(user))
+    shares = DeterminationShare.objects.filter(determination=OuterRef("pk"), department_id=user.department_id)
+    return qs.filter(Exists(shares))
+
+
+def determination_list(*, user, state: str = "open") -> QuerySet:
+    qs = determinations_visible_to(user).prefetch_related("shares__department")
+    if state == "to_confirm":
+        qs = qs.filter(status=Determination.Status.PROPOSED)
+    elif state == "appealed":
+        qs = qs.filter(status=Determination.Status.APPEALED)
+    elif state == "open":  # still open to appeal
+        qs = qs.filter(status__in=[Determination.Status.PROPOSED, Determination.Status.CONFIRMED])
+    elif state == "final":
+        qs = qs.filter(status=Determination.Status.FINAL)
+    return qs.order_by("appeal_due_at" if state in ("open", "to_confirm") else "-proposed_at", "id")
+
+
+def determination_get(*, user, pk: int) -> Determination | None:
+    return determinations_visible_to(user).filter(pk=pk).first()
+
+
+def appeals_visible_to(user) -> QuerySet:
+    qs = Appeal.objects.select_related("department", "filed_by", "determination__order", "deduction__item")
+    if sees_all_of_region(user):
+        return qs.filter(_region_q(user))
+    return qs.filter(department_id=user.department_id)
+
+
+def deductions_visible_to(user) -> QuerySet:
+    qs = Deduction.objects.select_related("item", "department", "person", "order", "recorded_by")
+    if sees_all_of_region(user):
+        return qs.filter(_region_q(user))
+    return qs.filter(department_id=user.department_id)
+
+
+def scores_visible_to(user) -> QuerySet:
+    return MonthlyScore.objects.filter(department__in=departments_scored_for(user)).select_related("department")
+
+
+def notices_visible_to(user) -> QuerySet:
+    return MonthlyNotice.objects.filter(department__in=departments_scored_for(user)).select_related(
+        "department", "score", "acknowledged_by")
+
+
+def improvements_visible_to(user) -> QuerySet:
+    return ImprovementOrder.objects.filter(department__in=departments_scored_for(user)).select_related(
+        "department", "indicator", "answered_by", "reviewed_by")
+
+
+def months_scored() -> list[datetime.date]:
+    return list(MonthlyScore.objects.order_by("-month").values_list("month", flat=True).distinct()[:36])
+
+
+def score_trend(*, user, indicator_code: str, months: list[datetime.date]) -> dict:
+    """{department: {month: value}} of one indicator over the months (the ranking's trend chart)."""
+    from accountability.models import IndicatorResult
+
+    rows = (IndicatorResult.objects.filter(score__in=scores_visible_to(user), score__month__in=months,
+                                           indicator__code=indicator_code)
+            .values_list("score__department__name", "score__month", "value"))
+    out: dict = {}
+    for department, month, value in rows:
+        out.setdefault(department, {})[month] = value
+    return out
+
+
+# --- the orders behind a score ----------------------------------------------------------------------------
+
+# Which of a department's attributed complaints an indicator's number counts (fact conditions), for the drill.
+INDICATOR_ORDERS = {
+    "timeliness": Q(timed=1, in_time=0),
+    "overdue_count": Q(breached=1),
+    "overdue_rate": Q(breached=1),
+    "repeat_rate": Q(repeat=1),
+    "escalation_count": Q(escalated=1),
+    "reopen_rate": Q(reopened=1),
+    "attributed": Q(),
+    "per_10k": Q(),
+    "satisfaction": Q(),
+    "dissatisfaction": Q(),
+    "appeals_lost": Q(),
+}
+
+
+def attributed_orders(*, user, department: Department, month: datetime.date, measure: str = "attributed",
+                      ) -> QuerySet:
+    """The complaints the department answers for that closed in the month (a share of them), narrowed to what an
+    indicator counts against it: not in time, breached, repeated, escalated, reopened, or rated 1."""
+    period = Period.month(month.year, month.month)
+    shares = DeterminationShare.objects.filter(department=department, determination__order_id=OuterRef("order_id"))
+    facts = OrderFact.objects.filter(closed_day__gte=period.start, closed_day__lte=period.end, kind="complaint") \
+        .filter(Exists(shares)).filter(INDICATOR_ORDERS.get(measure, Q()))
+    qs = orders_visible_to(user).filter(pk__in=facts.values("order_id"))
+    if measure == "dissatisfaction":
+        from quality.models import CallbackSurvey
+
+        qs = qs.filter(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), rating=1)))
+    if measure == "satisfaction":
+        from quality.models import CallbackSurvey
+
+        qs = qs.filter(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), rating__lte=3)))
+    return qs.select_related("customer", "channel", "category", "region", "current_department").order_by(
+        "-closed_at", "-id")
+
+
+def department_worst_categories(*, department: Department, month: datetime.date, limit: int = 5) -> list[dict]:
+    """The categories that brought the department the most attributed complaints in the month."""
+    rows = (DeterminationShare.objects.filter(department=department, determination__month=month.replace(day=1))
+            .exclude(determination__cause__in=["customer", "force_majeure"])
+            .values("determination__order__category_id").annotate(n=Sum("share")).order_by("-n")[:limit])
+    names = {c.pk: c.label for c in Category.objects.filter(pk__in=[r["determination__order__category_id"]
+                                                                    for r in rows])}
+    return [{"category": names.get(r["determination__order__category_id"], "—"), "complaints": float(r["n"])}
+            for r in rows]
+
+
+def department_sample_orders(*, department: Department, month: datetime.date, limit: int = 5) -> list[str]:
+    return list(WorkOrder.objects.filter(determination__month=month.replace(day=1),
+                                         determination__shares__department=department)
+                .filter(Q(escalation_level__gt=0) | Q(reopen_count__gt=0) | Q(satisfaction__lte=2))
+                .order_by("-closed_at").values_list("number", flat=True)[:limit])

@@ -1,0 +1,455 @@
+"""Writes of accountability: determinations (proposed when a complaint closes, confirmed or changed by the
+complaint centre), appeals and their decisions, deductions. Each function takes the acting user, checks who may do
+it and that the current state allows it, and writes its history in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accountability.models import (
+    AccountabilityEvent,
+    AccountabilityPolicy,
+    AccountabilityRecord,
+    Appeal,
+    Cause,
+    Deduction,
+    DeductionItem,
+    Determination,
+    DeterminationShare,
+    ResponsibilityRule,
+)
+from complaints.models import Kind, OrderSource, WorkOrder
+from complaints.selectors import category_responsible_department, regions_visible_to
+from org import roles
+from org.models import Department, User
+from workflow.models import LimitUnit
+
+
+def accountability_policy(*, on_date: date | None = None) -> AccountabilityPolicy:
+    on_date = on_date or timezone.localdate()
+    policy = AccountabilityPolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
+    return policy or AccountabilityPolicy(effective_from=on_date)
+
+
+def working_days_after(moment: datetime, days: int) -> datetime:
+    from workflow.calendars import work_calendar
+
+    calendar, _id = work_calendar(None)
+    return calendar.add_limit(moment, days, LimitUnit.WORKING_DAYS).at
+
+
+def month_of(moment: datetime) -> date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _event(*, actor, action: str, determination=None, deduction=None, comment: str = "", **data):
+    return AccountabilityEvent.objects.create(
+        determination=determination, deduction=deduction, action=action,
+        actor=actor if actor is not None and actor.pk else None, actor_name=str(actor or _("system"))[:64],
+        comment=comment, data=data)
+
+
+# --- rules -----------------------------------------------------------------------------------------------------
+
+
+def rule_for(*, category, on_date: date) -> ResponsibilityRule | None:
+    """The rule in force for a category: the deepest category of its path that has one, its latest version."""
+    codes = [code for code in category.path.strip("/").split("/") if code]
+    rules = (ResponsibilityRule.objects.filter(category__code__in=codes, effective_from__lte=on_date)
+             .select_related("category").prefetch_related("shares__department")
+             .order_by("-category__level", "-effective_from"))
+    return rules.first()
+
+
+def _shares_from_rules(order: WorkOrder, on_date: date) -> tuple[list[tuple[Department, Decimal]], str, object]:
+    rule = rule_for(category=order.category, on_date=on_date)
+    if rule is not None and rule.shares.all():
+        return [(s.department, s.share) for s in rule.shares.all()], rule.cause, rule
+    department = (category_responsible_department(category=order.category) or order.replied_department
+                  or order.first_responder_department)
+    return [(department, Decimal("1"))], Cause.COMPANY, None
+
+
+def determination_propose(*, order: WorkOrder) -> Determination | None:
+    """认责 when a complaint closes, from the rules in force that day. Called inside the closing transaction (the
+    workflow's archive step, an on-the-spot resolution, the historical import)."""
+    if order.kind != Kind.COMPLAINT or order.closed_at is None:
+        return None
+    existing = Determination.objects.filter(order=order).first()
+    if existing is not None:
+        return existing
+    closed_on = timezone.localtime(order.closed_at).date()
+    shares, cause, rule = _shares_from_rules(order, closed_on)
+    now = timezone.now()
+    historical = order.source == OrderSource.IMPORT
+    determination = Determination.objects.create(
+        order=order, region_id=order.region_id, month=closed_on.replace(day=1), cause=cause, rule=rule,
+        proposed_at=now, status=Determination.Status.FINAL if historical else Determination.Status.PROPOSED,
+        appeal_due_at=now if historical else working_days_after(now, accountability_policy().appeal_working_days),
+        final_at=now if historical else None,
+    )
+    DeterminationShare.objects.bulk_create([
+        DeterminationShare(determination=determination, department=department, share=share)
+        for department, share in shares if department is not None
+    ])
+    _event(actor=None, action="proposed", determination=determination, cause=cause,
+           rule=rule.pk if rule else None, shares=_shares_data(shares))
+    return determination
+
+
+def _shares_data(shares) -> list[dict]:
+    return [{"department": d.name if d else None, "department_id": d.pk if d else None, "share": str(s)}
+            for d, s in shares]
+
+
+# --- who may -------------------------------------------------------------------------------------------------
+
+
+def is_centre(user) -> bool:
+    """The complaint centre rules on determinations and appeals: its dispatchers and leads."""
+    if user.is_superuser:
+        return True
+    return user.department_id is not None and user.department.kind == Department.Kind.COMPLAINT_CENTRE and \
+        user.has_role(roles.DISPATCHER, roles.LEAD)
+
+
+def may_record_deductions(user) -> bool:
+    return is_centre(user) or user.has_role(roles.QUALITY_MANAGER)
+
+
+def _in_region(user, region_id: int) -> bool:
+    return user.is_superuser or regions_visible_to(user).filter(pk=region_id).exists()
+
+
+def _require_centre_of(actor, region_id: int) -> None:
+    if not is_centre(actor):
+        raise PermissionDenied(_("Determinations and appeals are ruled on by the complaint centre."))
+    if not _in_region(actor, region_id):
+        raise PermissionDenied(_("This belongs to another city's complaint centre."))
+
+
+def _validated_shares(shares) -> list[tuple[Department, Decimal]]:
+    errors = []
+    cleaned, seen = [], set()
+    for department, share in shares:
+        if not isinstance(department, Department) or department.kind not in (
+                Department.Kind.BACK_OFFICE, Department.Kind.FRONTLINE, Department.Kind.COMPLAINT_CENTRE):
+            errors.append(_("Choose a department for every share."))
+            continue
+        share = Decimal(share)
+        if not Decimal("0") < share <= Decimal("1"):
+            errors.append(_("A share lies between 0 and 1 (%(department)s: %(share)s).")
+                          % {"department": department.name, "share": share})
+        if department.pk in seen:
+            errors.append(_("%(department)s is named twice.") % {"department": department.name})
+        seen.add(department.pk)
+        cleaned.append((department, share))
+    if not cleaned:
+        errors.append(_("Name at least one responsible department."))
+    elif sum(s for _d, s in cleaned) != Decimal("1"):
+        errors.append(_("The shares add up to %(total)s; they must add up to 1.")
+                      % {"total": sum(s for _d, s in cleaned)})
+    if errors:
+        raise ValidationError({"shares": errors})
+    return cleaned
+
+
+def _locked_determination(determination: Determination) -> Determination:
+    return Determination.objects.select_for_update().select_related("order").get(pk=determination.pk)
+
+
+def _replace_shares(determination: Determination, shares) -> None:
+    determination.shares.all().delete()
+    DeterminationShare.objects.bulk_create([DeterminationShare(determination=determination, department=d, share=s)
+                                            for d, s in shares])
+
+
+def determination_decide(*, actor, determination: Determination, cause: str | None = None, shares=None,
+                         reason: str = "") -> Determination:
+    """The complaint centre confirms the proposal (no change) or changes the department(s), shares or cause with a
+    reason; a change gives the departments a new appeal window."""
+    reason = (reason or "").strip()
+    changed = cause is not None or shares is not None
+    if cause is not None and cause not in Cause.values:
+        raise ValidationError({"cause": [_("Choose one of: %(values)s.") % {"values": ", ".join(Cause.values)}]})
+    if changed and not reason:
+        raise ValidationError({"reason": [_("Say why the determination is changed.")]})
+    cleaned = _validated_shares(shares) if shares is not None else None
+    with transaction.atomic():
+        locked = _locked_determination(determination)
+        _require_centre_of(actor, locked.region_id)
+        if locked.status not in (Determination.Status.PROPOSED, Determination.Status.CONFIRMED):
+            raise ValidationError(_("The determination is “%(status)s”: it can no longer be changed here.")
+                                  % {"status": locked.get_status_display()})
+        before = {"cause": locked.cause, "shares": _current_shares(locked)}
+        now = timezone.now()
+        if cause is not None:
+            locked.cause = cause
+        if cleaned is not None:
+            _replace_shares(locked, cleaned)
+        if changed:
+            locked.appeal_due_at = working_days_after(now, accountability_policy().appeal_working_days)
+            locked.reason = reason
+        locked.status = Determination.Status.CONFIRMED
+        locked.decided_by, locked.decided_at = actor, now
+        locked.save(update_fields=["cause", "appeal_due_at", "reason", "status", "decided_by", "decided_at"])
+        _event(actor=actor, action="changed" if changed else "confirmed", determination=locked, comment=reason,
+               before=before, after={"cause": locked.cause, "shares": _current_shares(locked)})
+        return locked
+
+
+def _current_shares(determination: Determination) -> list[dict]:
+    return [{"department": s.department.name, "department_id": s.department_id, "share": str(s.share)}
+            for s in determination.shares.select_related("department")]
+
+
+def _lead_of(actor, department_ids) -> bool:
+    return actor.has_role(roles.LEAD) and actor.department_id in set(department_ids)
+
+
+def appeal_file(*, actor, reason: str, evidence: str, determination: Determination | None = None,
+                deduction: Deduction | None = None) -> Appeal:
+    """申诉 by the lead of a department that answers for it, within the appeal window, with evidence."""
+    reason, evidence = (reason or "").strip(), (evidence or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("Say why the department should not answer for this.")]
+    if not evidence:
+        errors["evidence"] = [_("Give the evidence (what shows it).")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if determination is not None:
+            target = _locked_determination(determination)
+            departments = list(target.shares.values_list("department_id", flat=True))
+            open_states = (Determination.Status.PROPOSED, Determination.Status.CONFIRMED)
+        else:
+            target = Deduction.objects.select_for_update().get(pk=deduction.pk)
+            departments = [target.department_id]
+            open_states = (Deduction.Status.RECORDED,)
+        if not _lead_of(actor, departments):
+            raise PermissionDenied(_("Only the lead of a department that answers for it may appeal."))
+        if target.status not in open_states:
+            raise ValidationError(_("It is “%(status)s”: there is nothing to appeal now.")
+                                  % {"status": target.get_status_display()})
+        if timezone.now() >= target.appeal_due_at:
+            raise ValidationError(_("The appeal window closed on %(at)s.")
+                                  % {"at": f"{timezone.localtime(target.appeal_due_at):%Y-%m-%d %H:%M}"})
+        appeal = Appeal.objects.create(determination=determination and target, deduction=deduction and target,
+                                       department=actor.department, region_id=target.region_id, filed_by=actor,
+                                       reason=reason, evidence=evidence)
+        target.status = Determination.Status.APPEALED if determination is not None else Deduction.Status.APPEALED
+        target.save(update_fields=["status"])
+        _event(actor=actor, action="appealed", determination=determination and target,
+               deduction=deduction and target, comment=reason, evidence=evidence, appeal=appeal.pk)
+        return appeal
+
+
+def appeal_decide(*, actor, appeal: Appeal, uphold: bool, reason: str, cause: str | None = None,
+                  shares=None) -> Appeal:
+    """The complaint centre upholds the original (it stands, now final) or overturns it: a determination gets the
+    new department(s), shares or cause; a deduction is cancelled. Either way with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the appeal is decided so.")]})
+    if cause is not None and cause not in Cause.values:
+        raise ValidationError({"cause": [_("Choose one of: %(values)s.") % {"values": ", ".join(Cause.values)}]})
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        _require_centre_of(actor, locked.region_id)
+        if locked.status != Appeal.Status.PENDING:
+            raise ValidationError(_("The appeal was decided already (%(status)s).")
+                                  % {"status": locked.get_status_display()})
+        now = timezone.now()
+        locked.status = Appeal.Status.UPHELD if uphold else Appeal.Status.OVERTURNED
+        locked.decided_by, locked.decided_at, locked.decision_reason = actor, now, reason
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        if locked.determination_id:
+            target = _locked_determination(locked.determination)
+            before = {"cause": target.cause, "shares": _current_shares(target)}
+            if not uphold:
+                if cause is None and shares is None:
+                    raise ValidationError({"shares": [_("Overturning needs the new department(s) or cause.")]})
+                if shares is not None:
+                    _replace_shares(target, _validated_shares(shares))
+                if cause is not None:
+                    target.cause = cause
+            target.status, target.final_at = Determination.Status.FINAL, now
+            target.decided_by, target.decided_at = actor, now
+            target.save(update_fields=["cause", "status", "final_at", "decided_by", "decided_at"])
+            _event(actor=actor, action="appeal_upheld" if uphold else "appeal_overturned", determination=target,
+                   comment=reason, appeal=locked.pk, before=before,
+                   after={"cause": target.cause, "shares": _current_shares(target)})
+        else:
+            target = Deduction.objects.select_for_update().get(pk=locked.deduction_id)
+            target.status = Deduction.Status.FINAL if uphold else Deduction.Status.CANCELLED
+            target.save(update_fields=["status"])
+            _event(actor=actor, action="appeal_upheld" if uphold else "appeal_overturned", deduction=target,
+                   comment=reason, appeal=locked.pk)
+        return locked
+
+
+def deduction_record(*, actor, item: DeductionItem, department: Department, month: date, evidence: str,
+                     person: User | None = None, order: WorkOrder | None = None, summary: str = "") -> Deduction:
+    """扣分: a deduction against a department (and a person where it applies), with evidence; a major incident also
+    leaves an accountability record (问责)."""
+    evidence = (evidence or "").strip()
+    errors = {}
+    if not evidence:
+        errors["evidence"] = [_("Give the evidence.")]
+    if item.year != month.year:
+        errors["item"] = [_("%(item)s is an item of %(year)s, not of the month's year.")
+                          % {"item": item.name, "year": item.year}]
+    if person is not None and person.department_id != department.pk:
+        errors["person"] = [_("%(person)s is not in %(department)s.") % {"person": person,
+                                                                         "department": department.name}]
+    if item.major and not (summary or "").strip():
+        errors["summary"] = [_("A major incident needs a summary for its accountability record.")]
+    if errors:
+        raise ValidationError(errors)
+    if not may_record_deductions(actor):
+        raise PermissionDenied(_("Deductions are recorded by the complaint centre and the quality team."))
+    region_id = order.region_id if order is not None else department.region_id
+    if not _in_region(actor, region_id):
+        raise PermissionDenied(_("This belongs to another city."))
+    now = timezone.now()
+    with transaction.atomic():
+        deduction = Deduction.objects.create(
+            item=item, department=department, person=person, order=order, region_id=region_id,
+            month=month.replace(day=1), points=item.points, evidence=evidence, recorded_by=actor, recorded_at=now,
+            appeal_due_at=working_days_after(now, accountability_policy().appeal_working_days))
+        if item.major:
+            AccountabilityRecord.objects.create(deduction=deduction, summary=summary.strip())
+        _event(actor=actor, action="recorded", deduction=deduction, comment=evidence, points=str(item.points))
+        return deduction
+
+
+def accountability_finalise_due(*, now: datetime | None = None) -> int:
+    """Determinations and deductions whose appeal window has passed without an appeal become final."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(Determination.objects.select_for_update(skip_locked=True)
+                   .filter(status__in=[Determination.Status.PROPOSED, Determination.Status.CONFIRMED],
+                           appeal_due_at__lte=now).values_list("pk", flat=True)[:5000])
+        Determination.objects.filter(pk__in=due).update(status=Determination.Status.FINAL, final_at=now)
+        deductions = Deduction.objects.filter(status=Deduction.Status.RECORDED, appeal_due_at__lte=now)
+        count = deductions.update(status=Deduction.Status.FINAL)
+    return len(due) + count
+
+
+# --- notices and improvement orders ------------------------------------------------------------------------
+
+
+def _require_lead_of(actor, department_id: int) -> None:
+    if not (actor.has_role(roles.LEAD) and actor.department_id == department_id):
+        raise PermissionDenied(_("Only the department's lead may do this."))
+
+
+def notice_acknowledge(*, actor, notice, comment: str = ""):
+    from accountability.models import MonthlyNotice
+
+    with transaction.atomic():
+        locked = MonthlyNotice.objects.select_for_update().get(pk=notice.pk)
+        _require_lead_of(actor, locked.department_id)
+        if locked.status == MonthlyNotice.Status.ACKNOWLEDGED:
+            raise ValidationError(_("The notice was acknowledged already."))
+        locked.status = MonthlyNotice.Status.ACKNOWLEDGED
+        locked.acknowledged_by, locked.acknowledged_at = actor, timezone.now()
+        locked.comment = (comment or "").strip()
+        locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "comment"])
+        return locked
+
+
+def improvement_answer(*, actor, improvement, cause_analysis: str, measures: str):
+    """The department's answer: why the indicator fell short and what it does about it."""
+    from accountability.models import ImprovementOrder
+
+    cause_analysis, measures = (cause_analysis or "").strip(), (measures or "").strip()
+    errors = {}
+    if not cause_analysis:
+        errors["cause_analysis"] = [_("Analyse the cause.")]
+    if not measures:
+        errors["measures"] = [_("Say what the department will do.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = ImprovementOrder.objects.select_for_update().get(pk=improvement.pk)
+        _require_lead_of(actor, locked.department_id)
+        if locked.status != ImprovementOrder.Status.OPEN:
+            raise ValidationError(_("The improvement order is “%(status)s”: it waits for no answer now.")
+                                  % {"status": locked.get_status_display()})
+        locked.cause_analysis, locked.measures = cause_analysis, measures
+        locked.answered_by, locked.answered_at = actor, timezone.now()
+        locked.status = ImprovementOrder.Status.ANSWERED
+        locked.save(update_fields=["cause_analysis", "measures", "answered_by", "answered_at", "status"])
+        return locked
+
+
+def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
+    """The complaint centre accepts the measures (the order then waits for the indicator to recover) or returns
+    the answer with a reason and a new deadline."""
+    from accountability.models import ImprovementOrder
+    from accountability.notify import leads_notify
+
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ValidationError({"reason": [_("Say why the answer is returned.")]})
+    with transaction.atomic():
+        locked = ImprovementOrder.objects.select_for_update().select_related("department", "indicator").get(
+            pk=improvement.pk)
+        _require_centre_of(actor, locked.department.region_id)
+        if locked.status != ImprovementOrder.Status.ANSWERED:
+            raise ValidationError(_("The improvement order is “%(status)s”: there is no answer to review.")
+                                  % {"status": locked.get_status_display()})
+        now = timezone.now()
+        locked.reviewed_by, locked.reviewed_at, locked.review_reason = actor, now, reason
+        fields = ["reviewed_by", "reviewed_at", "review_reason", "status"]
+        if accept:
+            locked.status = ImprovementOrder.Status.ACCEPTED
+        else:
+            from accountability.scoring import _warn_point
+
+            policy = accountability_policy()
+            locked.status = ImprovementOrder.Status.OPEN
+            locked.due_at = working_days_after(now, policy.improvement_answer_working_days)
+            locked.warn_at = _warn_point(now, locked.due_at, policy)
+            locked.warned_at = locked.overdue_at = None
+            fields += ["due_at", "warn_at", "warned_at", "overdue_at"]
+        locked.save(update_fields=fields)
+        leads_notify(department=locked.department, kind="improvement", actor=actor, comment=reason,
+                     subject=(_("Improvement measures accepted: %(indicator)s") if accept
+                              else _("Improvement answer returned: %(indicator)s")) % {"indicator": locked.indicator.name},
+                     link=f"/accountability/improvements/{locked.pk}/")
+        return locked
+
+
+def accountability_sweep(*, now: datetime | None = None) -> dict:
+    """Notices and improvement orders past their warning point or deadline (stamped with the real moment, told to
+    the department's leads once), and appeal windows that have closed. Idempotent."""
+    from accountability.models import ImprovementOrder, MonthlyNotice
+    from accountability.notify import leads_notify
+
+    now = now or timezone.now()
+    counts = {"warned": 0, "overdue": 0, "finalised": accountability_finalise_due(now=now)}
+    for model, label, link in ((MonthlyNotice, _("Monthly notice %(what)s"), "/accountability/notices/%s/"),
+                               (ImprovementOrder, _("Improvement order %(what)s"), "/accountability/improvements/%s/")):
+        open_status = "sent" if model is MonthlyNotice else "open"
+        for stamp, due_field, word, kind in (("warned_at", "warn_at", _("due soon"), "warned"),
+                                             ("overdue_at", "due_at", _("overdue"), "overdue")):
+            with transaction.atomic():
+                rows = list(model.objects.select_for_update(skip_locked=True)
+                            .filter(status=open_status, **{f"{stamp}__isnull": True, f"{due_field}__lte": now})
+                            .select_related("department")[:1000])
+                for row in rows:
+                    setattr(row, stamp, getattr(row, due_field))
+                    row.save(update_fields=[stamp])
+                    leads_notify(department=row.department, kind="notice" if model is MonthlyNotice else "improvement",
+                                 subject=label % {"what": f"{word}: {row}"}, link=link % row.pk)
+                counts[kind] += len(rows)
+    return counts

@@ -1,0 +1,564 @@
+"""Accountability in the browser: parse the form, call one service or selector, render (or export a table)."""
+
+from __future__ import annotations
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accountability import scoring, selectors, services
+from accountability.forms import (
+    AppealDecisionForm,
+    AppealForm,
+    DeductionForm,
+    ImprovementAnswerForm,
+    ImprovementReviewForm,
+    MonthForm,
+    NoticeAckForm,
+    SharesForm,
+)
+from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
+from complaints.pagination import page_without_count
+from complaints.views import _apply_service_errors
+from org.models import Department
+from org.permissions import staff_required
+from reports.dashboards import Cell, Chart, Table
+from reports.exports import table_response
+
+PER_PAGE = 50
+
+
+def accountability_required(view):
+    @wraps(view)
+    @staff_required
+    def wrapper(request, *args, **kwargs):
+        if not selectors.may_see_accountability(request.user):
+            raise PermissionDenied(_("Accountability is for department leads, the complaint centre and the "
+                                     "quality team."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _context(request, **extra) -> dict:
+    user = request.user
+    return {"tab": "", "is_lead": selectors.is_lead(user), "is_centre": services.is_centre(user),
+            "may_record": services.may_record_deductions(user), "sees_region": selectors.sees_all_of_region(user),
+            **extra}
+
+
+def _month(request, default: datetime.date) -> datetime.date:
+    form = MonthForm(request.GET or None)
+    if form.is_valid() and form.cleaned_data.get("month"):
+        return form.cleaned_data["month"].replace(day=1)
+    return default
+
+
+def _export_or_render(request, template, context, tables):
+    export = request.GET.get("export")
+    if export:
+        table = next((t for t in tables if t.name == request.GET.get("table")), None)
+        if table is None or export not in ("csv", "xlsx"):
+            raise Http404(_("No such table on this page."))
+        return table_response(table, export, user=request.user, page=request.resolver_match.url_name)
+    query = request.GET.copy()
+    query.pop("export", None)
+    query.pop("table", None)
+    context["query_string"] = query.urlencode()
+    return render(request, template, context)
+
+
+@accountability_required
+@require_GET
+def home(request):
+    if selectors.sees_all_of_region(request.user):
+        return redirect("accountability:ranking")
+    return redirect("accountability:department", pk=request.user.department_id)
+
+
+def _value_text(value, indicator) -> str:
+    if value is None:
+        return "—"
+    rate = indicator.measure in ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction",
+                                 "reopen_rate")
+    return f"{float(value):.1f}%" if rate else f"{float(value):,.2f}".rstrip("0").rstrip(".")
+
+
+@accountability_required
+@require_GET
+def ranking(request):
+    if not selectors.sees_all_of_region(request.user):
+        raise PermissionDenied(_("The ranking is for the complaint centre and the quality team."))
+    months = selectors.months_scored()
+    month = _month(request, months[0] if months else timezone.localdate().replace(day=1))
+    scores = list(selectors.scores_visible_to(request.user).filter(month=month).order_by("rank", "department__name")
+                  .prefetch_related("results__indicator"))
+    indicators = list(Indicator.objects.filter(year=month.year).order_by("code"))
+    table = Table(name="ranking", title=_("Ranking of %(month)s") % {"month": f"{month:%Y-%m}"},
+                  columns=[_("Rank"), _("Department"), _("Score"), _("Indicator points"), _("Deductions"),
+                           _("Complaints attributed"), *(i.name for i in indicators)])
+    for score in scores:
+        results = {r.indicator_id: r for r in score.results.all()}
+        link = reverse("accountability:department", args=[score.department_id]) + f"?month={month:%Y-%m}"
+        row = [Cell(str(score.rank), raw=score.rank), Cell(score.department.name, link, score.department.name),
+               Cell(f"{score.total:.2f}", link, float(score.total)), Cell(f"{score.indicator_points:.2f}",
+                                                                          raw=float(score.indicator_points)),
+               Cell(f"−{score.deduction_points:.2f}" if score.deduction_points else "0", raw=float(score.deduction_points)),
+               Cell(f"{score.attributed:.1f}", _orders_link(score.department_id, month, "attributed"),
+                    float(score.attributed))]
+        for indicator in indicators:
+            result = results.get(indicator.pk)
+            text = _value_text(result.value if result else None, indicator)
+            row.append(Cell(text + ("" if not result or result.met else " ✗"),
+                            _orders_link(score.department_id, month, indicator.measure),
+                            float(result.value) if result and result.value is not None else None,
+                            css="num" + ("" if not result or result.met else " missed")))
+        table.rows.append(row)
+    chart = _trend_chart(request, indicators, months[:6])
+    tables = [table] + ([chart.table] if chart and chart.table else [])
+    return _export_or_render(request, "accountability/ranking.html", _context(
+        request, tab="ranking", month=month, months=months, table=table, chart=chart,
+        indicators=indicators), tables)
+
+
+def _orders_link(department_id, month, measure) -> str:
+    return (reverse("accountability:orders") +
+            f"?department={department_id}&month={month:%Y-%m}&measure={measure}")
+
+
+def _trend_chart(request, indicators, months) -> Chart | None:
+    code = request.GET.get("indicator") or (indicators[0].code if indicators else "")
+    if not code or not months:
+        return None
+    indicator = next((i for i in indicators if i.code == code), None) or Indicator.objects.filter(code=code).first()
+    months = sorted(months)
+    trend = selectors.score_trend(user=request.user, indicator_code=code, months=months)
+    departments = sorted(trend)[:12]
+    chart = Chart(id="indicator-trend", type="line",
+                  title=_("%(indicator)s by month") % {"indicator": indicator.name if indicator else code},
+                  x=[f"{m:%Y-%m}" for m in months],
+                  series=[{"name": name, "data": [None if trend[name].get(m) is None else float(trend[name][m])
+                                                  for m in months]} for name in departments])
+    table = Table(name="indicator-trend", title=chart.title, columns=[_("Department"), *chart.x])
+    for name in departments:
+        values = [trend[name].get(m) for m in months]
+        table.rows.append([Cell(name, raw=name)] + [
+            Cell("—" if v is None else f"{float(v):.2f}", raw=None if v is None else float(v), css="num")
+            for v in values])
+    chart.table = table
+    return chart
+
+
+@accountability_required
+@require_POST
+def ranking_compute(request):
+    if not (services.is_centre(request.user) or request.user.has_role("quality_manager")):
+        raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
+    form = MonthForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data.get("month"):
+        messages.error(request, _("Choose a month."))
+        return redirect("accountability:ranking")
+    month = form.cleaned_data["month"].replace(day=1)
+    if month >= timezone.localdate().replace(day=1):
+        messages.error(request, _("Only a month that has ended is scored; this month's running score is on each "
+                                  "department's page."))
+        return redirect("accountability:ranking")
+    if not Indicator.objects.filter(year=month.year).exists():
+        messages.error(request, _("No indicators are configured for %(year)s.") % {"year": month.year})
+        return redirect("accountability:ranking")
+    report = scoring.month_close(month=month)
+    messages.success(request, _("Scored %(month)s: %(report)s.") % {"month": f"{month:%Y-%m}", "report": report})
+    return redirect(reverse("accountability:ranking") + f"?month={month:%Y-%m}")
+
+
+@accountability_required
+@require_GET
+def department(request, pk):
+    department = selectors.departments_scored_for(request.user).filter(pk=pk).first()
+    if department is None:
+        raise Http404(_("No such department that you may see."))
+    this_month = timezone.localdate().replace(day=1)
+    month = _month(request, this_month)
+    running = month >= this_month
+    score = None if running else MonthlyScore.objects.filter(department=department, month=month).prefetch_related(
+        "results__indicator").first()
+    rows = []
+    if running or score is None:
+        computed = next((m for m in scoring.month_compute(month=month) if m.department.pk == department.pk), None)
+        if computed is not None:
+            rows = [(indicator, c.value, target, met, points) for indicator, c, target, met, points in computed.results]
+            totals = {"total": computed.total, "indicator_points": computed.indicator_points,
+                      "deductions": computed.deductions, "attributed": computed.attributed}
+        else:
+            totals = None
+    else:
+        rows = [(r.indicator, r.value, r.target, r.met, r.points) for r in score.results.all()]
+        totals = {"total": score.total, "indicator_points": score.indicator_points,
+                  "deductions": score.deduction_points, "attributed": score.attributed}
+    table = Table(name="results", title=_("Indicators of %(month)s") % {"month": f"{month:%Y-%m}"},
+                  columns=[_("Indicator"), _("Value"), _("Target"), _("Met"), _("Points"), _("Weight")])
+    for indicator, value, target, met, points in rows:
+        table.rows.append([
+            Cell(indicator.name, raw=indicator.name),
+            Cell(_value_text(value, indicator), _orders_link(department.pk, month, indicator.measure),
+                 None if value is None else float(value), css="num"),
+            Cell(_value_text(target, indicator), raw=float(target), css="num"),
+            Cell(_("yes") if met else _("no"), raw=_("yes") if met else _("no"), css="" if met else "missed"),
+            Cell(f"{points:.2f}", raw=float(points), css="num"), Cell(f"{indicator.weight:.0f}", raw=float(
+                indicator.weight), css="num")])
+    user = request.user
+    open_determinations = selectors.determination_list(user=user, state="open").filter(
+        shares__department=department)[:20] if selectors.is_lead(user) else []
+    context = _context(
+        request, tab="department", department=department, month=month, running=running, score=score,
+        totals=totals, table=table,
+        determinations=open_determinations,
+        deductions=selectors.deductions_visible_to(user).filter(department=department, month=month),
+        notices=selectors.notices_visible_to(user).filter(department=department).order_by("-month")[:6],
+        improvements=selectors.improvements_visible_to(user).filter(department=department).exclude(
+            status=ImprovementOrder.Status.CLOSED),
+        months=[this_month, *selectors.months_scored()],
+    )
+    return _export_or_render(request, "accountability/department.html", context, [table])
+
+
+@accountability_required
+@require_GET
+def orders(request):
+    try:
+        department = selectors.departments_scored_for(request.user).get(pk=int(request.GET.get("department", "")))
+    except (ValueError, Department.DoesNotExist):
+        raise Http404(_("No such department that you may see.")) from None
+    month = _month(request, timezone.localdate().replace(day=1))
+    measure = request.GET.get("measure", "attributed")
+    if measure not in selectors.INDICATOR_ORDERS:
+        raise Http404(_("Unknown indicator."))
+    queryset = selectors.attributed_orders(user=request.user, department=department, month=month, measure=measure)
+    page = page_without_count(queryset, request.GET.get("page"), PER_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accountability/orders.html", _context(
+        request, department=department, month=month, measure=Indicator.Measure(measure).label, page=page,
+        query_string=query.urlencode()))
+
+
+# --- determinations -------------------------------------------------------------------------------------------
+
+DETERMINATION_STATES = ("open", "to_confirm", "appealed", "final")
+
+
+@accountability_required
+@require_GET
+def determination_list(request):
+    state = request.GET.get("state", "to_confirm" if services.is_centre(request.user) else "open")
+    if state not in DETERMINATION_STATES:
+        state = "open"
+    page = page_without_count(selectors.determination_list(user=request.user, state=state),
+                              request.GET.get("page"), PER_PAGE)
+    return render(request, "accountability/determinations.html", _context(
+        request, tab="determinations", page=page, state=state, states=DETERMINATION_STATES,
+        query_string=f"state={state}", now=timezone.now()))
+
+
+def _determination(request, pk) -> Determination:
+    determination = selectors.determination_get(user=request.user, pk=pk)
+    if determination is None:
+        raise Http404(_("No such determination that you may see."))
+    return determination
+
+
+def _determination_page(request, determination, *, forms=None, status=200):
+    forms = forms or {}
+    shares = list(determination.shares.select_related("department"))
+    initial = {"cause": determination.cause}
+    for n, share in enumerate(shares[:3]):
+        initial[f"department_{n}"] = share.department_id
+        initial[f"share_{n}"] = share.share
+    pending = determination.appeals.filter(status="pending").select_related("filed_by", "department").first()
+    user = request.user
+    return render(request, "accountability/determination.html", _context(
+        request, tab="determinations", determination=determination, shares=shares, pending=pending,
+        appeals=determination.appeals.select_related("filed_by", "decided_by", "department"),
+        events=determination.events.all(),
+        decide_form=forms.get("decide") or SharesForm(initial=initial, prefix="decide"),
+        appeal_form=forms.get("appeal") or AppealForm(prefix="appeal"),
+        ruling_form=forms.get("ruling") or AppealDecisionForm(initial=initial, prefix="ruling"),
+        may_decide=services.is_centre(user) and determination.status in ("proposed", "confirmed"),
+        may_appeal=determination.is_open_to_appeal and selectors.is_lead(user)
+        and any(s.department_id == user.department_id for s in shares),
+        may_rule=services.is_centre(user) and pending is not None,
+    ), status=status)
+
+
+@accountability_required
+@require_GET
+def determination_detail(request, pk):
+    return _determination_page(request, _determination(request, pk))
+
+
+def _act(request, form, call, success: str, page, form_key: str):
+    """Validate, call the service, redirect with a message; or show the page again with the errors."""
+    if form.is_valid():
+        try:
+            call(form)  # PermissionDenied goes up: a 403 page that says who may
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return None
+    return page(forms={form_key: form}, status=400)
+
+
+@accountability_required
+@require_POST
+def determination_decide(request, pk):
+    """Confirm the proposal as it is (the confirm button), or change it (the form)."""
+    determination = _determination(request, pk)
+    if request.POST.get("decide-confirm") == "1":
+        try:
+            services.determination_decide(actor=request.user, determination=determination)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Determination confirmed."))
+        return redirect("accountability:determination", pk=pk)
+    form = SharesForm(request.POST, prefix="decide")
+    response = _act(request, form, lambda f: services.determination_decide(
+        actor=request.user, determination=determination, cause=f.cleaned_data["cause"], shares=f.shares(),
+        reason=f.cleaned_data["reason"]), _("Determination changed."),
+        lambda **kw: _determination_page(request, determination, **kw), "decide")
+    return response or redirect("accountability:determination", pk=pk)
+
+
+@accountability_required
+@require_POST
+def determination_appeal(request, pk):
+    determination = _determination(request, pk)
+    form = AppealForm(request.POST, prefix="appeal")
+    response = _act(request, form, lambda f: services.appeal_file(actor=request.user, determination=determination,
+                                                                  **f.cleaned_data),
+                    _("Appeal filed; the complaint centre decides."),
+                    lambda **kw: _determination_page(request, determination, **kw), "appeal")
+    return response or redirect("accountability:determination", pk=pk)
+
+
+@accountability_required
+@require_POST
+def determination_rule(request, pk):
+    determination = _determination(request, pk)
+    appeal = determination.appeals.filter(status="pending").first()
+    if appeal is None:
+        messages.error(request, _("There is no pending appeal."))
+        return redirect("accountability:determination", pk=pk)
+    form = AppealDecisionForm(request.POST, prefix="ruling")
+
+    def call(f):
+        uphold = f.cleaned_data["decision"] == "uphold"
+        services.appeal_decide(actor=request.user, appeal=appeal, uphold=uphold, reason=f.cleaned_data["reason"],
+                               cause=None if uphold else (f.cleaned_data.get("cause") or None),
+                               shares=None if uphold or not f.shares() else f.shares())
+
+    response = _act(request, form, call, _("Appeal decided."),
+                    lambda **kw: _determination_page(request, determination, **kw), "ruling")
+    return response or redirect("accountability:determination", pk=pk)
+
+
+@accountability_required
+@require_GET
+def appeal_list(request):
+    page = page_without_count(selectors.appeals_visible_to(request.user).order_by("status", "-filed_at"),
+                              request.GET.get("page"), PER_PAGE)
+    return render(request, "accountability/appeals.html", _context(request, tab="appeals", page=page,
+                                                                   query_string=""))
+
+
+# --- deductions -----------------------------------------------------------------------------------------------
+
+
+@accountability_required
+def deduction_list(request):
+    form = None
+    if services.may_record_deductions(request.user):
+        form = DeductionForm(request.POST or None, user=request.user)
+        if request.method == "POST":
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    services.deduction_record(actor=request.user, item=data["item"], department=data["department"],
+                                              month=data["month"], evidence=data["evidence"], person=data["person"],
+                                              order=data["order_number"], summary=data["summary"])
+                except ValidationError as exc:
+                    _apply_service_errors(form, exc)
+                except PermissionDenied as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, _("Deduction recorded."))
+                    return redirect("accountability:deductions")
+    elif request.method == "POST":
+        raise PermissionDenied(_("Deductions are recorded by the complaint centre and the quality team."))
+    deductions = selectors.deductions_visible_to(request.user).order_by("-recorded_at")
+    page = page_without_count(deductions, request.GET.get("page"), PER_PAGE)
+    return render(request, "accountability/deductions.html", _context(
+        request, tab="deductions", page=page, form=form, query_string=""),
+        status=400 if form is not None and form.is_bound else 200)
+
+
+def _deduction(request, pk):
+    deduction = selectors.deductions_visible_to(request.user).filter(pk=pk).first()
+    if deduction is None:
+        raise Http404(_("No such deduction that you may see."))
+    return deduction
+
+
+def _deduction_page(request, deduction, *, forms=None, status=200):
+    forms = forms or {}
+    user = request.user
+    pending = deduction.appeals.filter(status="pending").first()
+    return render(request, "accountability/deduction.html", _context(
+        request, tab="deductions", deduction=deduction, pending=pending, events=deduction.events.all(),
+        appeals=deduction.appeals.select_related("filed_by", "decided_by"),
+        record=getattr(deduction, "record", None),
+        appeal_form=forms.get("appeal") or AppealForm(prefix="appeal"),
+        ruling_form=forms.get("ruling") or AppealDecisionForm(prefix="ruling", for_deduction=True),
+        may_appeal=deduction.is_open_to_appeal and selectors.is_lead(user)
+        and user.department_id == deduction.department_id,
+        may_rule=services.is_centre(user) and pending is not None), status=status)
+
+
+@accountability_required
+@require_GET
+def deduction_detail(request, pk):
+    return _deduction_page(request, _deduction(request, pk))
+
+
+@accountability_required
+@require_POST
+def deduction_appeal(request, pk):
+    deduction = _deduction(request, pk)
+    form = AppealForm(request.POST, prefix="appeal")
+    response = _act(request, form, lambda f: services.appeal_file(actor=request.user, deduction=deduction,
+                                                                  **f.cleaned_data),
+                    _("Appeal filed; the complaint centre decides."),
+                    lambda **kw: _deduction_page(request, deduction, **kw), "appeal")
+    return response or redirect("accountability:deduction", pk=pk)
+
+
+@accountability_required
+@require_POST
+def deduction_rule(request, pk):
+    deduction = _deduction(request, pk)
+    appeal = deduction.appeals.filter(status="pending").first()
+    if appeal is None:
+        messages.error(request, _("There is no pending appeal."))
+        return redirect("accountability:deduction", pk=pk)
+    form = AppealDecisionForm(request.POST, prefix="ruling", for_deduction=True)
+    response = _act(request, form, lambda f: services.appeal_decide(
+        actor=request.user, appeal=appeal, uphold=f.cleaned_data["decision"] == "uphold",
+        reason=f.cleaned_data["reason"]), _("Appeal decided."),
+        lambda **kw: _deduction_page(request, deduction, **kw), "ruling")
+    return response or redirect("accountability:deduction", pk=pk)
+
+
+# --- notices and improvement orders ------------------------------------------------------------------------
+
+
+@accountability_required
+def notice_detail(request, pk):
+    notice = selectors.notices_visible_to(request.user).filter(pk=pk).first()
+    if notice is None:
+        raise Http404(_("No such notice that you may see."))
+    form = NoticeAckForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.notice_acknowledge(actor=request.user, notice=notice, comment=form.cleaned_data["comment"])
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
+                status = 403
+            else:
+                messages.success(request, _("Notice acknowledged."))
+                return redirect("accountability:notice", pk=pk)
+    return render(request, "accountability/notice.html", _context(
+        request, tab="notices", notice=notice, form=form, now=timezone.now(),
+        may_ack=selectors.is_lead(request.user) and request.user.department_id == notice.department_id
+        and notice.status == "sent"), status=status)
+
+
+@accountability_required
+@require_GET
+def notice_list(request):
+    page = page_without_count(selectors.notices_visible_to(request.user).order_by("-month", "department__name"),
+                              request.GET.get("page"), PER_PAGE)
+    return render(request, "accountability/notices.html", _context(request, tab="notices", page=page,
+                                                                   query_string="", now=timezone.now()))
+
+
+@accountability_required
+@require_GET
+def improvement_list(request):
+    state = request.GET.get("state", "open")
+    qs = selectors.improvements_visible_to(request.user)
+    qs = qs.filter(status="closed") if state == "closed" else qs.exclude(status="closed")
+    page = page_without_count(qs.order_by("due_at", "id"), request.GET.get("page"), PER_PAGE)
+    return render(request, "accountability/improvements.html", _context(
+        request, tab="improvements", page=page, state=state, query_string=f"state={state}", now=timezone.now()))
+
+
+def _improvement_page(request, improvement, *, forms=None, status=200):
+    forms = forms or {}
+    user = request.user
+    return render(request, "accountability/improvement.html", _context(
+        request, tab="improvements", improvement=improvement, now=timezone.now(),
+        answer_form=forms.get("answer") or ImprovementAnswerForm(prefix="answer", initial={
+            "cause_analysis": improvement.cause_analysis, "measures": improvement.measures}),
+        review_form=forms.get("review") or ImprovementReviewForm(prefix="review"),
+        may_answer=improvement.status == "open" and selectors.is_lead(user)
+        and user.department_id == improvement.department_id,
+        may_review=improvement.status == "answered" and services.is_centre(user)), status=status)
+
+
+def _improvement(request, pk):
+    improvement = selectors.improvements_visible_to(request.user).filter(pk=pk).first()
+    if improvement is None:
+        raise Http404(_("No such improvement order that you may see."))
+    return improvement
+
+
+@accountability_required
+@require_GET
+def improvement_detail(request, pk):
+    return _improvement_page(request, _improvement(request, pk))
+
+
+@accountability_required
+@require_POST
+def improvement_answer(request, pk):
+    improvement = _improvement(request, pk)
+    form = ImprovementAnswerForm(request.POST, prefix="answer")
+    response = _act(request, form, lambda f: services.improvement_answer(actor=request.user, improvement=improvement,
+                                                                         **f.cleaned_data),
+                    _("Answer sent; the complaint centre reviews it."),
+                    lambda **kw: _improvement_page(request, improvement, **kw), "answer")
+    return response or redirect("accountability:improvement", pk=pk)
+
+
+@accountability_required
+@require_POST
+def improvement_review(request, pk):
+    improvement = _improvement(request, pk)
+    form = ImprovementReviewForm(request.POST, prefix="review")
+    response = _act(request, form, lambda f: services.improvement_review(actor=request.user, improvement=improvement,
+                                                                         **f.cleaned_data),
+                    _("Review recorded."), lambda **kw: _improvement_page(request, improvement, **kw), "review")
+    return response or redirect("accountability:improvement", pk=pk)
