@@ -371,10 +371,19 @@ class Appeal(models.Model):
 class AccountabilityEvent(models.Model):
     """The append-only history of determinations, deductions and appeals: proposed, changed, appealed, decided."""
 
+    class Action(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed from the rules")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CHANGED = "changed", _("Changed")
+        APPEALED = "appealed", _("Appealed")
+        APPEAL_UPHELD = "appeal_upheld", _("Appeal rejected: the original stands")
+        APPEAL_OVERTURNED = "appeal_overturned", _("Appeal granted: overturned")
+        RECORDED = "recorded", _("Recorded")
+
     determination = models.ForeignKey(Determination, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="events")
     deduction = models.ForeignKey(Deduction, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(_("action"), max_length=32)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
     actor_name = models.CharField(_("actor name"), max_length=64)

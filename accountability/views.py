@@ -76,6 +76,24 @@ def _export_or_render(request, template, context, tables):
     return render(request, template, context)
 
 
+EXPORT_LIMIT = 20_000
+
+
+def _list_export(request, *, name: str, title: str, columns: list, queryset, row):
+    """?export=csv|xlsx on a list page: the whole filtered list (up to EXPORT_LIMIT rows) as a table."""
+    export = request.GET.get("export")
+    if export not in ("csv", "xlsx"):
+        raise Http404(_("Unknown export format."))
+    table = Table(name=name, title=title, columns=columns)
+    for item in queryset[:EXPORT_LIMIT]:
+        table.rows.append([Cell("" if v is None else str(v), raw=v) for v in row(item)])
+    return table_response(table, export, user=request.user, page=request.resolver_match.url_name)
+
+
+def _shares_text(determination) -> str:
+    return ", ".join(f"{s.department.name} {s.share:g}" for s in determination.shares.all())
+
+
 @accountability_required
 @require_GET
 def home(request):
@@ -261,8 +279,15 @@ def determination_list(request):
     state = request.GET.get("state", "to_confirm" if services.is_centre(request.user) else "open")
     if state not in DETERMINATION_STATES:
         state = "open"
-    page = page_without_count(selectors.determination_list(user=request.user, state=state),
-                              request.GET.get("page"), PER_PAGE)
+    queryset = selectors.determination_list(user=request.user, state=state)
+    if request.GET.get("export"):
+        return _list_export(request, name=f"determinations-{state}", title=_("Determinations"), queryset=queryset,
+                            columns=[_("Order"), _("Category"), _("Month"), _("Responsible"), _("Cause"),
+                                     _("Status"), _("Appeal until")],
+                            row=lambda d: [d.order.number, d.order.category.label, f"{d.month:%Y-%m}",
+                                           _shares_text(d), d.get_cause_display(), d.get_status_display(),
+                                           f"{timezone.localtime(d.appeal_due_at):%Y-%m-%d %H:%M}"])
+    page = page_without_count(queryset, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/determinations.html", _context(
         request, tab="determinations", page=page, state=state, states=DETERMINATION_STATES,
         query_string=f"state={state}", now=timezone.now()))
@@ -405,6 +430,13 @@ def deduction_list(request):
     elif request.method == "POST":
         raise PermissionDenied(_("Deductions are recorded by the complaint centre and the quality team."))
     deductions = selectors.deductions_visible_to(request.user).order_by("-recorded_at")
+    if request.method == "GET" and request.GET.get("export"):
+        return _list_export(request, name="deductions", title=_("Deductions"), queryset=deductions,
+                            columns=[_("Item"), _("Department"), _("Person"), _("Work order"), _("Month"),
+                                     _("Points"), _("Status"), _("Evidence")],
+                            row=lambda x: [x.item.name, x.department.name, str(x.person or ""),
+                                           x.order.number if x.order else "", f"{x.month:%Y-%m}", float(x.points),
+                                           x.get_status_display(), x.evidence])
     page = page_without_count(deductions, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/deductions.html", _context(
         request, tab="deductions", page=page, form=form, query_string=""),
@@ -498,8 +530,14 @@ def notice_detail(request, pk):
 @accountability_required
 @require_GET
 def notice_list(request):
-    page = page_without_count(selectors.notices_visible_to(request.user).order_by("-month", "department__name"),
-                              request.GET.get("page"), PER_PAGE)
+    notices = selectors.notices_visible_to(request.user).order_by("-month", "department__name")
+    if request.GET.get("export"):
+        return _list_export(request, name="notices", title=_("Monthly notices"), queryset=notices,
+                            columns=[_("Month"), _("Department"), _("Score"), _("Rank"), _("Status")],
+                            row=lambda n: [f"{n.month:%Y-%m}", n.department.name,
+                                           None if n.score is None else float(n.score.total),
+                                           None if n.score is None else n.score.rank, n.get_status_display()])
+    page = page_without_count(notices, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/notices.html", _context(request, tab="notices", page=page,
                                                                    query_string="", now=timezone.now()))
 
@@ -510,6 +548,15 @@ def improvement_list(request):
     state = request.GET.get("state", "open")
     qs = selectors.improvements_visible_to(request.user)
     qs = qs.filter(status="closed") if state == "closed" else qs.exclude(status="closed")
+    if request.GET.get("export"):
+        return _list_export(request, name=f"improvements-{state}", title=_("Improvement orders"),
+                            queryset=qs.order_by("due_at", "id"),
+                            columns=[_("Department"), _("Indicator"), _("Opened for"), _("Latest month"),
+                                     _("Latest"), _("Target"), _("Status"), _("Cause analysis"), _("Measures")],
+                            row=lambda o: [o.department.name, o.indicator.name, f"{o.opened_month:%Y-%m}",
+                                           f"{o.latest_month:%Y-%m}", None if o.latest_value is None else
+                                           float(o.latest_value), float(o.target), o.get_status_display(),
+                                           o.cause_analysis, o.measures])
     page = page_without_count(qs.order_by("due_at", "id"), request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/improvements.html", _context(
         request, tab="improvements", page=page, state=state, query_string=f"state={state}", now=timezone.now()))

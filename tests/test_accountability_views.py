@@ -150,3 +150,15 @@ def test_deductions_are_recorded_through_the_form(login_client, month, quality_m
                                                                "order_number": month[0].number})
         assert response.status_code == 302
         assert login_client(hotline_agent).post("/accountability/deductions/", {}).status_code == 403
+
+
+def test_every_list_exports(login_client, month, quality_manager):
+    client = login_client(quality_manager)
+    for path in ("/accountability/determinations/?state=final&export=xlsx", "/accountability/deductions/?export=csv",
+                 "/accountability/improvements/?state=open&export=xlsx", "/accountability/notices/?export=csv"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "attachment" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(client.get("/accountability/determinations/?state=open&export=xlsx").content)).active
+    numbers = {sheet.cell(row, 1).value for row in range(2, sheet.max_row + 1)}
+    assert {o.number for o in month} <= numbers
