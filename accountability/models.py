@@ -186,6 +186,8 @@ class Indicator(models.Model):
         ATTRIBUTED = "attributed", _("Complaints attributed")
         PER_10K = "per_10k", _("Attributed complaints per 10,000 subscribers")
         APPEALS_LOST = "appeals_lost", _("Appeals lost")
+        INCIDENT_FEEDBACK = "incident_feedback", _("Batch incidents: feedback in time (%)")
+        INCIDENT_RECOVERY = "incident_recovery", _("Batch incidents: hours to recovery")
 
     year = models.PositiveSmallIntegerField(_("year"))
     code = models.SlugField(_("code"), max_length=32)

@@ -109,9 +109,31 @@ class Computed:
     denominator: float | None = None
 
 
+def incident_sums(*, period: Period) -> dict[int, dict[str, float]]:
+    """{department: incidents resolved in the period, feedback in time, hours from the fault to recovery}."""
+    from quality.models import Incident
+
+    out: dict[int, dict[str, float]] = {}
+    incidents = Incident.objects.filter(status=Incident.Status.RESOLVED, resolved_at__date__gte=period.start,
+                                        resolved_at__date__lte=period.end)
+    for incident in incidents.only("department_id", "feedback_at", "feedback_due_at", "started_at", "resolved_at"):
+        target = out.setdefault(incident.department_id, {"incidents": 0, "feedback_in_time": 0, "recovery_hours": 0})
+        target["incidents"] += 1
+        target["feedback_in_time"] += 1 if incident.feedback_in_time else 0
+        target["recovery_hours"] += (incident.resolved_at - incident.started_at).total_seconds() / 3600
+    return out
+
+
 def indicator_value(indicator: Indicator, sums: dict[str, float], *, subscribers: int | None, appeals_lost: int,
-                    ) -> Computed:
+                    incidents: dict[str, float] | None = None) -> Computed:
     measure = indicator.measure
+    if measure in (Indicator.Measure.INCIDENT_FEEDBACK, Indicator.Measure.INCIDENT_RECOVERY):
+        count = (incidents or {}).get("incidents", 0)
+        if not count:
+            return Computed(None, 0, 0)
+        if measure == Indicator.Measure.INCIDENT_FEEDBACK:
+            return Computed(100 * incidents["feedback_in_time"] / count, incidents["feedback_in_time"], count)
+        return Computed(incidents["recovery_hours"] / count, incidents["recovery_hours"], count)
     if measure == Indicator.Measure.ATTRIBUTED:
         return Computed(sums.get("attributed", 0.0), sums.get("attributed", 0.0))
     if measure == Indicator.Measure.PER_10K:
@@ -177,6 +199,7 @@ def month_compute(*, month: datetime.date) -> list[DepartmentMonth]:
     deductions = dict(Deduction.objects.filter(month=month).exclude(status=Deduction.Status.CANCELLED)
                       .values("department_id").annotate(p=Sum("points")).values_list("department_id", "p"))
     subscribers = subscribers_by_region(month=month, ctx=Context())
+    incidents = incident_sums(period=period)
     out = []
     for department in departments:
         dept_sums = sums.get(department.pk, {})
@@ -184,7 +207,8 @@ def month_compute(*, month: datetime.date) -> list[DepartmentMonth]:
                                        attributed=dept_sums.get("attributed", 0.0))
         for indicator in indicators:
             computed = indicator_value(indicator, dept_sums, subscribers=subscribers.get(department.region_id),
-                                       appeals_lost=lost.get(department.pk, 0))
+                                       appeals_lost=lost.get(department.pk, 0),
+                                       incidents=incidents.get(department.pk))
             target = targets.get((indicator.pk, department.pk), indicator.target)
             met, points = indicator_points(indicator, computed.value, target)
             month_result.results.append((indicator, computed, target, met, points))

@@ -136,6 +136,8 @@ INDICATOR_ORDERS = {
     "satisfaction": Q(),
     "dissatisfaction": Q(),
     "appeals_lost": Q(),
+    "incident_feedback": Q(),
+    "incident_recovery": Q(),
 }
 
 
@@ -148,6 +150,8 @@ def attributed_orders(*, user, department: Department, month: datetime.date, mea
     facts = OrderFact.objects.filter(closed_day__gte=period.start, closed_day__lte=period.end, kind="complaint") \
         .filter(Exists(shares)).filter(INDICATOR_ORDERS.get(measure, Q()))
     qs = orders_visible_to(user).filter(pk__in=facts.values("order_id"))
+    if measure.startswith("incident_"):  # the complaints that came with a batch incident
+        qs = qs.filter(incident__isnull=False)
     if measure == "dissatisfaction":
         from quality.models import CallbackSurvey
 

@@ -114,6 +114,8 @@ class OrderListCreateApi(APIView):
             fingerprint=services.request_fingerprint(request.data) if key else "",
             source=OrderSource.API,
             external_ref=data["external_ref"],
+            area=data["area"],
+            incident=data["incident"],
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
         body = OrderSerializer(result.order).data

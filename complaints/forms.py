@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import Brand, Category, Channel, Kind, OrderStatus, Severity, Tier
 from complaints.phone import normalise_mobile
 from org.models import Department, Region
+from quality.models import Bulletin, Incident
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -51,6 +52,15 @@ class IntakeForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
     compensation = forms.DecimalField(label=_("Compensation (yuan)"), max_digits=10, decimal_places=2,
                                       min_value=0, required=False)
+    area = forms.CharField(label=_("Cell or area"), max_length=64, required=False,
+                           help_text=_("The cell, base station or area, if the customer knows it."))
+    # Set by "Answer from this bulletin" in the side panel.
+    bulletin = forms.ModelChoiceField(queryset=Bulletin.objects.filter(withdrawn_at__isnull=True), required=False,
+                                      widget=forms.HiddenInput)
+    # Set by "The customer is in this area: join" next to a known fault in the side panel.
+    incident = forms.ModelChoiceField(queryset=Incident.objects.filter(status=Incident.Status.OPEN), required=False,
+                                      widget=forms.HiddenInput,
+                                      error_messages={"invalid_choice": _("That incident is resolved or unknown.")})
 
     def clean_customer_phone(self):
         try:

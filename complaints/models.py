@@ -169,6 +169,7 @@ class OrderStatus(models.TextChoices):
     QUEUED = "queued", _("Awaiting claim")
     IN_PROGRESS = "in_progress", _("In progress")
     WAITING = "waiting", _("Waiting for the customer")
+    IN_INCIDENT = "in_incident", _("Attached to an incident")
     REVIEW = "review", _("Awaiting review")
     CALLBACK = "callback", _("Awaiting callback")
     CLOSED = "closed", _("Closed")
@@ -284,6 +285,12 @@ class WorkOrder(models.Model):
         related_name="+",
     )
     external_ref = models.CharField(_("number in the source system"), max_length=64, blank=True)
+    # The cell, base station or area the complaint is about, when the channel knows it (batch detection uses it).
+    area = models.CharField(_("cell or area"), max_length=64, blank=True, default="", db_default="")
+    incident = models.ForeignKey("quality.Incident", verbose_name=_("incident"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="orders")
+    bulletin = models.ForeignKey("quality.Bulletin", verbose_name=_("answered from bulletin"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
     # NULL, not "", so the partial unique constraint ignores orders created without a key.
     idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
@@ -297,6 +304,8 @@ class WorkOrder(models.Model):
             models.Index(fields=["customer", "category", "-received_at"], name="order_repeat_lookup"),
             models.Index(fields=["region", "-received_at"], name="order_region_received"),
             models.Index(fields=["-received_at"], name="order_received"),
+            models.Index(fields=["incident", "status"], name="order_incident_children",
+                         condition=Q(incident__isnull=False)),
             models.Index(fields=["status", "-received_at"], name="order_status_received"),
             # Work lists: department queues, my tasks, escalations. Only open orders are indexed.
             models.Index(fields=["current_department", "status", "received_at"], name="order_open_by_department",
@@ -368,6 +377,8 @@ class WorkOrder(models.Model):
             return _("Received, being passed to the right department")
         if self.status in (OrderStatus.IN_PROGRESS, OrderStatus.REVIEW):
             return _("Being handled")
+        if self.status == OrderStatus.IN_INCIDENT:
+            return _("Being handled: a known fault is being repaired")
         if self.status == OrderStatus.WAITING:
             return _("Waiting for information from you")
         if self.status == OrderStatus.CALLBACK:

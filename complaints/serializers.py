@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier, WorkOrder
 from org.models import Department, Region
+from quality.models import Incident
 
 
 class CodeRelatedField(serializers.SlugRelatedField):
@@ -40,6 +41,12 @@ class OrderCreateSerializer(serializers.Serializer):
                                  help_text=_("An internal note, never shown to the customer."))
     resolve_on_spot = OnSpotSerializer(required=False, help_text=_("Close the order at intake (needs authority)."))
     external_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    area = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                 help_text=_("The cell, base station or area the complaint is about, if known."))
+    incident = serializers.PrimaryKeyRelatedField(
+        queryset=Incident.objects.all(), required=False, allow_null=True, default=None,
+        help_text=_("An open batch-complaint incident the complaint belongs to (a complaint of an incident's "
+                    "category and area joins it by itself)."))
 
     def validate_received_at(self, value):
         if value > timezone.now() + timedelta(minutes=5):
@@ -65,6 +72,7 @@ class OrderSerializer(serializers.ModelSerializer):
     current_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     current_owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     replied_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    incident = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The batch-complaint incident it waits on")
     available_actions = serializers.SerializerMethodField()
     deadline_state = serializers.SerializerMethodField(
         help_text="closed, none, on_track, warning (past the warning point) or overdue")
@@ -93,7 +101,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
             "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
             "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",
-            "deadline_state", "available_actions",
+            "deadline_state", "available_actions", "area", "incident",
         ]
         read_only_fields = fields
 

@@ -128,6 +128,17 @@ def _customer_upsert(*, phone: str, name: str, tier: str | None, brand: str | No
     return customer
 
 
+def _incident_region(region: Region, incident) -> Region:
+    """An agent who joins a complaint to an incident says the customer is in its area: an incident of a county
+    below the agent's city places the order there."""
+    if incident is None or region.path.startswith(incident.region.path):
+        return region
+    if incident.region.path.startswith(region.path):
+        return incident.region
+    raise ValidationError({"incident": [_("The incident (%(area)s) does not cover the customer's region "
+                                          "(%(region)s).") % {"area": incident.region.name, "region": region.name}]})
+
+
 def _order_region(*, customer: Customer, actor) -> Region:
     if customer.home_region_id:
         return customer.home_region
@@ -162,6 +173,9 @@ def order_create(
     fingerprint: str = "",
     source: str = OrderSource.BROWSER,
     external_ref: str = "",
+    area: str = "",
+    bulletin=None,
+    incident=None,
 ) -> OrderCreateResult:
     if not user_may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
@@ -200,6 +214,16 @@ def order_create(
             errors["closed_at"] = [_("The closing time lies before the received time.")]
         elif historical_close.closed_at > timezone.now() + timedelta(minutes=5):
             errors["closed_at"] = [_("The closing time lies in the future.")]
+    if incident is not None:
+        if on_spot is not None or historical_close is not None:
+            errors["incident"] = [_("An order closed at intake does not join an incident.")]
+        elif kind != Kind.COMPLAINT:
+            errors["incident"] = [_("Only complaints join a batch-complaint incident.")]
+        elif not incident.is_open:
+            errors["incident"] = [_("The incident is resolved; nothing joins it any more.")]
+        elif category is not None and not category.path.startswith(incident.category.path):
+            errors["incident"] = [_("The incident is about another category (%(category)s).")
+                                  % {"category": incident.category.name}]
     if errors:
         raise ValidationError(errors)
     if on_spot is not None:
@@ -219,12 +243,16 @@ def order_create(
                 customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
                 received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
                 external_ref=external_ref, on_spot=on_spot, historical_close=historical_close,
+                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident,
             )
             if note.strip():
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
             for upload, content_type in zip(attachments, content_types, strict=True):
                 _attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
             if order.status != OrderStatus.CLOSED:
+                # A complaint about an open incident's fault joins it at once: the flow takes it straight to the
+                # incident's department, where it waits (its clock paused) for the incident's answer.
+                order.incident = incident or _incident_for(order)
                 _order_flow_start(order=order)
     except IntegrityError:
         # Two retries with the same key raced: the other one committed first.
@@ -234,12 +262,21 @@ def order_create(
                 return _idempotent_replay(existing, fingerprint)
         raise
     warnings = []
+    if order.incident_id:
+        warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
+                        % {"title": order.incident.title})
     if order.repeat_of_id:
         warnings.append(
             _("Repeat complaint: linked to %(number)s of %(date)s.")
             % {"number": order.repeat_of.number, "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
         )
     return OrderCreateResult(order=order, created=True, warnings=warnings)
+
+
+def _incident_for(order: WorkOrder):
+    from quality.batch import incident_for_new_order
+
+    return incident_for_new_order(order)
 
 
 def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
@@ -251,7 +288,7 @@ def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
 def _order_insert(
     *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
     customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
-    historical_close=None,
+    historical_close=None, area="", bulletin=None, incident=None,
 ) -> WorkOrder:
     customer = _customer_upsert(
         phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand, home_region=customer_region
@@ -268,7 +305,7 @@ def _order_insert(
         customer_brand=customer.brand,
         contact_phone=contact,
         description=description,
-        region=_order_region(customer=customer, actor=actor),
+        region=_incident_region(_order_region(customer=customer, actor=actor), incident),
         first_responder=actor,
         first_responder_name=str(actor)[:64],
         first_responder_department=actor.department,
@@ -279,6 +316,8 @@ def _order_insert(
         idempotency_key=idempotency_key or None,
         idempotency_fingerprint=fingerprint,
         external_ref=external_ref,
+        area=area or (incident.area if incident is not None else ""),
+        bulletin=bulletin if on_spot is not None else None,
     )
     if on_spot is not None:
         order.status = OrderStatus.CLOSED
@@ -321,11 +360,17 @@ def _order_insert(
 
 
 def _order_flow_start(*, order: WorkOrder) -> None:
-    """Hand the order to the workflow: it dispatches automatically when the rules allow, else to a dispatcher."""
+    """Hand the order to the workflow: it dispatches automatically when the rules allow (or to its incident's
+    department, attached), else to a dispatcher."""
     from workflow.flows import ComplaintFlow
 
     ComplaintFlow.start.run(order=order)
-    if order.status == OrderStatus.QUEUED or order.status == OrderStatus.IN_PROGRESS:
+    if order.status == OrderStatus.IN_INCIDENT:
+        event_record(order=order, actor=None, action=OrderEvent.Action.ATTACHED_TO_INCIDENT,
+                     from_status=OrderStatus.NEW, to_status=order.status,
+                     data={"incident": order.incident_id, "title": order.incident.title,
+                           "department": order.current_department.name})
+    elif order.status == OrderStatus.QUEUED or order.status == OrderStatus.IN_PROGRESS:
         event_record(order=order, actor=None, action=OrderEvent.Action.AUTO_DISPATCHED, from_status=OrderStatus.NEW,
                      to_status=order.status,
                      data={"department": order.current_department.name, "queue": order.queue_level})

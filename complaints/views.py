@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -65,6 +66,9 @@ def intake(request):
                     on_spot=services.OnSpotAnswer(data["answer"], data["compensation"])
                     if data["resolve_on_spot"] else None,
                     source=OrderSource.BROWSER,
+                    area=data["area"],
+                    bulletin=data["bulletin"] if data["resolve_on_spot"] else None,
+                    incident=data["incident"],
                 )
             except ValidationError as exc:
                 _apply_service_errors(form, exc)
@@ -117,6 +121,11 @@ def intake_customer_panel(request):
             context["history"] = selectors.customer_history_for_user(user=request.user, phone=phone, limit=20)
     category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
     context["category"] = category
+    from quality.batch import bulletins_matching, order_region_for
+
+    region = order_region_for(customer=context.get("customer"), actor=request.user)
+    context["bulletins"] = bulletins_matching(region=region, category=category)
+    context["incidents"] = _incidents_matching(region=region, category=category)
     if category is not None:
         context["responsible_department"] = selectors.category_responsible_department(category=category)
     if category is not None and context.get("customer") is not None:
@@ -125,6 +134,24 @@ def intake_customer_panel(request):
         )
         context["repeat_window_days"] = selectors.repeat_window_days()
     return render(request, "complaints/_customer_panel.html", context)
+
+
+def _incidents_matching(*, region, category):
+    """Open incidents of this category covering the region (a new complaint joins them by itself) or an area
+    within it (the agent asks the customer where they are, and joins it with one click: `incident.joins_by_itself`
+    is False)."""
+    from quality.models import Incident
+
+    if region is None or category is None:
+        return []
+    codes = [c for c in category.path.strip("/").split("/") if c]
+    region_codes = [c for c in region.path.strip("/").split("/") if c]
+    incidents = list(Incident.objects.filter(status=Incident.Status.OPEN, category__code__in=codes)
+                     .filter(Q(region__code__in=region_codes) | Q(region__path__startswith=region.path))
+                     .select_related("region").order_by("-opened_at")[:5])
+    for incident in incidents:
+        incident.joins_by_itself = region.path.startswith(incident.region.path)
+    return incidents
 
 
 def search_filters(query: str | None) -> dict:
@@ -170,6 +197,18 @@ def order_list(request):
     )
 
 
+def _incident_actions(user, order, ctx) -> dict:
+    """Open incidents the order could join (while it waits at dispatch or in a queue), and whether it may leave."""
+    from org import roles
+    from quality.warning_views import incidents_for_order
+
+    may_attach = order.is_open and order.incident_id is None and ctx.stage in ("dispatch", "handle") \
+        and order.status in ("new", "queued", "in_progress") and order.kind == "complaint" \
+        and (user.is_superuser or user.has_role(roles.DISPATCHER, roles.FRONTLINE_AGENT, roles.LEAD))
+    return {"joinable_incidents": incidents_for_order(order) if may_attach else [],
+            "may_detach": order.status == "in_incident" and (user.is_superuser or user.has_role(roles.DISPATCHER))}
+
+
 def _order_or_404(request, number):
     order = selectors.order_get_for_user(user=request.user, number=number)
     if order is None:
@@ -202,6 +241,7 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "pending_extension": ctx.pending_extension if order.is_open else None,
         "forms": action_forms(order=order, available=available, bound=bound),
         "attachment_form": AttachmentForm() if order.is_open else None,
+        **_incident_actions(request.user, order, ctx),
     }
     return render(request, "complaints/order_detail.html", context, status=status)
 

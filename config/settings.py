@@ -138,6 +138,9 @@ CELERY_BEAT_SCHEDULE = {
     # Accountability: appeal windows, notice and improvement-order deadlines; the month's scores every morning
     # from the first working day on (once).
     "accountability-sweep": {"task": "accountability.tasks.accountability_sweep", "schedule": 300.0},
+    # Early warning: batch-complaint detection every minute; incident deadlines and safety nets.
+    "batch-detect": {"task": "quality.tasks.batch_detect", "schedule": 60.0},
+    "incidents-sweep": {"task": "quality.tasks.incidents_sweep", "schedule": 120.0},
     "accountability-month": {"task": "accountability.tasks.monthly_cycle", "schedule": crontab(hour=7, minute=0)},
 }
 

@@ -15,6 +15,9 @@ def roles(request):
         "can_see_dashboards": may_see_dashboards(user),
         "can_work_follow_ups": may_work_follow_ups(user),
         "can_see_accountability": may_see_accountability(user),
+        "can_see_warning": user.is_superuser or user.has_role(
+            role_defs.DISPATCHER, role_defs.QUALITY_MANAGER, role_defs.LEAD, role_defs.HANDLER,
+            role_defs.FRONTLINE_AGENT),
     }
 
 

@@ -3,7 +3,18 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from quality.kpis import KPIS
-from quality.models import CallbackSurvey, FollowUp, FollowUpEvent, KpiTarget, QualityPolicy, SubscriberCount
+from quality.models import (
+    BatchAlert,
+    BatchPolicy,
+    Bulletin,
+    CallbackSurvey,
+    FollowUp,
+    FollowUpEvent,
+    Incident,
+    KpiTarget,
+    QualityPolicy,
+    SubscriberCount,
+)
 from workflow.admin import ReadOnlyAdmin
 
 
@@ -72,3 +83,31 @@ class FollowUpAdmin(ReadOnlyAdmin):
     search_fields = ["=customer__phone", "=order__number"]
     list_select_related = ["customer", "order", "assignee"]
     inlines = [FollowUpEventInline]
+
+
+@admin.register(BatchPolicy)
+class BatchPolicyAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "window_minutes", "baseline_weeks", "category_level", "region_level",
+                    "min_count", "min_ratio", "orange_count", "red_count"]
+
+
+@admin.register(BatchAlert)
+class BatchAlertAdmin(ReadOnlyAdmin):
+    list_display = ["category", "region", "area", "level", "status", "window_count", "total_count", "raised_at"]
+    list_filter = ["status", "level"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    """Read-only: incidents are worked on their own pages (and by their service functions)."""
+
+    list_display = ["title", "department", "region", "level", "status", "opened_at", "resolved_at"]
+    list_filter = ["status", "level"]
+    search_fields = ["title"]
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "department", "starts_at", "ends_at", "published_at", "late", "withdrawn_at"]
+    list_filter = ["kind", "late"]
+    search_fields = ["title", "answer"]

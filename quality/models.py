@@ -476,3 +476,232 @@ class QualityPolicy(models.Model):
 
     def __str__(self):
         return str(self.effective_from)
+
+
+# --- early warning: batch complaints, incidents, bulletins -----------------------------------------------------
+
+
+class WarningLevel(models.TextChoices):
+    YELLOW = "yellow", _("Yellow")
+    ORANGE = "orange", _("Orange")
+    RED = "red", _("Red")
+
+
+LEVEL_ORDER = {WarningLevel.YELLOW: 1, WarningLevel.ORANGE: 2, WarningLevel.RED: 3}
+
+
+class BatchPolicy(models.Model):
+    """批量投诉预警: how intake is watched; the version in force is the latest effective one."""
+
+    effective_from = models.DateField(_("effective from"), unique=True)
+    window_minutes = models.PositiveSmallIntegerField(_("window (minutes)"), default=60,
+                                                      help_text=_("Complaints are counted over this sliding window."))
+    baseline_weeks = models.PositiveSmallIntegerField(
+        _("baseline weeks"), default=4,
+        help_text=_("The baseline is the mean of the same window on the same weekday of this many weeks before."))
+    category_level = models.PositiveSmallIntegerField(_("category level"), default=3)
+    region_level = models.PositiveSmallIntegerField(_("region level"), default=2,
+                                                    help_text=_("2: city, 3: county."))
+    min_count = models.PositiveIntegerField(_("at least this many complaints"), default=30)
+    min_ratio = models.DecimalField(_("at least this many times the baseline"), max_digits=6, decimal_places=2,
+                                    default=Decimal("3"))
+    orange_count = models.PositiveIntegerField(_("orange from (complaints)"), default=300)
+    red_count = models.PositiveIntegerField(_("red from (complaints)"), default=1000)
+    quiet_minutes = models.PositiveIntegerField(
+        _("an unconfirmed alert lapses after (minutes below the threshold)"), default=120)
+    feedback_minutes = models.PositiveIntegerField(
+        _("incident feedback within (minutes)"), default=60,
+        help_text=_("The responsible department's first feedback on an incident."))
+    warn_percent = models.PositiveSmallIntegerField(_("warning point (per cent)"), default=80)
+
+    class Meta:
+        verbose_name = _("batch-complaint policy")
+        verbose_name_plural = _("batch-complaint policies")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_minutes__gte=5), name="batch_window_5_min"),
+            models.CheckConstraint(condition=Q(baseline_weeks__gte=1), name="batch_baseline_weeks"),
+            models.CheckConstraint(condition=Q(category_level__gte=1, category_level__lte=5), name="batch_cat_level"),
+            models.CheckConstraint(condition=Q(region_level__gte=1, region_level__lte=3), name="batch_region_level"),
+            models.CheckConstraint(condition=Q(min_ratio__gt=0), name="batch_ratio_positive"),
+            models.CheckConstraint(condition=Q(orange_count__lte=models.F("red_count")), name="batch_orange_le_red"),
+        ]
+
+    def __str__(self):
+        return str(self.effective_from)
+
+
+class Incident(models.Model):
+    """批量投诉事件: one cause behind many complaints. The responsible department works the incident, not the
+    orders: matching orders are attached to it and answered together when it is resolved (each customer still
+    gets their own callback)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    title = models.CharField(_("title"), max_length=200)
+    cause = models.TextField(_("cause"), blank=True)
+    department = models.ForeignKey("org.Department", verbose_name=_("responsible department"),
+                                   on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey("complaints.Category", verbose_name=_("category (and below)"),
+                                 on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("org.Region", verbose_name=_("affected area"), on_delete=models.PROTECT,
+                               related_name="+")
+    area = models.CharField(_("cell or area"), max_length=64, blank=True,
+                            help_text=_("Empty: the whole region."))
+    services = models.CharField(_("affected services"), max_length=200, blank=True)
+    level = models.CharField(_("warning level"), max_length=8, choices=WarningLevel.choices,
+                             default=WarningLevel.YELLOW)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT,
+                                  related_name="+")
+    started_at = models.DateTimeField(_("fault began"), help_text=_("When the complaints began."))
+    expected_recovery_at = models.DateTimeField(_("expected recovery"))
+    feedback_due_at = models.DateTimeField(_("feedback due"))
+    feedback_warn_at = models.DateTimeField(_("feedback warning at"))
+    feedback_at = models.DateTimeField(_("feedback at"), null=True, blank=True)
+    feedback = models.TextField(_("feedback"), blank=True)
+    feedback_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    feedback_overdue_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recovery_overdue_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    answer = models.TextField(_("answer to the customers"), blank=True)
+    cause_report = models.TextField(_("cause report"), blank=True)
+
+    class Meta:
+        verbose_name = _("batch-complaint incident")
+        verbose_name_plural = _("batch-complaint incidents")
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["category", "region"], name="incident_open_match", condition=Q(status="open")),
+            models.Index(fields=["feedback_warn_at"], name="incident_feedback_warn",
+                         condition=Q(status="open", feedback_at__isnull=True, feedback_warned_at__isnull=True)),
+            models.Index(fields=["feedback_due_at"], name="incident_feedback_due",
+                         condition=Q(status="open", feedback_at__isnull=True, feedback_overdue_at__isnull=True)),
+            models.Index(fields=["expected_recovery_at"], name="incident_recovery_due",
+                         condition=Q(status="open", recovery_overdue_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status="resolved", resolved_at__isnull=False)
+                                   | (~Q(status="resolved") & Q(resolved_at__isnull=True)),
+                                   name="incident_resolved_iff_resolved_at"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def feedback_in_time(self) -> bool | None:
+        return None if self.feedback_at is None else self.feedback_at <= self.feedback_due_at
+
+
+class BatchAlert(models.Model):
+    """A slice (category × region, and cell/area when orders carry one) whose intake is far above its baseline:
+    raised by the detector, one per slice while open; confirmed into an incident, dismissed, or lapsed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CONFIRMED = "confirmed", _("Confirmed as an incident")
+        DISMISSED = "dismissed", _("Dismissed")
+        LAPSED = "lapsed", _("Lapsed")
+
+    category = models.ForeignKey("complaints.Category", verbose_name=_("category"), on_delete=models.PROTECT,
+                                 related_name="+")
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    area = models.CharField(_("cell or area"), max_length=64, blank=True)
+    level = models.CharField(_("warning level"), max_length=8, choices=WarningLevel.choices,
+                             default=WarningLevel.YELLOW)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    window_count = models.PositiveIntegerField(_("complaints in the window"))
+    total_count = models.PositiveIntegerField(_("complaints since it began"))
+    baseline = models.DecimalField(_("baseline (per window)"), max_digits=10, decimal_places=2)
+    first_order_at = models.DateTimeField(_("first complaint"))
+    crossed_at = models.DateTimeField(_("threshold crossed at"),
+                                      help_text=_("When the complaint that crossed the threshold was received."))
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    level_raised_at = models.DateTimeField(_("level raised at"), default=timezone.now)
+    below_since = models.DateTimeField(_("below the threshold since"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), default=timezone.now)
+    incident = models.ForeignKey(Incident, verbose_name=_("incident"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="alerts")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("dismissed by"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    closed_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("batch-complaint alert")
+        verbose_name_plural = _("batch-complaint alerts")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "region", "area"], condition=Q(status__in=["open", "confirmed"]),
+                                    name="one_live_alert_per_slice"),
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"], name="alert_live",
+                                condition=Q(status__in=["open", "confirmed"]))]
+
+    def __str__(self):
+        return f"{self.category} · {self.region} ({self.get_level_display()})"
+
+    @property
+    def ratio(self) -> float | None:
+        return None if not self.baseline else float(self.window_count) / float(self.baseline)
+
+
+class DetectorState(models.Model):
+    """One row: the lease of the batch detector (one at a time) and when it last ran."""
+
+    ran_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch detector state")
+        verbose_name_plural = _("batch detector state")
+
+    def __str__(self):
+        return str(self.ran_at)
+
+
+class Bulletin(models.Model):
+    """资讯: a department tells the frontline of planned work (at least 24 hours ahead) or a sudden fault (within 3
+    hours), with area, services, time window and a suggested answer."""
+
+    class Kind(models.TextChoices):
+        PLANNED = "planned", _("Planned work")
+        SUDDEN = "sudden", _("Sudden fault")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    department = models.ForeignKey("org.Department", verbose_name=_("department"), on_delete=models.PROTECT,
+                                   related_name="+")
+    regions = models.ManyToManyField("org.Region", verbose_name=_("area (regions and below)"), related_name="+")
+    categories = models.ManyToManyField("complaints.Category", verbose_name=_("categories (and below)"), blank=True,
+                                        related_name="+", help_text=_("Empty: every category."))
+    services = models.CharField(_("affected services"), max_length=200)
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"), null=True, blank=True, help_text=_("Empty: until withdrawn."))
+    answer = models.TextField(_("suggested answer for the frontline"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    late = models.BooleanField(_("late"), default=False)
+    late_reason = models.CharField(_("why late"), max_length=200, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulletin")
+        verbose_name_plural = _("bulletins")
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="bulletin_live",
+                                condition=Q(withdrawn_at__isnull=True))]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                                              name="bulletin_ends_after_start")]
+
+    def __str__(self):
+        return self.title

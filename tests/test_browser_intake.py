@@ -57,3 +57,42 @@ def test_hotline_agent_logs_a_complaint_and_sees_it_in_the_history(
     page.locator("#repeat-warning").wait_for()
     assert order.number in page.locator("#repeat-warning").inner_text()
     screenshot(page, "intake-history")
+
+
+def test_agent_joins_a_known_fault_in_a_county_with_one_click(
+    chinese_ui, browser_page, hotline_agent, category_tree, province_dispatcher, network_dept, tianhe
+):
+    """The Guangzhou hotline sees the Tianhe incident for the chosen category; one click joins (another undoes),
+    and the logged complaint waits on the incident."""
+    import datetime
+
+    from django.utils import timezone
+
+    from complaints.models import OrderStatus
+    from quality import batch
+
+    incident = batch.incident_open(actor=province_dispatcher, title="天河北基站故障", department=network_dept,
+                                   category=category_tree["NET-MOB-COV"], region=tianhe,
+                                   expected_recovery_at=timezone.now() + datetime.timedelta(hours=3))
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    page.fill("#category-search", "xhfg")
+    page.press("#category-search", "Enter")
+    join = page.locator(".join-incident")
+    join.wait_for()
+    assert "天河北基站故障" in page.locator("#incidents").inner_text()
+    join.click()
+    assert page.locator("#id_incident").input_value() == str(incident.pk)
+    assert join.get_attribute("aria-pressed") == "true"
+    join.click()  # undo, and again
+    assert page.locator("#id_incident").input_value() == ""
+    join.click()
+    page.fill("#id_description", "家里突然没有信号。")
+    screenshot(page, "intake-join-incident")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**/orders/TS*/")
+    order = WorkOrder.objects.get()
+    assert order.incident == incident and order.status == OrderStatus.IN_INCIDENT and order.region == tianhe
+    assert "天河北基站故障" in page.locator("#order-incident").inner_text()

@@ -85,7 +85,10 @@ class ComplaintFlow(Flow):
     def start_order(self, activation, order):
         """Take the order in; dispatch it automatically when the rules allow (the route then sends it on)."""
         activation.process.order = order
-        if order.kind != Kind.INQUIRY:
+        if order.incident_id is not None:  # joins an open incident at intake: to its department, waiting
+            order.current_department = order.incident.department
+            activation.process.outcome = "incident"
+        elif order.kind != Kind.INQUIRY:
             department = self.auto_dispatch_department(order)
             if department is not None:
                 order.current_department = department
@@ -101,7 +104,7 @@ class ComplaintFlow(Flow):
         return department if department is not None and department.is_active else None
 
     def dispatched_automatically(self, activation) -> bool:
-        return _outcome(activation) == "auto_dispatch"
+        return _outcome(activation) in ("auto_dispatch", "incident")
 
     def is_inquiry(self, activation) -> bool:
         return activation.process.order.kind == Kind.INQUIRY
@@ -111,6 +114,8 @@ class ComplaintFlow(Flow):
 
     def needs_review(self, activation) -> bool:
         order = activation.process.order
+        if order.incident_id is not None:  # answered with its incident: the incident's answer was the review
+            return False
         trusted = order.replied_department is not None and order.replied_department.trusted
         return not (trusted and order.severity == Severity.ORDINARY)
 
@@ -127,7 +132,7 @@ class ComplaintFlow(Flow):
 
     # --- keeping the order's current stage in step ---
 
-    def _enter(self, activation, *, status, department=None, owner=None, queue_level=""):
+    def _enter(self, activation, *, status, department=None, owner=None, queue_level="", also=()):
         order = activation.process.order
         order.status = status
         order.current_department = department
@@ -138,7 +143,7 @@ class ComplaintFlow(Flow):
             activation.task.department = department
             activation.task.save(update_fields=["department"])
         order.save(update_fields=["status", "current_department", "current_owner", "queue_level",
-                                  "stage_started_at"])
+                                  "stage_started_at", *also])
 
     def enter_dispatch(self, activation):
         self._enter(activation, status=OrderStatus.NEW)
@@ -151,16 +156,22 @@ class ComplaintFlow(Flow):
     def enter_handle(self, activation):
         order = activation.process.order
         owner = activation.task.owner
+        joins_incident = _outcome(activation) == "incident" and owner is None
+        if joins_incident:
+            status = OrderStatus.IN_INCIDENT
+        else:
+            status = OrderStatus.IN_PROGRESS if owner else OrderStatus.QUEUED
         self._enter(
             activation,
-            status=OrderStatus.IN_PROGRESS if owner else OrderStatus.QUEUED,
+            status=status,
             department=order.current_department,
             owner=owner,
             queue_level=QueueLevel.LEAD if order.takes_short_path else QueueLevel.HANDLER,
+            also=("incident",) if joins_incident else (),
         )
-        sla.stage_start(order=order, kind=Stage.HANDLE, department=order.current_department)
-        if owner is None:
-            sla.stage_start(order=order, kind=Stage.CLAIM, department=order.current_department)
+        paused = "incident" if joins_incident else ""
+        kinds = (Stage.HANDLE,) if owner else (Stage.HANDLE, Stage.CLAIM)
+        sla.stages_start(order=order, kinds=kinds, department=order.current_department, paused_for=paused)
 
     def enter_review(self, activation):
         self._enter(activation, status=OrderStatus.REVIEW)

@@ -41,11 +41,14 @@ class OrderEvent(models.Model):
         EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
         EXTENSION_APPROVED = "extension_approved", _("Extension approved")
         EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        ATTACHED_TO_INCIDENT = "attached_incident", _("Attached to an incident")
+        DETACHED_FROM_INCIDENT = "detached_incident", _("Detached from the incident")
 
     # Actions whose fact (never the comment or the actor) a customer may see on the progress page.
     PUBLIC_ACTIONS = frozenset({
         Action.RECEIVED, Action.RESOLVED_ON_SPOT, Action.IMPORTED, Action.DISPATCHED, Action.AUTO_DISPATCHED,
         Action.CLAIMED, Action.REPLIED, Action.CALLED_BACK, Action.REOPENED, Action.CLOSED, Action.CANCELLED,
+        Action.ATTACHED_TO_INCIDENT,
     })
 
     order = models.ForeignKey(

@@ -331,6 +331,8 @@ ACTION_LABELS = {
     "escalate": gettext_lazy("escalate"),
     "extend": gettext_lazy("ask for an extension"),
     "decide_extension": gettext_lazy("decide on the extension"),
+    "attach": gettext_lazy("attach to an incident"),
+    "detach": gettext_lazy("detach from the incident"),
 }
 
 CHECKS: dict[str, Callable] = {
@@ -819,6 +821,78 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
         recipients = [u for u in escalation_recipients(order=ctx.order) if actor is None or u.pk != actor.pk]
         notifications.notify(recipients=recipients, order=ctx.order, kind=Notification.Kind.ESCALATED,
                              actor=actor, comment=reason)
+        return ctx.order
+
+
+# --- batch-complaint incidents -------------------------------------------------------------------------------
+
+INCIDENT_STEPS = ("dispatch", "handle")
+
+
+def order_attach_incident(*, actor, order: WorkOrder, incident) -> WorkOrder:
+    """Join an open incident: the order goes to the incident's department and waits there (its clock paused)
+    until the incident is resolved and answers it. `actor` None: attached automatically at intake."""
+    if not incident.is_open:
+        raise ValidationError({"incident": [_("The incident is resolved; nothing joins it any more.")]})
+    with _order_locked(actor=actor, order=order) as ctx:
+        if ctx.stage not in INCIDENT_STEPS or ctx.order.status in (OrderStatus.WAITING, OrderStatus.IN_INCIDENT):
+            raise _not_now(ctx, "attach")
+        if actor is not None and not (_is_dispatcher(actor) or actor.has_role(roles.FRONTLINE_AGENT)
+                                      or _is_lead_of(actor, ctx.order.current_department)):
+            raise PermissionDenied(_("Orders are attached to incidents by the complaint centre, frontline agents and "
+                                     "the department's lead."))
+        before = ctx.order.status
+        if ctx.stage == "dispatch":
+            ctx.order.current_department = incident.department
+            _complete_task(ctx, actor or ctx.order.first_responder, "dispatch", department=incident.department.pk)
+            ctx.task = _open_task(ctx.process)
+        ctx.order.incident = incident
+        ctx.order.status = OrderStatus.IN_INCIDENT
+        ctx.order.save(update_fields=["incident", "status"])
+        sla.stages_pause(order=ctx.order, reason="incident")
+        _record(ctx, actor=actor, action=OrderEvent.Action.ATTACHED_TO_INCIDENT, before=before,
+                incident=incident.pk, title=incident.title)
+        return ctx.order
+
+
+def order_detach_incident(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
+    """Attached by mistake: back to the department queue, its clock running again."""
+    reason = _text(reason, "reason", message=_("Say why the order does not belong to the incident."))
+    with _order_locked(actor=actor, order=order) as ctx:
+        if ctx.order.status != OrderStatus.IN_INCIDENT:
+            raise _not_now(ctx, "detach")
+        if not _is_dispatcher(actor):
+            raise PermissionDenied(_("Only dispatchers of the complaint centre may detach orders from incidents."))
+        before, incident_id = ctx.order.status, ctx.order.incident_id
+        ctx.order.incident = None
+        ctx.order.status = OrderStatus.IN_PROGRESS if ctx.task.owner_id else OrderStatus.QUEUED
+        ctx.order.save(update_fields=["incident", "status"])
+        sla.stages_resume(order=ctx.order)
+        _record(ctx, actor=actor, action=OrderEvent.Action.DETACHED_FROM_INCIDENT, before=before, comment=reason,
+                incident=incident_id)
+        return ctx.order
+
+
+def order_answer_from_incident(*, actor, order: WorkOrder, incident) -> WorkOrder | None:
+    """The resolved incident's answer becomes the order's reply (by the person who resolved it), and the order goes
+    on to its own callback. Idempotent: an order no longer waiting on the incident is left alone (None)."""
+    with _order_locked(actor=None, order=order) as ctx:
+        if ctx.order.status != OrderStatus.IN_INCIDENT or ctx.order.incident_id != incident.pk:
+            return None
+        before = ctx.order.status
+        now = timezone.now()
+        sla.stages_resume(order=ctx.order)
+        ctx.order.status = OrderStatus.IN_PROGRESS
+        ctx.order.answer = incident.answer
+        ctx.order.result_code = ResultCode.RESOLVED
+        ctx.order.replied_at = now
+        ctx.order.replied_by = actor
+        ctx.order.replied_department = incident.department
+        ctx.order.save(update_fields=["status", "answer", "result_code", "replied_at", "replied_by",
+                                      "replied_department"])
+        _complete_task(ctx, actor, "reply", result_code=ResultCode.RESOLVED, incident=incident.pk)
+        _record(ctx, actor=actor, action=OrderEvent.Action.REPLIED, before=before, comment=incident.answer,
+                result_code=ResultCode.RESOLVED, incident=incident.pk, department=incident.department.name)
         return ctx.order
 
 

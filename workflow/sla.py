@@ -75,20 +75,31 @@ def limit_for(*, order, stage: str, on_date: date) -> AppliedLimit:
 
 
 def stage_start(*, order, kind: str, department=None, at: datetime | None = None) -> OrderStage:
+    return stages_start(order=order, kinds=(kind,), department=department, at=at)[0]
+
+
+def stages_start(*, order, kinds, department=None, at: datetime | None = None, paused_for: str = "") -> list:
+    """Start the clocks of these stages together; `paused_for` a reason: they start paused (an order joining an
+    incident waits for it from the first moment, and its deadlines move on by the wait when it is answered)."""
     at = at or timezone.now()
-    applied = limit_for(order=order, stage=kind, on_date=timezone.localdate(at))
-    calendar, calendar_id = work_calendar(applied.calendar_id)
-    due = calendar.add_limit(at, applied.amount, applied.unit)
-    warn = calendar.point_between(at, due.at, applied.unit, applied.warn_percent)
-    stage = OrderStage.objects.create(
-        order=order, kind=kind, department=department, started_at=at, due_at=due.at, warn_at=warn,
-        original_due_at=due.at, policy=applied.policy, limit_amount=applied.amount, limit_unit=applied.unit,
-        calendar_id=calendar_id, calendar_unconfirmed=due.unconfirmed,
-    )
-    if kind == Stage.HANDLE:
-        order.promised_at = due.at
+    stages = []
+    for kind in kinds:
+        applied = limit_for(order=order, stage=kind, on_date=timezone.localdate(at))
+        calendar, calendar_id = work_calendar(applied.calendar_id)
+        due = calendar.add_limit(at, applied.amount, applied.unit)
+        warn = calendar.point_between(at, due.at, applied.unit, applied.warn_percent)
+        stages.append(OrderStage(
+            order=order, kind=kind, department=department, started_at=at, due_at=due.at, warn_at=warn,
+            original_due_at=due.at, policy=applied.policy, limit_amount=applied.amount, limit_unit=applied.unit,
+            calendar_id=calendar_id, calendar_unconfirmed=due.unconfirmed, paused_at=at if paused_for else None,
+        ))
+        if kind == Stage.HANDLE:
+            order.promised_at = due.at
+    OrderStage.objects.bulk_create(stages)
+    if paused_for:
+        StagePause.objects.bulk_create([StagePause(stage=stage, started_at=at, reason=paused_for) for stage in stages])
     _nearest_into_order(order)
-    return stage
+    return stages
 
 
 def stages_end(*, order, kinds=None, at: datetime | None = None) -> int:

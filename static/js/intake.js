@@ -91,7 +91,46 @@
     phoneTimer = setTimeout(refreshPanel, 350);
   });
 
+  // A known fault in an area within the agent's region: the agent asks the customer, and joins with one click
+  // (again to undo). The choice is kept while the panel refreshes, and dropped when the fault is no longer offered.
+  function markJoined() {
+    const hidden = document.getElementById("id_incident");
+    if (!hidden) return;
+    let offered = false;
+    document.querySelectorAll(".join-incident").forEach(function (button) {
+      const chosen = hidden.value !== "" && button.dataset.incident === hidden.value;
+      offered = offered || chosen;
+      button.classList.toggle("primary", chosen);
+      button.setAttribute("aria-pressed", chosen ? "true" : "false");
+      button.textContent = chosen ? button.dataset.joined : button.dataset.join;
+    });
+    if (!offered) hidden.value = "";
+  }
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "customer-panel") markJoined();
+  });
+
   document.addEventListener("click", function (event) {
+    const join = event.target && event.target.closest ? event.target.closest(".join-incident") : null;
+    if (join) {
+      const hidden = document.getElementById("id_incident");
+      if (hidden) hidden.value = hidden.value === join.dataset.incident ? "" : join.dataset.incident;
+      markJoined();
+      return;
+    }
+    const bulletin = event.target && event.target.closest ? event.target.closest(".use-bulletin") : null;
+    if (bulletin) {
+      // Answer from a bulletin: the customer is told what the department announced, and the order closes now.
+      const answer = document.getElementById("id_answer");
+      const hidden = document.getElementById("id_bulletin");
+      const box = document.getElementById("id_resolve_on_spot");
+      if (answer) answer.value = bulletin.dataset.answer;
+      if (hidden) hidden.value = bulletin.dataset.bulletin;
+      if (box) box.checked = true;
+      if (answer) answer.focus();
+      return;
+    }
     if (event.target && event.target.id === "use-standard-answer") {
       const text = document.getElementById("standard-answer-text");
       const answer = document.getElementById("id_answer");

@@ -127,6 +127,7 @@ class Command(BaseCommand):
             from workflow.sweep import sweep
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
+        DemoWarning(users=users, regions=regions, stdout=self.stdout).run()
         DemoQuality(users=users, regions=regions, stdout=self.stdout).run()
         if orders:
             DemoAccountability(users=users, stdout=self.stdout).run()
@@ -411,6 +412,60 @@ SUBSCRIBERS = {"4401": 5_200_000, "4403": 4_800_000, "4406": 2_300_000, "4419": 
 TARGETS = {"timeliness": 90, "satisfaction": 85, "overdue_rate": 10, "repeat_rate": 3, "on_spot_rate": 30,
            "closed_loop_rate": 95, "avg_handling": 24, "callback_rate": 90}
 OUTCOMES = ["won_back"] * 12 + ["still_dissatisfied"] * 5 + ["unreachable"] * 3
+
+
+class DemoWarning:
+    """The batch policy, the Nanshan weak cell confirmed as an incident (its open complaints attached), and two
+    bulletins: planned broadband work in Tianhe, a billing-SMS fault in Foshan. Re-running adds nothing twice."""
+
+    INCIDENT = "南山科技园基站弱覆盖"
+
+    def __init__(self, *, users, regions, stdout):
+        self.users, self.regions, self.stdout = users, regions, stdout
+
+    def run(self):
+        from quality.batch import (
+            bulletin_publish,
+            incident_attach_open_orders,
+            incident_feedback,
+            incident_open,
+        )
+        from quality.models import BatchPolicy, Bulletin, Incident
+
+        now = timezone.now()
+        BatchPolicy.objects.get_or_create(effective_from=timezone.localdate().replace(month=1, day=1))
+        dispatcher, network = self.users["dispatcher"], Department.objects.get(code="network")
+        outage = WorkOrder.objects.filter(external_ref__startswith="DEMO-OUTAGE-").order_by("received_at")
+        if outage.exists() and not Incident.objects.filter(title=self.INCIDENT).exists():
+            first = outage.first()
+            incident = incident_open(actor=dispatcher, title=self.INCIDENT, department=network,
+                                     category=first.category, region=self.regions["440305"],
+                                     services="语音、4G/5G数据", cause="科技园3号基站传输板卡故障，覆盖范围收缩",
+                                     started_at=first.received_at, expected_recovery_at=now + timedelta(hours=20))
+            attached = incident_attach_open_orders(incident_id=incident.pk)
+            incident_feedback(actor=self.users["lead_network"], incident=incident,
+                              feedback="已派维护人员上站，备件预计今晚到达，临时调整邻区参数补盲。")
+            self.stdout.write(f"Incident “{incident.title}”: {attached} open complaints attached.")
+        if not Bulletin.objects.exists():
+            nets = Category.objects.filter(code="NET").first()
+            bills = Category.objects.filter(code="BIL").first()
+            # Announced two days ahead of a maintenance window six hours from now (so the intake form shows it).
+            starts = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) + timedelta(hours=6)
+            with time_machine.travel(starts - timedelta(days=2), tick=False):
+                bulletin_publish(
+                    actor=self.users["lead_network"], kind=Bulletin.Kind.PLANNED, title="天河区宽带割接（计划性维护）",
+                    department=network, regions=[self.regions["440106"]], categories=[nets] if nets else [],
+                    services="家庭宽带、IPTV", starts_at=starts, ends_at=starts + timedelta(hours=4),
+                    answer=f"您好，为提升网络质量，我们将于{starts:%m月%d日%H:%M}起约4小时对天河区部分小区宽带进行割接"
+                           "维护，期间宽带和IPTV可能短时中断，维护结束后自动恢复，给您带来不便敬请谅解。")
+            bulletin_publish(
+                actor=self.users["lead_billing"], kind=Bulletin.Kind.SUDDEN, title="佛山话费提醒短信延迟",
+                department=Department.objects.get(code="billing"), regions=[self.regions["4406"]],
+                categories=[bills] if bills else [], services="话费余额提醒、账单短信",
+                starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=6),
+                answer="您好，因短信平台故障，佛山地区话费提醒短信出现延迟，您的话费和账户余额不受影响，"
+                       "可通过APP或拨打10086查询，故障修复后短信将陆续补发。")
+            self.stdout.write("Bulletins: 2 published.")
 
 
 class DemoQuality:
