@@ -9,7 +9,7 @@ PY := .venv/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/complaints
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-storm
+.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-storm bench-search
 
 help:
 	@echo "make run   - install, migrate, load demo data, start web + Celery worker + beat"
@@ -75,3 +75,7 @@ bench-scores: install
 bench-storm: install
 	@scripts/ensure-services.sh
 	$(PY) bench/storm/run.py
+
+bench-search: install
+	@scripts/ensure-services.sh
+	$(PY) bench/search/run.py

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, OrderStatus, Severity, Tier
 from complaints.phone import normalise_mobile
+from knowledge.models import ArticleVersion
 from org.models import Department, Region
 from quality.models import Bulletin, Incident
 
@@ -57,6 +58,10 @@ class IntakeForm(forms.Form):
     # Set by "Answer from this bulletin" in the side panel.
     bulletin = forms.ModelChoiceField(queryset=Bulletin.objects.filter(withdrawn_at__isnull=True), required=False,
                                       widget=forms.HiddenInput)
+    # Set by "Use this answer" next to a suggested article in the side panel: the version is kept with the order.
+    article_version = forms.ModelChoiceField(queryset=ArticleVersion.objects.all(), required=False,
+                                             widget=forms.HiddenInput,
+                                             error_messages={"invalid_choice": _("Unknown article version.")})
     # Set by "The customer is in this area: join" next to a known fault in the side panel.
     incident = forms.ModelChoiceField(queryset=Incident.objects.filter(status=Incident.Status.OPEN), required=False,
                                       widget=forms.HiddenInput,

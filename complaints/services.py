@@ -176,6 +176,7 @@ def order_create(
     area: str = "",
     bulletin=None,
     incident=None,
+    article_version=None,
 ) -> OrderCreateResult:
     if not user_may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
@@ -249,6 +250,10 @@ def order_create(
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
             for upload, content_type in zip(attachments, content_types, strict=True):
                 _attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
+            if article_version is not None:
+                from knowledge.services import article_use_record
+
+                article_use_record(order=order, version=article_version, actor=actor)
             if order.status != OrderStatus.CLOSED:
                 # A complaint about an open incident's fault joins it at once: the flow takes it straight to the
                 # incident's department, where it waits (its clock paused) for the incident's answer.

@@ -69,6 +69,7 @@ def intake(request):
                     area=data["area"],
                     bulletin=data["bulletin"] if data["resolve_on_spot"] else None,
                     incident=data["incident"],
+                    article_version=data["article_version"],
                 )
             except ValidationError as exc:
                 _apply_service_errors(form, exc)
@@ -125,6 +126,11 @@ def intake_customer_panel(request):
 
     region = order_region_for(customer=context.get("customer"), actor=request.user)
     context["bulletins"] = bulletins_matching(region=region, category=category)
+    from knowledge.selectors import intake_suggestions
+
+    context["suggestions"] = intake_suggestions(user=request.user, category=category,
+                                                description=request.GET.get("description", "")[:2000])
+    context["chosen_version"] = request.GET.get("article_version", "")
     context["incidents"] = _incidents_matching(region=region, category=category)
     if category is not None:
         context["responsible_department"] = selectors.category_responsible_department(category=category)
@@ -217,6 +223,7 @@ def _order_or_404(request, number):
 
 
 def order_page(request, order, *, bound: dict | None = None, status: int = 200):
+    from knowledge.views import order_knowledge
     from workflow.forms import action_forms
     from workflow.selectors import order_timeline
     from workflow.services import order_actions_available, order_context
@@ -242,6 +249,7 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "forms": action_forms(order=order, available=available, bound=bound),
         "attachment_form": AttachmentForm() if order.is_open else None,
         **_incident_actions(request.user, order, ctx),
+        **order_knowledge(order, request.user),
     }
     return render(request, "complaints/order_detail.html", context, status=status)
 

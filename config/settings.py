@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "accountability",
     "quality",
     "reports",
+    "knowledge",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -138,9 +140,13 @@ CELERY_BEAT_SCHEDULE = {
     # Accountability: appeal windows, notice and improvement-order deadlines; the month's scores every morning
     # from the first working day on (once).
     "accountability-sweep": {"task": "accountability.tasks.accountability_sweep", "schedule": 300.0},
+    # Internal support requests: warnings, breaches of the promised date, unrated answers closed (every 5 min).
+    "support-sweep": {"task": "support.tasks.support_sweep", "schedule": 300.0},
     # Early warning: batch-complaint detection every minute; incident deadlines and safety nets.
     "batch-detect": {"task": "quality.tasks.batch_detect", "schedule": 60.0},
     "incidents-sweep": {"task": "quality.tasks.incidents_sweep", "schedule": 120.0},
+    # Knowledge search: recount the token statistics when articles or cases changed.
+    "search-stats": {"task": "knowledge.tasks.search_stats_refresh", "schedule": 300.0},
     "accountability-month": {"task": "accountability.tasks.monthly_cycle", "schedule": crontab(hour=7, minute=0)},
 }
 
@@ -192,6 +198,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Support requests share field names (action, kind, status) with orders but not their values; the orders'
+    # enums keep the names they had.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "workflow.models.OrderEvent.Action",
+        "KindEnum": "complaints.models.Kind",
+        "StatusEnum": "complaints.models.OrderStatus",
+        "SupportEventActionEnum": "support.models.SupportEvent.Action",
+        "SupportRequestKindEnum": "support.models.SupportRequest.Kind",
+        "SupportRequestStatusEnum": "support.models.SupportRequest.Status",
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

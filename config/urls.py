@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("quality.urls")),
     path("", include("accountability.urls")),
+    path("", include("knowledge.urls")),
+    path("", include("support.urls")),
     path("track/", complaint_views.track, name="track"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -8,6 +8,7 @@ def roles(request):
     from accountability.selectors import may_see_accountability
     from quality.selectors import may_see_dashboards
     from quality.services import may_work_follow_ups
+    from support.selectors import may_use_support
 
     return {
         "user_roles": user.role_names,
@@ -18,6 +19,7 @@ def roles(request):
         "can_see_warning": user.is_superuser or user.has_role(
             role_defs.DISPATCHER, role_defs.QUALITY_MANAGER, role_defs.LEAD, role_defs.HANDLER,
             role_defs.FRONTLINE_AGENT),
+        "can_see_support": may_use_support(user),
     }
 
 

@@ -96,3 +96,39 @@ def test_agent_joins_a_known_fault_in_a_county_with_one_click(
     order = WorkOrder.objects.get()
     assert order.incident == incident and order.status == OrderStatus.IN_INCIDENT and order.region == tianhe
     assert "天河北基站故障" in page.locator("#order-incident").inner_text()
+
+
+def test_agent_types_a_description_and_answers_with_a_suggested_article(
+    chinese_ui, browser_page, hotline_agent, category_tree, quality_manager
+):
+    """The description suggests an article of the knowledge base; the agent uses it for the answer on the spot,
+    and the order keeps the version used."""
+    from knowledge import services as knowledge
+
+    knowledge.article_create(actor=quality_manager, title="账单异议核查口径", category=category_tree["BIL"],
+                             body="您好，我们将调取详单逐项核对，确属差错的按规定退费并致歉。")
+    volte = knowledge.article_create(actor=quality_manager, title="VoLTE高清通话开通指引",
+                                     body="室内信号弱时，建议客户开启VoLTE高清通话，可明显改善通话质量。")
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    page.fill("#category-search", "xhfg")
+    page.press("#category-search", "Enter")
+    page.locator("#category-chosen", has_text="NET-MOB-COV").wait_for()
+    page.fill("#id_description", "家里室内信号很弱，打电话断断续续")
+    suggestion = page.locator(f"#suggestion-{volte.pk}")
+    suggestion.wait_for()
+    assert "账单异议" not in page.locator("#suggestions").inner_text()  # another family
+    suggestion.locator(".use-article").click()
+    assert "VoLTE" in page.locator("#id_answer").input_value()
+    assert page.locator("#id_resolve_on_spot").is_checked()
+    suggestion.get_by_role("button", name="是").click()  # it helped
+    page.locator(f"#feedback-{volte.pk} .feedback-done").wait_for()
+    screenshot(page, "intake-suggested-article")
+    page.click("#submit-order")
+    page.wait_for_url("**/orders/TS*/")
+    order = WorkOrder.objects.get()
+    assert order.resolved_on_spot and list(order.article_uses.values_list("version", flat=True)) == [volte.current_id]
+    assert "VoLTE高清通话开通指引 v1" in page.locator("#order-knowledge").inner_text()
+    assert volte.feedback.get().helpful

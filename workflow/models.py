@@ -143,6 +143,7 @@ class Notification(models.Model):
         NOTICE = "notice", _("Monthly notice")
         IMPROVEMENT = "improvement", _("Improvement order")
         ACCOUNTABILITY = "accountability", _("Accountability")
+        SUPPORT = "support", _("Support request")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"

@@ -111,7 +111,34 @@
     if (event.detail.target && event.detail.target.id === "customer-panel") markJoined();
   });
 
+  // The description suggests articles and similar cases: the panel follows what is typed, after a pause.
+  const description = document.getElementById("id_description");
+  let descriptionTimer = null;
+  if (description) {
+    description.addEventListener("input", function () {
+      clearTimeout(descriptionTimer);
+      descriptionTimer = setTimeout(refreshPanel, 600);
+    });
+  }
+
   document.addEventListener("click", function (event) {
+    const article = event.target && event.target.closest ? event.target.closest(".use-article") : null;
+    if (article) {
+      // Answer with a knowledge-base article: its text becomes the answer, and the version is kept with the order.
+      const hidden = document.getElementById("id_article_version");
+      if (hidden) hidden.value = article.dataset.version;
+      document.querySelectorAll(".use-article").forEach(function (button) {
+        button.classList.toggle("primary", button === article);
+      });
+      const answer = document.getElementById("id_answer");
+      if (answer) {
+        answer.value = article.dataset.answer;
+        const box = document.getElementById("id_resolve_on_spot");
+        if (box) box.checked = true;
+        answer.focus();
+      }
+      return;
+    }
     const join = event.target && event.target.closest ? event.target.closest(".join-incident") : null;
     if (join) {
       const hidden = document.getElementById("id_incident");

@@ -10,6 +10,7 @@ from pathlib import Path
 import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -21,6 +22,7 @@ from complaints.selectors import category_responsible_department, leaf_categorie
 from complaints.services import OnSpotAnswer, order_create
 from org import roles
 from org.models import Department, Region, User
+from support.demo import seed_support_requests
 from workflow import services as flow
 
 CATEGORY_FILE = Path(__file__).resolve().parents[2] / "data" / "telecom_categories_zh.json"
@@ -55,6 +57,7 @@ USERS = [  # username, display name, department, roles, is_staff
     ("agent_hall", "陈静（天河营业厅）", "th-hall", [roles.FRONTLINE_AGENT], False),
     ("am_sz", "赵强（客户经理）", "sz-am", [roles.FRONTLINE_AGENT], False),
     ("agent_outlet", "刘芳（代办网点）", "fs-outlet", [roles.FRONTLINE_AGENT], False),
+    ("lead_gz_hotline", "黄丽（广州热线主管）", "gz-hotline", [roles.LEAD], False),
     ("dispatcher", "周敏（投诉处理中心）", "centre", [roles.DISPATCHER], False),
     ("handler_billing", "吴刚（计费处理员）", "billing", [roles.HANDLER], False),
     ("lead_billing", "郑华（计费主管）", "billing", [roles.LEAD], False),
@@ -128,6 +131,8 @@ class Command(BaseCommand):
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
         DemoWarning(users=users, regions=regions, stdout=self.stdout).run()
+        DemoKnowledge(users=users, stdout=self.stdout).run()
+        seed_support_requests(users=users, password=password, stdout=self.stdout)
         DemoQuality(users=users, regions=regions, stdout=self.stdout).run()
         if orders:
             DemoAccountability(users=users, stdout=self.stdout).run()
@@ -466,6 +471,62 @@ class DemoWarning:
                 answer="您好，因短信平台故障，佛山地区话费提醒短信出现延迟，您的话费和账户余额不受影响，"
                        "可通过APP或拨打10086查询，故障修复后短信将陆续补发。")
             self.stdout.write("Bulletins: 2 published.")
+
+
+class DemoKnowledge:
+    """The knowledge base (knowledge/data/demo_articles.json, one article revised), agents' feedback, and cases
+    proposed from closed demo orders: two published, one waiting for review. Re-running adds nothing twice."""
+
+    ARTICLES = Path(settings.BASE_DIR) / "knowledge" / "data" / "demo_articles.json"
+
+    def __init__(self, *, users, stdout):
+        self.users, self.stdout = users, stdout
+
+    def run(self):
+        import json
+
+        from knowledge import services as knowledge
+        from knowledge.models import Article, Case
+
+        quality = self.users["quality"]
+        if not Article.objects.exists():
+            for item in json.loads(self.ARTICLES.read_text(encoding="utf-8")):
+                knowledge.article_create(
+                    actor=quality, title=item["title"], body=item["body"], kind=item["kind"],
+                    category=Category.objects.filter(code=item["category"]).first() if item["category"] else None,
+                    audience=item.get("audience", "everyone"), effective_from=timezone.localdate().replace(day=1))
+            article = Article.objects.get(title="5G信号弱或无信号的处理")
+            knowledge.article_revise(actor=quality, article=article, change_note="补充室内覆盖申请时限",
+                                     body=article.current.body + "\n室内覆盖需求由网络部门在5个工作日内答复是否建设。")
+            for username, helpful in (("agent_gz", True), ("agent_sz", True), ("agent_hall", False)):
+                knowledge.article_feedback(actor=self.users[username], version=article.current, helpful=helpful)
+            self.stdout.write(f"Knowledge base: {Article.objects.count()} articles.")
+        if not Case.objects.exists():
+            closed = (WorkOrder.objects.filter(external_ref__startswith="DEMO-", status="closed", kind="complaint",
+                                               satisfaction__gte=4).exclude(answer="")
+                      .select_related("category", "customer").order_by("closed_at"))
+            picked, families = [], set()
+            for order in closed:
+                family = order.category.path.strip("/").split("/")[0]
+                if family not in families:
+                    families.add(family)
+                    picked.append(order)
+                if len(picked) == 3:
+                    break
+            for index, order in enumerate(picked):
+                draft = knowledge.case_draft(order)
+                try:
+                    case = knowledge.case_propose(actor=self.users["dispatcher"], order=order, title=draft["title"],
+                                                  problem=draft["problem"], handling=draft["handling"],
+                                                  lessons="首次答复即给出明确时限和处理结果，客户满意。")
+                except ValidationError as exc:  # something the anonymiser missed: not a demo case then
+                    self.stdout.write(f"Case from {order.number} skipped: {exc.messages}")
+                    continue
+                if index < 2:
+                    knowledge.case_review(actor=quality, case=case, publish=True,
+                                          tags=[order.category.parent.name if order.category.parent else "其他",
+                                                "一次解决"])
+            self.stdout.write(f"Case library: {len(picked)} cases proposed from closed orders.")
 
 
 class DemoQuality:

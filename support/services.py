@@ -1,0 +1,812 @@
+"""Every state change of a support request: one function per transition, used alike by the browser, the API and
+Celery. Each one validates its input, locks the request's process row (viewflow's lock) and then the request row,
+checks that the current step allows the action (else RequestNotPossible, HTTP 409) and that the actor may take it
+(else PermissionDenied, HTTP 403), moves the viewflow process on, writes the audit record and queues notifications,
+all in one transaction. The same checks answer "which actions may this user take now" for the detail page.
+
+The promised answer: raised (or reopened) + the policy's working days for the kind (problem 5, requirement 10),
+warning at the policy's per cent of that span in working time. A department lead may defer (暂缓) once, before the
+promised date passes, to a working day within the policy's longest deferral (30 working days) of the deferral; the
+deadline becomes the end of that day's working time and the original promise is kept. An answer is on time when
+it is approved (or given by the quality department) by the promised date in force then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from viewflow.workflow.status import STATUS
+
+from org import roles
+from org.models import Department, User
+from support.models import (
+    SupportEvent,
+    SupportNumberCounter,
+    SupportPolicy,
+    SupportProcess,
+    SupportRequest,
+    SupportTask,
+)
+from support.selectors import is_quality, may_raise, requests_visible_to, support_policy
+from workflow.calendars import work_calendar
+from workflow.models import LimitUnit, Notification
+from workflow.notifications import notify_rows
+from workflow.services import ActionNotPossible
+
+Status = SupportRequest.Status
+Action = SupportEvent.Action
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
+NUMBER_PREFIX = "ZC"
+SEQUENCE_DIGITS = 6
+MAX_REOPENS = 1
+# A rating at or below this says the answer did not help: the requester says why.
+DISSATISFIED_AT_OR_BELOW = 2
+SWEEP_BATCH = 500
+
+
+class RequestNotPossible(ActionNotPossible):
+    """The request's current step does not allow the action (HTTP 409); says where the request stands."""
+
+    def __init__(self, request: SupportRequest, message: str):
+        super().__init__(request, message)
+        self.request = request
+
+
+@dataclass
+class RequestContext:
+    request: SupportRequest
+    process: SupportProcess | None
+    task: SupportTask | None
+
+    @property
+    def stage(self) -> str | None:
+        return self.task.flow_task.name if self.task is not None else None
+
+
+# --- who is who ---------------------------------------------------------------------------------------------
+
+
+def _member_of(user, department_id) -> bool:
+    return department_id is not None and user.department_id == department_id
+
+
+def _is_staff_of(user, department_id) -> bool:
+    return _member_of(user, department_id) and user.has_role(roles.HANDLER, roles.LEAD)
+
+
+def _is_lead_of(user, department_id) -> bool:
+    return _member_of(user, department_id) and user.has_role(roles.LEAD)
+
+
+def _dept_name(department) -> str:
+    return department.name if department is not None else "—"
+
+
+def _iso(moment: datetime) -> str:
+    return timezone.localtime(moment).isoformat()
+
+
+def _local(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+# --- the checks: state first (409), then the actor (403) ---------------------------------------------------
+
+ACTION_LABELS = {
+    "route": gettext_lazy("route to a department"),
+    "answer": gettext_lazy("answer"),
+    "reject": gettext_lazy("reject"),
+    "return": gettext_lazy("return to the quality department"),
+    "defer": gettext_lazy("defer"),
+    "approve": gettext_lazy("approve the answer"),
+    "send_back": gettext_lazy("send the answer back"),
+    "rate": gettext_lazy("rate the answer"),
+    "comment": gettext_lazy("comment"),
+}
+
+
+def _not_now(ctx: RequestContext, action: str) -> RequestNotPossible:
+    return RequestNotPossible(
+        ctx.request,
+        _("Support request %(number)s is “%(status)s”: %(action)s is not possible now.")
+        % {"number": ctx.request.number, "status": ctx.request.get_status_display(),
+           "action": ACTION_LABELS[action]},
+    )
+
+
+def _require_stage(ctx: RequestContext, action: str, *stages: str) -> None:
+    if ctx.stage not in stages:
+        raise _not_now(ctx, action)
+
+
+def _require_quality(actor) -> None:
+    if not is_quality(actor):
+        raise PermissionDenied(_("Support requests are sorted by the quality department."))
+
+
+def _require_staff(actor, ctx: RequestContext) -> None:
+    if not _is_staff_of(actor, ctx.request.department_id):
+        raise PermissionDenied(_("Only handlers and the lead of %(department)s may do this.")
+                               % {"department": _dept_name(ctx.request.department)})
+
+
+def _require_lead(actor, ctx: RequestContext, what: str) -> None:
+    if not _is_lead_of(actor, ctx.request.department_id):
+        raise PermissionDenied(_("Only the lead of %(department)s may %(action)s.")
+                               % {"department": _dept_name(ctx.request.department), "action": what})
+
+
+def _check_route(actor, ctx):
+    _require_stage(ctx, "route", "sort")
+    _require_quality(actor)
+
+
+def _check_reject(actor, ctx):
+    _require_stage(ctx, "reject", "sort")
+    _require_quality(actor)
+
+
+def _check_answer(actor, ctx):
+    _require_stage(ctx, "answer", "sort", "handle")
+    if ctx.stage == "sort":
+        _require_quality(actor)
+    else:
+        _require_staff(actor, ctx)
+
+
+def _check_return(actor, ctx):
+    _require_stage(ctx, "return", "handle")
+    _require_staff(actor, ctx)
+
+
+def _check_defer(actor, ctx):
+    _require_stage(ctx, "defer", "handle")
+    request = ctx.request
+    if request.is_deferred:
+        raise RequestNotPossible(request, _("Support request %(number)s was already deferred once (until %(until)s); "
+                                            "it cannot be deferred again.")
+                                 % {"number": request.number, "until": _local(request.due_at)})
+    if timezone.now() >= request.due_at:
+        raise RequestNotPossible(request, _("The promised date of support request %(number)s (%(due)s) has passed: "
+                                            "a deferral must be decided before it.")
+                                 % {"number": request.number, "due": _local(request.due_at)})
+    _require_lead(actor, ctx, ACTION_LABELS["defer"])
+
+
+def _check_approve(actor, ctx):
+    _require_stage(ctx, "approve", "approve")
+    _require_lead(actor, ctx, ACTION_LABELS["approve"])
+
+
+def _check_send_back(actor, ctx):
+    _require_stage(ctx, "send_back", "approve")
+    _require_lead(actor, ctx, ACTION_LABELS["send_back"])
+
+
+def _check_rate(actor, ctx):
+    _require_stage(ctx, "rate", "rate")
+    if actor.pk != ctx.request.requester_id:
+        raise PermissionDenied(_("Only %(requester)s, who raised the request, rates the answer.")
+                               % {"requester": ctx.request.requester_name})
+
+
+def _check_comment(actor, ctx):
+    if not ctx.request.is_open:
+        raise _not_now(ctx, "comment")
+
+
+CHECKS: dict[str, Callable] = {
+    "route": _check_route,
+    "answer": _check_answer,
+    "reject": _check_reject,
+    "return": _check_return,
+    "defer": _check_defer,
+    "approve": _check_approve,
+    "send_back": _check_send_back,
+    "rate": _check_rate,
+    "comment": _check_comment,
+}
+ACTIONS = tuple(CHECKS)
+
+
+# --- reading and locking ----------------------------------------------------------------------------------
+
+
+def _open_task(process: SupportProcess | None) -> SupportTask | None:
+    if process is None:
+        return None
+    task = SupportTask.objects.filter(process=process, status__in=OPEN_TASK_STATUSES).order_by("-id").first()
+    if task is not None:
+        task.process = process
+    return task
+
+
+def request_context(*, request: SupportRequest) -> RequestContext:
+    """The request with its process and open task, read without locks (for pages and the action list)."""
+    process = SupportProcess.objects.filter(request_id=request.pk).first()
+    if process is not None:
+        process.request = request
+    return RequestContext(request=request, process=process, task=_open_task(process))
+
+
+def request_actions_available(*, user, request: SupportRequest, ctx: RequestContext | None = None) -> list[str]:
+    """The actions this user may take on the request now, by the same checks the services apply."""
+    ctx = ctx or request_context(request=request)
+    available = []
+    for action, check in CHECKS.items():
+        try:
+            check(user, ctx)
+        except (ActionNotPossible, PermissionDenied):
+            continue
+        available.append(action)
+    return available
+
+
+def _lock_request(pk: int) -> SupportRequest:
+    return (SupportRequest.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("requester", "requester_department", "department", "answered_department",
+                            "answer_written_by", "policy")
+            .get(pk=pk))
+
+
+@contextmanager
+def _locked(*, actor, request: SupportRequest) -> Iterator[RequestContext]:
+    """Lock the process row (viewflow's lock), then the request row; yield the fresh state."""
+    from support.flows import SupportFlow
+
+    with transaction.atomic():
+        if actor is not None and not requests_visible_to(actor).filter(pk=request.pk).exists():
+            raise PermissionDenied(_("You may not act on support request %(number)s.") % {"number": request.number})
+        process_pk = SupportProcess.objects.filter(request_id=request.pk).values_list("pk", flat=True).get()
+        with SupportFlow.lock(process_pk):
+            locked = _lock_request(request.pk)
+            process = SupportProcess.objects.get(pk=process_pk)
+            process.request = locked
+            yield RequestContext(request=locked, process=process, task=_open_task(process))
+
+
+def _complete_task(ctx: RequestContext, actor, outcome: str, **data) -> None:
+    """Finish the open human task with an outcome; the flow routes on it and creates the next task."""
+    task = ctx.task
+    activation = task.flow_task.activation_class(task)
+    ctx.process.outcome = outcome
+    task.data = {**task.data, "outcome": outcome, **data}
+    if task.status == STATUS.NEW:
+        activation.assign(actor)
+    activation.start(None)
+    activation.execute()
+    ctx.task = None
+
+
+def _event(request: SupportRequest, *, actor, action: str, before: str = "", comment: str = "", at=None,
+           **data) -> SupportEvent:
+    return SupportEvent.objects.create(
+        request=request, action=action, actor=actor if actor is not None and actor.pk else None,
+        actor_name=(str(actor) if actor is not None else "system")[:64], from_status=before,
+        to_status=request.status, comment=comment, data=data, created_at=at or timezone.now())
+
+
+def _text(value: str, field: str, message: str | None = None, *, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: [message or _("This field is required.")]})
+    return value
+
+
+# --- deadlines ----------------------------------------------------------------------------------------------
+
+
+def request_policy(request: SupportRequest) -> SupportPolicy:
+    """The policy the request is judged by: the one in force the day it was raised."""
+    return request.policy or support_policy(on_date=timezone.localdate(request.received_at))
+
+
+def reopen_threshold(request: SupportRequest) -> int | None:
+    """The rating at or below which the requester may still send the request back; None when they may not."""
+    threshold = request_policy(request).reopen_at_or_below
+    return threshold if threshold > 0 and request.reopen_count < MAX_REOPENS else None
+
+
+def _calendar(policy: SupportPolicy):
+    return work_calendar(policy.calendar_id)[0]
+
+
+def _promise(request: SupportRequest, *, start: datetime) -> None:
+    """Start the clock of the answer: the promised date and the warning point, from the request's policy."""
+    policy = request_policy(request)
+    calendar = _calendar(policy)
+    due = calendar.add_limit(start, policy.working_days_for(request.kind), LimitUnit.WORKING_DAYS)
+    request.clock_started_at = start
+    request.due_at = request.original_due_at = due.at
+    request.warn_at = calendar.point_between(start, due.at, LimitUnit.WORKING_DAYS, policy.warn_percent)
+    request.calendar_unconfirmed = due.unconfirmed
+    request.warned_at = request.overdue_at = None
+
+
+PROMISE_FIELDS = ["clock_started_at", "due_at", "original_due_at", "warn_at", "calendar_unconfirmed", "warned_at",
+                  "overdue_at"]
+
+
+def deferral_latest_date(*, request: SupportRequest, at: datetime | None = None) -> date:
+    """The last day a deferral decided at `at` may move the promised date to."""
+    policy = request_policy(request)
+    at = at or timezone.now()
+    return timezone.localtime(_calendar(policy).add_working_days(at, policy.max_deferral_working_days).at).date()
+
+
+def _rating_due(request: SupportRequest, at: datetime) -> datetime:
+    policy = request_policy(request)
+    return _calendar(policy).add_working_days(at, policy.rating_window_working_days).at
+
+
+def _mark_answered(request: SupportRequest, *, actor, department, at: datetime) -> None:
+    request.answered_department = department
+    request.approved_by = actor
+    request.answered_at = at
+    request.answered_on_time = at <= request.due_at
+    request.rating_due_at = _rating_due(request, at)
+    request.save(update_fields=["answered_department", "approved_by", "answered_at", "answered_on_time",
+                                "rating_due_at"])
+
+
+# --- who is told ------------------------------------------------------------------------------------------
+
+
+def _quality_people() -> list[User]:
+    return list(User.objects.filter(is_active=True, groups__name=roles.QUALITY_MANAGER))
+
+
+def _leads_of(department_id) -> list[User]:
+    if department_id is None:
+        return []
+    return list(User.objects.filter(is_active=True, department_id=department_id, groups__name=roles.LEAD))
+
+
+def _staff_of(department_id) -> list[User]:
+    if department_id is None:
+        return []
+    return list(User.objects.filter(is_active=True, department_id=department_id,
+                                    groups__name__in=[roles.HANDLER, roles.LEAD]).distinct())
+
+
+def request_link(request: SupportRequest) -> str:
+    return reverse("support:detail", args=[request.number])
+
+
+def _subject(request: SupportRequest, text: str) -> str:
+    return f"{request.number} {text}: {request.title}"[:200]
+
+
+def _rows(recipients, *, request: SupportRequest, kind: str, subject: str, actor=None,
+          comment: str = "") -> list[Notification]:
+    unique = {u.pk: u for u in recipients if u is not None and u.is_active and (actor is None or u.pk != actor.pk)}
+    return [Notification(recipient=user, order=None, kind=kind, subject=subject, link=request_link(request),
+                         actor_name=(str(actor) if actor else "system")[:64], comment=(comment or "")[:2000])
+            for user in unique.values()]
+
+
+def _tell(recipients, *, request: SupportRequest, what, actor=None, comment: str = "",
+          kind: str = Notification.Kind.SUPPORT) -> None:
+    """Inbox rows (and e-mails after commit) in the platform's language, whoever's page triggered them."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _subject(request, str(what))
+    notify_rows(_rows(recipients, request=request, kind=kind, subject=subject, actor=actor, comment=comment))
+
+
+# --- raising ------------------------------------------------------------------------------------------------
+
+
+def support_number_next(*, at: datetime) -> str:
+    """ZC + the day in Asia/Shanghai + a per-day sequence: one upsert, so concurrent callers never share a number."""
+    day = timezone.localdate(at)
+    table = connection.ops.quote_name(SupportNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (sequence,) = cursor.fetchone()
+    return f"{NUMBER_PREFIX}{day:%Y%m%d}{sequence:0{SEQUENCE_DIGITS}d}"
+
+
+def request_raise(*, actor, kind: str, title: str, description: str) -> SupportRequest:
+    """A frontline unit asks head office: the request goes to the quality department to be sorted."""
+    if not may_raise(actor):
+        raise PermissionDenied(_("Support requests are raised by agents and leads of frontline units."))
+    errors = {}
+    if kind not in SupportRequest.Kind.values:
+        errors["kind"] = [_("Choose a problem or a requirement.")]
+    title, description = (title or "").strip(), (description or "").strip()
+    if not title:
+        errors["title"] = [_("Give the request a short title.")]
+    if not description:
+        errors["description"] = [_("Describe the problem or the requirement.")]
+    if errors:
+        raise ValidationError(errors)
+    from support.flows import SupportFlow
+
+    with transaction.atomic():
+        now = timezone.now()
+        policy = support_policy(on_date=timezone.localdate(now))
+        request = SupportRequest(
+            number=support_number_next(at=now), kind=kind, title=title[:200], description=description,
+            requester=actor, requester_name=str(actor)[:64], requester_department=actor.department,
+            received_at=now, policy=policy if policy.pk else None,
+        )
+        _promise(request, start=now)
+        request.save()
+        SupportFlow.start.run(request=request)
+        _event(request, actor=actor, action=Action.RAISED, comment=description, kind=kind,
+               unit=actor.department.name, due_at=_iso(request.due_at))
+        _tell(_quality_people(), request=request, what=gettext_lazy("to sort"), actor=actor)
+        return request
+
+
+# --- the transitions ---------------------------------------------------------------------------------------
+
+
+def _target_department(department) -> Department:
+    if not isinstance(department, Department):
+        raise ValidationError({"department": [_("Choose a department.")]})
+    if not department.is_active or department.kind != Department.Kind.BACK_OFFICE:
+        raise ValidationError({"department": [_("%(department)s is not an active back-office department.")
+                                              % {"department": department.name}]})
+    return department
+
+
+def request_route(*, actor, request: SupportRequest, department: Department, comment: str = "",
+                  kind: str = "") -> SupportRequest:
+    """The quality department sends the request to a back-office department; it may correct the kind (the
+    promised date then follows the kind's limit from when the clock started, unless a deferral set it)."""
+    _target_department(department)
+    comment = (comment or "").strip()
+    if kind and kind not in SupportRequest.Kind.values:
+        raise ValidationError({"kind": [_("Choose a problem or a requirement.")]})
+    with _locked(actor=actor, request=request) as ctx:
+        _check_route(actor, ctx)
+        request, before = ctx.request, ctx.request.status
+        changes = {}
+        if kind and kind != request.kind:
+            changes = {"kind_from": request.kind, "kind": kind}
+            request.kind = kind
+            if not request.is_deferred:  # a deferral's date stands; otherwise the promise follows the kind
+                changes["due_from"] = _iso(request.due_at)
+                _promise(request, start=request.clock_started_at)
+                changes["due_at"] = _iso(request.due_at)
+            request.save(update_fields=["kind", *PROMISE_FIELDS])
+        request.department = department
+        request.routed_at = timezone.now()
+        request.save(update_fields=["department", "routed_at"])
+        _complete_task(ctx, actor, "route", department=department.pk)
+        _event(request, actor=actor, action=Action.ROUTED, before=before, comment=comment,
+               department=department.name, **changes)
+        _tell(_staff_of(department.pk), request=request, what=gettext_lazy("routed to your department"),
+              actor=actor, comment=comment)
+        return request
+
+
+def request_answer(*, actor, request: SupportRequest, answer: str) -> SupportRequest:
+    """A handler of the department writes the answer (it goes to the lead for approval); or the quality
+    department answers directly while sorting (it goes straight to the requester)."""
+    answer = _text(answer, "answer", _("Write the answer."))
+    with _locked(actor=actor, request=request) as ctx:
+        _check_answer(actor, ctx)
+        request, before, now = ctx.request, ctx.request.status, timezone.now()
+        by_quality = ctx.stage == "sort"
+        request.answer = answer
+        request.answer_written_by = actor
+        request.answer_written_at = now
+        request.save(update_fields=["answer", "answer_written_by", "answer_written_at"])
+        if by_quality:
+            _mark_answered(request, actor=actor, department=actor.department, at=now)
+        _complete_task(ctx, actor, "answer")
+        if by_quality:
+            _event(request, actor=actor, action=Action.ANSWERED_BY_QUALITY, before=before, comment=answer,
+                   on_time=request.answered_on_time, department=_dept_name(actor.department))
+            _tell([request.requester], request=request, what=gettext_lazy("answered: please rate the answer"),
+                  actor=actor)
+        else:
+            _event(request, actor=actor, action=Action.ANSWER_WRITTEN, before=before, comment=answer,
+                   department=_dept_name(request.department))
+            _tell(_leads_of(request.department_id), request=request,
+                  what=gettext_lazy("answer awaits your approval"), actor=actor)
+        return request
+
+
+def request_reject(*, actor, request: SupportRequest, reason: str) -> SupportRequest:
+    """The quality department closes a request that is not a support matter, saying why."""
+    reason = _text(reason, "reason", _("Say why this is not a support matter."))
+    with _locked(actor=actor, request=request) as ctx:
+        _check_reject(actor, ctx)
+        request, before = ctx.request, ctx.request.status
+        request.resolution = SupportRequest.Resolution.REJECTED
+        request.close_reason = reason
+        request.save(update_fields=["resolution", "close_reason"])
+        _complete_task(ctx, actor, "reject")
+        _event(request, actor=actor, action=Action.REJECTED, before=before, comment=reason)
+        _tell([request.requester], request=request, what=gettext_lazy("rejected as not a support matter"),
+              actor=actor, comment=reason)
+        return request
+
+
+def request_return(*, actor, request: SupportRequest, reason: str) -> SupportRequest:
+    """Not this department's matter: back to the quality department to be routed again (the promise stands)."""
+    reason = _text(reason, "reason", _("Say why the request is returned."))
+    with _locked(actor=actor, request=request) as ctx:
+        _check_return(actor, ctx)
+        request, before, department = ctx.request, ctx.request.status, ctx.request.department
+        _complete_task(ctx, actor, "return")
+        _event(request, actor=actor, action=Action.RETURNED, before=before, comment=reason,
+               department=_dept_name(department))
+        _tell(_quality_people(), request=request, what=gettext_lazy("returned by the department"), actor=actor,
+              comment=reason)
+        return request
+
+
+def request_defer(*, actor, request: SupportRequest, until: date, reason: str) -> SupportRequest:
+    """暂缓: the department's lead moves the promised date (once, before it passes) to the end of a working day
+    within the policy's longest deferral; the original promise is kept."""
+    reason = _text(reason, "reason", _("Say why the answer must wait (an investment decision, a study with other "
+                                       "departments…)."))
+    if not isinstance(until, date):
+        raise ValidationError({"until": [_("Give the new date.")]})
+    with _locked(actor=actor, request=request) as ctx:
+        _check_defer(actor, ctx)
+        request, now = ctx.request, timezone.now()
+        policy = request_policy(request)
+        calendar = _calendar(policy)
+        latest = deferral_latest_date(request=request, at=now)
+        periods = calendar.periods_on(until)
+        if until > latest:
+            raise ValidationError({"until": [_("A deferral may last at most %(days)s working days: the latest date "
+                                               "is %(latest)s.") % {"days": policy.max_deferral_working_days,
+                                                                     "latest": f"{latest:%Y-%m-%d}"}]})
+        if not periods:
+            raise ValidationError({"until": [_("%(date)s is not a working day.") % {"date": f"{until:%Y-%m-%d}"}]})
+        new_due = periods[-1][1]
+        if new_due <= request.due_at:
+            raise ValidationError({"until": [_("The new date must come after the promised date (%(due)s).")
+                                             % {"due": _local(request.due_at)}]})
+        previous_due = request.due_at
+        request.due_at = new_due
+        request.warn_at = calendar.point_between(request.clock_started_at, new_due, LimitUnit.WORKING_DAYS,
+                                                 policy.warn_percent)
+        if request.warn_at > now:
+            request.warned_at = None  # warned again before the new date
+        request.deferred_at, request.deferred_by, request.deferral_reason = now, actor, reason
+        request.save(update_fields=["due_at", "warn_at", "warned_at", "deferred_at", "deferred_by",
+                                    "deferral_reason"])
+        _event(request, actor=actor, action=Action.DEFERRED, before=request.status, comment=reason,
+               due_from=_iso(previous_due), due_at=_iso(new_due), until=_local(new_due),
+               original_due_at=_iso(request.original_due_at))
+        with translation.override(settings.LANGUAGE_CODE):
+            what = _("deferred until %(date)s") % {"date": _local(new_due)}
+        _tell([request.requester, *_quality_people()], request=request, what=what, actor=actor, comment=reason)
+        return request
+
+
+def request_approve(*, actor, request: SupportRequest, comment: str = "") -> SupportRequest:
+    """The department's lead approves the answer: it goes to the requester, who rates it."""
+    comment = (comment or "").strip()
+    with _locked(actor=actor, request=request) as ctx:
+        _check_approve(actor, ctx)
+        request, before = ctx.request, ctx.request.status
+        _mark_answered(request, actor=actor, department=request.department, at=timezone.now())
+        _complete_task(ctx, actor, "approve")
+        _event(request, actor=actor, action=Action.APPROVED, before=before, comment=comment,
+               on_time=request.answered_on_time, department=_dept_name(request.department))
+        _tell([request.requester], request=request, what=gettext_lazy("answered: please rate the answer"),
+              actor=actor)
+        return request
+
+
+def request_send_back(*, actor, request: SupportRequest, reason: str) -> SupportRequest:
+    """The lead sends the answer back to the handler with a reason."""
+    reason = _text(reason, "reason", _("Say what the answer is missing."))
+    with _locked(actor=actor, request=request) as ctx:
+        _check_send_back(actor, ctx)
+        request, before = ctx.request, ctx.request.status
+        _complete_task(ctx, actor, "send_back")
+        _event(request, actor=actor, action=Action.SENT_BACK, before=before, comment=reason,
+               department=_dept_name(request.department))
+        writer = request.answer_written_by
+        _tell([writer] if writer is not None else _staff_of(request.department_id), request=request,
+              what=gettext_lazy("answer sent back"), actor=actor, comment=reason)
+        return request
+
+
+def request_rate(*, actor, request: SupportRequest, rating: int, comment: str = "",
+                 reopen: bool = False) -> SupportRequest:
+    """The requester rates the answer 1–5 (with a comment when it is 1 or 2); a rating at or below the policy's
+    threshold may send the request back to the quality department, once, with a new promised date."""
+    comment = (comment or "").strip()
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": [_("Rate the answer from 1 to 5.")]})
+    if reopen and not comment:
+        raise ValidationError({"comment": [_("Say what is still missing, so the request can be worked again.")]})
+    if rating <= DISSATISFIED_AT_OR_BELOW and not comment:
+        raise ValidationError({"comment": [_("Say what was wrong with the answer.")]})
+    with _locked(actor=actor, request=request) as ctx:
+        _check_rate(actor, ctx)
+        request, before, now = ctx.request, ctx.request.status, timezone.now()
+        threshold = reopen_threshold(request)
+        if reopen and threshold is None:
+            raise ValidationError({"reopen": [_("This request cannot be reopened again.")]})
+        if reopen and rating > threshold:
+            raise ValidationError({"reopen": [_("Only a rating of %(max)s or lower reopens the request.")
+                                              % {"max": threshold}]})
+        request.rating, request.rating_comment, request.rated_at = rating, comment, now
+        request.save(update_fields=["rating", "rating_comment", "rated_at"])
+        answerers = [request.answer_written_by, *_leads_of(request.answered_department_id)]
+        if reopen:
+            request.reopen_count += 1
+            _promise(request, start=now)
+            request.save(update_fields=["reopen_count", *PROMISE_FIELDS])
+            _complete_task(ctx, actor, "reopen")
+            _event(request, actor=actor, action=Action.RATED, before=before, comment=comment, rating=rating)
+            _event(request, actor=actor, action=Action.REOPENED, before=before, comment=comment, rating=rating,
+                   due_at=_iso(request.due_at))
+            _tell([*_quality_people(), *answerers], request=request, what=gettext_lazy("reopened by the requester"),
+                  actor=actor, comment=comment)
+        else:
+            request.resolution = SupportRequest.Resolution.RATED
+            request.save(update_fields=["resolution"])
+            _complete_task(ctx, actor, "close")
+            _event(request, actor=actor, action=Action.RATED, before=before, comment=comment, rating=rating)
+            with translation.override(settings.LANGUAGE_CODE):
+                what = _("rated %(rating)s of 5") % {"rating": rating}
+            _tell(answerers, request=request, what=what, actor=actor, comment=comment)
+        return request
+
+
+def request_comment(*, actor, request: SupportRequest, body: str) -> SupportRequest:
+    """A comment in the history (more information from the requester, a question from the department); the
+    other side is told."""
+    body = _text(body, "body", _("Write the comment."))
+    with _locked(actor=actor, request=request) as ctx:
+        _check_comment(actor, ctx)
+        request = ctx.request
+        _event(request, actor=actor, action=Action.COMMENTED, before=request.status, comment=body)
+        _tell([request.requester, *_holders(request)], request=request, what=gettext_lazy("new comment"),
+              actor=actor, comment=body)
+        return request
+
+
+def _holders(request: SupportRequest) -> list[User]:
+    """Who the request is waiting for now."""
+    if request.status == Status.SORTING:
+        return _quality_people()
+    if request.status in (Status.HANDLING, Status.APPROVAL):
+        return [*_leads_of(request.department_id), request.answer_written_by]
+    return []
+
+
+ACTION_FUNCTIONS: dict[str, Callable] = {
+    "route": request_route,
+    "answer": request_answer,
+    "reject": request_reject,
+    "return": request_return,
+    "defer": request_defer,
+    "approve": request_approve,
+    "send_back": request_send_back,
+    "rate": request_rate,
+    "comment": request_comment,
+}
+
+
+def request_act(*, action: str, actor, request: SupportRequest, **data) -> SupportRequest:
+    """One entry for every action, by name: what the browser's and the API's action endpoints call."""
+    return ACTION_FUNCTIONS[action](actor=actor, request=request, **data)
+
+
+# --- the sweep ----------------------------------------------------------------------------------------------
+
+
+class _Directory:
+    """Who to tell, looked up once per sweep (and only when something is due)."""
+
+    @cached_property
+    def quality(self) -> list[User]:
+        return _quality_people()
+
+    @cached_property
+    def leads(self) -> dict[int, list[User]]:
+        leads: dict[int, list[User]] = {}
+        for user in User.objects.filter(is_active=True, groups__name=roles.LEAD, department__isnull=False):
+            leads.setdefault(user.department_id, []).append(user)
+        return leads
+
+    def for_deadline(self, request: SupportRequest, *, overdue: bool) -> list[User]:
+        if request.status == Status.SORTING:
+            return self.quality
+        people = list(self.leads.get(request.department_id, []))
+        return people + self.quality if overdue else people
+
+
+def _stamp(*, now: datetime, batch: int, overdue: bool, directory: _Directory) -> int:
+    """Claim requests past their warning point (or promised date) that nobody stamped yet, SKIP LOCKED: stamp the
+    real moment, write the history at that moment and the inbox rows, in one transaction (so once)."""
+    point, stamp = ("due_at", "overdue_at") if overdue else ("warn_at", "warned_at")
+    with transaction.atomic():
+        due = list(
+            SupportRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status__in=SupportRequest.ANSWER_PENDING, **{f"{stamp}__isnull": True, f"{point}__lte": now})
+            .only("pk", "number", "title", "status", "department_id", "warn_at", "due_at")
+            .order_by(point)[:batch]
+        )
+        if not due:
+            return 0
+        SupportRequest.objects.filter(pk__in=[r.pk for r in due]).update(**{stamp: F(point)})
+        action = Action.OVERDUE if overdue else Action.DEADLINE_NEAR
+        SupportEvent.objects.bulk_create([
+            SupportEvent(request=r, action=action, actor=None, actor_name="system", from_status=r.status,
+                         to_status=r.status, data={"due_at": _iso(r.due_at)}, created_at=getattr(r, point))
+            for r in due
+        ])
+        kind = Notification.Kind.OVERDUE if overdue else Notification.Kind.DEADLINE_NEAR
+        rows = []
+        with translation.override(settings.LANGUAGE_CODE):
+            for r in due:
+                what = (_("overdue since %(due)s") if overdue else _("answer due by %(due)s")) % {"due": _local(r.due_at)}
+                rows += _rows(directory.for_deadline(r, overdue=overdue), request=r, kind=kind,
+                              subject=_subject(r, what))
+        notify_rows(rows)
+        return len(due)
+
+
+def requests_close_unrated(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """Answers the requester did not rate within the rating window are closed without a rating, stamped with the
+    moment the window ended. The process and request rows are claimed together, SKIP LOCKED: a requester rating at
+    this moment is never waited for (nor overridden: the row is skipped, and the rating wins)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        processes = list(
+            SupportProcess.objects.select_for_update(skip_locked=True, of=("self", "request"))
+            .select_related("request")
+            .filter(request__status=Status.RATING, request__rating_due_at__lte=now)
+            .order_by("request__rating_due_at")[:batch]
+        )
+        closed = 0
+        for process in processes:
+            request = process.request
+            ctx = RequestContext(request=request, process=process, task=_open_task(process))
+            if ctx.stage != "rate":
+                continue
+            closed += 1
+            before, at = request.status, request.rating_due_at
+            request.resolution = SupportRequest.Resolution.NOT_RATED
+            request.save(update_fields=["resolution"])
+            _complete_task(ctx, None, "expired")
+            request.closed_at = at
+            request.save(update_fields=["closed_at"])
+            _event(request, actor=None, action=Action.AUTO_CLOSED, before=before, at=at,
+                   rating_due_at=_iso(at))
+        return closed
+
+
+def support_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict:
+    """Warnings, breaches of the promised date, and unrated answers past their window. Idempotent: a stamped row is
+    never picked again, so re-running (or two sweeps at once) tells nobody twice; after downtime it catches up
+    with the true times."""
+    now = now or timezone.now()
+    directory = _Directory()
+    counts = {"warned": 0, "overdue": 0, "closed_unrated": 0}
+    for key, overdue in (("warned", False), ("overdue", True)):
+        while done := _stamp(now=now, batch=batch, overdue=overdue, directory=directory):
+            counts[key] += done
+    while done := requests_close_unrated(now=now, batch=batch):
+        counts["closed_unrated"] += done
+    return counts
