@@ -19,6 +19,7 @@ from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackF
 from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
 from complaints.phone import normalise_mobile
+from config.security import client_address
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
@@ -291,18 +292,12 @@ def attachment_download(request, number, attachment_id):
     return response
 
 
-def _client_address(request) -> str:
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _track_rate_limited(request) -> bool:
     """A fixed window per client address in the shared cache, so every web process counts together."""
     window = int(timezone.now().timestamp()) // settings.TRACK_RATE_WINDOW_SECONDS
-    key = f"track-rate:{_client_address(request)}:{window}"
+    key = f"track-rate:{client_address(request)}:{window}"
     cache.add(key, 0, timeout=settings.TRACK_RATE_WINDOW_SECONDS * 2)
     try:
         count = cache.incr(key)
