@@ -1,0 +1,278 @@
+"""The permission matrix: every URL in the URL conf (and every model page of the admin) × every kind of caller,
+against the expected outcome in tests/data/permission_matrix.txt. A new endpoint without a row fails; so does
+any cell that changes. After a deliberate change, regenerate the file and review the diff:
+
+    UPDATE_PERMISSION_MATRIX=1 DATABASE_URL=… .venv/bin/python -m pytest tests/test_permission_matrix.py
+
+Callers: an anonymous visitor, the hotline CTI's API token, agents of two cities (the sample order is
+Guangzhou's), the dispatcher, handlers and leads of the department that holds the order and of another, the
+emergency group, the quality manager, the administrator. Each request runs in a savepoint that is rolled back,
+so every caller meets the same demo data (seed_demo at a fixed Wednesday).
+
+Outcomes: ok (2xx, or a redirect elsewhere than the login page), bad (400: let in, the empty input refused),
+conflict (409: let in, the object's step does not allow it now — the actor is checked after the step), method
+(405), login (401, or a redirect to the login page), denied (403), hidden (404: the object is not the caller's
+to see). GET is tried first; a route that answers 405 to GET is tried with an empty POST.
+"""
+
+import io
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token
+
+from workflow.calendar import SHANGHAI
+
+pytestmark = pytest.mark.django_db
+MATRIX = Path(__file__).resolve().parent / "data" / "permission_matrix.txt"
+# handler/lead: of the back-office department that holds the sample order; handler2/lead2: of another one.
+CALLERS = ["anonymous", "token:cti", "agent_gz", "agent_sz", "dispatcher", "handler", "lead", "handler2", "lead2",
+           "emergency", "quality", "admin"]
+SHORT = {"ok": "ok", "bad": "bad", "conflict": "409", "method": "405", "login": "login", "denied": "403",
+         "hidden": "404", "error": "500!"}
+# Not part of the product's own permissions: switching language (public by design) and Django's own admin
+# pages, which are covered model by model below.
+SKIP_NAMES = {"set_language"}
+FIXED_MOMENT = datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI)
+
+
+def url_names():
+    def walk(patterns, namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.app_name == "admin":
+                    continue
+                yield from walk(p.url_patterns, f"{p.namespace}:" if p.namespace else namespace)
+            elif isinstance(p, URLPattern) and p.name:
+                yield f"{namespace}{p.name}", p
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def admin_pages():
+    for model in admin.site._registry:
+        meta = model._meta
+        yield f"admin:{meta.app_label}_{meta.model_name}_changelist", {}
+        yield f"admin:{meta.app_label}_{meta.model_name}_add", {}
+
+
+class World:
+    """The sample objects each URL parameter is filled with."""
+
+    def __init__(self):
+        from accountability.models import Deduction, Determination, ImprovementOrder, MonthlyNotice
+        from complaints.models import WorkOrder
+        from complaints.services import order_attachment_add
+        from knowledge.models import Article, Case
+        from org.models import User
+        from quality.models import BatchAlert as Alert
+        from quality.models import Bulletin, FollowUp, Incident
+        from reports.models import MonthlyReport
+        from support.models import SupportRequest
+        from workflow.models import Notification
+
+        self.users = {u.username: u for u in User.objects.all()}
+        # A fresh ordinary complaint logged by the Guangzhou agent: dispatched to its category's department.
+        from complaints.models import Category, Channel
+        from complaints.services import order_create
+
+        category = (Category.objects.filter(code__startswith="NET-", is_active=True, children__isnull=True)
+                    .order_by("code").first())
+        order = order_create(actor=self.users["agent_gz"], kind="complaint", channel=Channel.objects.get(code="hotline"),
+                             category=category, severity="ordinary", description="家里没有信号，无法通话。",
+                             customer_phone="13800138000").order
+        order.refresh_from_db()
+        assert order.current_department is not None, order.status
+        self.order = order
+        holder = order.current_department.code
+        other = "billing" if holder != "billing" else "network"
+        for role, code in (("handler", holder), ("lead", holder), ("handler2", other), ("lead2", other)):
+            self.users[role] = self.users[f"{role.rstrip('2')}_{code}"]
+        png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15"
+               b"\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+        self.attachment = order_attachment_add(actor=self.users["handler"], order=order,
+                                               upload=SimpleUploadedFile("photo.png", png, "image/png"))
+        from datetime import date
+
+        from org.models import Region
+        from reports.monthly import report_generate
+
+        report_generate(region=Region.objects.get(level=1), month=date(2026, 10, 1))
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from quality.batch import incident_open
+
+        incident_open(actor=self.users["dispatcher"], title="天河基站故障", department=order.current_department,
+                      category=category, region=order.region, expected_recovery_at=timezone.now() + timedelta(hours=8))
+        # An open batch alert for the order's slice, as the detector would raise it.
+        Alert.objects.create(category=category, region=order.region, level="yellow", window_count=40, total_count=40,
+                             baseline=2, first_order_at=timezone.now() - timedelta(minutes=40),
+                             crossed_at=timezone.now() - timedelta(minutes=5))
+
+        def first(model, **conditions):
+            return model.objects.filter(**conditions).order_by("pk").values_list("pk", flat=True).first() or 999_999
+
+        self.pk = {
+            "reports:monthly_detail": first(MonthlyReport), "reports:monthly_pdf": first(MonthlyReport),
+            "quality:follow_up": first(FollowUp), "quality:follow_up_take": first(FollowUp),
+            "quality:follow_up_contact": first(FollowUp),
+            "quality:alert": first(Alert), "quality:alert_confirm": first(Alert), "quality:alert_dismiss": first(Alert),
+            "quality:alert_level": first(Alert),
+            "quality:incident": first(Incident), "quality:incident_feedback": first(Incident),
+            "quality:incident_resolve": first(Incident),
+            "quality:bulletin_withdraw": first(Bulletin),
+            "accountability:department": self.users["lead"].department_id,
+            "accountability:determination": first(Determination),
+            "accountability:determination_decide": first(Determination),
+            "accountability:determination_appeal": first(Determination),
+            "accountability:determination_rule": first(Determination),
+            "accountability:deduction": first(Deduction), "accountability:deduction_appeal": first(Deduction),
+            "accountability:deduction_rule": first(Deduction),
+            "accountability:notice": first(MonthlyNotice),
+            "accountability:improvement": first(ImprovementOrder),
+            "accountability:improvement_answer": first(ImprovementOrder),
+            "accountability:improvement_review": first(ImprovementOrder),
+            "knowledge:article": first(Article), "knowledge:article_edit": first(Article),
+            "knowledge:article_archive": first(Article), "knowledge:article_feedback": first(Article),
+            "knowledge:article_version": first(Article),
+            "knowledge:case": first(Case, status="published"),
+            "workflow:notification_open": first(Notification, recipient=self.users["agent_gz"]),
+        }
+        closed = WorkOrder.objects.filter(status="closed", region__path__startswith=order.region.path,
+                                          external_ref__startswith="DEMO-", cases__isnull=True).order_by("number")
+        self.closed_order = closed.first() or order
+        self.support = (SupportRequest.objects.filter(status="handling", department__code=holder)
+                        .order_by("number").first() or SupportRequest.objects.order_by("number").first())
+
+    def query(self, name) -> str:
+        return {"accountability:orders": f"?department={self.users['lead'].department_id}"}.get(name, "")
+
+    def kwargs(self, name, pattern):
+        params = pattern.pattern.converters.keys() if hasattr(pattern.pattern, "converters") else []
+        values = {}
+        for param in params:
+            if param == "number":
+                if name.startswith("support:"):
+                    values[param] = self.support.number
+                elif name == "knowledge:case_propose":
+                    values[param] = self.closed_order.number
+                else:
+                    values[param] = self.order.number
+            elif param == "attachment_id":
+                values[param] = self.attachment.pk
+            elif param == "phone":
+                values[param] = self.order.customer.phone
+            elif param == "pk":
+                values[param] = self.pk[name]
+            elif param == "notification_id":
+                values[param] = self.pk[name]
+            elif param == "key":
+                values[param] = "queue"
+            elif param == "action":
+                values[param] = "claim" if name == "workflow:order_action" else "answer"
+            elif param == "number" or param == "n":
+                values[param] = 1
+            else:
+                values[param] = 1
+        if name == "knowledge:article_version":
+            values["number"] = 1
+        return values
+
+
+def classify(response) -> str:
+    status = response.status_code
+    if status >= 500:
+        return "error"
+    if status in (301, 302, 303):
+        return "login" if "/login/" in response.get("Location", "") else "ok"  # ours or the admin's
+    return {400: "bad", 401: "login", 403: "denied", 404: "hidden", 405: "method", 409: "conflict"}.get(
+        status, "ok" if status < 400 else f"http{status}")
+
+
+def client_for(caller, world):
+    if caller == "anonymous":
+        return Client()
+    if caller.startswith("token:"):
+        token, _ = Token.objects.get_or_create(user=world.users[caller.split(":", 1)[1]])
+        return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = Client()
+    client.force_login(world.users[caller])
+    return client
+
+
+def request(client, url, is_api, method):
+    """One request in a savepoint that is rolled back; the client's cookies are restored too (a logout)."""
+    cookies = client.cookies
+    client.cookies = _copy(cookies)
+    with transaction.atomic():
+        if method == "GET":
+            response = client.get(url)
+        elif is_api:
+            response = client.post(url, {}, content_type="application/json")
+        else:
+            response = client.post(url, {})
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return classify(response)
+
+
+def _copy(cookies):
+    from copy import deepcopy
+
+    return deepcopy(cookies)
+
+
+def compute_matrix(world) -> dict[str, str]:
+    rows = {}
+    clients = {caller: client_for(caller, world) for caller in CALLERS}
+    targets = [(name, reverse(name, kwargs=world.kwargs(name, pattern)) + world.query(name),
+                name.startswith("api-") or ":api-" in name) for name, pattern in url_names() if name not in SKIP_NAMES]
+    targets += [(name, reverse(name, kwargs=kwargs), False) for name, kwargs in admin_pages()]
+    for name, url, is_api in targets:
+        cells = [request(clients[caller], url, is_api, "GET") for caller in CALLERS]
+        method = "GET"
+        if "method" in cells:  # a POST-only endpoint: ask everyone with POST
+            method = "POST"
+            cells = [request(clients[caller], url, is_api, "POST") for caller in CALLERS]
+        rows[name] = f"{name:<52} {method:<5} " + " ".join(f"{SHORT.get(c, c):<5}" for c in cells)
+    return rows
+
+
+def render(rows) -> str:
+    header = f"{'# route':<52} {'verb':<5} " + " ".join(f"{c.split(':')[-1][:5]:<5}" for c in CALLERS)
+    legend = ("# Callers: " + ", ".join(CALLERS) + ".\n# Cells: ok, bad (400), 409, 405, login (401 or to the "
+              "login page), 403, 404. Generated by tests/test_permission_matrix.py; review every change.\n")
+    return legend + header + "\n" + "\n".join(rows[k] for k in sorted(rows)) + "\n"
+
+
+def test_every_endpoint_answers_every_caller_as_the_matrix_says(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with time_machine.travel(FIXED_MOMENT, tick=True):
+        call_command("seed_demo", "--orders", "60", "--quiet-logins", stdout=io.StringIO())
+        world = World()
+        rows = compute_matrix(world)
+    errors = [row for row in rows.values() if "500!" in row]
+    text = render(rows)
+    if os.environ.get("UPDATE_PERMISSION_MATRIX"):
+        MATRIX.write_text(text)
+    assert not errors, "Server errors:\n" + "\n".join(errors)
+    expected = {line.split()[0]: line for line in MATRIX.read_text().splitlines() if line and not line.startswith("#")}
+    missing = sorted(set(rows) - set(expected))
+    assert not missing, "Endpoints without a row in the permission matrix (add them, then review):\n" + "\n".join(
+        rows[m] for m in missing)
+    gone = sorted(set(expected) - set(rows))
+    assert not gone, f"Rows for endpoints that no longer exist: {gone}"
+    changed = [f"expected {expected[k]}\n     got {rows[k]}" for k in sorted(rows) if expected[k].split() != rows[k].split()]
+    assert not changed, "Permission changes:\n" + "\n".join(changed)
