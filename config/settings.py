@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.ops.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -138,6 +139,8 @@ SLA_SWEEP_SECONDS = env.int("SLA_SWEEP_SECONDS", 30, minimum=1, maximum=3600)
 # How often the KPI rollups take in the orders that changed (seconds): how fresh the dashboards are.
 ROLLUP_SECONDS = env.int("ROLLUP_SECONDS", 20, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
+    # Beat → broker → worker → database: the heartbeat /healthz reads.
+    "heartbeat": {"task": "workflow.tasks.heartbeat", "schedule": 30.0},
     "sla-sweep": {"task": "workflow.tasks.sla_sweep", "schedule": float(SLA_SWEEP_SECONDS)},
     "calendars-check": {"task": "workflow.tasks.calendars_check", "schedule": 6 * 3600.0},
     # Safety nets: e-mails are queued at commit, and these catch up whatever the broker missed.
@@ -247,6 +250,8 @@ AXES_VERBOSE = False
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
+# The bearer token Prometheus sends to /metrics (without it, only administrators may read the metrics).
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from complaints import views as complaint_views
+from config import ops
 from config.security import SWAGGER_UI_POLICY, with_policy
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", include("knowledge.urls")),
     path("", include("support.urls")),
     path("track/", complaint_views.track, name="track"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

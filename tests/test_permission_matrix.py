@@ -115,6 +115,9 @@ class World:
 
         incident_open(actor=self.users["dispatcher"], title="天河基站故障", department=order.current_department,
                       category=category, region=order.region, expected_recovery_at=timezone.now() + timedelta(hours=8))
+        from workflow.tasks import heartbeat
+
+        heartbeat()  # beat is alive: /healthz answers 200
         # An open batch alert for the order's slice, as the detector would raise it.
         Alert.objects.create(category=category, region=order.region, level="yellow", window_count=40, total_count=40,
                              baseline=2, first_order_at=timezone.now() - timedelta(minutes=40),

@@ -562,3 +562,18 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.order_id} → {self.until:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran, by name: beat schedules `workflow.tasks.heartbeat`, a worker runs it, so a
+    fresh row says both are alive (`/healthz`); the sweeps stamp their own names too."""
+
+    name = models.CharField(_("name"), max_length=64, primary_key=True)
+    ran_at = models.DateTimeField(_("last ran at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name} {self.ran_at:%Y-%m-%d %H:%M:%S}"

@@ -18,9 +18,12 @@ def orders_resume_waiting() -> int:
 
 @shared_task(ignore_result=True)
 def sla_sweep() -> str:
+    from config.ops import beat
     from workflow.sweep import sweep
 
-    return str(sweep())
+    report = str(sweep())
+    beat("sla_sweep")
+    return report
 
 
 @shared_task(ignore_result=True)
@@ -28,3 +31,14 @@ def calendars_check() -> list[str]:
     from workflow.calendars import calendars_tell_admins_of_unconfirmed_years
 
     return calendars_tell_admins_of_unconfirmed_years()
+
+
+HEARTBEAT_SECONDS = 30
+
+
+@shared_task(ignore_result=True)
+def heartbeat() -> None:
+    """Beat → broker → worker → database: the row `/healthz` reads to judge beat and the workers fresh."""
+    from config.ops import beat
+
+    beat("beat")

@@ -1,0 +1,197 @@
+"""What an operator watches: `/healthz` (database, broker, beat freshness) and `/metrics` (Prometheus text:
+request latency, queue depth, open and overdue stages, sweep lag).
+
+`/healthz` answers 200 when every check passes and 503 otherwise, with one line per check; it says nothing
+secret, so a load balancer may call it without logging in. `/metrics` is for the scraper: it needs
+`Authorization: Bearer $METRICS_TOKEN` (or an administrator's session); without METRICS_TOKEN only
+administrators see it. Request latency is counted per process, or across gunicorn's workers when
+PROMETHEUS_MULTIPROC_DIR is set (prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from org import roles
+
+BEAT_STALE_AFTER = timedelta(seconds=120)  # beat sends the heartbeat every 30 s
+GAUGE_CACHE_SECONDS = 15
+
+REQUEST_SECONDS = Histogram(
+    "complaints_http_request_seconds", "Server time per request, by route and method.",
+    ["route", "method", "status"], buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10))
+
+
+def beat(name: str) -> None:
+    """Stamp that the job `name` ran now."""
+    from workflow.models import Heartbeat
+
+    Heartbeat.objects.update_or_create(name=name, defaults={"ran_at": timezone.now()})
+
+
+# --- health ---------------------------------------------------------------------------------------------
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_broker() -> str:
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        if conn.transport.driver_type == "redis":
+            conn.default_channel.client.ping()
+    return "ok"
+
+
+def _check_beat() -> str:
+    from workflow.models import Heartbeat
+
+    row = Heartbeat.objects.filter(name="beat").first()
+    if row is None:
+        raise RuntimeError("no heartbeat yet: is celery beat running, and a worker?")
+    age = timezone.now() - row.ran_at
+    if age > BEAT_STALE_AFTER:
+        raise RuntimeError(f"last heartbeat {int(age.total_seconds())} s ago")
+    return f"ok ({int(age.total_seconds())} s ago)"
+
+
+CHECKS = {"database": _check_database, "broker": _check_broker, "beat": _check_beat}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    results, healthy = {}, True
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # noqa: BLE001 - any failure is the answer, not a crash
+            healthy = False
+            results[name] = f"failing: {type(exc).__name__}: {str(exc)[:200]}"
+    return JsonResponse({"status": "ok" if healthy else "failing", "checks": results},
+                        status=200 if healthy else 503)
+
+
+# --- metrics --------------------------------------------------------------------------------------------
+
+
+class RequestTimingMiddleware:
+    """Times every request into the latency histogram, labelled by the route's name (not its URL: bounded)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        start = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (match.view_name if match else "") or "unresolved"
+        REQUEST_SECONDS.labels(route, request.method, f"{response.status_code // 100}xx").observe(
+            time.perf_counter() - start)
+        return response
+
+
+def _work_figures() -> dict:
+    """The database's side, cached for a few seconds so a busy scraper costs little."""
+    figures = cache.get("ops:figures")
+    if figures is not None:
+        return figures
+    from workflow.models import Heartbeat, OrderStage
+
+    now = timezone.now()
+    running = OrderStage.objects.filter(ended_at__isnull=True, paused_at__isnull=True)
+    oldest_unswept = (running.filter(overdue_at__isnull=True, due_at__lte=now).order_by("due_at")
+                      .values_list("due_at", flat=True).first())
+    figures = {
+        "open_stages": running.count(),
+        "overdue_stages": running.filter(overdue_at__isnull=False).count(),
+        # How far the deadline sweep is behind: the oldest deadline passed and not yet stamped overdue.
+        "sweep_lag": (now - oldest_unswept).total_seconds() if oldest_unswept else 0.0,
+        "heartbeats": {h.name: (now - h.ran_at).total_seconds() for h in Heartbeat.objects.all()},
+        "queue_depth": _queue_depth(),
+    }
+    cache.set("ops:figures", figures, GAUGE_CACHE_SECONDS)
+    return figures
+
+
+def _queue_depth() -> float:
+    """Messages waiting in Celery's default queue (Redis); NaN when the broker cannot be asked."""
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            if conn.transport.driver_type != "redis":
+                return float("nan")
+            return float(conn.default_channel.client.llen(app.conf.task_default_queue or "celery"))
+    except Exception:  # noqa: BLE001 - the broker being down is itself what the metric shows
+        return float("nan")
+
+
+class WorkCollector:
+    def collect(self):
+        figures = _work_figures()
+        for name, help_text, value in (
+            ("complaints_open_stages", "Time-limited stages running now.", figures["open_stages"]),
+            ("complaints_overdue_stages", "Running stages past their deadline.", figures["overdue_stages"]),
+            ("complaints_sweep_lag_seconds", "Age of the oldest passed deadline the sweep has not stamped yet.",
+             figures["sweep_lag"]),
+            ("complaints_celery_queue_depth", "Messages waiting in the Celery queue.", figures["queue_depth"]),
+        ):
+            family = GaugeMetricFamily(name, help_text)
+            family.add_metric([], value)
+            yield family
+        ages = GaugeMetricFamily("complaints_job_age_seconds", "Seconds since each periodic job last ran.",
+                                 labels=["job"])
+        for job, age in sorted(figures["heartbeats"].items()):
+            ages.add_metric([job], age)
+        yield ages
+
+
+def _registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(REQUEST_SECONDS)
+    registry.register(WorkCollector())
+    return registry
+
+
+def _may_scrape(request) -> bool:
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
+        return True
+    user = request.user
+    return user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMIN))
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    if not _may_scrape(request):
+        return HttpResponse("Forbidden: send Authorization: Bearer <METRICS_TOKEN>.\n", status=403,
+                            content_type="text/plain; charset=utf-8")
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+
