@@ -8,6 +8,8 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/complaints
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# Two workers (the machines have two cores); PYTEST_ARGS="-n 0 …" runs serially.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-storm bench-search
 

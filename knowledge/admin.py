@@ -1,5 +1,5 @@
 """Admin views of the knowledge base: read-only, because every change goes through the product's pages (a new
-version, the search index, the personal-data check); tags may be tidied here."""
+version, the search index, the personal-data check), tags included (a tag is published with its cases)."""
 
 from django.contrib import admin
 
@@ -50,5 +50,5 @@ class CaseAdmin(ReadOnly):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ReadOnly):
     search_fields = ("name",)

@@ -51,6 +51,8 @@ class ArticleForm(forms.Form):
 class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(choices=[("1", _("Helped")), ("0", _("Did not help"))], coerce=lambda v: v == "1")
     comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
+    # The version the agent saw; empty: the current one.
+    version = forms.IntegerField(required=False, min_value=1)
 
 
 class CaseForm(forms.Form):

@@ -255,12 +255,15 @@ def case_review(*, actor, case: Case, publish: bool, comment: str = "", tags=(),
         for name in ("title", "problem", "handling", "lessons"):
             if name in edits:
                 setattr(locked, name, (edits[name] or "").strip())
+        names = [t.strip()[:32] for t in tags if t and t.strip()] if publish else []
+        # Everything published with the case is checked: its texts, its tags and the reviewer's comment.
+        errors = _case_text_errors({"comment": comment, "tags": " ".join(names)}, locked.source_order)
         if publish:
-            errors = _case_text_errors({n: getattr(locked, n) for n in ("title", "problem", "handling", "lessons")},
-                                       locked.source_order)
-            if errors:
-                raise ValidationError(errors)
-        elif not comment:
+            errors |= _case_text_errors({n: getattr(locked, n) for n in ("title", "problem", "handling", "lessons")},
+                                        locked.source_order)
+        if errors:
+            raise ValidationError(errors)
+        if not publish and not comment:
             raise ValidationError({"comment": [_("Say why the case is not published.")]})
         now = timezone.now()
         locked.status = Case.Status.PUBLISHED if publish else Case.Status.REJECTED
@@ -268,7 +271,6 @@ def case_review(*, actor, case: Case, publish: bool, comment: str = "", tags=(),
         locked.published_at = now if publish else None
         locked.save()
         if publish:
-            names = [t.strip()[:32] for t in tags if t and t.strip()]
             locked.tags.set([Tag.objects.get_or_create(name=name)[0] for name in dict.fromkeys(names)])
             _index_case(locked)
         return locked

@@ -71,6 +71,24 @@ REPLACEMENTS = {"phone": "[电话]", "id_number": "[证件号]", "card_number": 
                 "name": "客户", "address": "[地址]"}
 
 
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# A run of digits with whatever people put between them (138.0013.8000, 1380 013 8000, 13800 138000).
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s.\-－·]{6,}\d")
+_MOBILE_DIGITS = re.compile(r"(?:86)?1[3-9]\d{9}")
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", (value or "").translate(_FULL_WIDTH_DIGITS))
+
+
+def _phone_runs(text: str, known: list[str]):
+    """Runs of digits that are a mobile number, or contain one of the order's own numbers, however grouped."""
+    for match in _DIGIT_RUN.finditer(text):
+        digits = _digits(match.group(0))
+        if _MOBILE_DIGITS.fullmatch(digits) or any(k and len(k) >= 7 and k in digits for k in known):
+            yield match
+
+
 def _known_values(order) -> list[tuple[str, str]]:
     """The order's own personal data, which a pattern could miss (a name without 先生, a short contact)."""
     values = []
@@ -89,8 +107,11 @@ def _known_values(order) -> list[tuple[str, str]]:
 
 def anonymise(text: str, *, order=None) -> str:
     """The text with the customer's personal data replaced by placeholders."""
-    text = text or ""
-    for kind, value in _known_values(order):
+    text = (text or "").translate(_FULL_WIDTH_DIGITS)
+    known = _known_values(order)
+    for match in reversed(list(_phone_runs(text, [_digits(v) for k, v in known if k == "phone"]))):
+        text = text[:match.start()] + REPLACEMENTS["phone"] + text[match.end():]
+    for kind, value in known:
         text = text.replace(value, REPLACEMENTS[kind])
         if kind == "name":
             text = text.replace(value[0] + "某", "客户")
@@ -102,10 +123,14 @@ def anonymise(text: str, *, order=None) -> str:
 def personal_data(text: str, *, order=None) -> list[tuple[str, str]]:
     """What in the text looks like personal data: (kind, the text found). Empty when it is clean."""
     found = []
-    text = text or ""
-    for kind, value in _known_values(order):
-        if value in text:
+    original = text or ""
+    text = normalise(original).translate(_FULL_WIDTH_DIGITS)  # full-width digits and letters as well
+    known = _known_values(order)
+    for kind, value in known:
+        if normalise(value) in text:
             found.append((kind, value))
+    found.extend(("phone", match.group(0).strip())
+                 for match in _phone_runs(text, [_digits(v) for k, v in known if k == "phone"]))
     for kind, pattern in PATTERNS:
         found.extend((kind, match.group(0)) for match in pattern.finditer(text))
     return found

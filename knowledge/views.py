@@ -6,7 +6,7 @@ import difflib
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -162,16 +162,22 @@ def article_archive(request, pk):
 def article_feedback(request, pk):
     article = _article_for(request, pk)
     form = FeedbackForm(request.POST)
-    version = ArticleVersion.objects.filter(article=article, pk=request.POST.get("version")).first() \
-        or article.current
+    version = None
+    if form.is_valid():
+        version = (ArticleVersion.objects.filter(article=article, pk=form.cleaned_data["version"]).first()
+                   if form.cleaned_data["version"] else article.current)
+        if version is None:
+            form.add_error("version", _("Unknown article version."))
     if not form.is_valid():
+        if request.headers.get("HX-Request"):
+            return HttpResponse(_("Say whether the article helped."), status=400)
         messages.error(request, _("Say whether the article helped."))
-    else:
-        services.article_feedback(actor=request.user, version=version, helpful=form.cleaned_data["helpful"],
-                                  comment=form.cleaned_data["comment"])
+        return redirect("knowledge:article", article.pk)
+    services.article_feedback(actor=request.user, version=version, helpful=form.cleaned_data["helpful"],
+                              comment=form.cleaned_data["comment"])
     if request.headers.get("HX-Request"):
         return render(request, "knowledge/_feedback_done.html", {"article": article,
-                                                                  "helpful": form.cleaned_data.get("helpful")})
+                                                                  "helpful": form.cleaned_data["helpful"]})
     messages.success(request, _("Thank you: your feedback is recorded."))
     return redirect("knowledge:article", article.pk)
 

@@ -654,7 +654,10 @@ def request_rate(*, actor, request: SupportRequest, rating: int, comment: str = 
         if reopen:
             request.reopen_count += 1
             _promise(request, start=now)
-            request.save(update_fields=["reopen_count", *PROMISE_FIELDS])
+            # A new round: the department may defer again (the earlier deferral stays in the history).
+            request.deferred_at, request.deferred_by, request.deferral_reason = None, None, ""
+            request.save(update_fields=["reopen_count", *PROMISE_FIELDS, "deferred_at", "deferred_by",
+                                        "deferral_reason"])
             _complete_task(ctx, actor, "reopen")
             _event(request, actor=actor, action=Action.RATED, before=before, comment=comment, rating=rating)
             _event(request, actor=actor, action=Action.REOPENED, before=before, comment=comment, rating=rating,

@@ -43,7 +43,7 @@ def test_chinese_is_cut_into_character_pairs_and_latin_words_kept_whole():
 @pytest.mark.parametrize("text", [
     "手机13800138000", "手机 138 0013 8000", "+86-138-0013-8000", "座机020-87654321", "(0755)12345678",
     "身份证44010619900101123X", "卡号6222021234567890123", "邮箱 a.b@example.com", "王女士", "天河路385号",
-    "3栋1202房",
+    "3栋1202房", "手机１３８００１３８０００", "138.0013.8000", "1380 013 8000", "13800 138000",
 ])
 def test_personal_data_is_found_and_taken_out(text):
     assert personal_data(text)
@@ -172,6 +172,50 @@ def test_a_case_proposed_from_a_closed_order_publishes_no_personal_data(hotline_
     for secret in ("13800138000", "张伟", "张先生", "天河路385号", "zw@qq.com"):
         assert secret not in text
     assert [h.source_id for h in search.search(user=hotline_agent, query="信号差 VoLTE", kind="case")] == [case.pk]
+
+
+@pytest.mark.parametrize("where", [
+    {"tags": ["信号", "13800138000"]}, {"tags": ["张伟"]}, {"comment": "已电话联系张伟确认"},
+    {"comment": "客户手机１３８００１３８０００"}, {"problem": "回电 1380 013 8000"},
+])
+def test_nothing_published_with_a_case_may_carry_personal_data(hotline_agent, quality_manager, coverage, where):
+    """Tags and the reviewer's comment are shown with the published case: checked like its texts, in any form."""
+    order = closed_order(hotline_agent, category=coverage)
+    draft = services.case_draft(order)
+    case = services.case_propose(actor=hotline_agent, order=order, title=draft["title"], problem=draft["problem"],
+                                 handling=draft["handling"])
+    with pytest.raises(ValidationError) as caught:
+        services.case_review(actor=quality_manager, case=case, publish=True, **where)
+    assert set(where) & set(caught.value.message_dict)
+    case.refresh_from_db()
+    assert case.status == Case.Status.PROPOSED and not case.tags.exists()  # nothing half-saved
+
+
+def test_tags_cannot_be_changed_in_admin(client, django_user_model):
+    from knowledge.models import Tag
+
+    tag = Tag.objects.create(name="信号")
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(admin_user)
+    assert client.get("/admin/knowledge/tag/").status_code == 200
+    assert client.post("/admin/knowledge/tag/add/", {"name": "13800138000"}).status_code == 403
+    assert client.post(f"/admin/knowledge/tag/{tag.pk}/change/", {"name": "张伟"}).status_code == 403
+    assert list(Tag.objects.values_list("name", flat=True)) == ["信号"]
+
+
+def test_bad_feedback_input_is_refused_and_nothing_saved(login_client, article, hotline_agent):
+    from knowledge.models import ArticleFeedback
+
+    client = login_client(hotline_agent)
+    url = f"/knowledge/articles/{article.pk}/feedback/"
+    assert client.post(url, {"helpful": "1", "version": "abc"}, HTTP_HX_REQUEST="true").status_code == 400
+    assert client.post(url, {"helpful": "maybe"}, HTTP_HX_REQUEST="true").status_code == 400
+    assert client.post(url, {"helpful": "1", "version": "999999"}, HTTP_HX_REQUEST="true").status_code == 400
+    page = client.post(url, {"helpful": "maybe"}, follow=True).content.decode()
+    assert "Thank you" not in page
+    assert not ArticleFeedback.objects.exists()
+    assert client.post(url, {"helpful": "1"}, HTTP_HX_REQUEST="true").status_code == 200
+    assert ArticleFeedback.objects.count() == 1
 
 
 def test_a_proposal_with_personal_data_is_refused_and_open_orders_cannot_become_cases(hotline_agent, coverage,

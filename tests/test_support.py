@@ -291,6 +291,18 @@ def test_a_low_rating_reopens_once_to_quality_with_a_new_promise(cast, at_stage,
     assert rated(request, cast["agent"], rating=2, comment="答复太慢", when=at(10, 11)).status == Status.CLOSED
 
 
+def test_a_reopened_request_may_be_deferred_again_in_its_new_round(cast, network_dept):
+    request = routed(raised(cast["agent"]), cast["quality"], network_dept)
+    request = defer(request, cast["lead"], datetime.date(2026, 12, 18), when=at(8, 9))
+    request = approved(answered(request, cast["handler"], when=at(8, 10)), cast["lead"], when=at(8, 11))
+    request = rated(request, cast["agent"], rating=1, comment="仍未解决", reopen=True, when=at(9, 9))
+    assert not request.is_deferred and request.due_at == request.original_due_at
+    request = routed(request, cast["quality"], network_dept, when=at(9, 10))
+    assert "defer" in services.request_actions_available(user=cast["lead"], request=request)
+    request = defer(request, cast["lead"], datetime.date(2026, 12, 31), when=at(10, 9))
+    assert request.is_deferred and actions(request).count("deferred") == 2  # both deferrals in the history
+
+
 def test_a_rating_is_one_to_five(cast, at_stage):
     request = at_stage("rate")
     for wrong in (0, 6, None, "5"):
