@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from support.models import SupportEvent, SupportPolicy, SupportRequest, SupportTask
 from workflow.admin import ReadOnlyAdmin
@@ -12,6 +13,18 @@ class SupportPolicyAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "problem_working_days", "requirement_working_days",
                     "max_deferral_working_days", "warn_percent", "rating_window_working_days", "reopen_at_or_below",
                     "calendar"]
+
+    @staticmethod
+    def _in_use(obj) -> bool:
+        """In force already, or named by a request: its values decide requests' dates, so it stays as it is."""
+        return obj is not None and (obj.effective_from <= timezone.localdate()
+                                    or SupportRequest.objects.filter(policy=obj).exists())
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._in_use(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._in_use(obj)
 
 
 class SupportEventInline(admin.TabularInline):

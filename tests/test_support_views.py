@@ -378,3 +378,25 @@ def test_the_sweep_command_runs_once(cast, capsys):
     raised(cast["agent"])
     call_command("support_sweep", "--at", "2026-12-15T09:00:00+08:00")
     assert "'overdue': 1" in capsys.readouterr().out
+
+
+def test_a_support_policy_in_force_cannot_be_edited_in_admin_only_a_later_version_added(client, django_user_model):
+    import datetime
+
+    from django.utils import timezone
+
+    from support.models import SupportPolicy
+
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(root)
+    in_force = SupportPolicy.objects.filter(effective_from__lte=timezone.localdate()).first()
+    later = SupportPolicy.objects.create(effective_from=timezone.localdate() + datetime.timedelta(days=30))
+    assert client.get(f"/admin/support/supportpolicy/{in_force.pk}/change/").status_code == 200  # to read
+    response = client.post(f"/admin/support/supportpolicy/{in_force.pk}/change/", {
+        "effective_from": in_force.effective_from, "problem_working_days": 1, "requirement_working_days": 1,
+        "max_deferral_working_days": 1, "warn_percent": 50, "rating_window_working_days": 1, "reopen_at_or_below": 0})
+    assert response.status_code == 403
+    in_force.refresh_from_db()
+    assert in_force.problem_working_days == 5
+    assert client.post(f"/admin/support/supportpolicy/{in_force.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/support/supportpolicy/{later.pk}/delete/", {"post": "yes"}).status_code == 302
