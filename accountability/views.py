@@ -68,7 +68,8 @@ def _export_or_render(request, template, context, tables):
         table = next((t for t in tables if t.name == request.GET.get("table")), None)
         if table is None or export not in ("csv", "xlsx"):
             raise Http404(_("No such table on this page."))
-        return table_response(table, export, user=request.user, page=request.resolver_match.url_name)
+        return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
+                              filters=request.GET.urlencode())
     query = request.GET.copy()
     query.pop("export", None)
     query.pop("table", None)
@@ -87,7 +88,8 @@ def _list_export(request, *, name: str, title: str, columns: list, queryset, row
     table = Table(name=name, title=title, columns=columns)
     for item in queryset[:EXPORT_LIMIT]:
         table.rows.append([Cell("" if v is None else str(v), raw=v) for v in row(item)])
-    return table_response(table, export, user=request.user, page=request.resolver_match.url_name)
+    return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
+                              filters=request.GET.urlencode())
 
 
 def _shares_text(determination) -> str:

@@ -201,7 +201,8 @@ def feedback_report(request):
             Cell(str(a.helped), raw=a.helped), Cell(str(a.not_helped), raw=a.not_helped),
             Cell("—" if share is None else f"{share}", raw=share)])
     if request.GET.get("export") in ("csv", "xlsx"):
-        return table_response(table, request.GET["export"], user=request.user, page="knowledge-feedback")
+        return table_response(table, request.GET["export"], user=request.user, page="knowledge-feedback",
+                              filters=request.GET.urlencode())
     return render(request, "knowledge/feedback.html", _context(request, table=table, tab="feedback"))
 
 

@@ -24,8 +24,14 @@ def _raw(cell):
     return cell.raw if cell.raw is not None else ("" if cell.text == "—" else cell.text)
 
 
-def table_response(table, export: str, *, user, page: str) -> HttpResponse:
-    log.info("export %s of %s/%s by %s", export, page, table.name, user.username)
+def table_response(table, export: str, *, user, page: str, filters: str = "") -> HttpResponse:
+    """The table as a download; the export is recorded (who, which page and table, filters, rows, when)."""
+    from reports.models import ExportRecord
+
+    ExportRecord.objects.create(user=user if user.is_authenticated else None, user_name=user.get_username()[:150],
+                                page=page[:64], table=table.name[:64], format=export, filters=filters[:2000],
+                                rows=len(table.rows))
+    log.info("export %s of %s/%s by %s (%s rows)", export, page, table.name, user.username, len(table.rows))
     if export == "xlsx":
         workbook = Workbook()
         sheet = workbook.active

@@ -36,3 +36,27 @@ class MonthlyReport(models.Model):
 
     def __str__(self):
         return f"{self.region} {self.month:%Y-%m} v{self.version}"
+
+
+class ExportRecord(models.Model):
+    """Who exported which table of which page, with which filters, how many rows, when (every CSV or Excel
+    download goes through reports.exports.table_response, which writes this row)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    user_name = models.CharField(_("user name"), max_length=150)
+    page = models.CharField(_("page"), max_length=64)
+    table = models.CharField(_("table"), max_length=64)
+    format = models.CharField(_("format"), max_length=8)
+    filters = models.TextField(_("filters"), blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    exported_at = models.DateTimeField(_("exported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("export record")
+        verbose_name_plural = _("export records")
+        ordering = ["-exported_at", "-id"]
+        indexes = [models.Index(fields=["user", "-exported_at"], name="export_by_user")]
+
+    def __str__(self):
+        return f"{self.user_name} {self.page}/{self.table} {self.exported_at:%Y-%m-%d %H:%M}"

@@ -77,7 +77,8 @@ def _page(request, template: str, context: dict, tables: list):
         table = next((t for t in tables if t is not None and t.name == request.GET.get("table")), None)
         if table is None:
             raise Http404(_("No such table on this page."))
-        return table_response(table, export, user=request.user, page=request.resolver_match.url_name)
+        return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
+                              filters=request.GET.urlencode())
     query = request.GET.copy()
     for key in ("export", "table"):
         query.pop(key, None)

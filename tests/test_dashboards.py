@@ -122,6 +122,20 @@ def test_every_table_exports_to_csv_and_excel(login_client, week, quality_manage
     assert sheet.cell(2, 2).value == 5  # 信号覆盖's parent: O1 O2 O3 O5 O6
     assert client.get(f"/dashboard/?{WEEK}&export=pdf&table=regions").status_code == 404
     assert client.get(f"/dashboard/?{WEEK}&export=csv&table=nope").status_code == 404
+    # Each export is recorded: who, which page and table, the filters, how many rows (refused ones are not).
+    from reports.models import ExportRecord
+
+    records = list(ExportRecord.objects.order_by("id"))
+    assert [(r.user, r.page, r.table, r.format) for r in records] == [
+        (quality_manager, "analysis", "kpis", "csv"), (quality_manager, "overview", "top-categories", "xlsx")]
+    assert "group=region2" in records[0].filters and records[0].rows == len(rows) - 1
+
+
+def test_the_export_record_is_read_only_in_admin(client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(root)
+    assert client.get("/admin/reports/exportrecord/").status_code == 200
+    assert client.get("/admin/reports/exportrecord/add/").status_code == 403
 
 
 def test_bad_filters_say_what_is_wrong(login_client, week, quality_manager):
