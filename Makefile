@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 # Two workers (the machines have two cores); PYTEST_ARGS="-n 0 …" runs serially.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-storm bench-search
+.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-storm bench-search drill-backup
 
 help:
 	@echo "make run   - install, migrate, load demo data, start web + Celery worker + beat"
@@ -81,3 +81,7 @@ bench-storm: install
 bench-search: install
 	@scripts/ensure-services.sh
 	$(PY) bench/search/run.py
+
+drill-backup: install
+	@scripts/ensure-services.sh
+	$(PY) bench/drills/backup_restore.py
