@@ -162,7 +162,7 @@ class World:
         return {"accountability:orders": f"?department={self.users['lead'].department_id}"}.get(name, "")
 
     def kwargs(self, name, pattern):
-        params = pattern.pattern.converters.keys() if hasattr(pattern.pattern, "converters") else []
+        params = pattern.pattern.converters.keys()
         values = {}
         for param in params:
             if param == "number":
@@ -184,12 +184,10 @@ class World:
                 values[param] = "queue"
             elif param == "action":
                 values[param] = "claim" if name == "workflow:order_action" else "answer"
-            elif param == "number" or param == "n":
-                values[param] = 1
             else:
-                values[param] = 1
+                raise AssertionError(f"{name}: no sample value for the URL parameter {param!r}")
         if name == "knowledge:article_version":
-            values["number"] = 1
+            values["number"] = 1  # the article's first version
         return values
 
 
