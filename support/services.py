@@ -43,7 +43,7 @@ from support.selectors import is_quality, may_raise, requests_visible_to, suppor
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit, Notification
 from workflow.notifications import notify_rows
-from workflow.services import ActionNotPossible
+from workflow.services import ActionNotPossible, actions_passing
 
 Status = SupportRequest.Status
 Action = SupportEvent.Action
@@ -243,15 +243,7 @@ def request_context(*, request: SupportRequest) -> RequestContext:
 
 def request_actions_available(*, user, request: SupportRequest, ctx: RequestContext | None = None) -> list[str]:
     """The actions this user may take on the request now, by the same checks the services apply."""
-    ctx = ctx or request_context(request=request)
-    available = []
-    for action, check in CHECKS.items():
-        try:
-            check(user, ctx)
-        except (ActionNotPossible, PermissionDenied):
-            continue
-        available.append(action)
-    return available
+    return actions_passing(CHECKS, user, ctx or request_context(request=request))
 
 
 def _lock_request(pk: int) -> SupportRequest:

@@ -384,9 +384,14 @@ def order_context(*, order: WorkOrder) -> OrderContext:
 
 def order_actions_available(*, user, order: WorkOrder, ctx: OrderContext | None = None) -> list[str]:
     """The actions this user may take on the order now, by the same checks the services apply."""
-    ctx = ctx or order_context(order=order)
+    return actions_passing(CHECKS, user, ctx or order_context(order=order))
+
+
+def actions_passing(checks: dict, user, ctx) -> list[str]:
+    """The names of the checks (state first, then actor) this user passes on this context: the actions a page
+    offers. Shared by every flow's services (orders, support requests)."""
     available = []
-    for action, check in CHECKS.items():
+    for action, check in checks.items():
         try:
             check(user, ctx)
         except (ActionNotPossible, PermissionDenied):
