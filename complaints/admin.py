@@ -2,8 +2,17 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import AuthorityLevel, Category, Channel, Customer, IntakePolicy, WorkOrder
-from workflow.admin import cancel_orders
+from complaints.models import (
+    AuthorityLevel,
+    Category,
+    Channel,
+    Customer,
+    IntakePolicy,
+    PhoneDisclosure,
+    WorkOrder,
+)
+from complaints.phone import mask, sees_full_phone
+from workflow.admin import ReadOnlyAdmin, cancel_orders
 
 
 @admin.register(Channel)
@@ -54,6 +63,26 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["home_region"]
     show_full_result_count = False
 
+    @admin.display(description=_("mobile number"), ordering="phone")
+    def masked_phone(self, obj):
+        return mask(obj.phone)
+
+    def get_list_display(self, request):
+        if sees_full_phone(request.user):
+            return self.list_display
+        return ["masked_phone", *self.list_display[1:]]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not sees_full_phone(request.user):
+            return ["masked_phone" if f == "phone" else f for f in fields if f != "masked_phone"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not sees_full_phone(request.user):
+            return ["masked_phone"]
+        return []
+
 
 @admin.register(AuthorityLevel)
 class AuthorityLevelAdmin(admin.ModelAdmin):
@@ -71,14 +100,33 @@ class IntakePolicyAdmin(admin.ModelAdmin):
 class WorkOrderAdmin(admin.ModelAdmin):
     """Read-only: orders change only through the services, never by editing a row."""
 
-    list_display = ["number", "kind", "status", "channel", "category", "customer", "region", "current_department",
-                    "received_at"]
+    list_display = ["number", "kind", "status", "channel", "category", "customer_masked", "region",
+                    "current_department", "received_at"]
     list_filter = ["status", "kind", "channel", "severity", "resolved_on_spot", "escalation_level"]
     search_fields = ["=number", "=customer__phone"]
     list_select_related = ["channel", "category", "customer", "region", "current_department"]
     date_hierarchy = "received_at"
     show_full_result_count = False
     actions = [cancel_orders]
+
+    @admin.display(description=_("customer"), ordering="customer__phone")
+    def customer_masked(self, obj):
+        return f"{obj.customer.name or '-'} {mask(obj.customer.phone)}"
+
+    def get_list_display(self, request):
+        if sees_full_phone(request.user):
+            return ["customer" if f == "customer_masked" else f for f in self.list_display]
+        return self.list_display
+
+    @admin.display(description=_("contact number"))
+    def contact_masked(self, obj):
+        return mask(obj.contact_phone) if obj.contact_phone else ""
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f not in ("customer_masked", "contact_masked")]
+        if sees_full_phone(request.user):
+            return fields
+        return [{"customer": "customer_masked", "contact_phone": "contact_masked"}.get(f, f) for f in fields]
 
     def has_add_permission(self, request):
         return False
@@ -88,3 +136,15 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PhoneDisclosure)
+class PhoneDisclosureAdmin(ReadOnlyAdmin):
+    """Who revealed which masked phone number, where and when: read-only, kept as evidence."""
+
+    list_display = ["disclosed_at", "user_name", "order", "page"]
+    list_filter = ["page"]
+    search_fields = ["user_name", "=order__number"]
+    date_hierarchy = "disclosed_at"
+    list_select_related = ["order"]
+    raw_id_fields = ["user", "customer", "order"]

@@ -66,7 +66,7 @@ class OrderListCreateApi(APIView):
                 raise exceptions.ValidationError({"phone": exc.messages}) from None
         paginator = OrderCursorPagination()
         page = paginator.paginate_queryset(selectors.order_list_for_user(user=request.user, filters=data), request)
-        return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
+        return paginator.get_paginated_response(OrderSerializer(page, many=True, context={"user": request.user}).data)
 
     @extend_schema(
         operation_id="orders_create",
@@ -118,7 +118,7 @@ class OrderListCreateApi(APIView):
             incident=data["incident"],
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
-        body = OrderSerializer(result.order).data
+        body = OrderSerializer(result.order, context={"user": request.user}).data
         if result.warnings:
             body = {**body, "warnings": result.warnings}
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -140,7 +140,7 @@ class CustomerHistoryApi(APIView):
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"phone": exc.messages}) from None
         orders = selectors.customer_history_for_user(user=request.user, phone=phone)
-        return Response(OrderSerializer(orders, many=True).data)
+        return Response(OrderSerializer(orders, many=True, context={"user": request.user}).data)
 
 
 class OrderAttachmentApi(APIView):

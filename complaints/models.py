@@ -8,6 +8,8 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
+from complaints.phone import mask
+
 
 class BilingualName(models.Model):
     """Operators' data carries a Chinese name and an English one; the UI shows the one for the active language."""
@@ -152,9 +154,14 @@ class Customer(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="customer_phone_normalised"),
         ]
+        # Pages show 138****8000 unless the reader's role needs the number (complaints.phone says who).
+        permissions = [
+            ("view_full_phone", _("Can see customers' full phone numbers")),
+            ("unmask_phone", _("Can reveal a masked phone number (each reveal is logged)")),
+        ]
 
     def __str__(self):
-        return f"{self.name or '-'} {self.phone}"
+        return f"{self.name or '-'} {mask(self.phone)}"  # shown in admin titles and lists: masked for every reader
 
     @property
     def is_vip(self) -> bool:
@@ -452,6 +459,30 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class PhoneDisclosure(models.Model):
+    """A masked phone number shown in full to someone holding the unmask permission: who, whose number, on which
+    order, from which page, when. Append-only; read in admin."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    user_name = models.CharField(_("user name"), max_length=150)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(WorkOrder, verbose_name=_("work order"), null=True, on_delete=models.PROTECT,
+                              related_name="+")
+    page = models.CharField(_("page"), max_length=64)
+    disclosed_at = models.DateTimeField(_("disclosed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("phone number disclosure")
+        verbose_name_plural = _("phone number disclosures")
+        ordering = ["-disclosed_at", "-id"]
+        indexes = [models.Index(fields=["user", "-disclosed_at"], name="disclosure_by_user"),
+                   models.Index(fields=["customer", "-disclosed_at"], name="disclosure_by_customer")]
+
+    def __str__(self):
+        return f"{self.user_name} {self.order_id or self.customer_id} {self.disclosed_at:%Y-%m-%d %H:%M}"
 
 
 class AuthorityLevel(models.Model):

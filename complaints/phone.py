@@ -50,3 +50,24 @@ def mask(phone: str) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+# Who sees which: the roles whose work is calling the customer on the order in front of them (agents, dispatchers,
+# handlers, leads, the emergency group, channel systems) hold complaints.view_full_phone; the quality team and
+# administrators see numbers masked and, holding complaints.unmask_phone, may reveal one, which is logged
+# (complaints.services.phone_disclose). Dashboard drill-downs and exports mask for everyone unless asked otherwise.
+
+
+def sees_full_phone(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("complaints.view_full_phone"))
+
+
+def may_unmask(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("complaints.unmask_phone"))
+
+
+def phone_for(user, phone: str) -> str:
+    """The number as this user may read it."""
+    if not phone:
+        return ""
+    return phone if sees_full_phone(user) else mask(phone)

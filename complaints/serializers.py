@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier, WorkOrder
+from complaints.phone import mask, sees_full_phone
 from org.models import Department, Region
 from quality.models import Incident
 
@@ -79,6 +80,16 @@ class OrderSerializer(serializers.ModelSerializer):
 
     def get_deadline_state(self, order) -> str:
         return order.deadline_state()
+
+    def to_representation(self, order):
+        """Phone numbers masked unless the caller's role needs them (a caller not passed in sees them masked)."""
+        data = super().to_representation(order)
+        request = self.context.get("request")
+        user = self.context.get("user") or (request.user if request else None)
+        if not sees_full_phone(user):
+            data["customer"]["phone"] = mask(data["customer"]["phone"])
+            data["contact_phone"] = mask(data["contact_phone"]) if data["contact_phone"] else ""
+        return data
 
     def get_fields(self):
         fields = super().get_fields()

@@ -3,6 +3,7 @@ everything before the first write, and commits its changes and its audit records
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,17 +25,20 @@ from complaints.models import (
     Note,
     OrderSource,
     OrderStatus,
+    PhoneDisclosure,
     Severity,
     Tier,
     WorkOrder,
 )
 from complaints.numbering import order_number_next
-from complaints.phone import normalise_contact, normalise_mobile
+from complaints.phone import may_unmask, normalise_contact, normalise_mobile, sees_full_phone
 from complaints.selectors import repeat_candidate
 from org import roles
 from org.models import Region
 from workflow.audit import event_record
 from workflow.models import OrderEvent
+
+log = logging.getLogger("complaints.phone")
 
 
 class IdempotencyConflict(Exception):
@@ -438,3 +442,26 @@ def order_attachment_add(*, actor, order: WorkOrder, upload) -> Attachment:
         if not locked.is_open:
             raise PermissionDenied(_("Order %(number)s is closed: no more attachments.") % {"number": order.number})
         return _attachment_insert(order=locked, actor=actor, upload=upload, content_type=content_type)
+
+
+# The pages a masked number may be revealed from (the disclosure says which).
+DISCLOSURE_PAGES = ("order_detail", "follow_up")
+
+
+def phone_disclose(*, actor, order: WorkOrder, page: str) -> WorkOrder:
+    """Show the customer's and the contact's full numbers of a visible order to someone who may unmask them, and
+    log it. A reader who sees full numbers anyway is not logged (their role needs the number every day)."""
+    from complaints.selectors import orders_visible_to
+
+    if page not in DISCLOSURE_PAGES:
+        raise ValidationError({"page": [_("Unknown page.")]})
+    if not sees_full_phone(actor) and not may_unmask(actor):
+        raise PermissionDenied(_("Your role may not reveal customers' phone numbers."))
+    visible = orders_visible_to(actor).select_related("customer").filter(pk=order.pk).first()
+    if visible is None:
+        raise PermissionDenied(_("You may not read order %(number)s.") % {"number": order.number})
+    if not sees_full_phone(actor):
+        PhoneDisclosure.objects.create(user=actor, user_name=actor.get_username()[:150],
+                                       customer_id=visible.customer_id, order=visible, page=page)
+        log.info("phone of order %s revealed to %s on %s", visible.number, actor.get_username(), page)
+    return visible

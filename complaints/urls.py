@@ -10,6 +10,7 @@ urlpatterns = [
     path("intake/customer/", views.intake_customer_panel, name="intake_customer_panel"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<str:number>/phone/", views.order_phone, name="order_phone"),
     path("orders/<str:number>/attachments/", views.order_attachment_add, name="order_attachment_add"),
     path("orders/<str:number>/attachments/<int:attachment_id>/", views.attachment_download,
          name="attachment_download"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -290,6 +290,21 @@ def attachment_download(request, number, attachment_id):
                             filename=attachment.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@staff_required
+@require_POST
+def order_phone(request, number):
+    """Reveal the order's masked phone numbers (logged); htmx swaps the answer in place of the button."""
+    order = _order_or_404(request, number)
+    page = request.POST.get("page", "order_detail")
+    try:
+        order = services.phone_disclose(actor=request.user, order=order, page=page)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
+    template = "complaints/_phone_revealed.html" if request.headers.get("HX-Request") else \
+        "complaints/phone_revealed.html"
+    return render(request, template, {"order": order, "page": page})
 
 
 

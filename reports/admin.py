@@ -8,7 +8,7 @@ from workflow.admin import ReadOnlyAdmin
 class ExportRecordAdmin(ReadOnlyAdmin):
     """The export audit: read-only, kept as evidence."""
 
-    list_display = ["exported_at", "user_name", "page", "table", "format", "rows", "filters"]
-    list_filter = ["format", "page"]
+    list_display = ["exported_at", "user_name", "page", "table", "format", "rows", "unmasked", "filters"]
+    list_filter = ["format", "unmasked", "page"]
     search_fields = ["user_name", "page", "table"]
     date_hierarchy = "exported_at"

@@ -24,14 +24,16 @@ def _raw(cell):
     return cell.raw if cell.raw is not None else ("" if cell.text == "—" else cell.text)
 
 
-def table_response(table, export: str, *, user, page: str, filters: str = "") -> HttpResponse:
-    """The table as a download; the export is recorded (who, which page and table, filters, rows, when)."""
+def table_response(table, export: str, *, user, page: str, filters: str = "", unmasked: bool = False) -> HttpResponse:
+    """The table as a download; the export is recorded (who, which page and table, filters, rows, whether it
+    carried full phone numbers, when)."""
     from reports.models import ExportRecord
 
     ExportRecord.objects.create(user=user if user.is_authenticated else None, user_name=user.get_username()[:150],
                                 page=page[:64], table=table.name[:64], format=export, filters=filters[:2000],
-                                rows=len(table.rows))
-    log.info("export %s of %s/%s by %s (%s rows)", export, page, table.name, user.username, len(table.rows))
+                                rows=len(table.rows), unmasked=unmasked)
+    log.info("export %s of %s/%s by %s (%s rows%s)", export, page, table.name, user.username, len(table.rows),
+             ", full phone numbers" if unmasked else "")
     if export == "xlsx":
         workbook = Workbook()
         sheet = workbook.active

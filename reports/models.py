@@ -50,6 +50,8 @@ class ExportRecord(models.Model):
     format = models.CharField(_("format"), max_length=8)
     filters = models.TextField(_("filters"), blank=True)
     rows = models.PositiveIntegerField(_("rows"))
+    unmasked = models.BooleanField(_("full phone numbers"), default=False,
+                                   help_text=_("The export carried customers' full phone numbers instead of masked ones."))
     exported_at = models.DateTimeField(_("exported at"), default=timezone.now)
 
     class Meta:

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.models import Severity, WorkOrder
+from complaints.phone import mask
 from org.models import Department, Region
 from quality import analysis
 from quality.kpis import KPIS, Context, Period, Slice, kpi_target, measure_sums, subscribers_of
@@ -33,10 +34,6 @@ HEADLINE = ("volume", "per_10k", "on_spot_rate", "timeliness", "timeliness_origi
             "p90_handling", "satisfaction", "dissatisfaction", "repeat_rate", "escalation_rate", "callback_rate",
             "closed_loop_rate")
 TREND_MONTHS = 6
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -154,7 +151,7 @@ def _notable_cases(*, region: Region, period: Period, limit: int = 8) -> list[di
     return [{"number": o.number, "received": f"{timezone.localtime(o.received_at):%m-%d %H:%M}",
              "category": o.category.label, "region": o.region.name, "severity": str(o.get_severity_display()),
              "escalation": o.escalation_level, "status": str(o.get_status_display()),
-             "customer": mask_phone(o.customer.phone), "summary": o.description[:80],
+             "customer": mask(o.customer.phone), "summary": o.description[:80],
              "answer": (o.answer or "")[:80]} for o in orders]
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints.pagination import page_without_count
+from complaints.phone import mask, may_unmask, sees_full_phone
 from complaints.selectors import regions_visible_to
 from org import roles
 from org.models import Department
@@ -47,6 +48,7 @@ from reports.forms import CompareForm, DashboardForm, HotspotForm, ReportGenerat
 from reports.models import MonthlyReport
 
 ORDERS_PER_PAGE = 50
+ORDERS_EXPORT_LIMIT = 10_000
 SOURCE_LABELS = {
     "daily": gettext_lazy("daily rollup"), "hourly": gettext_lazy("hourly rollup"),
     "category": gettext_lazy("category rollup"), "department": gettext_lazy("department rollup"),
@@ -323,6 +325,8 @@ def orders(request):
         described.append(f"{GROUPING_LABELS[grouping]}: {labels(grouping, value)}")
     queryset = drill_orders(user=request.user, drills=parts[part], period=period, slice_=slice_, extra=extra,
                             ctx=ctx)
+    if request.GET.get("export"):
+        return _orders_export(request, queryset, title=str(KPIS[kpi_code].label))
     page = page_without_count(queryset, request.GET.get("page"), ORDERS_PER_PAGE)
     query = request.GET.copy()
     query.pop("page", None)
@@ -335,7 +339,33 @@ def orders(request):
     return _page(request, "reports/orders.html", {
         "form": form, "kpi": KPIS[kpi_code], "part": part, "part_links": part_links, "period": period,
         "described": described, "page": page, "pager_query": query.urlencode(), "tab": "",
+        "export_limit": ORDERS_EXPORT_LIMIT, "may_export_full_phones": sees_full_phone(request.user) or may_unmask(
+            request.user),
     }, [])
+
+
+def _orders_export(request, queryset, *, title: str):
+    """The drill-down's orders as a file: phone numbers masked unless the reader asks for them in full
+    (?unmask=1) and may see or reveal them; the export record says which."""
+    export = request.GET["export"]
+    if export not in ("csv", "xlsx"):
+        raise Http404(_("Unknown export format."))
+    unmasked = request.GET.get("unmask") == "1"
+    if unmasked and not (sees_full_phone(request.user) or may_unmask(request.user)):
+        raise PermissionDenied(_("Your role may not export customers' full phone numbers."))
+    show = (lambda number: number) if unmasked else mask
+    table = d.Table(name="orders", title=title, columns=[
+        _("Number"), _("Received"), _("Kind"), _("Channel"), _("Category"), _("Customer mobile number"),
+        _("Contact number"), _("Region"), _("Status"), _("Department")])
+    for order in queryset[:ORDERS_EXPORT_LIMIT]:
+        table.rows.append([d.Cell(order.number), d.Cell(timezone.localtime(order.received_at).strftime("%Y-%m-%d %H:%M")),
+                           d.Cell(order.get_kind_display()), d.Cell(str(order.channel)), d.Cell(str(order.category)),
+                           d.Cell(show(order.customer.phone)), d.Cell(show(order.contact_phone) if order.contact_phone
+                                                                      else ""),
+                           d.Cell(str(order.region)), d.Cell(order.get_status_display()),
+                           d.Cell(str(order.current_department or ""))])
+    return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
+                          filters=request.GET.urlencode(), unmasked=unmasked)
 
 
 def _group_value(grouping: str, raw: str):

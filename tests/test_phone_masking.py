@@ -1,0 +1,151 @@
+"""Customers' phone numbers: full for the roles that call customers, masked (138****8000) for the quality team,
+on dashboard drill-downs and in exports; a reveal is a permission and leaves a row."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from complaints.models import PhoneDisclosure
+from org import roles
+from reports.models import ExportRecord
+from tests.factories import UserFactory
+
+FULL, MASKED = "13800138000", "138****8000"
+WEEK = "period=custom&start=2026-11-02&end=2026-11-08"
+
+
+def _revoke(role, codename):
+    Group.objects.get(name=role).permissions.remove(Permission.objects.get(codename=codename))
+
+
+@pytest.fixture
+def order(make_order, hotline_agent):
+    return make_order(hotline_agent, contact_phone="020-87654321")
+
+
+def test_the_agent_sees_the_full_number_and_the_quality_manager_a_masked_one(login_client, order, hotline_agent,
+                                                                           quality_manager):
+    page = login_client(hotline_agent).get(f"/orders/{order.number}/").content.decode()
+    assert FULL in page and "02087654321" in page and "Show full number" not in page
+    page = login_client(quality_manager).get(f"/orders/{order.number}/").content.decode()
+    assert FULL not in page and "02087654321" not in page
+    assert MASKED in page and "020****4321" in page and "Show full number" in page
+    listing = login_client(quality_manager).get("/orders/?number=" + order.number).content.decode()
+    assert order.number in listing and FULL not in listing and MASKED in listing
+
+
+def test_a_reveal_shows_the_numbers_and_is_logged(login_client, order, quality_manager):
+    client = login_client(quality_manager)
+    answer = client.post(f"/orders/{order.number}/phone/", {"page": "order_detail"}, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    body = answer.content.decode()
+    assert FULL in body and "02087654321" in body and "<html" not in body
+    disclosure = PhoneDisclosure.objects.get()
+    assert (disclosure.user, disclosure.order, disclosure.customer_id, disclosure.page) == (
+        quality_manager, order, order.customer_id, "order_detail")
+    # Without htmx the same POST answers with a page of its own.
+    page = client.post(f"/orders/{order.number}/phone/", {"page": "order_detail"}).content.decode()
+    assert FULL in page and "<html" in page
+    assert PhoneDisclosure.objects.count() == 2
+
+
+def test_a_reader_who_sees_numbers_anyway_is_not_logged(login_client, order, hotline_agent):
+    answer = login_client(hotline_agent).post(f"/orders/{order.number}/phone/", {"page": "order_detail"})
+    assert answer.status_code == 200 and FULL in answer.content.decode()
+    assert not PhoneDisclosure.objects.exists()
+
+
+def test_a_reveal_without_the_permission_or_the_order_is_refused_and_leaves_nothing(login_client, order, outsider,
+                                                                                    quality_manager, client):
+    assert login_client(outsider).post(f"/orders/{order.number}/phone/").status_code == 404  # another city's order
+    _revoke(roles.QUALITY_MANAGER, "unmask_phone")
+    manager = type(quality_manager).objects.get(pk=quality_manager.pk)  # a fresh permission cache
+    refused = login_client(manager).post(f"/orders/{order.number}/phone/", {"page": "order_detail"})
+    assert refused.status_code == 403
+    page = login_client(manager).get(f"/orders/{order.number}/").content.decode()
+    assert "Show full number" not in page and FULL not in page
+    client.logout()
+    assert client.post(f"/orders/{order.number}/phone/").status_code == 302  # to the login
+    assert client.get(f"/orders/{order.number}/phone/").status_code in (302, 405)
+    assert not PhoneDisclosure.objects.exists()
+
+
+def test_a_reveal_from_an_unknown_page_is_a_clear_error(login_client, order, quality_manager):
+    answer = login_client(quality_manager).post(f"/orders/{order.number}/phone/", {"page": "elsewhere"})
+    assert answer.status_code == 400 and "Unknown page" in answer.content.decode()
+    assert not PhoneDisclosure.objects.exists()
+
+
+def test_the_follow_up_page_masks_and_offers_the_reveal(login_client, order, quality_manager):
+    from quality.services import follow_up_open
+
+    follow_up = follow_up_open(order=order, reason="low_rating", rating=1)
+    page = login_client(quality_manager).get(f"/follow-ups/{follow_up.pk}/").content.decode()
+    assert MASKED in page and FULL not in page and f"/orders/{order.number}/phone/" in page
+    listing = login_client(quality_manager).get("/follow-ups/").content.decode()
+    assert MASKED in listing and FULL not in listing
+
+
+def test_dashboard_drill_downs_mask_even_for_roles_that_see_numbers(login_client, week, network_lead,
+                                                                    quality_manager):
+    phone = week["O2"].customer.phone
+    for user in (network_lead, quality_manager):
+        page = login_client(user).get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
+        assert week["O2"].number in page and phone not in page and f"{phone[:3]}****{phone[-4:]}" in page
+
+
+def test_exports_mask_by_default_and_full_numbers_are_recorded(login_client, week, quality_manager):
+    client = login_client(quality_manager)
+    phone = week["O2"].customer.phone
+    answer = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "Number" and any(r[0] == week["O2"].number for r in rows[1:])
+    assert phone not in answer.content.decode() and f"{phone[:3]}****{phone[-4:]}" in answer.content.decode()
+    record = ExportRecord.objects.get()
+    assert (record.user, record.table, record.unmasked, record.rows) == (quality_manager, "orders", False,
+                                                                          len(rows) - 1)
+    full = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv&unmask=1").content.decode("utf-8-sig")
+    assert phone in full
+    assert ExportRecord.objects.filter(unmasked=True, user=quality_manager).count() == 1
+
+
+def test_full_number_exports_need_the_permission(login_client, week, quality_manager):
+    _revoke(roles.QUALITY_MANAGER, "unmask_phone")
+    client = login_client(type(quality_manager).objects.get(pk=quality_manager.pk))
+    page = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
+    assert "unmask=1" not in page
+    assert client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=xlsx&unmask=1").status_code == 403
+    assert not ExportRecord.objects.exists()
+    assert client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=pdf").status_code == 404
+
+
+def test_the_api_masks_for_callers_who_do_not_need_numbers(api_for, order, channel_system, quality_manager):
+    detail = api_for(channel_system).get(f"/api/v1/orders/{order.number}/").json()
+    assert detail["customer"]["phone"] == FULL and detail["contact_phone"] == "02087654321"
+    client = api_for(quality_manager)
+    detail = client.get(f"/api/v1/orders/{order.number}/").json()
+    assert detail["customer"]["phone"] == MASKED and detail["contact_phone"] == "020****4321"
+    listing = client.get("/api/v1/orders/").json()
+    assert [o["customer"]["phone"] for o in listing["results"]] == [MASKED]
+    history = client.get(f"/api/v1/customers/{FULL}/orders/").json()
+    assert [o["customer"]["phone"] for o in history] == [MASKED]
+    assert FULL not in str(api_for(quality_manager).get("/api/v1/orders/").content)
+
+
+def test_admin_masks_for_administrators_without_the_permission(client, order):
+    admin = UserFactory(username="admin_role", is_staff=True, department=None, roles=[roles.ADMIN])
+    admin.user_permissions.add(*Permission.objects.filter(codename__in=["view_customer", "view_workorder",
+                                                                        "view_phonedisclosure"]))
+    client.force_login(admin)
+    for url in ("/admin/complaints/customer/", f"/admin/complaints/customer/{order.customer_id}/change/",
+                "/admin/complaints/workorder/", f"/admin/complaints/workorder/{order.pk}/change/"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert FULL not in page.content.decode() and MASKED in page.content.decode(), url
+    assert client.get("/admin/complaints/phonedisclosure/").status_code == 200
+    assert client.get("/admin/complaints/phonedisclosure/add/").status_code == 403
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True, department=None)
+    client.force_login(superuser)
+    assert FULL in client.get("/admin/complaints/customer/").content.decode()
