@@ -21,6 +21,7 @@ from complaints.serializers import (
     OrderFilterSerializer,
     OrderSerializer,
 )
+from org.models import ApiScope
 from workflow.services import ActionNotPossible
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -49,6 +50,8 @@ def _order_or_404(request, number):
 
 
 class OrderListCreateApi(APIView):
+    required_scopes = {"GET": ApiScope.ORDERS_READ, "POST": ApiScope.ORDERS_WRITE}
+
     @extend_schema(
         operation_id="orders_list",
         parameters=[OrderFilterSerializer],
@@ -126,12 +129,16 @@ class OrderListCreateApi(APIView):
 
 
 class OrderDetailApi(APIView):
+    required_scopes = {"GET": ApiScope.ORDERS_READ}
+
     @extend_schema(operation_id="orders_retrieve", responses=OrderSerializer, summary="Read one order by number")
     def get(self, request, number):
         return Response(OrderSerializer(_order_or_404(request, number), context={"request": request}).data)
 
 
 class CustomerHistoryApi(APIView):
+    required_scopes = {"GET": ApiScope.ORDERS_READ}
+
     @extend_schema(operation_id="customer_history", responses=OrderSerializer(many=True),
                    summary="A customer's orders through every channel")
     def get(self, request, phone):
@@ -144,6 +151,7 @@ class CustomerHistoryApi(APIView):
 
 
 class OrderAttachmentApi(APIView):
+    required_scopes = {"POST": ApiScope.ORDERS_WRITE}
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(operation_id="orders_attachment_add", request={"multipart/form-data": AttachmentUploadSerializer},

@@ -37,7 +37,6 @@ INSTALLED_APPS = [
     "config.apps.StaticFiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -195,10 +194,10 @@ MEDIA_URL = "/media-is-never-served-directly/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "org.authentication.TokenAuthentication",
+        "org.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["org.permissions.IsStaffMember"],
+    "DEFAULT_PERMISSION_CLASSES": ["org.tokens.TokenScope", "org.permissions.IsStaffMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

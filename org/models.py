@@ -2,6 +2,7 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org import roles
@@ -121,3 +122,50 @@ class User(AbstractUser):
     @property
     def is_channel_system(self) -> bool:
         return self.has_role(roles.CHANNEL_SYSTEM)
+
+
+class ApiScope(models.TextChoices):
+    """What a token may do; an API view names the scope each of its methods needs (org.tokens.TokenScope)."""
+
+    ORDERS_READ = "orders:read", _("Read orders, their timelines and customers' histories")
+    ORDERS_WRITE = "orders:write", _("Log orders and add attachments")
+    ORDERS_ACT = "orders:act", _("Take workflow actions on orders")
+    SUPPORT_READ = "support:read", _("Read support requests")
+    SUPPORT_WRITE = "support:write", _("Raise support requests and act on them")
+
+
+class ApiToken(models.Model):
+    """A channel system's key to the REST API: scoped, revocable, expiring if wanted, with its last use. Only a
+    hash of the key is kept; the key is shown once, when it is issued (org.tokens.token_issue)."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("Which system and installation uses it."))
+    user = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.PROTECT, related_name="api_tokens",
+                             help_text=_("The account the system acts as: its role, department and region apply."))
+    prefix = models.CharField(_("key prefix"), max_length=12, db_index=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(User, verbose_name=_("issued by"), null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True,
+                                      help_text=_("Leave empty for a key that lasts until it is revoked."))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(User, verbose_name=_("revoked by"), null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

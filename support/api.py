@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints.api import exception_handler as platform_exception_handler
+from org.models import ApiScope
+from org.tokens import TokenScope
 from support import selectors, services
 from support.selectors import ListFilters
 from support.serializers import (
@@ -36,7 +38,8 @@ class MayUseSupport(BasePermission):
 
 
 class SupportApi(APIView):
-    permission_classes = [MayUseSupport]
+    permission_classes = [TokenScope, MayUseSupport]
+    required_scopes = {"GET": ApiScope.SUPPORT_READ, "POST": ApiScope.SUPPORT_WRITE}
 
     def get_exception_handler(self):
         return exception_handler

@@ -9,7 +9,6 @@
 """
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from complaints.models import Category
@@ -171,10 +170,15 @@ def customer(guangzhou):
     return CustomerFactory(phone="13800138000", name="张三", home_region=guangzhou)
 
 
-def api_client_for(user) -> APIClient:
+def api_client_for(user, scopes=None) -> APIClient:
+    """An API client with a fresh token of the user's (every scope unless given: the role then decides)."""
+    from org.models import ApiScope
+    from org.tokens import token_issue
+
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = token_issue(actor=None, user=user, name=f"test {user.username}",
+                              scopes=list(ApiScope.values) if scopes is None else scopes)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

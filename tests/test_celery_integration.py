@@ -30,7 +30,6 @@ def test_a_real_worker_and_beat_produce_a_warning(tmp_path, hotline_agent, make_
                                             warn_percent=5)
     StageLimit.objects.create(policy=policy, stage=Stage.DISPATCH, amount=1, unit=LimitUnit.CLOCK_MINUTES)
     order = make_order(hotline_agent, severity="difficult")  # waits for a dispatcher: the dispatch stage runs
-    print("STAGES", list(order.stages.values_list("kind", "warn_at", "due_at", "policy__name")), order.kind, list(TimeLimitPolicy.objects.values_list("name", "kind", "severity")))
 
     env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "SLA_SWEEP_SECONDS": "1",
            "VAR_DIR": str(tmp_path)}

@@ -6,12 +6,14 @@ from rest_framework.views import APIView
 
 from complaints.api import _order_or_404
 from complaints.serializers import OrderSerializer
+from org.models import ApiScope
 from workflow import selectors, services
 from workflow.serializers import ACTION_SERIALIZERS, TimelineEventSerializer
 
 
 class OrderActionApi(APIView):
     action_name: str = ""
+    required_scopes = {"POST": ApiScope.ORDERS_ACT}
 
     def post(self, request, number):
         order = _order_or_404(request, number)
@@ -48,6 +50,8 @@ def action_view(action: str):
 
 
 class OrderTimelineApi(APIView):
+    required_scopes = {"GET": ApiScope.ORDERS_READ}
+
     @extend_schema(operation_id="orders_timeline", responses=TimelineEventSerializer(many=True),
                    summary="Every step of an order: who, when, from which status to which, comment")
     def get(self, request, number):

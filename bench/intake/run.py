@@ -125,19 +125,21 @@ class World:
 
 def load_world(*, n_categories: int, seed: int) -> World:
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from complaints.models import Channel, WorkOrder
     from complaints.selectors import leaf_categories
+    from org.models import ApiScope, User
+    from org.tokens import token_issue
 
-    token = Token.objects.select_related("user").get(user__username="cti")
+    _token, key = token_issue(actor=None, user=User.objects.get(username="cti"), name="bench intake",
+                              scopes=[ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE])
     if not Channel.objects.filter(code="hotline", is_active=True).exists():
         raise SystemExit("The seeded world has no active 'hotline' channel.")
     leaves = list(leaf_categories().order_by("path").values_list("code", flat=True))
     if not leaves:
         raise SystemExit("The seeded world has no leaf categories.")
     categories = random.Random(seed).sample(leaves, min(n_categories, len(leaves)))
-    world = World(token=token.key, categories=sorted(categories), orders_before=WorkOrder.objects.count())
+    world = World(token=key, categories=sorted(categories), orders_before=WorkOrder.objects.count())
     connection.close()
     return world
 

@@ -53,11 +53,11 @@ def parse_args(argv=None):
 
 
 def tokens() -> dict[str, str]:
-    from rest_framework.authtoken.models import Token
+    from org.models import ApiScope, User
+    from org.tokens import token_issue
 
-    from org.models import User
-
-    return {name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
+    return {name: token_issue(actor=None, user=User.objects.get(username=name), name="bench lifecycle",
+                              scopes=list(ApiScope.values))[1]
             for name in set(ACCOUNTS.values())}
 
 

@@ -171,7 +171,6 @@ def main(argv=None) -> int:
         manage(env, "seed_demo", "--orders", "0", "--quiet-logins")
         django_setup(env)
         from django.utils import timezone
-        from rest_framework.authtoken.models import Token
 
         from complaints.models import Category, WorkOrder
         from complaints.selectors import leaf_categories
@@ -180,7 +179,11 @@ def main(argv=None) -> int:
         from quality.models import BatchAlert, BatchPolicy
 
         BatchPolicy.objects.create(effective_from=timezone.localdate().replace(month=1, day=1))
-        token = Token.objects.get_or_create(user=User.objects.get(username="cti"))[0].key
+        from org.models import ApiScope
+        from org.tokens import token_issue
+
+        token = token_issue(actor=None, user=User.objects.get(username="cti"), name="bench storm",
+                            scopes=[ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE])[1]
         leaves = list(leaf_categories().order_by("path").values_list("code", flat=True))
         storm_category = next(code for code in leaves if code.startswith("NET"))
         calm = [code for code in leaves if not code.startswith("NET")]  # normal traffic: spread thin

@@ -15,7 +15,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
 from complaints.selectors import category_responsible_department, leaf_categories
@@ -186,8 +185,26 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.set([groups[name] for name in role_names])
             users[username] = user
-        Token.objects.get_or_create(user=users["cti"])
+        self.cti_key = self._demo_token(users["cti"])
         return users
+
+    def _demo_token(self, cti) -> str:
+        """The demo CTI's API key: issued once per installation (scopes of a channel system), its key kept in var/
+        beside the password so re-runs print it; a revoked or lost one is issued anew."""
+        from org.models import ApiScope, ApiToken
+        from org.tokens import key_hash, token_issue
+
+        path = Path(settings.VAR_DIR) / "demo-api-key.txt"
+        if path.exists():
+            key = path.read_text().strip()
+            token = ApiToken.objects.filter(key_hash=key_hash(key)).first()
+            if token is not None and token.is_live():
+                return key
+        _token, key = token_issue(actor=None, user=cti, name="热线CTI（演示）",
+                                  scopes=[ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE, ApiScope.ORDERS_ACT])
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
 
     def _categories(self, departments):
         for top in Category.objects.filter(parent=None):
@@ -278,8 +295,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {password})")
         for username, display, _dept, role_names, _staff in USERS:
             self.stdout.write(f"  {username:<16} {', '.join(role_names):<22} {display}")
-        token = Token.objects.get(user=users["cti"])
-        self.stdout.write(f"\nAPI token of the hotline CTI channel system: {token.key}")
+        self.stdout.write(f"\nAPI token of the hotline CTI channel system: {self.cti_key}")
 
 
 ANSWERS = [
