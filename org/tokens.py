@@ -137,8 +137,10 @@ class TokenScope(BasePermission):
         token = request.auth
         if not isinstance(token, ApiToken):
             return True
+        if request.method == "OPTIONS" or not hasattr(view, request.method.lower()):
+            return True  # metadata, or a method the view lacks: DRF answers that (405) without acting
         needed = getattr(view, "required_scopes", {}).get(request.method)
-        if needed is None and request.method in ("HEAD", "OPTIONS"):
+        if needed is None and request.method == "HEAD":
             needed = getattr(view, "required_scopes", {}).get("GET")
         if needed is None or not token.allows(needed):
             self.message = (_("This token may not do this (it needs the scope “%(scope)s”).") % {"scope": needed}
