@@ -137,13 +137,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 SLA_SWEEP_SECONDS = env.int("SLA_SWEEP_SECONDS", 30, minimum=1, maximum=3600)
 # How often the KPI rollups take in the orders that changed (seconds): how fresh the dashboards are.
 ROLLUP_SECONDS = env.int("ROLLUP_SECONDS", 20, minimum=1, maximum=3600)
+# How often the notification outbox is flushed whatever the broker missed (seconds).
+NOTIFICATION_FLUSH_SECONDS = env.int("NOTIFICATION_FLUSH_SECONDS", 30, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     # Beat → broker → worker → database: the heartbeat /healthz reads.
     "heartbeat": {"task": "workflow.tasks.heartbeat", "schedule": 30.0},
     "sla-sweep": {"task": "workflow.tasks.sla_sweep", "schedule": float(SLA_SWEEP_SECONDS)},
     "calendars-check": {"task": "workflow.tasks.calendars_check", "schedule": 6 * 3600.0},
     # Safety nets: e-mails are queued at commit, and these catch up whatever the broker missed.
-    "notifications-send": {"task": "workflow.tasks.notifications_send", "schedule": 30.0},
+    "notifications-send": {"task": "workflow.tasks.notifications_send",
+                           "schedule": float(NOTIFICATION_FLUSH_SECONDS)},
     "orders-resume-waiting": {"task": "workflow.tasks.orders_resume_waiting", "schedule": 60.0},
     # KPI rollups: the queue of changed orders applied every ROLLUP_SECONDS; open orders counted every minute.
     "rollups-apply": {"task": "quality.tasks.rollups_apply", "schedule": float(ROLLUP_SECONDS)},
@@ -224,6 +227,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "complaints@localhost")
 # Where staff reach the product; used for links in e-mails.
 SITE_URL = env.url("SITE_URL", ("http", "https"), default="http://127.0.0.1:8000")
