@@ -33,12 +33,13 @@ from complaints.models import (
 from complaints.numbering import order_number_next
 from complaints.phone import may_unmask, normalise_contact, normalise_mobile, sees_full_phone
 from complaints.selectors import repeat_candidate
+from config.logs import bind as bind_log_context
 from org import roles
 from org.models import Region
 from workflow.audit import event_record
 from workflow.models import OrderEvent
 
-log = logging.getLogger("complaints.phone")
+log = logging.getLogger("complaints")
 
 
 class IdempotencyConflict(Exception):
@@ -270,6 +271,8 @@ def order_create(
             if existing is not None:
                 return _idempotent_replay(existing, fingerprint)
         raise
+    bind_log_context(order=order.number)
+    log.info("order %s received (%s, %s) by %s", order.number, order.kind, order.channel.code, actor.get_username())
     warnings = []
     if order.incident_id:
         warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")

@@ -2,12 +2,20 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("complaints_platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _log_context(sender=None, task_id=None, task=None, **kwargs):
+    from config.logs import celery_task_context
+
+    celery_task_context(sender=sender, task_id=task_id, task=task)
 
 
 @app.on_after_configure.connect

@@ -11,6 +11,7 @@ PROMETHEUS_MULTIPROC_DIR is set (prometheus_client's multiprocess mode).
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 from datetime import timedelta
@@ -26,6 +27,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import GaugeMetricFamily
 
 from org import roles
+
+log = logging.getLogger("config.ops")
 
 BEAT_STALE_AFTER = timedelta(seconds=120)  # beat sends the heartbeat every 30 s
 GAUGE_CACHE_SECONDS = 15
@@ -195,3 +198,33 @@ def metrics(request):
                             content_type="text/plain; charset=utf-8")
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+
+
+def server_error(request):
+    """The 500 handler. When the database is unreachable (restarting, failing over) the answer is 503 with
+    Retry-After, as JSON for the API: the request did nothing, and the same request will work in a moment (the
+    next one reconnects; a retried create with its Idempotency-Key never makes a second order)."""
+    import sys
+
+    from django.db import DatabaseError, InterfaceError, OperationalError
+    from django.template import loader
+
+    error = sys.exc_info()[1]
+    unavailable = isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DatabaseError) and "connection" in str(error).lower())
+    is_api = request.path.startswith("/api/")
+    if unavailable:
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, error)
+        if is_api:
+            response = JsonResponse({"detail": "The database is unavailable for a moment; nothing was saved. "
+                                               "Retry (with the same Idempotency-Key for a create)."}, status=503)
+        else:
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "5"
+        return response
+    if is_api:
+        return JsonResponse({"detail": "Server error; nothing was saved."}, status=500)
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -30,3 +30,5 @@ urlpatterns = [
     path("api/docs/", with_policy(SWAGGER_UI_POLICY)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
          name="api-docs"),
 ]
+
+handler500 = "config.ops.server_error"

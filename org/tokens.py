@@ -108,8 +108,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         user, token = self.authenticate_credentials(key)
+        from config.logs import bind
         from config.security import client_address
 
+        bind(user=user.get_username())
         _touch(token, client_address(request._request))
         return user, token
 

@@ -1,5 +1,6 @@
 """What an operator watches: /healthz (database, broker, beat freshness) and /metrics (Prometheus)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,23 @@ def test_metrics_count_requests_overdue_stages_sweep_lag_and_the_queue(client, s
         text = client.get("/metrics", **scrape).content.decode()
     assert _metric(text, "complaints_sweep_lag_seconds") == 0
     assert _metric(text, "complaints_overdue_stages") >= 1
+
+
+def test_an_unreachable_database_is_a_503_to_retry_and_other_errors_a_500(rf):
+    from django.db import OperationalError
+
+    from config.ops import server_error
+
+    def answer(path, error):
+        try:
+            raise error
+        except Exception:
+            return server_error(rf.get(path))
+
+    api = answer("/api/v1/orders/", OperationalError("could not connect to server: Connection refused"))
+    assert api.status_code == 503 and api["Retry-After"] == "5" and "Idempotency-Key" in api.content.decode()
+    page = answer("/orders/", OperationalError("server closed the connection unexpectedly"))
+    assert page.status_code == 503 and "数据库暂时不可用" in page.content.decode()
+    other = answer("/api/v1/orders/", ValueError("a bug"))
+    assert other.status_code == 500 and json.loads(other.content) == {"detail": "Server error; nothing was saved."}
+    assert answer("/orders/", ValueError("a bug")).status_code == 500

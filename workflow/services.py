@@ -23,6 +23,7 @@ from viewflow.workflow.status import STATUS
 
 from complaints.models import OrderStatus, QueueLevel, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
+from config.logs import bind as bind_log_context
 from org import roles
 from org.models import Department, User
 from quality import services as quality
@@ -403,6 +404,7 @@ def actions_passing(checks: dict, user, ctx) -> list[str]:
 @contextmanager
 def _order_locked(*, actor, order: WorkOrder) -> Iterator[OrderContext]:
     """Lock the process row (viewflow's lock), then the order row; yield the fresh state."""
+    bind_log_context(order=order.number)
     with transaction.atomic():
         if actor is not None and not orders_visible_to(actor).filter(pk=order.pk).exists():
             raise PermissionDenied(_("You may not act on order %(number)s.") % {"number": order.number})

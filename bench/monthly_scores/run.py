@@ -102,6 +102,58 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def prepare_month(*, orders: int) -> datetime.date:
+    """The scored month's world: 60 departments, `orders` closed complaints with stages, surveys, facts,
+    attributions, 300 deductions and a year of indicators. Returns the month."""
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from accountability.models import Deduction, DeductionItem, Indicator
+    from complaints.models import Customer
+    from org.models import Department, User
+    from quality.facts import rollups_rebuild
+
+    world = widen_world()
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    start = timezone.make_aware(datetime.datetime.combine(month, datetime.time(0, 0)))
+    days = ((month + datetime.timedelta(days=32)).replace(day=1) - month).days
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(ORDERS_SQL.split("INSERT INTO complaints_workorder")[0])
+        params = {**world, "orders": orders, "start": start, "span": (days - 2) * 86400,
+                  "first_customer": Customer.objects.order_by("pk").values_list("pk", flat=True)[0]}
+        cursor.execute("INSERT INTO complaints_workorder" + ORDERS_SQL.split("INSERT INTO complaints_workorder")[1],
+                       params)
+    print(f"Loaded {orders:,} closed complaints of {month:%Y-%m} with stages and surveys in "
+          f"{time.perf_counter() - started:.0f} s.")
+    seconds = time.perf_counter()
+    rollups_rebuild()
+    print(f"Facts and rollups: {time.perf_counter() - seconds:.0f} s.")
+    with connection.cursor() as cursor:
+        cursor.execute(ATTRIBUTE_SQL, {"departments": world["departments"]})
+        cursor.execute("ANALYZE")
+    departments = list(Department.objects.filter(kind="back_office"))
+    quality = User.objects.get(username="quality")
+    item = DeductionItem.objects.create(year=month.year, code="overdue", name="超时工单", kind="overdue",
+                                        points=Decimal("1"))
+    Deduction.objects.bulk_create([
+        Deduction(item=item, department=departments[n % len(departments)], region_id=departments[0].region_id,
+                  month=month, points=item.points, evidence="基准", recorded_by=quality,
+                  appeal_due_at=timezone.now(), status="final") for n in range(300)])
+    for code, measure, higher, target, weight in (
+            ("timeliness", "timeliness", True, 90, 25), ("satisfaction", "satisfaction", True, 85, 20),
+            ("dissatisfaction", "dissatisfaction", False, 3, 10), ("repeat_rate", "repeat_rate", False, 3, 10),
+            ("reopen_rate", "reopen_rate", False, 8, 10), ("overdue_count", "overdue_count", False, 200, 10),
+            ("attributed", "attributed", False, 4000, 10), ("appeals_lost", "appeals_lost", False, 2, 5)):
+        Indicator.objects.create(year=month.year, code=code, name=code, measure=measure, higher_is_better=higher,
+                                 target=Decimal(target), weight=Decimal(weight))
+    print(f"Departments: {len(departments)} back-office; determinations and shares attributed by SQL.")
+    return month
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     db_url = database_url("postgres://postgres@127.0.0.1:5432/complaints_bench_scores")
@@ -113,54 +165,15 @@ def main(argv=None) -> int:
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo", "--orders", "0", "--quiet-logins")
         django_setup(env)
-        from decimal import Decimal
-
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
-        from django.utils import timezone
 
-        from accountability.models import Deduction, DeductionItem, Indicator, MonthlyScore
+        from accountability.models import MonthlyScore
         from accountability.scoring import month_close
-        from complaints.models import Customer
-        from org.models import Department, User
-        from quality.facts import rollups_rebuild
+        from org.models import Department
 
-        world = widen_world()
-        today = timezone.localdate()
-        month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-        start = timezone.make_aware(datetime.datetime.combine(month, datetime.time(0, 0)))
-        days = ((month + datetime.timedelta(days=32)).replace(day=1) - month).days
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(ORDERS_SQL.split("INSERT INTO complaints_workorder")[0])
-            params = {**world, "orders": args.orders, "start": start, "span": (days - 2) * 86400,
-                      "first_customer": Customer.objects.order_by("pk").values_list("pk", flat=True)[0]}
-            cursor.execute("INSERT INTO complaints_workorder" + ORDERS_SQL.split("INSERT INTO complaints_workorder")[1],
-                           params)
-        print(f"Loaded {args.orders:,} closed complaints of {month:%Y-%m} with stages and surveys in "
-              f"{time.perf_counter() - started:.0f} s.")
-        seconds = time.perf_counter()
-        rollups_rebuild()
-        print(f"Facts and rollups: {time.perf_counter() - seconds:.0f} s.")
-        with connection.cursor() as cursor:
-            cursor.execute(ATTRIBUTE_SQL, {"departments": world["departments"]})
-            cursor.execute("ANALYZE")
+        month = prepare_month(orders=args.orders)
         departments = list(Department.objects.filter(kind="back_office"))
-        quality = User.objects.get(username="quality")
-        item = DeductionItem.objects.create(year=month.year, code="overdue", name="超时工单", kind="overdue",
-                                            points=Decimal("1"))
-        Deduction.objects.bulk_create([
-            Deduction(item=item, department=departments[n % len(departments)], region_id=departments[0].region_id,
-                      month=month, points=item.points, evidence="基准", recorded_by=quality,
-                      appeal_due_at=timezone.now(), status="final") for n in range(300)])
-        for code, measure, higher, target, weight in (
-                ("timeliness", "timeliness", True, 90, 25), ("satisfaction", "satisfaction", True, 85, 20),
-                ("dissatisfaction", "dissatisfaction", False, 3, 10), ("repeat_rate", "repeat_rate", False, 3, 10),
-                ("reopen_rate", "reopen_rate", False, 8, 10), ("overdue_count", "overdue_count", False, 200, 10),
-                ("attributed", "attributed", False, 4000, 10), ("appeals_lost", "appeals_lost", False, 2, 5)):
-            Indicator.objects.create(year=month.year, code=code, name=code, measure=measure, higher_is_better=higher,
-                                     target=Decimal(target), weight=Decimal(weight))
-        print(f"Departments: {len(departments)} back-office; determinations and shares attributed by SQL.")
         for attempt in ("first run", "second run (replaces the first)"):
             with CaptureQueriesContext(connection) as queries:
                 seconds = time.perf_counter()

@@ -1,0 +1,140 @@
+"""A working day at 200 simulated users, then a complaint storm on top (locust against gunicorn, PostgreSQL, Redis).
+
+Builds a throw-away database (`complaints_bench_load`) with the demo data (--orders), starts gunicorn with
+production settings and a Celery worker with beat (so sweeps, rollups and notifications run as in production),
+and drives bench/load/locustfile.py headless:
+1. the working day: --users users (agents, handlers, leads, managers, channel systems) for --day seconds;
+2. the storm on top: the same users plus --storm API clients posting one area's complaints, for --storm-seconds.
+Prints, per phase and per request kind, the requests, failures, requests/s, median and p95 (ms), and the
+failures by kind; exits 1 when any request failed.
+
+    .venv/bin/python bench/load/run.py [--users 200 --day 180 --storm 60 --storm-seconds 90 --workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import (  # noqa: E402
+    ROOT,
+    Server,
+    database_url,
+    django_setup,
+    flush_redis,
+    free_port,
+    manage,
+    redis_url,
+    reset_database,
+    server_env,
+)
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--orders", type=int, default=2000, help="demo orders seeded before the day")
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--day", type=int, default=180, help="seconds of the working day")
+    parser.add_argument("--storm", type=int, default=60, help="storm API clients added on top")
+    parser.add_argument("--storm-seconds", type=int, default=90)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    return parser.parse_args(argv)
+
+
+def run_phase(label, *, host, users, seconds, spawn_rate, env, out: Path) -> int:
+    prefix = out / label
+    command = [str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+               "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s", "--host", host, "--csv", str(prefix),
+               "--stop-timeout", "10", "--loglevel", "WARNING"]
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
+    print(f"\n{label}: {users} users for {seconds} s (ramp {users / spawn_rate:.0f} s), locust exit {proc.returncode}, "
+          f"{elapsed:.0f} s wall")
+    print(f"  {'request kind':<28}{'requests':>9}{'failed':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}")
+    failed = 0
+    for row in rows:
+        name = "all requests" if row["Name"] == "Aggregated" else row["Name"]
+        failed += int(row["Failure Count"]) if row["Name"] != "Aggregated" else 0
+        print(f"  {name:<28}{int(row['Request Count']):>9,}{int(row['Failure Count']):>8}"
+              f"{float(row['Requests/s']):>8.1f}{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}")
+    failures = list(csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")))
+    for row in failures[:10]:
+        print(f"  failure: {row['Method']} {row['Name']} x{row['Occurrences']}: {row['Error'][:200]}")
+    if proc.returncode not in (0, 1):
+        print(proc.stderr[-3000:])
+    return failed
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    db_url = database_url("postgres://postgres@127.0.0.1:5432/complaints_bench_load")
+    redis = redis_url("redis://127.0.0.1:6379/10")
+    reset_database(db_url)
+    flush_redis(redis)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        tmp = Path(tmp)
+        env = server_env(db_url=db_url, redis=redis, var_dir=tmp)
+        manage(env, "migrate", "--noinput")
+        seeded = time.monotonic()
+        manage(env, "seed_demo", "--orders", str(args.orders), "--quiet-logins")
+        print(f"Demo data with {args.orders:,} orders seeded in {time.monotonic() - seeded:.0f} s.")
+        django_setup(env)
+        from complaints.selectors import leaf_categories
+        from org.models import ApiScope, User
+        from org.tokens import token_issue
+
+        _token, key = token_issue(actor=None, user=User.objects.get(username="cti"), name="load",
+                                  scopes=[ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE])
+        leaves = list(leaf_categories().exclude(responsible_department=None).values_list("pk", "code"))
+        storm_category = next(code for _pk, code in leaves if code.startswith("NET"))
+        load_env = {**env, "LOAD_PASSWORD": (tmp / "demo-password.txt").read_text().strip(), "LOAD_API_KEY": key,
+                    "LOAD_CATEGORIES": ",".join(f"{pk}:{code}" for pk, code in leaves),
+                    "LOAD_STORM_CATEGORY": storm_category}
+        port = free_port()
+        server = Server(env=env, port=port, workers=args.workers, worker_class="gthread", threads=args.threads,
+                        log_path=tmp / "gunicorn.log")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--loglevel=WARNING", "--concurrency=2",
+             f"--schedule={tmp / 'beat-schedule'}", "-n", f"load-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=open(tmp / "worker.log", "w"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        server.start()
+        try:
+            print(f"gunicorn: {args.workers} workers x {args.threads} threads; Celery worker (2) with beat.")
+            failed = run_phase("working-day", host=f"http://127.0.0.1:{port}", users=args.users, seconds=args.day,
+                               spawn_rate=args.spawn_rate, env=load_env, out=tmp)
+            failed += run_phase("storm-on-top", host=f"http://127.0.0.1:{port}", users=args.users + args.storm,
+                                seconds=args.storm_seconds, spawn_rate=args.spawn_rate * 2,
+                                env={**load_env, "LOAD_STORM": "1"}, out=tmp)
+            from complaints.models import WorkOrder
+            from quality.models import BatchAlert
+
+            print(f"\nOrders in the database: {WorkOrder.objects.count():,}; batch-complaint alerts raised: "
+                  f"{BatchAlert.objects.count()}")
+            errors = [line for line in server.log_tail(400).splitlines() if "Traceback" in line or "ERROR" in line]
+            print(f"gunicorn error-log lines: {len(errors)}")
+        finally:
+            server.stop()
+            os.killpg(worker.pid, 15)
+            worker.wait(timeout=30)
+    print("\nLoad: " + ("error rate 0" if failed == 0 else f"{failed} FAILED requests"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
