@@ -7,6 +7,9 @@
 - channel systems post complaints over the API (each with an Idempotency-Key) and read them back.
 A storm user (LOAD_STORM=1) adds a burst of API complaints about one area on top.
 
+Think times are a working day's, compressed: an agent acts every 20–60 s (a real one logs a complaint every few
+minutes), the channel systems post every 2–6 s each, about ten complaints a second together.
+
 Every answer that is not what a user of the product would get counts as a failure: a lost claim race (409) is a
 proper answer, anything 5xx or an unexpected 4xx is not.
 """
@@ -66,7 +69,7 @@ class Staff(HttpUser):
 
 class Agent(Staff):
     weight = 80
-    wait_time = between(3, 8)
+    wait_time = between(20, 60)  # a call or a customer at the counter between two actions
     usernames = AGENTS
 
     @task(4)
@@ -91,7 +94,7 @@ class Agent(Staff):
 
 class Handler(Staff):
     weight = 60
-    wait_time = between(3, 8)
+    wait_time = between(20, 60)  # reading the case, calling the customer, fixing it
     usernames = HANDLERS
 
     @task(3)
@@ -116,7 +119,7 @@ class Handler(Staff):
 
 class Lead(Staff):
     weight = 10
-    wait_time = between(5, 15)
+    wait_time = between(30, 90)
     usernames = LEADS
 
     @task
@@ -129,7 +132,7 @@ class Lead(Staff):
 
 class Manager(Staff):
     weight = 10
-    wait_time = between(5, 15)
+    wait_time = between(30, 90)
     usernames = MANAGERS
 
     @task(3)
@@ -143,6 +146,8 @@ class Manager(Staff):
 
 
 class ChannelSystem(HttpUser):
+    """Each stands for a channel system's connection forwarding many agents' and customers' complaints."""
+
     weight = 40
     wait_time = between(2, 6)
 

@@ -4,7 +4,10 @@ Builds a throw-away database (`complaints_bench_load`) with the demo data (--ord
 production settings and a Celery worker with beat (so sweeps, rollups and notifications run as in production),
 and drives bench/load/locustfile.py headless:
 1. the working day: --users users (agents, handlers, leads, managers, channel systems) for --day seconds;
-2. the storm on top: the same users plus --storm API clients posting one area's complaints, for --storm-seconds.
+2. the storm on top: the same users plus --storm API clients posting one area's complaints, for --storm-seconds
+   after they have all arrived.
+Users arrive at --spawn-rate per second and log in (a morning's logins, not all in one second); the figures are
+counted from the moment the last one has arrived.
 Prints, per phase and per request kind, the requests, failures, requests/s, median and p95 (ms), and the
 failures by kind; exits 1 when any request failed.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -43,10 +47,12 @@ LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--orders", type=int, default=2000, help="demo orders seeded before the day")
+    parser.add_argument("--orders", type=int, default=500, help="demo orders seeded before the day")
+    parser.add_argument("--reuse-db", action="store_true", help="keep the database a previous run seeded")
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--spawn-rate", type=float, default=10.0)
-    parser.add_argument("--day", type=int, default=180, help="seconds of the working day")
+    parser.add_argument("--spawn-rate", type=float, default=2.0,
+                        help="users arriving per second (each logs in: a password hash is ~0.3 s of CPU)")
+    parser.add_argument("--day", type=int, default=240, help="seconds of the working day, ramp included")
     parser.add_argument("--storm", type=int, default=60, help="storm API clients added on top")
     parser.add_argument("--storm-seconds", type=int, default=90)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread)")
@@ -58,13 +64,13 @@ def run_phase(label, *, host, users, seconds, spawn_rate, env, out: Path) -> int
     prefix = out / label
     command = [str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless", "--only-summary",
                "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s", "--host", host, "--csv", str(prefix),
-               "--stop-timeout", "10", "--loglevel", "WARNING"]
+               "--stop-timeout", "60", "--loglevel", "WARNING", "--reset-stats"]
     started = time.monotonic()
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - started
     rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
-    print(f"\n{label}: {users} users for {seconds} s (ramp {users / spawn_rate:.0f} s), locust exit {proc.returncode}, "
-          f"{elapsed:.0f} s wall")
+    print(f"\n{label}: {users} users for {seconds} s (ramp {users / spawn_rate:.0f} s, figures from the end of the "
+          f"ramp on), locust exit {proc.returncode}, {elapsed:.0f} s wall")
     print(f"  {'request kind':<28}{'requests':>9}{'failed':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}")
     failed = 0
     for row in rows:
@@ -84,25 +90,33 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     db_url = database_url("postgres://postgres@127.0.0.1:5432/complaints_bench_load")
     redis = redis_url("redis://127.0.0.1:6379/10")
-    reset_database(db_url)
+    if not args.reuse_db:
+        reset_database(db_url)
     flush_redis(redis)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         tmp = Path(tmp)
         env = server_env(db_url=db_url, redis=redis, var_dir=tmp)
-        manage(env, "migrate", "--noinput")
-        seeded = time.monotonic()
-        manage(env, "seed_demo", "--orders", str(args.orders), "--quiet-logins")
-        print(f"Demo data with {args.orders:,} orders seeded in {time.monotonic() - seeded:.0f} s.")
+        if not args.reuse_db:
+            manage(env, "migrate", "--noinput")
+            seeded = time.monotonic()
+            manage(env, "seed_demo", "--orders", str(args.orders), "--quiet-logins")
+            print(f"Demo data with {args.orders:,} orders seeded in {time.monotonic() - seeded:.0f} s.")
+        manage(env, "collectstatic", "--noinput")  # production settings serve hashed static names
         django_setup(env)
         from complaints.selectors import leaf_categories
         from org.models import ApiScope, User
         from org.tokens import token_issue
 
+        password = secrets.token_urlsafe(12)
+        for user in User.objects.filter(is_active=True):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+
         _token, key = token_issue(actor=None, user=User.objects.get(username="cti"), name="load",
                                   scopes=[ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE])
-        leaves = list(leaf_categories().exclude(responsible_department=None).values_list("pk", "code"))
-        storm_category = next(code for _pk, code in leaves if code.startswith("NET"))
-        load_env = {**env, "LOAD_PASSWORD": (tmp / "demo-password.txt").read_text().strip(), "LOAD_API_KEY": key,
+        leaves = list(leaf_categories().values_list("pk", "code"))
+        storm_category = next((code for _pk, code in leaves if code.startswith("NET")), leaves[0][1])
+        load_env = {**env, "LOAD_PASSWORD": password, "LOAD_API_KEY": key,
                     "LOAD_CATEGORIES": ",".join(f"{pk}:{code}" for pk, code in leaves),
                     "LOAD_STORM_CATEGORY": storm_category}
         port = free_port()
@@ -119,7 +133,8 @@ def main(argv=None) -> int:
             failed = run_phase("working-day", host=f"http://127.0.0.1:{port}", users=args.users, seconds=args.day,
                                spawn_rate=args.spawn_rate, env=load_env, out=tmp)
             failed += run_phase("storm-on-top", host=f"http://127.0.0.1:{port}", users=args.users + args.storm,
-                                seconds=args.storm_seconds, spawn_rate=args.spawn_rate * 2,
+                                seconds=args.storm_seconds + int((args.users + args.storm) / args.spawn_rate),
+                                spawn_rate=args.spawn_rate,
                                 env={**load_env, "LOAD_STORM": "1"}, out=tmp)
             from complaints.models import WorkOrder
             from quality.models import BatchAlert
