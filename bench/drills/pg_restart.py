@@ -43,14 +43,7 @@ from bench.common import (  # noqa: E402
     reset_database,
     server_env,
 )
-
-FAILURES: list[str] = []
-
-
-def check(label: str, ok: bool, detail: str = "") -> None:
-    print(f"  {'ok  ' if ok else 'FAIL'} {label}{': ' + detail if detail else ''}")
-    if not ok:
-        FAILURES.append(label)
+from bench.drills.checks import check, verdict  # noqa: E402
 
 
 class Client(threading.Thread):
@@ -182,8 +175,7 @@ def main(argv=None) -> int:
         check("the same gunicorn workers served on (no restart needed)", pids_before == pids_after,
               f"{pids_before} -> {pids_after}")
         check("gunicorn logged no worker crash", "WORKER TIMEOUT" not in log and "Worker exiting" not in log)
-    print("\nPostgreSQL-restart drill: " + ("consistent" if not FAILURES else f"FAILED: {', '.join(FAILURES)}"))
-    return 1 if FAILURES else 0
+    return verdict("PostgreSQL-restart drill")
 
 
 if __name__ == "__main__":

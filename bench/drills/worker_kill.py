@@ -43,14 +43,7 @@ from bench.common import (  # noqa: E402
     reset_database,
     server_env,
 )
-
-FAILURES: list[str] = []
-
-
-def check(label: str, ok: bool, detail: str = "") -> None:
-    print(f"  {'ok  ' if ok else 'FAIL'} {label}{': ' + detail if detail else ''}")
-    if not ok:
-        FAILURES.append(label)
+from bench.drills.checks import check, verdict  # noqa: E402
 
 
 def start_worker(env, tmp: Path, name: str) -> subprocess.Popen:
@@ -241,8 +234,7 @@ def main(argv=None) -> int:
         WorkflowPolicy.objects.update(quiet_outside_working_hours=False)
         sweep_drill(args, env, Path(tmp))
         scoring_drill(args, env)
-    print("\nWorker-kill drill: " + ("consistent" if not FAILURES else f"FAILED: {', '.join(FAILURES)}"))
-    return 1 if FAILURES else 0
+    return verdict("Worker-kill drill")
 
 
 if __name__ == "__main__":
