@@ -149,12 +149,3 @@ class TokenScope(BasePermission):
                             if needed else _("No token may use this endpoint."))
             return False
         return True
-
-
-def scopes_required(**by_method):
-    """`@scopes_required(GET=..., POST=...)` on an APIView class."""
-    def decorate(view_class):
-        view_class.required_scopes = {method.upper(): scope for method, scope in by_method.items()}
-        return view_class
-
-    return decorate
