@@ -111,7 +111,8 @@ def intake_customer_panel(request):
     """The right-hand panel: who the customer is, everything they raised before, a repeat warning, the 口径."""
     raw_phone = request.GET.get("customer_phone", "").strip()
     category_id = request.GET.get("category", "")
-    context = {"raw_phone": raw_phone}
+    # Echoed back so the page can tell an answer to an older request (the category changed since) from a current one.
+    context = {"raw_phone": raw_phone, "requested_category": category_id}
     if raw_phone:
         try:
             phone = normalise_mobile(raw_phone)

@@ -98,6 +98,40 @@ def test_agent_joins_a_known_fault_in_a_county_with_one_click(
     assert "天河北基站故障" in page.locator("#order-incident").inner_text()
 
 
+def test_a_late_answer_for_an_older_panel_request_keeps_the_joined_fault(
+    chinese_ui, browser_page, hotline_agent, category_tree, province_dispatcher, network_dept, tianhe
+):
+    """The panel refreshes on the phone (after a pause) and on the category: when the answer drawn before the
+    category was chosen lands after the agent clicked "join", the choice stays and the panel is drawn again."""
+    import datetime
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from quality import batch
+
+    incident = batch.incident_open(actor=province_dispatcher, title="天河北基站故障", department=network_dept,
+                                   category=category_tree["NET-MOB-COV"], region=tianhe,
+                                   expected_recovery_at=timezone.now() + datetime.timedelta(hours=3))
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    page.fill("#category-search", "xhfg")
+    page.press("#category-search", "Enter")
+    join = page.locator(".join-incident")
+    join.wait_for()
+    join.click()
+    stale = reverse("complaints:intake_customer_panel") + "?customer_phone=13800138000"
+    page.evaluate("url => htmx.ajax('GET', url, {target: '#customer-panel'})", stale)
+    page.locator('#customer-panel .panel-state[data-category=""]').wait_for(state="attached")
+    assert page.locator("#id_incident").input_value() == str(incident.pk)
+    page.locator(f'#customer-panel .panel-state[data-category="{category_tree["NET-MOB-COV"].pk}"]').wait_for(
+        state="attached")
+    assert join.get_attribute("aria-pressed") == "true"
+    assert page.locator("#id_incident").input_value() == str(incident.pk)
+
+
 def test_agent_types_a_description_and_answers_with_a_suggested_article(
     chinese_ui, browser_page, hotline_agent, category_tree, quality_manager
 ):

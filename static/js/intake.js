@@ -93,6 +93,13 @@
 
   // A known fault in an area within the agent's region: the agent asks the customer, and joins with one click
   // (again to undo). The choice is kept while the panel refreshes, and dropped when the fault is no longer offered.
+  // The panel says which category it was drawn for: an answer to an older request (the category has changed since)
+  // must not drop the agent's choice; a fresh request is on its way.
+  function panelIsCurrent() {
+    const state = document.querySelector("#customer-panel .panel-state");
+    return state === null || state.dataset.category === document.getElementById("id_category").value;
+  }
+
   function markJoined() {
     const hidden = document.getElementById("id_incident");
     if (!hidden) return;
@@ -104,11 +111,13 @@
       button.setAttribute("aria-pressed", chosen ? "true" : "false");
       button.textContent = chosen ? button.dataset.joined : button.dataset.join;
     });
-    if (!offered) hidden.value = "";
+    if (!offered && panelIsCurrent()) hidden.value = "";
   }
 
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "customer-panel") markJoined();
+    if (!event.detail.target || event.detail.target.id !== "customer-panel") return;
+    if (!panelIsCurrent()) refreshPanel();
+    markJoined();
   });
 
   // The description suggests articles and similar cases: the panel follows what is typed, after a pause.
