@@ -1,9 +1,10 @@
 """The API fuzzed from its own OpenAPI schema (schemathesis): whatever a channel system sends, no answer is a 500.
 
 Every operation gets the boundary cases schemathesis derives from the schema and FUZZ_EXAMPLES generated
-requests (default 10), derandomised so CI is repeatable (FUZZ_RANDOM=1 explores new inputs), sent as a dispatcher
-of the whole province with every token scope, against a small world where the numbers in the paths sometimes
-exist.
+requests (default 10), derandomised so CI is repeatable (FUZZ_RANDOM=1 explores new inputs), against a small world
+where the numbers in the paths sometimes exist. Two callers: a dispatcher of the whole province with every token
+scope, and the hotline CTI's account with the scopes a channel system gets (it logs and reads orders); for the
+latter an operation outside its scopes must be refused before anything else (403), whatever the body says.
 """
 
 import json
@@ -11,6 +12,7 @@ import os
 
 import pytest
 import schemathesis
+from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -44,15 +46,30 @@ def in_process_requests():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def fuzz_world(in_process_requests, province_dispatcher, hotline_agent, make_order, network_handler):
-    """Orders whose numbers the generated paths may hit; the caller's key."""
+@pytest.fixture(params=["dispatcher", "channel"])
+def fuzz_world(request, in_process_requests, province_dispatcher, channel_system, hotline_agent, make_order,
+               network_handler):
+    """Orders whose numbers the generated paths may hit; the caller's key and scopes."""
     from org.models import ApiScope
     from org.tokens import token_issue
 
     orders = [make_order(hotline_agent, description=f"信号差 {i}") for i in range(3)]
-    _token, key = token_issue(actor=None, user=province_dispatcher, name="fuzz", scopes=list(ApiScope.values))
-    return {"key": key, "orders": orders}
+    if request.param == "dispatcher":
+        user, scopes = province_dispatcher, list(ApiScope.values)
+    else:
+        user, scopes = channel_system, [ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE]
+    _token, key = token_issue(actor=None, user=user, name="fuzz", scopes=scopes)
+    return {"key": key, "orders": orders, "scopes": set(scopes)}
+
+
+def _scope_needed(case):
+    """The scope the view names for this method; None for OPTIONS (metadata) and a method the view lacks (405)."""
+    method = case.method.upper()
+    view_class = getattr(resolve(case.formatted_path).func, "cls", None)
+    if method == "OPTIONS" or view_class is None or not hasattr(view_class, method.lower()):
+        return None
+    scopes = getattr(view_class, "required_scopes", {})
+    return scopes.get(method, scopes.get("GET", "") if method == "HEAD" else "")
 
 
 @pytest.mark.django_db
@@ -67,3 +84,8 @@ def test_no_request_gets_a_server_error(case, fuzz_world):
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path} answered {response.status_code}:\n{response.text[:2000]}\n"
         f"query={case.query} body={case.body!r}")
+    needed = _scope_needed(case)
+    if needed is not None and needed not in fuzz_world["scopes"]:
+        assert response.status_code == 403, (
+            f"{case.method} {case.formatted_path} needs {needed!r}, which the token lacks, and answered "
+            f"{response.status_code}:\n{response.text[:500]}")
