@@ -125,6 +125,12 @@ class World:
         def first(model, **conditions):
             return model.objects.filter(**conditions).order_by("pk").values_list("pk", flat=True).first() or 999_999
 
+        def holders(model, path="department__code"):
+            """The holder department's own record (its lead may act, the other lead may not), whichever order the
+            demo created the departments' records in; any record when it has none."""
+            own = first(model, **{path: holder})
+            return own if own != 999_999 else first(model)
+
         self.pk = {
             "reports:monthly_detail": first(MonthlyReport), "reports:monthly_pdf": first(MonthlyReport),
             "quality:follow_up": first(FollowUp), "quality:follow_up_take": first(FollowUp),
@@ -135,16 +141,16 @@ class World:
             "quality:incident_resolve": first(Incident),
             "quality:bulletin_withdraw": first(Bulletin),
             "accountability:department": self.users["lead"].department_id,
-            "accountability:determination": first(Determination),
-            "accountability:determination_decide": first(Determination),
-            "accountability:determination_appeal": first(Determination),
-            "accountability:determination_rule": first(Determination),
-            "accountability:deduction": first(Deduction), "accountability:deduction_appeal": first(Deduction),
-            "accountability:deduction_rule": first(Deduction),
-            "accountability:notice": first(MonthlyNotice),
-            "accountability:improvement": first(ImprovementOrder),
-            "accountability:improvement_answer": first(ImprovementOrder),
-            "accountability:improvement_review": first(ImprovementOrder),
+            "accountability:determination": holders(Determination, "shares__department__code"),
+            "accountability:determination_decide": holders(Determination, "shares__department__code"),
+            "accountability:determination_appeal": holders(Determination, "shares__department__code"),
+            "accountability:determination_rule": holders(Determination, "shares__department__code"),
+            "accountability:deduction": holders(Deduction), "accountability:deduction_appeal": holders(Deduction),
+            "accountability:deduction_rule": holders(Deduction),
+            "accountability:notice": holders(MonthlyNotice),
+            "accountability:improvement": holders(ImprovementOrder),
+            "accountability:improvement_answer": holders(ImprovementOrder),
+            "accountability:improvement_review": holders(ImprovementOrder),
             "knowledge:article": first(Article), "knowledge:article_edit": first(Article),
             "knowledge:article_archive": first(Article), "knowledge:article_feedback": first(Article),
             "knowledge:article_version": first(Article),
