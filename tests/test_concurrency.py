@@ -43,6 +43,43 @@ def test_fifty_concurrent_creates_get_fifty_distinct_consecutive_numbers(hotline
     assert WorkOrder.objects.count() == 50
 
 
+def test_a_create_in_the_middle_of_its_workflow_start_does_not_hold_up_another(hotline_agent, coverage, monkeypatch):
+    """The day's number is taken as a create's last step: while one create is still starting its workflow
+    (dispatch, deadlines, notifications), another completes; the numbers follow the commits, gapless."""
+    import complaints.services as services
+
+    hotline = channel("hotline")
+    inside, release = threading.Event(), threading.Event()
+    real_start = services._order_flow_start
+
+    def slow_start(*, order):
+        real_start(order=order)
+        if order.description == "慢":
+            inside.set()
+            assert release.wait(timeout=30)
+
+    monkeypatch.setattr(services, "_order_flow_start", slow_start)
+
+    def create(description, phone):
+        try:
+            return order_create(actor=hotline_agent, kind="complaint", channel=hotline, category=coverage,
+                                severity="ordinary", description=description, customer_phone=phone).order.number
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(create, "慢", "13900000011")
+        assert inside.wait(timeout=30)
+        fast = pool.submit(create, "快", "13900000012")
+        try:
+            fast_number = fast.result(timeout=20)  # before the change it waited for the slow one's commit
+        finally:
+            release.set()
+        slow_number = slow.result(timeout=30)
+    assert int(fast_number[-6:]) == 1 and int(slow_number[-6:]) == 2
+    assert not WorkOrder.objects.filter(number__startswith=services.PROVISIONAL_PREFIX).exists()
+
+
 def test_concurrent_retries_with_one_idempotency_key_create_one_order(channel_system, coverage):
     hotline = channel("hotline")
 
