@@ -16,7 +16,10 @@ import logging
 import uuid
 from contextlib import contextmanager
 
+from django.core.signals import request_finished
+
 _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("log_context", default=None)
+_outer: contextvars.ContextVar[dict | None] = contextvars.ContextVar("log_context_outside_request", default=None)
 FIELDS = ("request_id", "user", "order", "support_request", "task")
 
 
@@ -73,14 +76,15 @@ class LogContextMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # Kept until the response is finished, not just until this middleware returns: Django logs a 4xx or 5xx
+        # answer ("Not Found: /orders/…") after the middleware chain, and that line should name the request too.
+        request_finished.connect(_context_clear, dispatch_uid="config.logs.context_clear")
 
     def __call__(self, request):
         request_id = (request.headers.get("X-Request-ID") or "")[:64] or uuid.uuid4().hex[:16]
-        token = _context.set({"request_id": request_id})
-        try:
-            response = self.get_response(request)
-        finally:
-            _context.reset(token)
+        _outer.set(_context.get())
+        _context.set({"request_id": request_id})
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 
@@ -92,6 +96,11 @@ class LogContextMiddleware:
         if number:
             namespace = request.resolver_match.namespace if request.resolver_match else ""
             bind(**({"support_request": number} if namespace == "support" else {"order": number}))
+
+
+def _context_clear(**_kwargs):
+    """request_finished: back to what was bound before the request (nothing, in a web process)."""
+    _context.set(_outer.get())
 
 
 def celery_task_context(sender=None, task_id=None, task=None, **_kwargs):
