@@ -141,6 +141,7 @@ class Server:
             "--worker-class", worker_class,
             "--threads", str(threads),
             "--timeout", "60",
+            "--keep-alive", "75",  # longer than any client's pause: see docs/production.md
             "--log-level", "warning",
             "--error-logfile", str(log_path),
         ]

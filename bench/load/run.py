@@ -9,7 +9,8 @@ and drives bench/load/locustfile.py headless:
 Users arrive at --spawn-rate per second and log in (a morning's logins, not all in one second); the figures are
 counted from the moment the last one has arrived.
 Prints, per phase and per request kind, the requests, failures, requests/s, median and p95 (ms), and the
-failures by kind; exits 1 when any request failed.
+failures by kind; then where the CPU went during the phase (gunicorn, Celery, PostgreSQL, Redis, locust itself: they
+share this machine); exits 1 when any request failed.
 
     .venv/bin/python bench/load/run.py [--users 200 --day 180 --storm 60 --storm-seconds 90 --workers 4]
 """
@@ -60,14 +61,106 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+COMPONENTS = (("gunicorn", "gunicorn"), ("celery", "Celery worker+beat"), ("postgres", "PostgreSQL"),
+              ("redis-server", "Redis"))
+LOCUST = "locust (the load itself)"
+MACHINE = "the whole machine"
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user+system) so far of every running process, grouped by component; locust's is counted from
+    our finished children (it runs as one, to the end of the phase)."""
+    import resource
+
+    import psutil
+
+    totals = dict.fromkeys((label for _key, label in COMPONENTS), 0.0)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals[LOCUST] = children.ru_utime + children.ru_stime
+    # The whole machine (user, nice, system, irq, softirq, steal from /proc/stat), whoever used it.
+    ticks = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    totals[MACHINE] = (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]) / os.sysconf("SC_CLK_TCK")
+    for proc in psutil.process_iter(["cmdline", "name", "cpu_times"]):
+        command = " ".join(proc.info["cmdline"] or [proc.info["name"] or ""])
+        times = proc.info["cpu_times"]
+        if times is None:
+            continue
+        for key, label in COMPONENTS:
+            if key in command:
+                totals[label] += times.user + times.system
+                break
+    return totals
+
+
+def print_cpu(before: dict[str, float], after: dict[str, float], seconds: float) -> None:
+    used = {label: after[label] - before.get(label, 0.0) for label in after}
+    print(f"  CPU over {seconds:.0f} s ({os.cpu_count()} cores = {seconds * os.cpu_count():.0f} core-seconds): "
+          + ", ".join(f"{label} {value:.0f} s ({value / seconds:.2f} cores)" for label, value in used.items()))
+
+
+def single_requests(host: str, *, password: str, key: str, category: str, repeat: int = 15) -> None:
+    """What each kind of request costs alone (one at a time, the server otherwise idle): the floor under the
+    latencies of the phases, and with the mix, the capacity of the machine."""
+    import re
+    import statistics
+
+    import requests
+
+    def session_for(username):
+        session = requests.Session()
+        page = session.get(f"{host}/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = session.post(f"{host}/accounts/login/", {"username": username, "password": password,
+                                                         "csrfmiddlewaretoken": token}, allow_redirects=False)
+        assert answer.status_code == 302, f"login of {username}: {answer.status_code}"
+        return session
+
+    agent, handler, manager = session_for("agent_gz"), session_for("handler_network"), session_for("quality")
+    api = requests.Session()
+    api.headers["Authorization"] = f"Token {key}"
+    numbers = re.findall(r'href="/orders/(TS\d+)/"', agent.get(f"{host}/orders/").text)
+    kinds = [
+        ("intake form", agent, "GET", "/intake/"),
+        ("intake customer panel", agent, "GET", "/intake/customer/?customer_phone=13800138000"),
+        ("order search", agent, "GET", "/orders/"),
+        ("order detail", agent, "GET", f"/orders/{numbers[0]}/" if numbers else "/orders/"),
+        ("work queue", handler, "GET", "/work/queue/"),
+        ("work mine", handler, "GET", "/work/mine/"),
+        ("dashboard (overview)", manager, "GET", "/dashboard/"),
+        ("dashboard (kpis)", manager, "GET", "/dashboard/kpis/"),
+        ("dashboard drill-down", manager, "GET", "/dashboard/orders/?kpi=volume"),
+        ("api create", api, "POST", "/api/v1/orders/"),
+        ("api read", api, "GET", "/api/v1/orders/?page_size=20"),
+    ]
+    print(f"\nOne request at a time ({repeat} each, after one warm-up), server otherwise idle:")
+    print(f"  {'request kind':<28}{'p50 ms':>8}{'max ms':>8}")
+    for name, session, method, path in kinds:
+        times = []
+        for i in range(repeat + 1):
+            started = time.perf_counter()
+            if method == "POST":
+                answer = session.post(f"{host}{path}", json={
+                    "kind": "complaint", "channel": "hotline", "category": category, "description": "单次测量",
+                    "customer_phone": f"1390000{i:04d}"}, headers={"Idempotency-Key": secrets.token_hex(16)})
+            else:
+                answer = session.get(f"{host}{path}")
+            elapsed = (time.perf_counter() - started) * 1000
+            assert answer.status_code in (200, 201), f"{name}: {answer.status_code}"
+            if i:
+                times.append(elapsed)
+        print(f"  {name:<28}{statistics.median(times):>8.0f}{max(times):>8.0f}")
+
+
 def run_phase(label, *, host, users, seconds, spawn_rate, env, out: Path) -> int:
     prefix = out / label
     command = [str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless", "--only-summary",
                "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s", "--host", host, "--csv", str(prefix),
                "--stop-timeout", "60", "--loglevel", "WARNING", "--reset-stats"]
     started = time.monotonic()
+    cpu_before = cpu_seconds()
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds()
     rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
     print(f"\n{label}: {users} users for {seconds} s (ramp {users / spawn_rate:.0f} s, figures from the end of the "
           f"ramp on), locust exit {proc.returncode}, {elapsed:.0f} s wall")
@@ -81,6 +174,7 @@ def run_phase(label, *, host, users, seconds, spawn_rate, env, out: Path) -> int
     failures = list(csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")))
     for row in failures[:10]:
         print(f"  failure: {row['Method']} {row['Name']} x{row['Occurrences']}: {row['Error'][:200]}")
+    print_cpu(cpu_before, cpu_after, elapsed)
     if proc.returncode not in (0, 1):
         print(proc.stderr[-3000:])
     return failed
@@ -130,6 +224,7 @@ def main(argv=None) -> int:
         server.start()
         try:
             print(f"gunicorn: {args.workers} workers x {args.threads} threads; Celery worker (2) with beat.")
+            single_requests(f"http://127.0.0.1:{port}", password=password, key=key, category=storm_category)
             failed = run_phase("working-day", host=f"http://127.0.0.1:{port}", users=args.users, seconds=args.day,
                                spawn_rate=args.spawn_rate, env=load_env, out=tmp)
             failed += run_phase("storm-on-top", host=f"http://127.0.0.1:{port}", users=args.users + args.storm,
