@@ -59,22 +59,18 @@ def test_hotline_agent_logs_a_complaint_and_sees_it_in_the_history(
     screenshot(page, "intake-history")
 
 
-def test_agent_joins_a_known_fault_in_a_county_with_one_click(
-    chinese_ui, browser_page, hotline_agent, category_tree, province_dispatcher, network_dept, tianhe
-):
-    """The Guangzhou hotline sees the Tianhe incident for the chosen category; one click joins (another undoes),
-    and the logged complaint waits on the incident."""
+def _intake_offering_an_incident(page, dispatcher, department, category_tree, region):
+    """An open Tianhe incident; the Guangzhou agent on the intake page with the customer and its category chosen,
+    the "join" button on screen."""
     import datetime
 
     from django.utils import timezone
 
-    from complaints.models import OrderStatus
     from quality import batch
 
-    incident = batch.incident_open(actor=province_dispatcher, title="天河北基站故障", department=network_dept,
-                                   category=category_tree["NET-MOB-COV"], region=tianhe,
+    incident = batch.incident_open(actor=dispatcher, title="天河北基站故障", department=department,
+                                   category=category_tree["NET-MOB-COV"], region=region,
                                    expected_recovery_at=timezone.now() + datetime.timedelta(hours=3))
-    page = browser_page
     browser_login(page, "agent_gz")
     page.goto(f"{page.base_url}/intake/")
     page.fill("#id_customer_phone", "13800138000")
@@ -82,6 +78,18 @@ def test_agent_joins_a_known_fault_in_a_county_with_one_click(
     page.press("#category-search", "Enter")
     join = page.locator(".join-incident")
     join.wait_for()
+    return incident, join
+
+
+def test_agent_joins_a_known_fault_in_a_county_with_one_click(
+    chinese_ui, browser_page, hotline_agent, category_tree, province_dispatcher, network_dept, tianhe
+):
+    """The Guangzhou hotline sees the Tianhe incident for the chosen category; one click joins (another undoes),
+    and the logged complaint waits on the incident."""
+    from complaints.models import OrderStatus
+
+    page = browser_page
+    incident, join = _intake_offering_an_incident(page, province_dispatcher, network_dept, category_tree, tianhe)
     assert "天河北基站故障" in page.locator("#incidents").inner_text()
     join.click()
     assert page.locator("#id_incident").input_value() == str(incident.pk)
@@ -103,24 +111,10 @@ def test_a_late_answer_for_an_older_panel_request_keeps_the_joined_fault(
 ):
     """The panel refreshes on the phone (after a pause) and on the category: when the answer drawn before the
     category was chosen lands after the agent clicked "join", the choice stays and the panel is drawn again."""
-    import datetime
-
     from django.urls import reverse
-    from django.utils import timezone
 
-    from quality import batch
-
-    incident = batch.incident_open(actor=province_dispatcher, title="天河北基站故障", department=network_dept,
-                                   category=category_tree["NET-MOB-COV"], region=tianhe,
-                                   expected_recovery_at=timezone.now() + datetime.timedelta(hours=3))
     page = browser_page
-    browser_login(page, "agent_gz")
-    page.goto(f"{page.base_url}/intake/")
-    page.fill("#id_customer_phone", "13800138000")
-    page.fill("#category-search", "xhfg")
-    page.press("#category-search", "Enter")
-    join = page.locator(".join-incident")
-    join.wait_for()
+    incident, join = _intake_offering_an_incident(page, province_dispatcher, network_dept, category_tree, tianhe)
     join.click()
     stale = reverse("complaints:intake_customer_panel") + "?customer_phone=13800138000"
     page.evaluate("url => htmx.ajax('GET', url, {target: '#customer-panel'})", stale)
