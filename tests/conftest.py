@@ -228,7 +228,7 @@ def chromium():
 def browser_page(chromium, live_server):
     """A fresh browser context per test, Chinese UI, Shanghai time; a screenshot is kept when the test fails."""
     context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # a loaded CI machine; a missing element still fails within 20 s
     page = context.new_page()
     page.base_url = live_server.url
     yield page
