@@ -60,6 +60,13 @@ class Staff(HttpUser):
                 answer.failure(f"{answer.status_code}: {answer.text[:200]}")
             return answer
 
+    def browse(self, url, *, name):
+        """A list page, then one of the orders it shows."""
+        page = self.get(url, name=name)
+        numbers = ORDER_LINK.findall(page.text or "")
+        if numbers:
+            self.get(f"/orders/{random.choice(numbers)}/", name="order detail")
+
     def get(self, url, *, name):
         with self.client.get(url, name=name, catch_response=True) as answer:
             if answer.status_code != 200:
@@ -86,10 +93,7 @@ class Agent(Staff):
 
     @task(3)
     def look_up(self):
-        page = self.get("/orders/", name="order search")
-        numbers = ORDER_LINK.findall(page.text or "")
-        if numbers:
-            self.get(f"/orders/{random.choice(numbers)}/", name="order detail")
+        self.browse("/orders/", name="order search")
 
 
 class Handler(Staff):
@@ -124,10 +128,7 @@ class Lead(Staff):
 
     @task
     def watch(self):
-        page = self.get("/work/queue/", name="work queue")
-        numbers = ORDER_LINK.findall(page.text or "")
-        if numbers:
-            self.get(f"/orders/{random.choice(numbers)}/", name="order detail")
+        self.browse("/work/queue/", name="work queue")
 
 
 class Manager(Staff):
