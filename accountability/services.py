@@ -84,23 +84,76 @@ def determination_propose(*, order: WorkOrder) -> Determination | None:
     existing = Determination.objects.filter(order=order).first()
     if existing is not None:
         return existing
+    determination, shares = _determination_build(order=order, now=timezone.now(), shares_for=_shares_from_rules)
+    determination.save(force_insert=True)
+    DeterminationShare.objects.bulk_create([
+        DeterminationShare(determination=determination, department=department, share=share)
+        for department, share in shares if department is not None
+    ])
+    _event(actor=None, action="proposed", determination=determination, cause=determination.cause,
+           rule=determination.rule_id, shares=_shares_data(shares))
+    return determination
+
+
+def _determination_build(*, order: WorkOrder, now, shares_for) -> tuple[Determination, list]:
     closed_on = timezone.localtime(order.closed_at).date()
-    shares, cause, rule = _shares_from_rules(order, closed_on)
-    now = timezone.now()
+    shares, cause, rule = shares_for(order, closed_on)
     historical = order.source == OrderSource.IMPORT
-    determination = Determination.objects.create(
+    determination = Determination(
         order=order, region_id=order.region_id, month=closed_on.replace(day=1), cause=cause, rule=rule,
         proposed_at=now, status=Determination.Status.FINAL if historical else Determination.Status.PROPOSED,
         appeal_due_at=now if historical else working_days_after(now, accountability_policy().appeal_working_days),
         final_at=now if historical else None,
     )
+    return determination, shares
+
+
+def determinations_propose_bulk(*, orders: list[WorkOrder]) -> int:
+    """determination_propose for a batch of newly imported closed complaints (none has one yet), in a few
+    statements: the rules are looked up once per category, closing day and first responder's unit."""
+    cache: dict = {}
+
+    def shares_for(order, on_date):
+        key = (order.category_id, on_date, order.replied_department_id, order.first_responder_department_id)
+        if key not in cache:
+            cache[key] = _shares_from_rules(order, on_date)
+        return cache[key]
+
+    now = timezone.now()
+    built = [_determination_build(order=order, now=now, shares_for=shares_for)
+             for order in orders if order.kind == Kind.COMPLAINT and order.closed_at is not None]
+    if not built:
+        return 0
+    Determination.objects.bulk_create([d for d, _shares in built])
     DeterminationShare.objects.bulk_create([
-        DeterminationShare(determination=determination, department=department, share=share)
-        for department, share in shares if department is not None
-    ])
-    _event(actor=None, action="proposed", determination=determination, cause=cause,
-           rule=rule.pk if rule else None, shares=_shares_data(shares))
-    return determination
+        DeterminationShare(determination=d, department=department, share=share)
+        for d, shares in built for department, share in shares if department is not None])
+    system = str(_("system"))[:64]
+    AccountabilityEvent.objects.bulk_create([
+        AccountabilityEvent(determination=d, deduction=None, action="proposed", actor=None, actor_name=system,
+                            comment="", data={"cause": d.cause, "rule": d.rule_id, "shares": _shares_data(shares)})
+        for d, shares in built])
+    return len(built)
+
+
+def month_close_start(*, actor, month: date):
+    """Close an ended month in the background (jobs): its scores, notices and improvement orders. One close of a
+    month at a time."""
+    from accountability.models import Indicator
+    from accountability.selectors import may_close_month
+    from jobs.models import Job
+    from jobs.services import job_create
+
+    if not may_close_month(actor):
+        raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
+    month = month.replace(day=1)
+    if month >= timezone.localdate().replace(day=1):
+        raise ValidationError(_("Only a month that has ended is scored; this month's running score is on each "
+                                "department's page."))
+    if not Indicator.objects.filter(year=month.year).exists():
+        raise ValidationError(_("No indicators are configured for %(year)s.") % {"year": month.year})
+    return job_create(actor=actor, kind=Job.Kind.ACCOUNTABILITY_MONTH, key=f"{month:%Y-%m}",
+                      title=_("Scores of %(month)s") % {"month": f"{month:%Y-%m}"}, params={"month": month.isoformat()})
 
 
 def _shares_data(shares) -> list[dict]:

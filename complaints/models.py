@@ -137,6 +137,10 @@ class Category(BilingualName):
         return list(reversed(chain))
 
 
+# The one customer that history without phone numbers is filed under (not a real number: no mobile starts with 0).
+PLACEHOLDER_PHONE = "00000000000"
+
+
 class Customer(models.Model):
     phone = models.CharField(_("mobile number"), max_length=11, unique=True)
     name = models.CharField(_("name"), max_length=64, blank=True)
@@ -145,6 +149,9 @@ class Customer(models.Model):
     home_region = models.ForeignKey(
         "org.Region", verbose_name=_("home region"), null=True, blank=True, on_delete=models.PROTECT
     )
+    # Stands for the unknown customers of imported history that carried no phone number: never called back, never
+    # a repeat complainant.
+    is_placeholder = models.BooleanField(_("placeholder (no phone number)"), default=False, db_default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -152,7 +159,10 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
-            models.CheckConstraint(condition=Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="customer_phone_normalised"),
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^1[3-9][0-9]{9}$") | Q(is_placeholder=True, phone=PLACEHOLDER_PHONE),
+                name="customer_phone_normalised_or_placeholder",
+            ),
         ]
         # Pages show 138****8000 unless the reader's role needs the number (complaints.phone says who).
         permissions = [
@@ -292,6 +302,8 @@ class WorkOrder(models.Model):
         related_name="+",
     )
     external_ref = models.CharField(_("number in the source system"), max_length=64, blank=True)
+    # The system a historical order came from: with external_ref its identity, whoever imported it.
+    external_source = models.CharField(_("source system"), max_length=64, blank=True, default="", db_default="")
     # The cell, base station or area the complaint is about, when the channel knows it (batch detection uses it).
     area = models.CharField(_("cell or area"), max_length=64, blank=True, default="", db_default="")
     incident = models.ForeignKey("quality.Incident", verbose_name=_("incident"), null=True, blank=True,
@@ -337,6 +349,11 @@ class WorkOrder(models.Model):
                 fields=["first_responder", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="order_idempotency_key_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["external_source", "external_ref"],
+                condition=~Q(external_source=""),
+                name="order_external_ref_per_source",
             ),
             models.CheckConstraint(
                 condition=Q(compensation_amount__isnull=True) | Q(compensation_amount__gte=0),

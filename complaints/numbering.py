@@ -24,3 +24,29 @@ def order_number_next(*, kind: str, received_at: datetime) -> str:
         )
         (sequence,) = cursor.fetchone()
     return f"{PREFIXES[kind]}{day:%Y%m%d}{sequence:0{SEQUENCE_DIGITS}d}"
+
+
+def order_numbers_take(*, kind_days: list[tuple[str, datetime]]) -> list[str]:
+    """Numbers for many orders at once (the historical import): one upsert per receiving day takes a block of that
+    day's sequence; each order gets the next number of its day in the order given."""
+    days: dict = {}
+    for _kind, received_at in kind_days:
+        day = timezone.localdate(received_at)
+        days[day] = days.get(day, 0) + 1
+    table = connection.ops.quote_name(OrderNumberCounter._meta.db_table)
+    next_of: dict = {}
+    with connection.cursor() as cursor:
+        for day in sorted(days):
+            cursor.execute(
+                f"INSERT INTO {table} (day, last) VALUES (%s, %s) "
+                f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + EXCLUDED.last RETURNING last",
+                [day, days[day]],
+            )
+            (last,) = cursor.fetchone()
+            next_of[day] = last - days[day] + 1
+    numbers = []
+    for kind, received_at in kind_days:
+        day = timezone.localdate(received_at)
+        numbers.append(f"{PREFIXES[kind]}{day:%Y%m%d}{next_of[day]:0{SEQUENCE_DIGITS}d}")
+        next_of[day] += 1
+    return numbers

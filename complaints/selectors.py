@@ -115,6 +115,8 @@ def _repeat_window_days(on_date) -> int:
 
 def repeat_candidate(*, customer: Customer, category: Category, received_at: datetime) -> WorkOrder | None:
     """The latest earlier order of the same customer in the same category within the repeat window."""
+    if customer.is_placeholder:
+        return None  # unknown customers of imported history are nobody's repeat
     window = timedelta(days=repeat_window_days(on_date=timezone.localdate(received_at)))
     return (
         WorkOrder.objects.filter(

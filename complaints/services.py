@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from complaints.authority import authority_check
 from complaints.files import attachment_validate
 from complaints.models import (
+    PLACEHOLDER_PHONE,
     Attachment,
     Brand,
     Category,
@@ -83,7 +84,8 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _validate_order_input(*, kind, channel, category, severity, description, attachments, received_at):
+def _validate_order_input(*, kind, channel, category, severity, description, attachments, received_at,
+                          leaf_required: bool = True):
     errors: dict[str, list[str]] = {}
     if kind not in Kind.values:
         errors["kind"] = [_("Unknown kind “%(value)s”.") % {"value": kind}]
@@ -93,7 +95,7 @@ def _validate_order_input(*, kind, channel, category, severity, description, att
         errors["channel"] = [_("Unknown or inactive channel.")]
     if category is None or not category.is_active:
         errors["category"] = [_("Unknown or inactive category.")]
-    elif category.children.exists():
+    elif leaf_required and category.children.exists():
         errors["category"] = [_("Choose a leaf category, not the group “%(name)s”.") % {"name": category.label}]
     if not (description or "").strip():
         errors["description"] = [_("Describe the complaint.")]
@@ -131,6 +133,13 @@ def _customer_upsert(*, phone: str, name: str, tier: str | None, brand: str | No
                 changed.append(field_name)
         if changed:
             customer.save(update_fields=[*changed, "updated_at"])
+    return customer
+
+
+def placeholder_customer_get() -> Customer:
+    """The customer that imported history without a phone number is filed under, marked as a placeholder."""
+    customer, _created = Customer.objects.get_or_create(
+        phone=PLACEHOLDER_PHONE, defaults={"is_placeholder": True, "name": _("Unknown (imported without a number)")})
     return customer
 
 
@@ -179,6 +188,8 @@ def order_create(
     fingerprint: str = "",
     source: str = OrderSource.BROWSER,
     external_ref: str = "",
+    external_source: str = "",
+    placeholder_customer: bool = False,
     area: str = "",
     bulletin=None,
     incident=None,
@@ -187,11 +198,16 @@ def order_create(
     if not user_may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
 
+    if (placeholder_customer or external_source) and source != OrderSource.IMPORT:
+        raise PermissionDenied(_("Only the historical import may file an order without a phone number or under a "
+                                 "source system."))
     errors = {}
-    try:
-        phone = normalise_mobile(customer_phone)
-    except ValidationError as exc:
-        errors["customer_phone"] = exc.messages
+    phone = None
+    if not placeholder_customer:
+        try:
+            phone = normalise_mobile(customer_phone)
+        except ValidationError as exc:
+            errors["customer_phone"] = exc.messages
     try:
         contact = normalise_contact(contact_phone) if contact_phone else None
     except ValidationError as exc:
@@ -204,6 +220,8 @@ def order_create(
         content_types = _validate_order_input(
             kind=kind, channel=channel, category=category, severity=severity, description=description,
             attachments=attachments, received_at=received_at,
+            # History keeps the category it had, whatever its level; new orders are filed under a leaf.
+            leaf_required=source != OrderSource.IMPORT,
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
@@ -246,10 +264,11 @@ def order_create(
         with transaction.atomic():
             order = _order_insert(
                 actor=actor, kind=kind, channel=channel, category=category, severity=severity,
-                description=description.strip(), phone=phone, contact=contact or phone, customer_name=customer_name,
+                description=description.strip(), phone=phone, contact=contact or phone or "", customer_name=customer_name,
                 customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
                 received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
-                external_ref=external_ref, on_spot=on_spot, historical_close=historical_close,
+                external_ref=external_ref, external_source=external_source, on_spot=on_spot,
+                historical_close=historical_close,
                 area=(area or "").strip()[:64], bulletin=bulletin, incident=incident,
             )
             if note.strip():
@@ -287,6 +306,150 @@ def order_create(
     return OrderCreateResult(order=order, created=True, warnings=warnings)
 
 
+@dataclass
+class HistoricalOrder:
+    """One closed or still open order of another system, checked and resolved (historical import)."""
+
+    external_ref: str
+    external_source: str
+    kind: str
+    severity: str
+    channel: Channel
+    category: Category
+    customer_tier: str | None
+    customer_phone: str | None  # None: the placeholder customer
+    customer_name: str
+    contact_phone: str
+    description: str
+    received_at: datetime
+    closed_at: datetime | None
+    answer: str
+
+
+def orders_historical_create(*, actor, rows: list[HistoricalOrder]) -> list[WorkOrder]:
+    """Closed orders of another system in bulk (a few statements per batch instead of a dozen per order), ending in
+    the state order_create gives a closed import: the customer upserted, the repeat link, the number of the
+    receiving day, the audit trail (whose trigger queues each order for the KPI rollups) and the determination.
+    Rows are checked beforehand (order_import._row_parse); the caller holds the transaction."""
+    from accountability.services import determinations_propose_bulk
+    from complaints.numbering import order_numbers_take
+    from complaints.selectors import repeat_window_days
+
+    if not user_may_intake(actor):
+        raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
+    if any(row.closed_at is None for row in rows):
+        raise ValidationError(_("Only closed orders are written in bulk; open ones start their workflow."))
+    if not rows:
+        return []
+    now = timezone.now()
+    customers = _customers_upsert_bulk(rows)
+    placeholder = placeholder_customer_get() if any(r.customer_phone is None for r in rows) else None
+    numbers = order_numbers_take(kind_days=[(row.kind, row.received_at) for row in rows])
+
+    # Repeat links as order_create makes them one by one: the latest earlier order of the customer and category
+    # within the window, among the database's and this batch's earlier rows.
+    windows = {d: timedelta(days=repeat_window_days(on_date=d))
+               for d in {timezone.localdate(row.received_at) for row in rows}}
+    known = [c.pk for c in customers.values()]
+    earlier: dict[tuple[int, int], list[tuple]] = {}
+    if known:
+        since = min(row.received_at for row in rows) - max(windows.values())
+        until = max(row.received_at for row in rows)
+        for pk, number, customer_id, category_id, received_at in WorkOrder.objects.filter(
+                customer_id__in=known, received_at__gte=since, received_at__lte=until).values_list(
+                "pk", "number", "customer_id", "category_id", "received_at"):
+            earlier.setdefault((customer_id, category_id), []).append((received_at, pk, number, None))
+
+    region_of_actor = _order_region(customer=Customer(), actor=actor)
+    orders, repeats = [], []
+    for position, (row, number) in enumerate(zip(rows, numbers, strict=True)):
+        if row.customer_phone is None:
+            customer = placeholder
+        else:
+            customer = customers[row.customer_phone]
+            customer.tier = row.customer_tier or customer.tier
+        order = WorkOrder(
+            number=number, kind=row.kind, status=OrderStatus.CLOSED, channel=row.channel, category=row.category,
+            severity=row.severity, customer=customer, customer_tier=customer.tier, customer_brand=customer.brand,
+            contact_phone=row.contact_phone or row.customer_phone or "", description=row.description,
+            region_id=customer.home_region_id or region_of_actor.pk, first_responder=actor,
+            first_responder_name=str(actor)[:64], first_responder_department=actor.department,
+            source=OrderSource.IMPORT, received_at=row.received_at, created_at=now, answer=row.answer,
+            closed_at=row.closed_at, external_ref=row.external_ref, external_source=row.external_source,
+        )
+        repeat = None
+        if not customer.is_placeholder:
+            key = (customer.pk, row.category.pk)
+            window = windows[timezone.localdate(row.received_at)]
+            candidates = [c for c in earlier.get(key, ())
+                          if row.received_at - window <= c[0] <= row.received_at]
+            if candidates:
+                # Latest first; at the same moment the one inserted last (this batch's rows after the database's).
+                repeat = max(candidates, key=lambda c: (c[0], c[1] is None, c[3] or c[1]))
+            earlier.setdefault(key, []).append((row.received_at, None, number, position + 1))
+        if repeat is not None and repeat[1] is not None:
+            order.repeat_of_id = repeat[1]
+        orders.append(order)
+        repeats.append(repeat)
+    WorkOrder.objects.bulk_create(orders)
+    later_links = []
+    for order, repeat in zip(orders, repeats, strict=True):
+        if repeat is not None and repeat[1] is None:  # an earlier row of this batch
+            order.repeat_of_id = orders[repeat[3] - 1].pk
+            later_links.append(order)
+    if later_links:
+        WorkOrder.objects.bulk_update(later_links, ["repeat_of"])
+
+    actor_name = str(actor)[:64]
+    events = []
+    for order, repeat in zip(orders, repeats, strict=True):
+        events.append(OrderEvent(
+            order=order, action=OrderEvent.Action.IMPORTED, actor=actor, actor_name=actor_name, from_status="",
+            to_status=OrderStatus.CLOSED, comment=order.answer, created_at=now,
+            data={"channel": order.channel.code, "category": order.category.code, "source": OrderSource.IMPORT,
+                  "closed_at": order.closed_at.isoformat()}))
+        if repeat is not None:
+            events.append(OrderEvent(order=order, action=OrderEvent.Action.LINKED_REPEAT, actor=actor,
+                                     actor_name=actor_name, created_at=now, data={"repeat_of": repeat[2]}))
+    OrderEvent.objects.bulk_create(events)
+    determinations_propose_bulk(orders=orders)
+    log.info("%s historical orders imported in bulk by %s", len(orders), actor.get_username())
+    return orders
+
+
+def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
+    """_customer_upsert for a batch: the customers by phone, created when new, their name and tier updated as the
+    rows say (the last row of a customer wins, as one by one)."""
+    wanted: dict[str, HistoricalOrder] = {}
+    for row in rows:
+        if row.customer_phone is not None:
+            wanted[row.customer_phone] = row
+    if not wanted:
+        return {}
+    customers = {c.phone: c for c in Customer.objects.filter(phone__in=list(wanted))}
+    missing = [phone for phone in wanted if phone not in customers]
+    if missing:
+        Customer.objects.bulk_create([
+            Customer(phone=phone, name=wanted[phone].customer_name.strip(),
+                     tier=wanted[phone].customer_tier or Tier.ORDINARY, brand=Brand.OTHER)
+            for phone in missing], ignore_conflicts=True)  # a customer created meanwhile by live intake
+        customers.update({c.phone: c for c in Customer.objects.filter(phone__in=missing)})
+    changed = []
+    for phone, row in wanted.items():
+        customer = customers[phone]
+        updated = False
+        for field_name, value in (("name", row.customer_name.strip()), ("tier", row.customer_tier)):
+            if value and getattr(customer, field_name) != value:
+                setattr(customer, field_name, value)
+                updated = True
+        if updated:
+            customer.updated_at = timezone.now()
+            changed.append(customer)
+    if changed:
+        Customer.objects.bulk_update(changed, ["name", "tier", "updated_at"])
+    return customers
+
+
 PROVISIONAL_PREFIX = "~"
 
 
@@ -314,11 +477,15 @@ def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
 def _order_insert(
     *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
     customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
-    historical_close=None, area="", bulletin=None, incident=None,
+    historical_close=None, area="", bulletin=None, incident=None, external_source="",
 ) -> WorkOrder:
-    customer = _customer_upsert(
-        phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand, home_region=customer_region
-    )
+    if phone is None:
+        customer = placeholder_customer_get()
+    else:
+        customer = _customer_upsert(
+            phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand,
+            home_region=customer_region,
+        )
     repeat_of = repeat_candidate(customer=customer, category=category, received_at=received_at)
     now = timezone.now()
     order = WorkOrder(
@@ -342,6 +509,7 @@ def _order_insert(
         idempotency_key=idempotency_key or None,
         idempotency_fingerprint=fingerprint,
         external_ref=external_ref,
+        external_source=external_source,
         area=area or (incident.area if incident is not None else ""),
         bulletin=bulletin if on_spot is not None else None,
     )

@@ -4,17 +4,20 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from complaints.order_import import csv_rows, mapping_parse, orders_import, rejected_write
+from complaints.order_import import csv_encoding_check, csv_rows, mapping_parse, orders_import, rejected_write
 from org.models import User
 
 
 class Command(BaseCommand):
     help = ("Import historical orders from another system's CSV export, with a JSON column/value mapping. "
-            "Bad rows are skipped and listed in a report; re-running never loads a row twice.")
+            "Bad rows are skipped and listed in a report; re-running never loads a row twice (a row is known by its "
+            "source system and reference, whoever imports it).")
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The CSV export.")
-        parser.add_argument("--mapping", required=True, help="JSON mapping: columns, date formats, value tables.")
+        parser.add_argument("--mapping", required=True,
+                            help="JSON mapping: columns, date formats, value tables; its file name is the source "
+                                 "system unless it names one in “source”.")
         parser.add_argument("--as", dest="username", required=True,
                             help="The account the orders are logged by (an intake role, e.g. a channel system).")
         parser.add_argument("--batch-size", type=int, default=500, help="Rows per commit (default 500).")
@@ -27,8 +30,8 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(f"No active user “{username}”.")
         try:
-            with open(mapping, encoding="utf-8") as handle:
-                parsed = mapping_parse(json.load(handle))
+            with open(mapping, encoding="utf-8-sig") as handle:
+                parsed = mapping_parse(json.load(handle), name=Path(mapping).stem)
         except OSError as exc:
             raise CommandError(f"Cannot read {mapping}: {exc}") from None
         except json.JSONDecodeError as exc:
@@ -37,12 +40,12 @@ class Command(BaseCommand):
             raise CommandError("The mapping is not usable; nothing imported:\n  " + "\n  ".join(exc.messages)) from None
 
         report_path = Path(report or f"{file}.rejected.csv")
-        self._check_encoding(file, parsed.encoding)
         try:
+            csv_encoding_check(file, parsed.encoding)
             with open(file, encoding=parsed.encoding, newline="") as handle:
                 rows = csv_rows(handle, parsed)
                 result = orders_import(actor=actor, rows=rows, mapping=parsed, batch_size=batch_size)
-                header = [h.strip() for h in rows.fieldnames]
+                header = rows.fieldnames
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from None
         except ValidationError as exc:
@@ -51,8 +54,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         self.stdout.write(
-            f"Rows read: {result.read}; created: {result.created}; already imported: {result.already_imported}; "
-            f"rejected: {len(result.rejected)}."
+            f"Source: {parsed.source}. Rows read: {result.read}; created: {result.created}; already imported: "
+            f"{result.already_imported}; rejected: {len(result.rejected)}."
         )
         if result.rejected:
             with open(report_path, "w", encoding="utf-8-sig", newline="") as out:
@@ -64,17 +67,3 @@ class Command(BaseCommand):
                 self.stdout.write(f"  … and {len(result.rejected) - 10} more in the report.")
         elif report_path.exists() and not report:
             report_path.unlink()  # a stale report from an earlier run would mislead
-
-    def _check_encoding(self, file, encoding):
-        """Read the whole file once before importing, so a wrong encoding stops the run before any row loads."""
-        line_number = 0
-        try:
-            with open(file, encoding=encoding, newline="") as handle:
-                for _line in handle:
-                    line_number += 1
-        except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{file} is not in the encoding {encoding} (after line {line_number}: {exc.reason}); "
-                               "set “encoding” in the mapping (exports from Chinese systems are often gb18030). "
-                               "Nothing imported.") from None
