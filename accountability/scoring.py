@@ -233,11 +233,17 @@ class CycleReport:
                 f"opened, {self.improvements_still_below} still below target, {self.improvements_closed} closed")
 
 
-def month_close(*, month: datetime.date) -> CycleReport:
+def month_close(*, month: datetime.date, progress=None) -> CycleReport:
     """Score the month, send the notices, open, update and close improvement orders. Running it again for the
-    same month replaces the scores and the notices' content and changes nothing twice."""
+    same month replaces the scores and the notices' content and changes nothing twice. `progress(done, total,
+    step)` hears of each phase (computing in SQL, then storing in one transaction)."""
     month = month.replace(day=1)
+    if progress is not None:
+        progress(0, 2, _("Computing the scores of %(month)s") % {"month": f"{month:%Y-%m}"})
     computed = month_compute(month=month)
+    if progress is not None:
+        progress(1, 2, _("Storing %(count)s departments' scores, notices and improvement orders")
+                 % {"count": len(computed)})
     ranked = sorted(computed, key=lambda m: (-m.total, m.department.pk))
     report = CycleReport()
     now = timezone.now()
@@ -355,4 +361,15 @@ def monthly_cycle_due(*, today: datetime.date | None = None) -> CycleReport | No
     return month_close(month=month)
 
 
-__all__ = ["Determination", "month_close", "month_compute", "monthly_cycle_due"]
+def job_run_month_close(*, job, progress) -> dict:
+    """The background job the ranking page starts (jobs.services): the whole month in one transaction, so a retry
+    after a lost worker simply closes it again."""
+    from dataclasses import asdict
+
+    month = datetime.date.fromisoformat(job.params["month"])
+    report = month_close(month=month, progress=progress)
+    progress(2, 2, "")
+    return {"month": f"{month:%Y-%m}", **asdict(report)}
+
+
+__all__ = ["Determination", "job_run_month_close", "month_close", "month_compute", "monthly_cycle_due"]

@@ -33,6 +33,15 @@ def may_see_accountability(user) -> bool:
     return user.is_authenticated and (is_centre(user) or may_record_deductions(user) or is_lead(user))
 
 
+def may_follow_month_close(user, job) -> bool:
+    """Whoever may close a month sees a close that someone else started (the scores are the whole company's)."""
+    return may_close_month(user)
+
+
+def may_close_month(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or is_centre(user) or user.has_role(roles.QUALITY_MANAGER))
+
+
 def sees_all_of_region(user) -> bool:
     """The complaint centre and the quality team see their region's accountability; a lead only their own."""
     return user.is_superuser or is_centre(user) or user.has_role(roles.QUALITY_MANAGER)

@@ -111,13 +111,24 @@ def _determination_build(*, order: WorkOrder, now, shares_for) -> tuple[Determin
 def determinations_propose_bulk(*, orders: list[WorkOrder]) -> int:
     """determination_propose for a batch of newly imported closed complaints (none has one yet), in a few
     statements: the rules are looked up once per category, closing day and first responder's unit."""
-    cache: dict = {}
+    rules_of: dict[int, list[ResponsibilityRule]] = {}
+    department_of: dict[int, Department | None] = {}
 
     def shares_for(order, on_date):
-        key = (order.category_id, on_date, order.replied_department_id, order.first_responder_department_id)
-        if key not in cache:
-            cache[key] = _shares_from_rules(order, on_date)
-        return cache[key]
+        # rule_for and _shares_from_rules, with each category's rules (every version) read once per batch.
+        category = order.category
+        if category.pk not in rules_of:
+            codes = [code for code in category.path.strip("/").split("/") if code]
+            rules_of[category.pk] = list(
+                ResponsibilityRule.objects.filter(category__code__in=codes).select_related("category")
+                .prefetch_related("shares__department").order_by("-category__level", "-effective_from"))
+        rule = next((r for r in rules_of[category.pk] if r.effective_from <= on_date), None)
+        if rule is not None and rule.shares.all():
+            return [(s.department, s.share) for s in rule.shares.all()], rule.cause, rule
+        if category.pk not in department_of:
+            department_of[category.pk] = category_responsible_department(category=category)
+        department = (department_of[category.pk] or order.replied_department or order.first_responder_department)
+        return [(department, Decimal("1"))], Cause.COMPANY, None
 
     now = timezone.now()
     built = [_determination_build(order=order, now=now, shares_for=shares_for)

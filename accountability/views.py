@@ -146,7 +146,20 @@ def ranking(request):
     tables = [table] + ([chart.table] if chart and chart.table else [])
     return _export_or_render(request, "accountability/ranking.html", _context(
         request, tab="ranking", month=month, months=months, table=table, chart=chart,
-        indicators=indicators), tables)
+        indicators=indicators, close_job=_close_job(request, month)), tables)
+
+
+def _close_job(request, month):
+    """The month's close that is running, or finished within the hour, for the page to show its progress."""
+    from jobs.models import Job
+    from jobs.selectors import job_latest, job_visible_to
+
+    job = job_latest(kind=Job.Kind.ACCOUNTABILITY_MONTH, key=f"{month:%Y-%m}")
+    if job is None or not job_visible_to(user=request.user, job=job):
+        return None
+    if job.is_finished and job.finished_at < timezone.now() - datetime.timedelta(hours=1):
+        return None
+    return job
 
 
 def _orders_link(department_id, month, measure) -> str:
@@ -180,22 +193,18 @@ def _trend_chart(request, indicators, months) -> Chart | None:
 @accountability_required
 @require_POST
 def ranking_compute(request):
-    if not (services.is_centre(request.user) or request.user.has_role("quality_manager")):
-        raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
+    """Closing a month takes a while at a province's size: it runs as a background job whose progress the ranking
+    page shows."""
     form = MonthForm(request.POST)
     if not form.is_valid() or not form.cleaned_data.get("month"):
         messages.error(request, _("Choose a month."))
         return redirect("accountability:ranking")
     month = form.cleaned_data["month"].replace(day=1)
-    if month >= timezone.localdate().replace(day=1):
-        messages.error(request, _("Only a month that has ended is scored; this month's running score is on each "
-                                  "department's page."))
+    try:
+        services.month_close_start(actor=request.user, month=month)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
         return redirect("accountability:ranking")
-    if not Indicator.objects.filter(year=month.year).exists():
-        messages.error(request, _("No indicators are configured for %(year)s.") % {"year": month.year})
-        return redirect("accountability:ranking")
-    report = scoring.month_close(month=month)
-    messages.success(request, _("Scored %(month)s: %(report)s.") % {"month": f"{month:%Y-%m}", "report": report})
     return redirect(reverse("accountability:ranking") + f"?month={month:%Y-%m}")
 
 

@@ -106,3 +106,21 @@ class AttachmentForm(forms.Form):
 class TrackForm(forms.Form):
     number = forms.CharField(label=_("Order number"), max_length=20)
     phone = forms.CharField(label=_("Mobile number"), max_length=32)
+
+
+class OrderImportForm(forms.Form):
+    """The historical import page: another system's CSV export and the JSON mapping that reads it."""
+
+    csv_file = forms.FileField(label=_("CSV export"))
+    mapping_file = forms.FileField(label=_("Mapping (JSON file)"), required=False,
+                                   help_text=_("Its file name is the source system unless the mapping names one in "
+                                               "“source”."))
+    mapping_text = forms.CharField(label=_("…or paste the mapping"), required=False,
+                                   widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+                                   help_text=_("A pasted mapping must name its source system in “source”."))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("mapping_file") and not (cleaned.get("mapping_text") or "").strip():
+            raise forms.ValidationError(_("Give the mapping as a file or paste it."))
+        return cleaned

@@ -658,3 +658,34 @@ def job_run_import(*, job, progress) -> dict:
         job_output_save(job=job, name=f"{job.input_name or 'import'}.rejected.csv",
                         content=ContentFile(out.getvalue().encode("utf-8")))
     return {"source": mapping.source, **report.as_dict()}
+
+
+def order_import_prepare(*, actor, csv_upload, mapping_data, mapping_name: str = ""):
+    """The import page's first step: check the mapping and the file (encoding, header) and keep them as a draft job
+    whose dry run the page shows; nothing is imported until the job is started (jobs.services.job_queue)."""
+    from jobs.models import Job
+    from jobs.services import job_create
+
+    if not may_import(actor):
+        raise PermissionDenied(_("Only administrators and the accounts that log orders may import history."))
+    mapping = mapping_parse(mapping_data, name=mapping_name)
+    name = (getattr(csv_upload, "name", "") or "export.csv").rsplit("/", 1)[-1]
+    job = job_create(actor=actor, kind=Job.Kind.IMPORT_ORDERS, queue=False, input_file=csv_upload, input_name=name,
+                     title=_("Import of %(file)s (%(source)s)") % {"file": name, "source": mapping.source},
+                     params={"mapping": mapping_data, "mapping_name": mapping_name})
+    try:
+        csv_encoding_check(job.input_file.path, mapping.encoding)
+        with open(job.input_file.path, encoding=mapping.encoding, newline="") as handle:
+            CsvRecords(handle, mapping)
+    except ValidationError:
+        job.input_file.delete(save=False)
+        job.delete()
+        raise
+    return job
+
+
+def order_import_preview_of(*, actor, job, limit: int = 20) -> list[PreviewRow]:
+    """The dry run of a prepared import: what its first rows would become."""
+    mapping = mapping_parse(job.params["mapping"], name=job.params.get("mapping_name", ""))
+    with open(job.input_file.path, encoding=mapping.encoding, newline="") as handle:
+        return orders_import_preview(actor=actor, rows=CsvRecords(handle, mapping), mapping=mapping, limit=limit)

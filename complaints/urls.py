@@ -1,6 +1,6 @@
 from django.urls import path
 
-from complaints import views
+from complaints import import_views, views
 
 app_name = "complaints"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("orders/<str:number>/attachments/", views.order_attachment_add, name="order_attachment_add"),
     path("orders/<str:number>/attachments/<int:attachment_id>/", views.attachment_download,
          name="attachment_download"),
+    path("imports/", import_views.import_home, name="import"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/start/", import_views.import_start, name="import_start"),
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reports",
     "knowledge",
     "support",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,8 @@ CELERY_BEAT_SCHEDULE = {
     # Knowledge search: recount the token statistics when articles or cases changed.
     "search-stats": {"task": "knowledge.tasks.search_stats_refresh", "schedule": 300.0},
     "accountability-month": {"task": "accountability.tasks.monthly_cycle", "schedule": crontab(hour=7, minute=0)},
+    # Background jobs started from a page (imports, month closes) that the broker lost or whose worker died.
+    "jobs-redispatch": {"task": "jobs.tasks.jobs_redispatch", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

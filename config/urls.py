@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("accountability.urls")),
     path("", include("knowledge.urls")),
     path("", include("support.urls")),
+    path("", include("jobs.urls")),
     path("track/", complaint_views.track, name="track"),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
