@@ -67,6 +67,11 @@ class IntakeForm(forms.Form):
                                       widget=forms.HiddenInput,
                                       error_messages={"invalid_choice": _("That incident is resolved or unknown.")})
 
+    # The intake page's memory of which fields the agent set by hand (comma-separated names), kept through a form
+    # sent back with an error: what the page filled in itself (the category's severity, the known customer's
+    # name, tier and brand) may be replaced, what the agent set may not. Not saved with the order.
+    agent_edited = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
     def clean_customer_phone(self):
         try:
             return normalise_mobile(self.cleaned_data["customer_phone"])

@@ -1,6 +1,7 @@
 """In Chromium: a hotline agent logs a complaint with the category search and sees it in the customer's history."""
 
 import pytest
+from playwright.sync_api import expect
 
 from complaints.models import WorkOrder
 from tests.conftest import browser_login, screenshot
@@ -160,3 +161,135 @@ def test_agent_types_a_description_and_answers_with_a_suggested_article(
     assert order.resolved_on_spot and list(order.article_uses.values_list("version", flat=True)) == [volte.current_id]
     assert "VoLTE高清通话开通指引 v1" in page.locator("#order-knowledge").inner_text()
     assert volte.feedback.get().helpful
+
+
+def _choose_category(page, query, code):
+    page.fill("#category-search", query)
+    page.locator(f"#category-results .picker-answer[data-query='{query}'] .picker-option[data-code='{code}']").click()
+    page.locator("#category-chosen", has_text=code).wait_for()
+
+
+def test_the_severity_the_agent_chose_survives_choosing_a_category(
+    chinese_ui, browser_page, hotline_agent, category_tree
+):
+    """The agent judges the complaint difficult, then picks the category: the order is logged as difficult (its
+    time limits and the on-the-spot authority follow the severity), not as the category's ordinary default."""
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    page.select_option("#id_severity", "difficult")
+    _choose_category(page, "信号", "NET-MOB-COV")
+    assert page.locator("#id_severity").input_value() == "difficult"
+    _choose_category(page, "话费", "BIL-DSP")  # the agent changes their mind about the category
+    assert page.locator("#id_severity").input_value() == "difficult"
+    page.fill("#id_description", "话费多扣了三十元，客户情绪激动，第三次来电。")
+    page.click("#submit-order")
+    page.wait_for_url("**/orders/TS*/")
+    order = WorkOrder.objects.get()
+    assert (order.category.code, order.severity) == ("BIL-DSP", "difficult")
+    assert "严重程度\n疑难" in page.locator("dl.facts", has_text="严重程度").inner_text()
+
+
+def test_the_category_default_fills_the_severity_until_the_agent_sets_it(
+    chinese_ui, browser_page, hotline_agent, category_tree
+):
+    coverage = category_tree["NET-MOB-COV"]
+    coverage.default_severity = "major"
+    coverage.save(update_fields=["default_severity"])
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    assert page.locator("#id_severity").input_value() == "ordinary"
+    _choose_category(page, "信号", "NET-MOB-COV")
+    assert page.locator("#id_severity").input_value() == "major"  # untouched: the category's default
+    _choose_category(page, "话费", "BIL-DSP")
+    assert page.locator("#id_severity").input_value() == "ordinary"  # still untouched: follows the category
+    page.select_option("#id_severity", "difficult")
+    _choose_category(page, "信号", "NET-MOB-COV")
+    assert page.locator("#id_severity").input_value() == "difficult"  # the agent's choice stays
+    page.select_option("#id_severity", "ordinary")  # the agent's choice, even when it is the old default
+    _choose_category(page, "信号", "NET-MOB-COV")
+    assert page.locator("#id_severity").input_value() == "ordinary"
+    page.fill("#id_customer_phone", "13800138000")
+    page.fill("#id_description", "家里没有信号。")
+    page.click("#submit-order")
+    page.wait_for_url("**/orders/TS*/")
+    assert WorkOrder.objects.get().severity == "ordinary"
+
+
+def test_the_agents_severity_survives_a_refused_submit_and_another_category(
+    chinese_ui, browser_page, hotline_agent, category_tree
+):
+    """The form comes back with an error (a mistyped number): the severity the agent set is still theirs."""
+    category_tree["BIL-DSP"].default_severity = "major"
+    category_tree["BIL-DSP"].save(update_fields=["default_severity"])
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "1380013800")
+    _choose_category(page, "信号", "NET-MOB-COV")
+    page.select_option("#id_severity", "difficult")
+    page.fill("#id_description", "家里没有信号。")
+    page.click("#submit-order")
+    page.locator("#field-customer_phone.has-error").wait_for()
+    assert page.locator("#id_severity").input_value() == "difficult"
+    _choose_category(page, "话费", "BIL-DSP")
+    assert page.locator("#id_severity").input_value() == "difficult"
+
+
+def test_a_recognised_phone_fills_the_customer_and_keeps_the_agents_edits(
+    chinese_ui, browser_page, hotline_agent, category_tree
+):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory(phone="13800138000", name="张三", tier="gold", brand="gotone")
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    expect(page.locator("#id_customer_name")).to_have_value("张三", timeout=20_000)
+    assert page.locator("#id_customer_tier").input_value() == "gold"
+    assert page.locator("#id_customer_brand").input_value() == "gotone"
+
+    # The customer says the name is written differently and they moved to another brand: the agent corrects both.
+    page.fill("#id_customer_name", "张叁")
+    page.select_option("#id_customer_brand", "mzone")
+    # The panel is drawn again for the category and the description: the corrections stay.
+    _choose_category(page, "信号", "NET-MOB-COV")
+    page.fill("#id_description", "家里没有信号。")
+    page.locator("#standard-answer").wait_for()
+    coverage_id = category_tree["NET-MOB-COV"].pk
+    page.locator(f'#customer-panel .panel-state[data-category="{coverage_id}"]').wait_for(state="attached")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#id_customer_name").input_value() == "张叁"
+    assert page.locator("#id_customer_brand").input_value() == "mzone"
+    assert page.locator("#id_customer_tier").input_value() == "gold"
+    page.click("#submit-order")
+    page.wait_for_url("**/orders/TS*/")
+    order = WorkOrder.objects.get()
+    assert (order.customer.name, order.customer_tier, order.customer_brand) == ("张叁", "gold", "mzone")
+
+
+def test_a_corrected_phone_replaces_what_was_filled_but_not_what_the_agent_typed(
+    chinese_ui, browser_page, hotline_agent, category_tree
+):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory(phone="13800138000", name="张三", tier="gold", brand="gotone")
+    CustomerFactory(phone="13900139000", name="李四", tier="silver", brand="easyown")
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    expect(page.locator("#id_customer_name")).to_have_value("张三", timeout=20_000)
+    page.fill("#id_customer_phone", "13900139000")  # a digit misheard
+    expect(page.locator("#id_customer_name")).to_have_value("李四", timeout=20_000)
+    assert page.locator("#id_customer_tier").input_value() == "silver"
+    page.select_option("#id_customer_tier", "diamond")
+    page.fill("#id_customer_phone", "13700137000")  # a number nobody has called from
+    page.locator("#customer-panel .customer-info", has_text="13700137000").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#id_customer_name").input_value() == ""  # filled for 李四, not the agent's: cleared
+    assert page.locator("#id_customer_brand").input_value() == ""
+    assert page.locator("#id_customer_tier").input_value() == "diamond"  # the agent's own choice stays

@@ -9,6 +9,15 @@
   const chosen = document.getElementById("category-chosen");
   const severity = document.getElementById("id_severity");
   const phone = document.getElementById("id_customer_phone");
+  // Fields the agent set by hand: what the page fills in itself (the category's default severity, the known
+  // customer's name, tier and brand) never overwrites them. Kept in a hidden field through a form sent back.
+  const edited = document.getElementById("id_agent_edited");
+  const agentSet = new Set(edited ? edited.value.split(",").filter(Boolean) : []);
+  function markAgentSet(name) {
+    agentSet.add(name);
+    if (edited) edited.value = Array.from(agentSet).join(",");
+  }
+  if (severity) severity.addEventListener("change", function () { markAgentSet("severity"); });
   let active = -1;
   // Enter pressed while the answer to the latest keystrokes is still on its way: choose when it lands.
   let enterPending = false;
@@ -33,7 +42,7 @@
   function choose(option) {
     hidden.value = option.dataset.id;
     chosen.textContent = option.dataset.label + " (" + option.dataset.code + ")";
-    if (severity && option.dataset.severity) severity.value = option.dataset.severity;
+    if (severity && option.dataset.severity && !agentSet.has("severity")) severity.value = option.dataset.severity;
     results.innerHTML = "";
     search.value = "";
     search.setAttribute("aria-expanded", "false");
@@ -114,10 +123,44 @@
     if (!offered && panelIsCurrent()) hidden.value = "";
   }
 
+  // A recognised number fills the customer's name, tier and brand (the agent may correct them); a field the
+  // agent has touched keeps what they put, and what was filled for another number is replaced or cleared.
+  const customerFields = { customer_name: "name", customer_tier: "tier", customer_brand: "brand" };
+  const filledByPage = new Set();
+  Object.keys(customerFields).forEach(function (name) {
+    const field = document.getElementById("id_" + name);
+    if (!field) return;
+    if (field.value !== "" && !agentSet.has(name)) filledByPage.add(name);
+    field.addEventListener(field.tagName === "SELECT" ? "change" : "input", function () {
+      filledByPage.delete(name);
+      markAgentSet(name);
+    });
+  });
+
+  function fillKnownCustomer() {
+    const state = document.querySelector("#customer-panel .panel-state");
+    // Drawn for a number the agent has since changed: the answer for the current one is on its way.
+    if (state === null || state.dataset.phone !== phone.value.trim()) return;
+    const known = document.querySelector("#customer-panel .known-customer");
+    Object.entries(customerFields).forEach(function ([name, key]) {
+      const field = document.getElementById("id_" + name);
+      if (!field || agentSet.has(name)) return;
+      const value = known ? known.dataset[key] || "" : "";
+      if (value !== "") {
+        field.value = value;
+        filledByPage.add(name);
+      } else if (filledByPage.has(name)) {
+        field.value = "";
+        filledByPage.delete(name);
+      }
+    });
+  }
+
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "customer-panel") return;
     if (!panelIsCurrent()) refreshPanel();
     markJoined();
+    fillKnownCustomer();
   });
 
   // The description suggests articles and similar cases: the panel follows what is typed, after a pause.
