@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability import scoring, selectors, services
@@ -31,7 +32,7 @@ from complaints.views import _apply_service_errors
 from org.models import Department
 from org.permissions import staff_required
 from reports.dashboards import Cell, Chart, Table
-from reports.exports import table_response
+from reports.exports import ExportAbout, table_response
 
 PER_PAGE = 50
 
@@ -68,7 +69,9 @@ def _export_or_render(request, template, context, tables):
         table = next((t for t in tables if t.name == request.GET.get("table")), None)
         if table is None or export not in ("csv", "xlsx"):
             raise Http404(_("No such table on this page."))
-        return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
+        about = ExportAbout(title=str(table.title), period=context.get("about_period", ""),
+                            filters=context.get("about_filters", []))
+        return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
                               filters=request.GET.urlencode())
     query = request.GET.copy()
     query.pop("export", None)
@@ -80,16 +83,26 @@ def _export_or_render(request, template, context, tables):
 EXPORT_LIMIT = 20_000
 
 
-def _list_export(request, *, name: str, title: str, columns: list, queryset, row):
-    """?export=csv|xlsx on a list page: the whole filtered list (up to EXPORT_LIMIT rows) as a table."""
+def _list_export(request, *, name: str, title: str, columns: list, queryset, row, filters=()):
+    """?export=csv|xlsx on a list page: the whole filtered list (up to EXPORT_LIMIT rows) as a table. A row's
+    values keep their type (dates, numbers); a Cell passes through with its format (a month)."""
     export = request.GET.get("export")
     if export not in ("csv", "xlsx"):
         raise Http404(_("Unknown export format."))
     table = Table(name=name, title=title, columns=columns)
     for item in queryset[:EXPORT_LIMIT]:
-        table.rows.append([Cell("" if v is None else str(v), raw=v) for v in row(item)])
-    return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
-                              filters=request.GET.urlencode())
+        table.rows.append([v if isinstance(v, Cell) else Cell("" if v is None else str(v), raw=v) for v in row(item)])
+    about = ExportAbout(title=str(title), filters=[(str(label), str(value)) for label, value in filters])
+    return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
+                          filters=request.GET.urlencode())
+
+
+def _month_cell(month) -> Cell:
+    return Cell(f"{month:%Y-%m}", raw=month, fmt="month")
+
+
+def _rate_fmt(indicator) -> str:
+    return "percent" if indicator.measure in RATE_MEASURES else ""
 
 
 def _shares_text(determination) -> str:
@@ -104,11 +117,13 @@ def home(request):
     return redirect("accountability:department", pk=request.user.department_id)
 
 
+RATE_MEASURES = ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction", "reopen_rate")
+
+
 def _value_text(value, indicator) -> str:
     if value is None:
         return "—"
-    rate = indicator.measure in ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction",
-                                 "reopen_rate")
+    rate = indicator.measure in RATE_MEASURES
     return f"{float(value):.1f}%" if rate else f"{float(value):,.2f}".rstrip("0").rstrip(".")
 
 
@@ -140,13 +155,13 @@ def ranking(request):
             row.append(Cell(text + ("" if not result or result.met else " ✗"),
                             _orders_link(score.department_id, month, indicator.measure),
                             float(result.value) if result and result.value is not None else None,
-                            css="num" + ("" if not result or result.met else " missed")))
+                            css="num" + ("" if not result or result.met else " missed"), fmt=_rate_fmt(indicator)))
         table.rows.append(row)
     chart = _trend_chart(request, indicators, months[:6])
     tables = [table] + ([chart.table] if chart and chart.table else [])
     return _export_or_render(request, "accountability/ranking.html", _context(
         request, tab="ranking", month=month, months=months, table=table, chart=chart,
-        indicators=indicators, close_job=_close_job(request, month)), tables)
+        indicators=indicators, close_job=_close_job(request, month), about_period=f"{month:%Y-%m}"), tables)
 
 
 def _close_job(request, month):
@@ -238,8 +253,8 @@ def department(request, pk):
         table.rows.append([
             Cell(indicator.name, raw=indicator.name),
             Cell(_value_text(value, indicator), _orders_link(department.pk, month, indicator.measure),
-                 None if value is None else float(value), css="num"),
-            Cell(_value_text(target, indicator), raw=float(target), css="num"),
+                 None if value is None else float(value), css="num", fmt=_rate_fmt(indicator)),
+            Cell(_value_text(target, indicator), raw=float(target), css="num", fmt=_rate_fmt(indicator)),
             Cell(_("yes") if met else _("no"), raw=_("yes") if met else _("no"), css="" if met else "missed"),
             Cell(f"{points:.2f}", raw=float(points), css="num"), Cell(f"{indicator.weight:.0f}", raw=float(
                 indicator.weight), css="num")])
@@ -255,6 +270,7 @@ def department(request, pk):
         improvements=selectors.improvements_visible_to(user).filter(department=department).exclude(
             status=ImprovementOrder.Status.CLOSED),
         months=[this_month, *selectors.months_scored()],
+        about_period=f"{month:%Y-%m}", about_filters=[(_("Department"), department.name)],
     )
     return _export_or_render(request, "accountability/department.html", context, [table])
 
@@ -282,6 +298,8 @@ def orders(request):
 # --- determinations -------------------------------------------------------------------------------------------
 
 DETERMINATION_STATES = ("open", "to_confirm", "appealed", "final")
+DETERMINATION_STATE_LABELS = {"open": gettext_lazy("Open to appeal"), "to_confirm": gettext_lazy("To confirm"),
+                              "appealed": gettext_lazy("Under appeal"), "final": gettext_lazy("Final")}
 
 
 @accountability_required
@@ -295,9 +313,10 @@ def determination_list(request):
         return _list_export(request, name=f"determinations-{state}", title=_("Determinations"), queryset=queryset,
                             columns=[_("Order"), _("Category"), _("Month"), _("Responsible"), _("Cause"),
                                      _("Status"), _("Appeal until")],
-                            row=lambda d: [d.order.number, d.order.category.label, f"{d.month:%Y-%m}",
+                            filters=[(_("State"), DETERMINATION_STATE_LABELS[state])],
+                            row=lambda d: [d.order.number, d.order.category.label, _month_cell(d.month),
                                            _shares_text(d), d.get_cause_display(), d.get_status_display(),
-                                           f"{timezone.localtime(d.appeal_due_at):%Y-%m-%d %H:%M}"])
+                                           d.appeal_due_at])
     page = page_without_count(queryset, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/determinations.html", _context(
         request, tab="determinations", page=page, state=state, states=DETERMINATION_STATES,
@@ -410,8 +429,18 @@ def determination_rule(request, pk):
 @accountability_required
 @require_GET
 def appeal_list(request):
-    page = page_without_count(selectors.appeals_visible_to(request.user).order_by("status", "-filed_at"),
-                              request.GET.get("page"), PER_PAGE)
+    appeals = selectors.appeals_visible_to(request.user).order_by("status", "-filed_at")
+    if request.GET.get("export"):
+        return _list_export(request, name="appeals", title=_("Appeals"), queryset=appeals.select_related(
+                                "determination__order", "deduction__item", "department", "filed_by", "decided_by"),
+                            columns=[_("Against"), _("Department"), _("Filed"), _("Filed by"), _("Reason"),
+                                     _("Evidence"), _("Status"), _("Decided"), _("Decision reason")],
+                            row=lambda a: [
+                                (_("Determination") + " " + a.determination.order.number) if a.determination_id
+                                else (_("Deduction") + ": " + a.deduction.item.name),
+                                a.department.name, a.filed_at, str(a.filed_by), a.reason, a.evidence,
+                                a.get_status_display(), a.decided_at, a.decision_reason])
+    page = page_without_count(appeals, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/appeals.html", _context(request, tab="appeals", page=page,
                                                                    query_string=""))
 
@@ -446,7 +475,7 @@ def deduction_list(request):
                             columns=[_("Item"), _("Department"), _("Person"), _("Work order"), _("Month"),
                                      _("Points"), _("Status"), _("Evidence")],
                             row=lambda x: [x.item.name, x.department.name, str(x.person or ""),
-                                           x.order.number if x.order else "", f"{x.month:%Y-%m}", float(x.points),
+                                           x.order.number if x.order else "", _month_cell(x.month), float(x.points),
                                            x.get_status_display(), x.evidence])
     page = page_without_count(deductions, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/deductions.html", _context(
@@ -545,7 +574,7 @@ def notice_list(request):
     if request.GET.get("export"):
         return _list_export(request, name="notices", title=_("Monthly notices"), queryset=notices,
                             columns=[_("Month"), _("Department"), _("Score"), _("Rank"), _("Status")],
-                            row=lambda n: [f"{n.month:%Y-%m}", n.department.name,
+                            row=lambda n: [_month_cell(n.month), n.department.name,
                                            None if n.score is None else float(n.score.total),
                                            None if n.score is None else n.score.rank, n.get_status_display()])
     page = page_without_count(notices, request.GET.get("page"), PER_PAGE)
@@ -564,10 +593,12 @@ def improvement_list(request):
                             queryset=qs.order_by("due_at", "id"),
                             columns=[_("Department"), _("Indicator"), _("Opened for"), _("Latest month"),
                                      _("Latest"), _("Target"), _("Status"), _("Cause analysis"), _("Measures")],
-                            row=lambda o: [o.department.name, o.indicator.name, f"{o.opened_month:%Y-%m}",
-                                           f"{o.latest_month:%Y-%m}", None if o.latest_value is None else
-                                           float(o.latest_value), float(o.target), o.get_status_display(),
-                                           o.cause_analysis, o.measures])
+                            filters=[(_("State"), _("Closed") if state == "closed" else _("Open"))],
+                            row=lambda o: [o.department.name, o.indicator.name, _month_cell(o.opened_month),
+                                           _month_cell(o.latest_month), None if o.latest_value is None else
+                                           Cell("", raw=float(o.latest_value), fmt=_rate_fmt(o.indicator)),
+                                           Cell("", raw=float(o.target), fmt=_rate_fmt(o.indicator)),
+                                           o.get_status_display(), o.cause_analysis, o.measures])
     page = page_without_count(qs.order_by("due_at", "id"), request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/improvements.html", _context(
         request, tab="improvements", page=page, state=state, query_string=f"state={state}", now=timezone.now()))

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from knowledge import search
-from knowledge.models import Article, Case
+from knowledge.models import Article, ArticleFeedback, Case
 from knowledge.services import is_quality
 
 
@@ -65,3 +65,9 @@ def feedback_report(user):
                       not_helped=Count("feedback", filter=Q(feedback__helpful=False), distinct=True),
                       uses=Count("versions__uses", distinct=True))
             .select_related("category", "current").order_by("-not_helped", "-uses", "title"))
+
+
+def feedback_comments(user):
+    """What agents wrote with their feedback on the articles the user may read, latest first."""
+    return (ArticleFeedback.objects.filter(article__in=articles_readable(user).filter(archived_at__isnull=True))
+            .exclude(comment="").select_related("article", "version", "user").order_by("-created_at", "-id"))

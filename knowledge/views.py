@@ -22,7 +22,7 @@ from knowledge.forms import ArticleForm, CaseForm, CaseReviewForm, FeedbackForm,
 from knowledge.models import Article, ArticleVersion, Case
 from org.permissions import staff_required
 from reports.dashboards import Cell, Table
-from reports.exports import table_response
+from reports.exports import ExportAbout, table_response
 
 PER_PAGE = 30
 
@@ -182,6 +182,9 @@ def article_feedback(request, pk):
     return redirect("knowledge:article", article.pk)
 
 
+FEEDBACK_COMMENTS = 500  # the latest feedback comments the report lists
+
+
 @require_GET
 @staff_required
 def feedback_report(request):
@@ -199,11 +202,21 @@ def feedback_report(request):
             Cell(a.title, reverse("knowledge:article", args=[a.pk])), Cell(a.category.name if a.category else "—"),
             Cell(f"v{a.current.number}" if a.current else "—"), Cell(str(a.uses), raw=a.uses),
             Cell(str(a.helped), raw=a.helped), Cell(str(a.not_helped), raw=a.not_helped),
-            Cell("—" if share is None else f"{share}", raw=share)])
+            Cell("—" if share is None else f"{share}", raw=share, fmt="percent")])
+    comments = Table(name="comments", title=_("Feedback comments"),
+                     columns=[_("Article"), _("Version"), _("Helped"), _("Comment"), _("Given at"), _("Agent")],
+                     empty=_("No comments yet."))
+    for f in selectors.feedback_comments(request.user)[:FEEDBACK_COMMENTS]:
+        comments.rows.append([
+            Cell(f.article.title, reverse("knowledge:article", args=[f.article_id])), Cell(f"v{f.version.number}"),
+            Cell(_("yes") if f.helpful else _("no")), Cell(f.comment),
+            Cell(f"{timezone.localtime(f.created_at):%Y-%m-%d %H:%M}", raw=f.created_at), Cell(str(f.user))])
     if request.GET.get("export") in ("csv", "xlsx"):
-        return table_response(table, request.GET["export"], user=request.user, page="knowledge-feedback",
-                              filters=request.GET.urlencode())
-    return render(request, "knowledge/feedback.html", _context(request, table=table, tab="feedback"))
+        chosen = comments if request.GET.get("table") == "comments" else table
+        return table_response(chosen, request.GET["export"], user=request.user, page="knowledge-feedback",
+                              about=ExportAbout(title=str(chosen.title)), filters=request.GET.urlencode())
+    return render(request, "knowledge/feedback.html", _context(request, table=table, comments=comments,
+                                                               tab="feedback"))
 
 
 # --- cases -----------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class Cell:
     link: str = ""
     raw: Any = None
     css: str = ""
+    fmt: str = ""  # how an export writes it (reports.exports: percent, date, month, datetime); empty: by raw's type
 
     def __post_init__(self):
         if not self.css and isinstance(self.raw, int | float) and not isinstance(self.raw, bool):
@@ -141,7 +142,8 @@ class Links:
 
 def value_cell(value: Value, link: str = "") -> Cell:
     raw = None if value.value is None else round(value.value, 2)
-    return Cell(value.display, link if value.value is not None else "", raw, css="num")
+    return Cell(value.display, link if value.value is not None else "", raw, css="num",
+                fmt="percent" if value.kpi.unit == "%" else "")
 
 
 # --- labels of group values -----------------------------------------------------------------------------------
@@ -216,7 +218,11 @@ def kpi_table(*, name: str, title: str, table: SumsTable, grouping: str, keys: l
     for key in keys:
         value = key[0]
         row_period = _group_period(grouping, value, period)
-        cells = [Cell(labels(grouping, value), raw=labels(grouping, value))]
+        label = labels(grouping, value)
+        if grouping in ("day", "week", "month") and isinstance(value, datetime.date):  # a real date in a file
+            cells = [Cell(label, raw=value, fmt="month" if grouping == "month" else "date")]
+        else:
+            cells = [Cell(label, raw=label)]
         for code in codes:
             kpi_value = table.kpi(code, key, subscribers=(subscribers or {}).get(value))
             link = links.orders(code, row_period, group="" if grouping in TIME_GROUPS else grouping,

@@ -1,62 +1,234 @@
-"""Any dashboard table as CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese) or as an Excel workbook."""
+"""The one export writer: every CSV or Excel download of the product goes through `table_response`.
+
+A file says what it is: a header block in CSV (title, period, filters with their labels, who exported it and
+when, then a blank line and the table) and a first sheet “说明” in Excel with the same; the period and the filters
+are in the file name too. Values keep their type: numbers are numbers, percentages are numbers with a percentage
+format in Excel (and “12.5%” in CSV), dates and times are Excel dates in Asia/Shanghai. Text is never a formula:
+a cell that begins with = + - @ (or a tab or carriage return) is written as a text cell in Excel and prefixed with
+a single quote in CSV (the OWASP advice on CSV injection). The download is recorded (ExportRecord).
+"""
+
+from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import io
 import logging
 import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+
+from workflow.calendar import SHANGHAI
 
 log = logging.getLogger("reports.exports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What spreadsheet programs take for the start of a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Cell formats a table may ask for (Cell.fmt); without one the raw value's type decides.
+PERCENT, DATE, MONTH, DATETIME, NUMBER, TEXT = "percent", "date", "month", "datetime", "number", "text"
+EXCEL_FORMATS = {PERCENT: "0.0%", DATE: "yyyy-mm-dd", MONTH: "yyyy-mm", DATETIME: "yyyy-mm-dd hh:mm"}
 
 
-def _filename(table, extension: str) -> str:
-    stem = re.sub(r"[^\w.-]+", "-", table.name).strip("-") or "table"
-    return f"{stem}-{timezone.localdate():%Y%m%d}.{extension}"
+@dataclass
+class ExportAbout:
+    """What an export is: its title, the period it covers and the filters it was made with (label, value)."""
+
+    title: str
+    period: str = ""
+    filters: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _raw(cell):
-    return cell.raw if cell.raw is not None else ("" if cell.text == "—" else cell.text)
+def form_filters(form, *, skip=("period", "start", "end")) -> list[tuple[str, str]]:
+    """The filters a bound form was given, as (field label, the value as the form shows it)."""
+    if form is None or not form.is_bound or not form.is_valid():
+        return []
+    out = []
+    for name, value in form.cleaned_data.items():
+        if name in skip or name not in form.fields:
+            continue
+        field_ = form.fields[name]
+        if value in (None, "", [], ()):
+            value = field_.initial  # what the page reads when the filter is left empty (the kind: complaints)
+            if value in (None, "", [], ()):
+                continue
+        if hasattr(field_, "label_from_instance"):
+            shown = field_.label_from_instance(value)
+        elif getattr(field_, "choices", None):
+            shown = dict((str(k), v) for k, v in field_.choices).get(str(value), value)
+        elif isinstance(value, datetime.date):
+            shown = f"{value:%Y-%m-%d}"
+        else:
+            shown = value
+        out.append((str(field_.label or name), str(shown).strip().lstrip("\u3000")))
+    return out
 
 
-def table_response(table, export: str, *, user, page: str, filters: str = "", unmasked: bool = False) -> HttpResponse:
+def neutralise(text: str) -> str:
+    """CSV: text that a spreadsheet would run as a formula starts with a single quote (OWASP)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def _local(value: datetime.datetime) -> datetime.datetime:
+    """An Excel date has no zone: the Shanghai wall-clock time."""
+    if timezone.is_aware(value):
+        value = value.astimezone(SHANGHAI)
+    return value.replace(tzinfo=None, microsecond=0)
+
+
+def typed_value(cell) -> tuple[object, str]:
+    """(value, format) of a table cell for a file: numbers, dates and text keep their type."""
+    raw = cell.raw if cell.raw is not None else ("" if cell.text == "—" else cell.text)
+    fmt = getattr(cell, "fmt", "")
+    if raw is None or raw == "":
+        return "", TEXT
+    if fmt == TEXT or isinstance(raw, bool):
+        return str(raw if not isinstance(raw, bool) else cell.text), TEXT
+    if isinstance(raw, datetime.datetime):
+        return _local(raw), fmt or DATETIME
+    if isinstance(raw, datetime.date):
+        return raw, fmt or DATE
+    if isinstance(raw, decimal.Decimal):
+        raw = float(raw)
+    if isinstance(raw, int | float):
+        return raw, fmt if fmt == PERCENT else NUMBER
+    return str(raw), TEXT
+
+
+def csv_text(value, fmt: str) -> str:
+    if fmt == PERCENT:
+        return f"{value:g}%"
+    if fmt == DATETIME:
+        return f"{value:%Y-%m-%d %H:%M}"
+    if fmt == MONTH:
+        return f"{value:%Y-%m}"
+    if fmt == DATE:
+        return f"{value:%Y-%m-%d}"
+    if fmt == NUMBER:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return neutralise(str(value))
+
+
+def _excel_cell(sheet, row: int, column: int, value, fmt: str):
+    """Write one cell; text is a string cell whatever it begins with (never a formula)."""
+    if fmt == TEXT:
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        cell = sheet.cell(row=row, column=column)
+        cell.value = text
+        cell.data_type = "s"  # openpyxl takes "=…" for a formula; a string it stays
+        if looks_like_formula(text):
+            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return cell
+    cell = sheet.cell(row=row, column=column, value=value / 100 if fmt == PERCENT else value)
+    if fmt in EXCEL_FORMATS:
+        cell.number_format = EXCEL_FORMATS[fmt]
+    return cell
+
+
+def _about_rows(about: ExportAbout, *, user, exported_at: datetime.datetime, rows: int) -> list[tuple[str, str]]:
+    filters = about.filters or [(_("Filters"), _("none"))]
+    who = str(user) if str(user) == user.get_username() else f"{user} ({user.get_username()})"
+    return [(_("Export"), about.title), (_("Period"), about.period or _("not limited by date")),
+            *[(str(label), str(value)) for label, value in filters],
+            (_("Rows"), str(rows)), (_("Exported by"), who),
+            (_("Exported at"), f"{timezone.localtime(exported_at, SHANGHAI):%Y-%m-%d %H:%M} (Asia/Shanghai)")]
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\/:*?\"<>|]+")
+
+
+def file_stem(about: ExportAbout, exported_at: datetime.datetime) -> str:
+    """Title, period and filter values, and the moment: characters a file system refuses become '-'."""
+    parts = [about.title, about.period.replace(" – ", "~"), *(str(v) for _label, v in about.filters),
+             f"{timezone.localtime(exported_at, SHANGHAI):%Y%m%d-%H%M}"]
+    parts = [re.sub(r"[\s-]+", "-", _UNSAFE.sub("-", str(p).replace("\u3000", ""))).strip("-.") for p in parts]
+    stem = "_".join(p for p in parts if p)
+    return stem[:150] or "export"
+
+
+def content_disposition(stem: str, extension: str, fallback: str) -> str:
+    """attachment with an ASCII name for old clients and the full UTF-8 name by RFC 5987 (filename*)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._~-]+", "-", fallback).strip("-") or "export"
+    return (f'attachment; filename="{ascii_name}.{extension}"; '
+            f"filename*=UTF-8''{quote(f'{stem}.{extension}', safe='')}")
+
+
+def table_response(table, export: str, *, user, page: str, about: ExportAbout, filters: str = "",
+                   unmasked: bool = False) -> HttpResponse:
     """The table as a download; the export is recorded (who, which page and table, filters, rows, whether it
     carried full phone numbers, when)."""
     from reports.models import ExportRecord
 
+    exported_at = timezone.now()
+    described = "; ".join(f"{label}: {value}" for label, value in about.filters)
+    record_filters = " | ".join(part for part in (about.period, described, filters) if part)
     ExportRecord.objects.create(user=user if user.is_authenticated else None, user_name=user.get_username()[:150],
-                                page=page[:64], table=table.name[:64], format=export, filters=filters[:2000],
+                                page=page[:64], table=table.name[:64], format=export, filters=record_filters[:2000],
                                 rows=len(table.rows), unmasked=unmasked)
     log.info("export %s of %s/%s by %s (%s rows%s)", export, page, table.name, user.username, len(table.rows),
              ", full phone numbers" if unmasked else "")
+    header = _about_rows(about, user=user, exported_at=exported_at, rows=len(table.rows))
+    stem = file_stem(about, exported_at)
+    fallback = f"{table.name}-{timezone.localtime(exported_at, SHANGHAI):%Y%m%d-%H%M}"
     if export == "xlsx":
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = (table.title or table.name)[:31].replace("/", "-")
-        sheet.append([str(c) for c in table.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_raw(cell) for cell in row])
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column)
-            sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 60)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{_filename(table, "xlsx")}"'
-        return response
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([str(c) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([_raw(cell) for cell in row])
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(table, "csv")}"'
+        body = _xlsx(table, header, about)
+        response = HttpResponse(body, content_type=XLSX)
+    else:
+        body = _csv(table, header)
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition(stem, export, fallback)
     return response
+
+
+def _csv(table, header) -> bytes:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel reads UTF-8 with the byte-order mark
+    writer = csv.writer(buffer)
+    for label, value in header:
+        writer.writerow([neutralise(label), neutralise(value)])
+    writer.writerow([])
+    writer.writerow([neutralise(str(c)) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([csv_text(*typed_value(cell)) for cell in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _xlsx(table, header, about: ExportAbout) -> bytes:
+    workbook = Workbook()
+    notes = workbook.active
+    notes.title = _("About")[:31]
+    for index, (label, value) in enumerate(header, start=1):
+        _excel_cell(notes, index, 1, label, TEXT).font = Font(bold=True)
+        _excel_cell(notes, index, 2, value, TEXT).alignment = Alignment(wrap_text=True, vertical="top")
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 70
+    sheet = workbook.create_sheet(re.sub(r"[\\/*?:\[\]]", "-", table.title or table.name)[:31] or "data")
+    for column, title in enumerate(table.columns, start=1):
+        _excel_cell(sheet, 1, column, str(title), TEXT).font = Font(bold=True)
+    widths = [len(str(c)) for c in table.columns]
+    for row_index, row in enumerate(table.rows, start=2):
+        for column, cell in enumerate(row, start=1):
+            value, fmt = typed_value(cell)
+            _excel_cell(sheet, row_index, column, value, fmt)
+            if column <= len(widths):
+                widths[column - 1] = max(widths[column - 1], 16 if fmt == DATETIME else len(str(value)))
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(1, column).column_letter].width = min(max(10, width * 1.6), 60)
+    sheet.freeze_panes = "A2"
+    notes.sheet_view.tabSelected = False
+    workbook.active = sheet  # opens on the data; “About” is the first sheet
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -43,7 +43,7 @@ from quality.selectors import (
 from quality.services import quality_policy
 from reports import dashboards as d
 from reports import monthly
-from reports.exports import table_response
+from reports.exports import ExportAbout, form_filters, table_response
 from reports.forms import CompareForm, DashboardForm, HotspotForm, ReportGenerateForm
 from reports.models import MonthlyReport
 
@@ -70,7 +70,16 @@ def dashboard_required(view):
     return wrapper
 
 
-def _page(request, template: str, context: dict, tables: list):
+def _about(table, context: dict, period=None) -> ExportAbout:
+    """What an exported table of a dashboard is: its title, the page's period and every filter it was read with."""
+    filters = []
+    for name in ("form", "spot_form", "compare_form"):
+        filters += form_filters(context.get(name))
+    period = period or context.get("period") or context.get("week")
+    return ExportAbout(title=str(table.title or table.name), period=str(period) if period else "", filters=filters)
+
+
+def _page(request, template: str, context: dict, tables: list, *, period=None):
     """Render, or answer ?export=csv|xlsx&table=NAME with that table of the page."""
     export = request.GET.get("export")
     if export:
@@ -80,7 +89,7 @@ def _page(request, template: str, context: dict, tables: list):
         if table is None:
             raise Http404(_("No such table on this page."))
         return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
-                              filters=request.GET.urlencode())
+                              about=_about(table, context, period), filters=request.GET.urlencode())
     query = request.GET.copy()
     for key in ("export", "table"):
         query.pop(key, None)
@@ -287,7 +296,8 @@ def compare(request):
                     d.Cell(f"{pair.after - pair.before:+.2f}", raw=round(pair.after - pair.before, 3))])
             context["pairs"] = pairs
             tables.append(pairs)
-    return _page(request, "reports/compare.html", context, tables)
+    whole = d.Period(context["result"].before.start, context["result"].after.end) if "result" in context else None
+    return _page(request, "reports/compare.html", context, tables, period=whole)
 
 
 def _compare_chart(result, slice_, ctx, labels, links) -> d.Chart:
@@ -322,11 +332,16 @@ def orders(request):
         extra = condition if extra is None else extra & condition
         if narrowed is not None:
             period = narrowed
-        described.append(f"{GROUPING_LABELS[grouping]}: {labels(grouping, value)}")
+        described.append((str(GROUPING_LABELS[grouping]), labels(grouping, value)))
     queryset = drill_orders(user=request.user, drills=parts[part], period=period, slice_=slice_, extra=extra,
                             ctx=ctx)
     if request.GET.get("export"):
-        return _orders_export(request, queryset, title=str(KPIS[kpi_code].label))
+        part_label = {"num": _("Counted"), "rest": _("Not counted")}.get(part, _("All in the denominator"))
+        filters = [*form_filters(form), *((label, value) for label, value in described),
+                   (_("Orders"), part_label)]
+        about = ExportAbout(title=_("Orders behind %(kpi)s") % {"kpi": KPIS[kpi_code].label}, period=str(period),
+                            filters=filters)
+        return _orders_export(request, queryset, about=about)
     page = page_without_count(queryset, request.GET.get("page"), ORDERS_PER_PAGE)
     query = request.GET.copy()
     query.pop("page", None)
@@ -338,13 +353,14 @@ def orders(request):
         part_links.append((name, q.urlencode()))
     return _page(request, "reports/orders.html", {
         "form": form, "kpi": KPIS[kpi_code], "part": part, "part_links": part_links, "period": period,
-        "described": described, "page": page, "pager_query": query.urlencode(), "tab": "",
+        "described": [f"{label}: {value}" for label, value in described], "page": page,
+        "pager_query": query.urlencode(), "tab": "",
         "export_limit": ORDERS_EXPORT_LIMIT, "may_export_full_phones": sees_full_phone(request.user) or may_unmask(
             request.user),
     }, [])
 
 
-def _orders_export(request, queryset, *, title: str):
+def _orders_export(request, queryset, *, about: ExportAbout):
     """The drill-down's orders as a file: phone numbers masked unless the reader asks for them in full
     (?unmask=1) and may see or reveal them; the export record says which."""
     export = request.GET["export"]
@@ -354,17 +370,22 @@ def _orders_export(request, queryset, *, title: str):
     if unmasked and not (sees_full_phone(request.user) or may_unmask(request.user)):
         raise PermissionDenied(_("Your role may not export customers' full phone numbers."))
     show = (lambda number: number) if unmasked else mask
-    table = d.Table(name="orders", title=title, columns=[
-        _("Number"), _("Received"), _("Kind"), _("Channel"), _("Category"), _("Customer mobile number"),
+    if unmasked:
+        about.filters.append((_("Phone numbers"), _("in full (this export is recorded as carrying them)")))
+    else:
+        about.filters.append((_("Phone numbers"), _("masked")))
+    table = d.Table(name="orders", title=str(about.title), columns=[
+        _("Number"), _("Received"), _("Kind"), _("Channel"), _("Category"), _("Customer"), _("Customer mobile number"),
         _("Contact number"), _("Region"), _("Status"), _("Department")])
     for order in queryset[:ORDERS_EXPORT_LIMIT]:
-        table.rows.append([d.Cell(order.number), d.Cell(timezone.localtime(order.received_at).strftime("%Y-%m-%d %H:%M")),
+        table.rows.append([d.Cell(order.number), d.Cell("", raw=order.received_at),
                            d.Cell(order.get_kind_display()), d.Cell(str(order.channel)), d.Cell(str(order.category)),
+                           d.Cell(order.customer.name or ""),
                            d.Cell(show(order.customer.phone)), d.Cell(show(order.contact_phone) if order.contact_phone
                                                                       else ""),
                            d.Cell(str(order.region)), d.Cell(order.get_status_display()),
                            d.Cell(str(order.current_department or ""))])
-    return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
+    return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
                           filters=request.GET.urlencode(), unmasked=unmasked)
 
 
