@@ -112,6 +112,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Behind PgBouncer in transaction mode server-side cursors cannot live across statements (docs/production.md).
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+else:
+    # Web, worker and beat share one SQLite file. WAL lets readers run beside the one writer; IMMEDIATE takes the
+    # write lock when a transaction begins, so two transactions never both read and then deadlock upgrading to
+    # write (SQLite answers that with an instant "database is locked" that no timeout waits out); the busy
+    # timeout makes a writer queue behind the other instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
