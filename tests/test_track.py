@@ -3,7 +3,6 @@
 import random
 
 import pytest
-
 from django.utils.translation import override
 
 from complaints.services import order_note_add
