@@ -215,6 +215,25 @@ def public_stage(status: str, *, handled: bool) -> PublicStage:
 OPEN_STATUSES = tuple(s for s in OrderStatus.values if s not in FINISHED_STATUSES)
 
 
+class Rating(models.IntegerChoices):
+    """The customer's answer at callback, on the five-point scale the agent reads out."""
+
+    VERY_SATISFIED = 5, _("Very satisfied")
+    SATISFIED = 4, _("Satisfied")
+    NEUTRAL = 3, _("Neutral")
+    DISSATISFIED = 2, _("Dissatisfied")
+    VERY_DISSATISFIED = 1, _("Very dissatisfied")
+
+
+class RatingVerdict(models.TextChoices):
+    """What a rating means, by the workflow policy in force when the order was received (default: 1–2
+    dissatisfied, 3 neutral, 4–5 satisfied): the one meaning the reopen rule, the follow-ups and every KPI read."""
+
+    SATISFIED = "satisfied", _("Satisfied")
+    NEUTRAL = "neutral", _("Neutral")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+
 class QueueLevel(models.TextChoices):
     HANDLER = "handler", _("Department queue")
     LEAD = "lead", _("Lead's queue")
