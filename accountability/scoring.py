@@ -72,8 +72,8 @@ def share_sums(*, period: Period, department_ids: list[int] | None = None) -> di
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             out[row[0]] = {name: float(value or 0) for name, value in zip(columns, row[1:], strict=True)}
-        survey_sql = (f"SELECT s.department_id, SUM(s.share), SUM(CASE WHEN v.rating >= 4 THEN s.share ELSE 0 END), "
-                      f"SUM(CASE WHEN v.rating = 1 THEN s.share ELSE 0 END) "
+        survey_sql = (f"SELECT s.department_id, SUM(s.share), SUM(CASE WHEN v.verdict = 'satisfied' THEN s.share ELSE 0 END), "
+                      f"SUM(CASE WHEN v.verdict = 'dissatisfied' THEN s.share ELSE 0 END) "
                       f"FROM accountability_determinationshare s "
                       f"JOIN accountability_determination d ON d.id = s.determination_id "
                       f"JOIN quality_orderfact f ON f.order_id = d.order_id "

@@ -17,12 +17,12 @@ from accountability.models import (
     MonthlyScore,
 )
 from accountability.services import is_centre, may_record_deductions
-from complaints.models import Category, WorkOrder
+from complaints.models import Category, RatingVerdict, WorkOrder
 from complaints.selectors import orders_visible_to, regions_visible_to
 from org import roles
 from org.models import Department
 from quality.kpis import Period
-from quality.models import OrderFact
+from quality.models import CallbackSurvey, OrderFact
 
 
 def is_lead(user) -> bool:
@@ -153,7 +153,7 @@ INDICATOR_ORDERS = {
 def attributed_orders(*, user, department: Department, month: datetime.date, measure: str = "attributed",
                       ) -> QuerySet:
     """The complaints the department answers for that closed in the month (a share of them), narrowed to what an
-    indicator counts against it: not in time, breached, repeated, escalated, reopened, or rated 1."""
+    indicator counts against it: not in time, breached, repeated, escalated, reopened, or rated dissatisfied."""
     period = Period.month(month.year, month.month)
     shares = DeterminationShare.objects.filter(department=department, determination__order_id=OuterRef("order_id"))
     facts = OrderFact.objects.filter(closed_day__gte=period.start, closed_day__lte=period.end, kind="complaint") \
@@ -162,13 +162,10 @@ def attributed_orders(*, user, department: Department, month: datetime.date, mea
     if measure.startswith("incident_"):  # the complaints that came with a batch incident
         qs = qs.filter(incident__isnull=False)
     if measure == "dissatisfaction":
-        from quality.models import CallbackSurvey
-
-        qs = qs.filter(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), rating=1)))
-    if measure == "satisfaction":
-        from quality.models import CallbackSurvey
-
-        qs = qs.filter(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), rating__lte=3)))
+        qs = qs.filter(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), verdict=RatingVerdict.DISSATISFIED)))
+    if measure == "satisfaction":  # what kept the figure down: ratings that were not satisfied
+        qs = qs.filter(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"))
+                              .exclude(verdict=RatingVerdict.SATISFIED)))
     return qs.select_related("customer", "channel", "category", "region", "current_department").order_by(
         "-closed_at", "-id")
 
@@ -187,5 +184,7 @@ def department_worst_categories(*, department: Department, month: datetime.date,
 def department_sample_orders(*, department: Department, month: datetime.date, limit: int = 5) -> list[str]:
     return list(WorkOrder.objects.filter(determination__month=month.replace(day=1),
                                          determination__shares__department=department)
-                .filter(Q(escalation_level__gt=0) | Q(reopen_count__gt=0) | Q(satisfaction__lte=2))
+                .filter(Q(escalation_level__gt=0) | Q(reopen_count__gt=0)
+                        | Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"),
+                                                               verdict=RatingVerdict.DISSATISFIED)))
                 .order_by("-closed_at").values_list("number", flat=True)[:limit])

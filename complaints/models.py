@@ -194,7 +194,54 @@ class OrderStatus(models.TextChoices):
 
 
 FINISHED_STATUSES = frozenset({OrderStatus.CLOSED, OrderStatus.CANCELLED})
+
+
+class PublicStage(models.TextChoices):
+    """The four words a customer reads on the progress page (已受理 / 处理中 / 已答复 / 已办结): where the complaint
+    stands in their terms, never our internal steps (claim, automatic dispatch, archive)."""
+
+    RECEIVED = "received", pgettext_lazy("customer progress", "Received")
+    HANDLING = "handling", pgettext_lazy("customer progress", "Being handled")
+    ANSWERED = "answered", pgettext_lazy("customer progress", "Answered")
+    CLOSED = "closed", pgettext_lazy("customer progress", "Closed")
+
+
+# Before anyone has worked on it, a complaint waiting for dispatch or a claim is "received"; once handled (claimed,
+# transferred, returned, reopened), being back in a queue is still "being handled" to the customer.
+_NOT_YET_HANDLED = frozenset({OrderStatus.NEW, OrderStatus.ANSWERING, OrderStatus.QUEUED})
+_PUBLIC_STAGE = {
+    OrderStatus.IN_PROGRESS: PublicStage.HANDLING, OrderStatus.WAITING: PublicStage.HANDLING,
+    OrderStatus.IN_INCIDENT: PublicStage.HANDLING, OrderStatus.REVIEW: PublicStage.ANSWERED,
+    OrderStatus.CALLBACK: PublicStage.ANSWERED, OrderStatus.CLOSED: PublicStage.CLOSED,
+    OrderStatus.CANCELLED: PublicStage.CLOSED,
+}
+
+
+def public_stage(status: str, *, handled: bool) -> PublicStage:
+    """The customer's word for an internal status; `handled`: someone has already worked on the order."""
+    if status in _NOT_YET_HANDLED:
+        return PublicStage.HANDLING if handled else PublicStage.RECEIVED
+    return _PUBLIC_STAGE[status]
 OPEN_STATUSES = tuple(s for s in OrderStatus.values if s not in FINISHED_STATUSES)
+
+
+class Rating(models.IntegerChoices):
+    """The customer's answer at callback, on the five-point scale the agent reads out."""
+
+    VERY_SATISFIED = 5, _("Very satisfied")
+    SATISFIED = 4, _("Satisfied")
+    NEUTRAL = 3, _("Neutral")
+    DISSATISFIED = 2, _("Dissatisfied")
+    VERY_DISSATISFIED = 1, _("Very dissatisfied")
+
+
+class RatingVerdict(models.TextChoices):
+    """What a rating means, by the workflow policy in force when the order was received (default: 1–2
+    dissatisfied, 3 neutral, 4–5 satisfied): the one meaning the reopen rule, the follow-ups and every KPI read."""
+
+    SATISFIED = "satisfied", _("Satisfied")
+    NEUTRAL = "neutral", _("Neutral")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
 
 
 class QueueLevel(models.TextChoices):
@@ -395,21 +442,26 @@ class WorkOrder(models.Model):
         return self.status not in FINISHED_STATUSES
 
     @property
+    def public_stage(self) -> PublicStage:
+        handled = bool(self.transfer_count or self.return_count or self.reopen_count or self.replied_at)
+        return public_stage(self.status, handled=handled)
+
+    @property
     def public_status(self) -> str:
-        """What the customer reads on the progress page: where their complaint stands, not our internal steps."""
-        if self.status in (OrderStatus.NEW, OrderStatus.ANSWERING, OrderStatus.QUEUED):
+        """A sentence under the customer's status word where there is more to say (what we wait for)."""
+        if self.status in _NOT_YET_HANDLED and self.public_stage == PublicStage.RECEIVED:
             return _("Received, being passed to the right department")
-        if self.status in (OrderStatus.IN_PROGRESS, OrderStatus.REVIEW):
-            return _("Being handled")
         if self.status == OrderStatus.IN_INCIDENT:
             return _("Being handled: a known fault is being repaired")
         if self.status == OrderStatus.WAITING:
             return _("Waiting for information from you")
+        if self.status == OrderStatus.REVIEW:
+            return _("Our answer is being checked before it reaches you")
         if self.status == OrderStatus.CALLBACK:
             return _("Answered; we will call you to check you are satisfied")
-        if self.status == OrderStatus.CLOSED:
-            return _("Closed")
-        return _("Cancelled")
+        if self.status == OrderStatus.CANCELLED:
+            return _("Closed without a separate answer: withdrawn, or handled together with another complaint")
+        return ""
 
     def deadline_state(self, now=None) -> str:
         """closed / overdue / warning / on_track / none: the colour of the order's deadline in every list."""

@@ -343,10 +343,10 @@ def track(request):
             if order is None:
                 context["not_found"] = True
             else:
+                from workflow.selectors import order_progress_public
+
                 context["order"] = order
-                context["timeline"] = [
-                    event for event in order.events.only("action", "created_at") if event.is_public
-                ]
+                context["progress"] = order_progress_public(order=order)
                 context["public_notes"] = order.notes.filter(is_internal=False).only("body", "created_at")
     return render(request, "complaints/track.html", context, status=status_code)
 

@@ -252,8 +252,8 @@ _BASES = {
         **{f"h{k:02d}": f"CASE WHEN f.handling_bucket = {k} THEN 1 ELSE 0 END" for k in range(HANDLING_BUCKETS)}}),
     "due": ("f.due_day", "f.due_hour", "f.due_day IS NOT NULL", {"due": "1", "looped": "f.looped"}),
     "rated": ("s.day", "s.hour", None, {
-        "rated": "1", "satisfied": "CASE WHEN s.rating >= 4 THEN 1 ELSE 0 END",
-        "dissatisfied": "CASE WHEN s.rating = 1 THEN 1 ELSE 0 END", "rating_sum": "s.rating"}),
+        "rated": "1", "satisfied": "CASE WHEN s.verdict = 'satisfied' THEN 1 ELSE 0 END",
+        "dissatisfied": "CASE WHEN s.verdict = 'dissatisfied' THEN 1 ELSE 0 END", "rating_sum": "s.rating"}),
 }
 
 

@@ -89,10 +89,12 @@ KPIS: dict[str, Kpi] = {k.code: k for k in [
     Kpi("escalation_count", _("Escalated orders"), "", False, "escalated", None, RECEIVED,
         _("Orders escalated at least once."), "escalated"),
     Kpi("satisfaction", _("Satisfaction"), "%", True, "satisfied", "rated", RATED,
-        _("Callback ratings of 4 or 5 ÷ callback ratings (every callback that reached the customer counts, also a "
-          "second one after reopening)."), "satisfied", "rated"),
+        _("Satisfied callback ratings (4–5 by default: the workflow policy's threshold) ÷ callback ratings (every "
+          "callback that reached the customer counts, also a second one after reopening)."), "satisfied", "rated"),
     Kpi("dissatisfaction", _("Dissatisfaction"), "%", False, "dissatisfied", "rated", RATED,
-        _("Callback ratings of 1 ÷ callback ratings."), "dissatisfied", "rated"),
+        _("Dissatisfied callback ratings (1–2 by default: the workflow policy's threshold, the same that reopens "
+          "the order and opens a follow-up) ÷ callback ratings. A 3 is neutral: in neither figure."),
+        "dissatisfied", "rated"),
     Kpi("callback_rate", _("Callback rate"), "%", True, "called_back", "dispatched_closed", CLOSED,
         _("Closed orders whose customer was reached at callback ÷ closed orders that had a callback step (not "
           "resolved on the spot)."), "called_back", "dispatched_closed"),

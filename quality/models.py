@@ -15,6 +15,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from complaints.models import Rating, RatingVerdict
 
 # Handling time (received → replied) is summed exactly and also counted in these buckets (upper edges in hours),
 # so a percentile can be estimated from rollups: within the bucket it falls in, by linear interpolation.
@@ -43,7 +46,10 @@ class CallbackSurvey(models.Model):
     # The local (Asia/Shanghai) day and hour of the call: what puts the rating into a period.
     day = models.DateField(_("day"))
     hour = models.PositiveSmallIntegerField(_("hour"))
-    rating = models.PositiveSmallIntegerField(_("satisfaction (1–5)"))
+    rating = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), choices=Rating.choices)
+    # Judged once, at the call, by the workflow policy in force when the order was received; every KPI, the
+    # follow-ups and the scores read this, never the rating against a number of their own.
+    verdict = models.CharField(_("verdict"), max_length=16, choices=RatingVerdict.choices)
     solved = models.BooleanField(_("problem solved"))
     comment = models.TextField(_("comment"), blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("agent"), null=True, blank=True,
@@ -684,13 +690,13 @@ class Bulletin(models.Model):
     categories = models.ManyToManyField("complaints.Category", verbose_name=_("categories (and below)"), blank=True,
                                         related_name="+", help_text=_("Empty: every category."))
     services = models.CharField(_("affected services"), max_length=200)
-    starts_at = models.DateTimeField(_("from"))
+    starts_at = models.DateTimeField(pgettext_lazy("time", "from"))
     ends_at = models.DateTimeField(_("until"), null=True, blank=True, help_text=_("Empty: until withdrawn."))
     answer = models.TextField(_("suggested answer for the frontline"))
     published_at = models.DateTimeField(_("published at"), default=timezone.now)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"),
                                      on_delete=models.PROTECT, related_name="+")
-    late = models.BooleanField(_("late"), default=False)
+    late = models.BooleanField(pgettext_lazy("bulletin", "late"), default=False)
     late_reason = models.CharField(_("why late"), max_length=200, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from complaints.models import RatingVerdict
 from complaints.selectors import orders_visible_to, regions_visible_to
 from org import roles
 from org.models import Department, Region
@@ -78,8 +79,8 @@ DRILLS = {
     "called_back": ("closed", Q(called_back=1)),
     "replied": ("replied", Q()),
     "rated": ("rated", Q()),
-    "satisfied": ("rated", Q(rating__gte=4)),
-    "dissatisfied": ("rated", Q(rating=1)),
+    "satisfied": ("rated", Q(verdict=RatingVerdict.SATISFIED)),
+    "dissatisfied": ("rated", Q(verdict=RatingVerdict.DISSATISFIED)),
     "due": ("due", Q()),
     "looped": ("due", Q(looped=1)),
 }

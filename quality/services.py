@@ -24,14 +24,15 @@ def quality_policy(*, on_date=None) -> QualityPolicy:
     return policy or QualityPolicy(effective_from=on_date)
 
 
-def callback_survey_record(*, order: WorkOrder, actor, rating: int, solved: bool, comment: str = "",
+def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str, solved: bool, comment: str = "",
                            at: datetime | None = None) -> CallbackSurvey:
     """Called by workflow.services.order_callback inside its transaction, for a callback that reached the
-    customer."""
+    customer; `verdict` is the workflow policy's reading of the rating."""
     at = at or timezone.now()
     local = timezone.localtime(at)
     return CallbackSurvey.objects.create(
-        order=order, at=at, day=local.date(), hour=local.hour, rating=rating, solved=solved, comment=comment,
+        order=order, at=at, day=local.date(), hour=local.hour, rating=rating, verdict=verdict, solved=solved,
+        comment=comment,
         agent=actor if actor is not None and actor.pk else None, agent_name=str(actor or "system")[:64],
         unit=actor.department if actor is not None and actor.department_id else None,
         round=order.reopen_count + 1,

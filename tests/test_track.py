@@ -3,6 +3,7 @@
 import random
 
 import pytest
+from django.utils.translation import override
 
 from complaints.services import order_note_add
 
@@ -69,8 +70,85 @@ def test_the_answer_shows_only_once_it_is_final(client, hotline_agent, make_orde
     services.order_reply(actor=network_handler, order=order, answer="草稿答复：已优化基站", result_code="resolved")
     lookup = {"number": order.number, "phone": "13800138000"}
     html = client.post("/track/", lookup).content.decode()
-    assert "草稿答复" not in html and "Being handled" in html  # still under review
+    assert "草稿答复" not in html and "Answered" in html  # replied, under review: answered, not yet shown
     services.order_review(actor=province_dispatcher, order=order, accept=True)
     html = client.post("/track/", lookup).content.decode()
     assert "草稿答复：已优化基站" in html and "we will call you" in html
     assert "网络处理员" not in html and "调度员" not in html
+
+
+def _lookup(client, order) -> str:
+    return client.post("/track/", {"number": order.number, "phone": "13800138000"},
+                       HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+def _status(html: str) -> str:
+    return html.split('id="track-status">')[1].split("<")[0]
+
+
+def _steps(html: str) -> list[str]:
+    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
+    return [item.split("</time>")[1].split("<")[0].strip() for item in timeline.split("<li>")[1:]]
+
+
+def test_every_internal_status_reads_as_one_of_the_four_customer_words():
+    from complaints.models import OrderStatus, PublicStage, public_stage
+
+    for status in OrderStatus.values:
+        for handled in (False, True):
+            assert public_stage(status, handled=handled) in PublicStage.values, (status, handled)
+    with override("zh-hans"):
+        assert [str(label) for label in PublicStage.labels] == ["已受理", "处理中", "已答复", "已办结"]
+    assert public_stage("queued", handled=False) == "received"  # dispatched, waiting to be claimed
+    assert public_stage("queued", handled=True) == "handling"  # transferred or returned: still being handled
+    assert public_stage("new", handled=True) == "handling"
+    assert public_stage("review", handled=True) == "answered"
+    assert public_stage("cancelled", handled=False) == "closed"
+
+
+def test_customer_follows_a_whole_lifecycle_in_customer_words(client, settings, hotline_agent, make_order,
+                                                             network_handler, billing_handler, billing_dept,
+                                                             province_dispatcher):
+    from workflow import services
+
+    order = make_order(hotline_agent)
+    assert _status(_lookup(client, order)) == "已受理"
+    order = services.order_claim(actor=network_handler, order=order)
+    assert _status(_lookup(client, order)) == "处理中"
+    order = services.order_transfer(actor=network_handler, order=order, department=billing_dept,
+                                    reason="属计费问题")
+    assert order.status == "queued"
+    assert _status(_lookup(client, order)) == "处理中"  # back in a queue, but no longer "just received"
+    order = services.order_claim(actor=billing_handler, order=order)
+    order = services.order_reply(actor=billing_handler, order=order, answer="已核实并退费", result_code="resolved")
+    assert _status(_lookup(client, order)) == "已答复"
+    order = services.order_review(actor=province_dispatcher, order=order, accept=True)
+    assert _status(_lookup(client, order)) == "已答复"
+    order = services.order_callback(actor=hotline_agent, order=order, reached=True, satisfaction=5, solved=True)
+    html = _lookup(client, order)
+    assert _status(html) == "已办结"
+    assert _steps(html) == ["已受理", "处理中", "已答复", "已办结"]
+    for internal in ("签单", "自动派单", "归档", "转派", "审核", "Claimed", "Dispatched"):
+        assert internal not in html.split('id="track-result"')[1], internal
+
+
+def test_a_reopened_order_is_being_handled_again(client, hotline_agent, make_order, network_handler,
+                                                province_dispatcher):
+    from workflow import services
+
+    order = services.order_claim(actor=network_handler, order=make_order(hotline_agent))
+    order = services.order_reply(actor=network_handler, order=order, answer="已优化", result_code="resolved")
+    order = services.order_review(actor=province_dispatcher, order=order, accept=True)
+    order = services.order_callback(actor=hotline_agent, order=order, reached=True, satisfaction=1, solved=False)
+    html = _lookup(client, order)
+    assert _status(html) == "处理中"
+    assert _steps(html) == ["已受理", "处理中", "已答复", "处理中"]
+
+
+def test_a_cancelled_order_reads_as_closed(client, hotline_agent, make_order, province_dispatcher):
+    from workflow import services
+
+    order = services.order_cancel(actor=province_dispatcher, order=make_order(hotline_agent),
+                                  reason_kind="duplicate", reason="重复提交")
+    html = _lookup(client, order)
+    assert _status(html) == "已办结" and "已撤销" not in html

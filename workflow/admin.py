@@ -87,7 +87,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(WorkflowPolicy)
 class WorkflowPolicyAdmin(admin.ModelAdmin):
-    list_display = ["effective_from", "callback_max_attempts", "reopen_at_or_below", "max_wait_days"]
+    list_display = ["effective_from", "callback_max_attempts", "dissatisfied_at_or_below", "satisfied_at_or_above", "max_wait_days"]
 
 
 @admin.action(description=_("Cancel the selected orders (duplicates, withdrawn)"))

@@ -2,10 +2,14 @@
 do the real checking (reasons required, departments allowed, ranges), the forms only parse."""
 
 from django import forms
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Kind, OrderStatus, ResultCode, Severity
+from complaints.models import Kind, OrderStatus, Rating, ResultCode, Severity
 from org.models import Department, User
+from workflow.models import WorkflowPolicy
+from workflow.policy import workflow_policy
 from workflow.services import CancelReason, EscalationReason, ReturnReason
 
 
@@ -97,12 +101,35 @@ class CallbackForm(forms.Form):
                                      choices=[("1", _("Reached")), ("0", _("Not reached"))],
                                      widget=forms.RadioSelect, initial="1")
     satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), coerce=int, required=False, empty_value=None,
-                                          choices=[(str(n), str(n)) for n in range(5, 0, -1)],
+                                          choices=[(str(value), format_lazy("{} {}", value, label))
+                                                   for value, label in Rating.choices],
                                           widget=forms.RadioSelect)
     solved = forms.TypedChoiceField(label=_("Problem solved?"), required=False, empty_value=None,
                                     coerce=lambda v: v == "1", choices=[("1", _("Yes")), ("0", _("No"))],
                                     widget=forms.RadioSelect)
     comment = _reason(_("Comment"), required=False)
+
+    def __init__(self, *args, policy=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        policy = policy or WorkflowPolicy()
+        self.fields["satisfaction"].help_text = rating_policy_text(policy)
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def rating_policy_text(policy) -> str:
+    """What the agent's choice does, from the thresholds the order is judged by."""
+    return _("%(dissatisfied)s: dissatisfied — the order goes back to the department that answered it and the "
+             "customer is listed under Dissatisfied customers for a follow-up. %(neutral)s: neutral, "
+             "%(satisfied)s: satisfied — the order is closed (unless the problem is not solved, which also reopens "
+             "it).") % {
+        "dissatisfied": _span(1, policy.dissatisfied_at_or_below),
+        "neutral": _span(policy.dissatisfied_at_or_below + 1, policy.satisfied_at_or_above - 1)
+        if policy.satisfied_at_or_above - policy.dissatisfied_at_or_below > 1 else "—",
+        "satisfied": _span(policy.satisfied_at_or_above, 5),
+    }
 
 
 class ReopenForm(forms.Form):
@@ -180,6 +207,8 @@ def action_form_kwargs(action: str, order) -> dict:
         return {"departments": dispatch_targets().exclude(pk=order.current_department_id or 0)}
     if action == "assign":
         return {"handlers": department_handlers(department=order.current_department)}
+    if action == "callback":
+        return {"policy": workflow_policy(on_date=timezone.localdate(order.received_at))}
     return {}
 
 

@@ -3,9 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
-from complaints.models import Kind, Severity, Tier
+from complaints.models import Kind, RatingVerdict, Severity, Tier
 
 
 class OrderEvent(models.Model):
@@ -187,9 +188,14 @@ class WorkflowPolicy(models.Model):
         _("callback attempts"), default=3,
         help_text=_("After this many unanswered calls the order is closed as 'customer not reached'."),
     )
-    reopen_at_or_below = models.PositiveSmallIntegerField(
-        _("reopen at or below"), default=2,
-        help_text=_("A callback rating at or below this (1–5) reopens the order."),
+    dissatisfied_at_or_below = models.PositiveSmallIntegerField(
+        _("dissatisfied at or below"), default=2,
+        help_text=_("A callback rating (1–5) at or below this is a dissatisfied customer: the order is reopened, a "
+                    "follow-up opens and the satisfaction KPIs count it as dissatisfied."),
+    )
+    satisfied_at_or_above = models.PositiveSmallIntegerField(
+        _("satisfied at or above"), default=4,
+        help_text=_("A callback rating at or above this counts as satisfied; ratings in between are neutral."),
     )
     max_wait_days = models.PositiveSmallIntegerField(
         _("longest wait for the customer (days)"), default=7,
@@ -213,13 +219,22 @@ class WorkflowPolicy(models.Model):
         ordering = ["-effective_from"]
         constraints = [
             models.CheckConstraint(condition=Q(callback_max_attempts__gte=1), name="policy_callback_attempts_positive"),
-            models.CheckConstraint(condition=Q(reopen_at_or_below__gte=1, reopen_at_or_below__lte=4),
-                                   name="policy_reopen_threshold_1_to_4"),
+            models.CheckConstraint(
+                condition=Q(dissatisfied_at_or_below__gte=1, satisfied_at_or_above__lte=5,
+                            dissatisfied_at_or_below__lt=models.F("satisfied_at_or_above")),
+                name="policy_rating_thresholds_ordered"),
             models.CheckConstraint(condition=Q(max_wait_days__gte=1), name="policy_max_wait_positive"),
         ]
 
     def __str__(self):
         return str(self.effective_from)
+
+    def rating_verdict(self, rating: int) -> str:
+        if rating <= self.dissatisfied_at_or_below:
+            return RatingVerdict.DISSATISFIED
+        if rating >= self.satisfied_at_or_above:
+            return RatingVerdict.SATISFIED
+        return RatingVerdict.NEUTRAL
 
 
 # --- time limits ---------------------------------------------------------------------------------------------
@@ -257,8 +272,8 @@ class WorkingPeriod(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE,
                                  related_name="periods")
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
-    start = models.TimeField(_("from"))
-    end = models.TimeField(_("to"))
+    start = models.TimeField(pgettext_lazy("time", "from"))
+    end = models.TimeField(pgettext_lazy("time", "to"))
 
     class Meta:
         verbose_name = _("working period")

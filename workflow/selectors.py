@@ -2,11 +2,12 @@
 orders_visible_to and reads the order table's current-stage columns through partial indexes on open orders."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import OPEN_STATUSES, OrderStatus, QueueLevel, WorkOrder
+from complaints.models import OPEN_STATUSES, OrderStatus, PublicStage, QueueLevel, WorkOrder, public_stage
 from complaints.selectors import orders_filtered, orders_visible_to
 from org import roles
 from org.models import Department, User
@@ -135,9 +136,36 @@ def order_timeline(*, order: WorkOrder) -> QuerySet:
     return order.events.order_by("created_at", "id")
 
 
-def order_timeline_public(*, order: WorkOrder) -> list[OrderEvent]:
-    return [event for event in order.events.only("action", "created_at").order_by("created_at", "id")
-            if event.is_public]
+@dataclass(frozen=True)
+class PublicProgress:
+    """What the customer reads on /track/: the current stage and the moments the order entered each stage."""
+
+    stage: PublicStage
+    steps: list[tuple[datetime, PublicStage]]
+
+
+# Steps that mean someone has worked on the order even when it is back in a queue afterwards.
+_HANDLING_ACTIONS = frozenset({OrderEvent.Action.CLAIMED, OrderEvent.Action.TRANSFERRED, OrderEvent.Action.RETURNED,
+                               OrderEvent.Action.RELEASED, OrderEvent.Action.REOPENED})
+
+
+def order_progress_public(*, order: WorkOrder) -> PublicProgress:
+    """The order's history in the customer's four words: each change of stage once, in order, from the audit
+    trail (internal steps inside one stage — a claim after a transfer, a note — are not shown)."""
+    steps = [(order.received_at, PublicStage.RECEIVED)]
+    handled = False
+    for event in order.events.only("action", "to_status", "created_at").order_by("created_at", "id"):
+        if event.to_status not in OrderStatus.values:
+            continue
+        handled = handled or event.action in _HANDLING_ACTIONS or event.to_status not in (
+            OrderStatus.NEW, OrderStatus.ANSWERING, OrderStatus.QUEUED)
+        stage = public_stage(event.to_status, handled=handled)
+        if stage != steps[-1][1]:
+            steps.append((event.created_at, stage))
+    current = public_stage(order.status, handled=handled or order.public_stage != PublicStage.RECEIVED)
+    if current != steps[-1][1]:  # an order whose trail was not recorded (imported before the audit trail)
+        steps.append((order.closed_at or order.received_at, current))
+    return PublicProgress(stage=current, steps=steps)
 
 
 def notifications_for(*, user) -> QuerySet:

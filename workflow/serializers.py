@@ -73,7 +73,11 @@ class ReviewSerializer(serializers.Serializer):
 
 class CallbackSerializer(serializers.Serializer):
     reached = serializers.BooleanField()
-    satisfaction = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True, default=None)
+    satisfaction = serializers.IntegerField(
+        min_value=1, max_value=5, required=False, allow_null=True, default=None,
+        help_text=_("callback: 5 very satisfied, 4 satisfied, 3 neutral, 2 dissatisfied, 1 very dissatisfied. A "
+                    "dissatisfied rating (the workflow policy's, 1–2 by default) reopens the order and opens a "
+                    "follow-up."))
     solved = serializers.BooleanField(required=False, allow_null=True, default=None)
     comment = _reason(required=False)
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
-from complaints.models import OrderStatus, QueueLevel, ResultCode, WorkOrder
+from complaints.models import OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
 from config.logs import bind as bind_log_context
 from org import roles
@@ -41,8 +41,6 @@ from workflow.models import (
 from workflow.policy import workflow_policy
 
 MAX_ESCALATION_LEVEL = 3
-# A callback rating at or below this makes the customer one to win back (不满意客户维护), reopened or not.
-DISSATISFIED_AT_OR_BELOW = 2
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
@@ -711,8 +709,9 @@ def _notify_department(ctx: OrderContext, actor, kind: str, comment: str) -> Non
 
 def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int | None = None,
                    solved: bool | None = None, comment: str = "") -> WorkOrder:
-    """回访: the customer's verdict. Not reached: another attempt later, closed after the last. A low rating or
-    "not solved" reopens the order in the same department."""
+    """回访: the customer's verdict. Not reached: another attempt later, closed after the last. A dissatisfied
+    rating (the workflow policy's, as of the order's receipt: 1–2 by default) or "not solved" reopens the order in
+    the same department and opens a follow-up; a neutral 3 closes it like a satisfied 4–5."""
     comment = (comment or "").strip()
     if reached:
         errors = {}
@@ -722,7 +721,7 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
             errors["solved"] = [_("Say whether the problem is solved.")]
         if errors:
             raise ValidationError(errors)
-    policy = workflow_policy()
+    policy = workflow_policy(on_date=timezone.localdate(order.received_at))  # the rules the order was received under
     with _order_locked(actor=actor, order=order) as ctx:
         _check_callback(actor, ctx)
         before = ctx.order.status
@@ -742,18 +741,17 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         ctx.order.problem_solved = solved
         ctx.order.callback_at = timezone.now()
         ctx.order.save(update_fields=["satisfaction", "problem_solved", "callback_at"])
-        quality.callback_survey_record(order=ctx.order, actor=actor, rating=satisfaction, solved=solved,
-                                       comment=comment, at=ctx.order.callback_at)
-        low = satisfaction <= DISSATISFIED_AT_OR_BELOW
-        if satisfaction <= policy.reopen_at_or_below or not solved:
+        verdict = policy.rating_verdict(satisfaction)
+        quality.callback_survey_record(order=ctx.order, actor=actor, rating=satisfaction, verdict=verdict,
+                                       solved=solved, comment=comment, at=ctx.order.callback_at)
+        low = verdict == RatingVerdict.DISSATISFIED
+        if low or not solved:
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
                     satisfaction=satisfaction, solved=solved)
             _reopen(ctx, actor, comment or _("Customer dissatisfied at callback (rating %(rating)s).")
                     % {"rating": satisfaction}, follow_up_reason="low_rating" if low else "reopened",
                     rating=satisfaction)
         else:
-            if low:  # closed as the policy says, but still a customer to win back
-                quality.follow_up_open(order=ctx.order, reason="low_rating", rating=satisfaction, actor=actor)
             _complete_task(ctx, actor, "close")
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
                     satisfaction=satisfaction, solved=solved)

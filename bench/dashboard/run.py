@@ -111,9 +111,11 @@ SELECT o.id, 'handle', COALESCE(o.replied_department_id, o.current_department_id
 FROM complaints_workorder o
 WHERE o.id BETWEEN %(lo)s AND %(hi)s AND NOT o.resolved_on_spot;
 
-INSERT INTO quality_callbacksurvey (order_id, at, day, hour, rating, solved, comment, agent_name, round)
+INSERT INTO quality_callbacksurvey (order_id, at, day, hour, rating, verdict, solved, comment, agent_name, round)
 SELECT o.id, o.callback_at, (o.callback_at AT TIME ZONE 'Asia/Shanghai')::date,
-       extract(hour FROM o.callback_at AT TIME ZONE 'Asia/Shanghai')::int, o.satisfaction, o.satisfaction >= 3, '',
+       extract(hour FROM o.callback_at AT TIME ZONE 'Asia/Shanghai')::int, o.satisfaction,
+       CASE WHEN o.satisfaction <= 2 THEN 'dissatisfied' WHEN o.satisfaction >= 4 THEN 'satisfied' ELSE 'neutral' END,
+       o.satisfaction >= 3, '',
        '基准', 1
 FROM complaints_workorder o
 WHERE o.id BETWEEN %(lo)s AND %(hi)s AND o.satisfaction IS NOT NULL;

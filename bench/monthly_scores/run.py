@@ -66,9 +66,11 @@ SELECT id, 'handle', replied_department_id, received_at, received_at + interval 
        received_at + interval '19 hours', received_at + interval '24 hours', 24, 'clock_hours', false, false, replied_at
 FROM complaints_workorder WHERE external_ref LIKE 'SCORE-%%';
 
-INSERT INTO quality_callbacksurvey (order_id, at, day, hour, rating, solved, comment, agent_name, round)
+INSERT INTO quality_callbacksurvey (order_id, at, day, hour, rating, verdict, solved, comment, agent_name, round)
 SELECT id, callback_at, (callback_at AT TIME ZONE 'Asia/Shanghai')::date,
-       extract(hour FROM callback_at AT TIME ZONE 'Asia/Shanghai')::int, satisfaction, satisfaction >= 3, '', '基准', 1
+       extract(hour FROM callback_at AT TIME ZONE 'Asia/Shanghai')::int, satisfaction,
+       CASE WHEN satisfaction <= 2 THEN 'dissatisfied' WHEN satisfaction >= 4 THEN 'satisfied' ELSE 'neutral' END,
+       satisfaction >= 3, '', '基准', 1
 FROM complaints_workorder WHERE external_ref LIKE 'SCORE-%%';
 """
 
