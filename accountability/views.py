@@ -26,11 +26,11 @@ from accountability.forms import (
     SharesForm,
 )
 from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
-from complaints.pagination import page_without_count
+from complaints.pagination import count_bounded, page_without_count
 from complaints.views import _apply_service_errors
 from org.models import Department
 from org.permissions import staff_required
-from reports.dashboards import Cell, Chart, Table
+from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PER_10K, Cell, Chart, Table
 from reports.exports import table_response
 
 PER_PAGE = 50
@@ -104,12 +104,26 @@ def home(request):
     return redirect("accountability:department", pk=request.user.department_id)
 
 
+RATE_MEASURES = ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction", "reopen_rate",
+                 "incident_feedback")
+
+
 def _value_text(value, indicator) -> str:
     if value is None:
         return "—"
-    rate = indicator.measure in ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction",
-                                 "reopen_rate")
+    rate = indicator.measure in RATE_MEASURES
     return f"{float(value):.1f}%" if rate else f"{float(value):,.2f}".rstrip("0").rstrip(".")
+
+
+def indicator_unit(indicator) -> str:
+    """The unit of an indicator's values: %, 件, 件/万户, 小时."""
+    if indicator.measure in RATE_MEASURES:
+        return "%"
+    if indicator.measure == Indicator.Measure.PER_10K:
+        return str(UNIT_PER_10K)
+    if indicator.measure == Indicator.Measure.INCIDENT_RECOVERY:
+        return str(UNIT_HOURS)
+    return str(UNIT_ORDERS)
 
 
 @accountability_required
@@ -122,18 +136,22 @@ def ranking(request):
     scores = list(selectors.scores_visible_to(request.user).filter(month=month).order_by("rank", "department__name")
                   .prefetch_related("results__indicator"))
     indicators = list(Indicator.objects.filter(year=month.year).order_by("code"))
+    # An indicator of attributed complaints shows that count already (with its target): no second column of it.
+    attributed_column = not any(i.measure == Indicator.Measure.ATTRIBUTED for i in indicators)
     table = Table(name="ranking", title=_("Ranking of %(month)s") % {"month": f"{month:%Y-%m}"},
                   columns=[_("Rank"), _("Department"), _("Score"), _("Indicator points"), _("Deductions"),
-                           _("Complaints attributed"), *(i.name for i in indicators)])
+                           *([_("Complaints attributed")] if attributed_column else []),
+                           *(i.name for i in indicators)])
     for score in scores:
         results = {r.indicator_id: r for r in score.results.all()}
         link = reverse("accountability:department", args=[score.department_id]) + f"?month={month:%Y-%m}"
         row = [Cell(str(score.rank), raw=score.rank), Cell(score.department.name, link, score.department.name),
                Cell(f"{score.total:.2f}", link, float(score.total)), Cell(f"{score.indicator_points:.2f}",
                                                                           raw=float(score.indicator_points)),
-               Cell(f"−{score.deduction_points:.2f}" if score.deduction_points else "0", raw=float(score.deduction_points)),
-               Cell(f"{score.attributed:.1f}", _orders_link(score.department_id, month, "attributed"),
-                    float(score.attributed))]
+               Cell(f"−{score.deduction_points:.2f}" if score.deduction_points else "0", raw=float(score.deduction_points))]
+        if attributed_column:
+            row.append(Cell(f"{score.attributed:.1f}", _orders_link(score.department_id, month, "attributed"),
+                            float(score.attributed)))
         for indicator in indicators:
             result = results.get(indicator.pk)
             text = _value_text(result.value if result else None, indicator)
@@ -166,7 +184,8 @@ def _trend_chart(request, indicators, months) -> Chart | None:
                   title=_("%(indicator)s by month") % {"indicator": indicator.name if indicator else code},
                   x=[f"{m:%Y-%m}" for m in months],
                   series=[{"name": name, "data": [None if trend[name].get(m) is None else float(trend[name][m])
-                                                  for m in months]} for name in departments])
+                                                  for m in months]} for name in departments],
+                  unit=indicator_unit(indicator) if indicator else "")
     table = Table(name="indicator-trend", title=chart.title, columns=[_("Department"), *chart.x])
     for name in departments:
         values = [trend[name].get(m) for m in months]
@@ -267,7 +286,7 @@ def orders(request):
     query.pop("page", None)
     return render(request, "accountability/orders.html", _context(
         request, department=department, month=month, measure=Indicator.Measure(measure).label, page=page,
-        query_string=query.urlencode()))
+        total=count_bounded(queryset), query_string=query.urlencode()))
 
 
 # --- determinations -------------------------------------------------------------------------------------------
