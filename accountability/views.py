@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability import scoring, selectors, services
 from accountability.forms import (
@@ -24,6 +24,7 @@ from accountability.forms import (
     MonthForm,
     NoticeAckForm,
     SharesForm,
+    TargetGridForm,
 )
 from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
 from complaints.pagination import count_bounded, page_without_count
@@ -52,6 +53,7 @@ def _context(request, **extra) -> dict:
     user = request.user
     return {"tab": "", "is_lead": selectors.is_lead(user), "is_centre": services.is_centre(user),
             "may_record": services.may_record_deductions(user), "sees_region": selectors.sees_all_of_region(user),
+            "may_set_targets": services.may_set_targets(user),
             **extra}
 
 
@@ -630,3 +632,47 @@ def improvement_review(request, pk):
                                                                          **f.cleaned_data),
                     _("Review recorded."), lambda **kw: _improvement_page(request, improvement, **kw), "review")
     return response or redirect("accountability:improvement", pk=pk)
+
+
+# --- targets by month ---------------------------------------------------------------------------------------
+
+
+@accountability_required
+@require_http_methods(["GET", "POST"])
+def targets(request):
+    """A department's indicator targets month by month: quality managers set the months where a target steps."""
+    if not services.may_set_targets(request.user):
+        raise PermissionDenied(_("Targets are set by the quality team."))
+    departments = selectors.target_departments_for(request.user)
+    years = sorted(set(Indicator.objects.values_list("year", flat=True)), reverse=True)
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year") or (this_year if this_year in years or not years else years[0]))
+        department = departments.filter(pk=int(request.GET["department"])).first() \
+            if request.GET.get("department") else None
+    except ValueError:
+        raise Http404(_("No such department that you may see.")) from None
+    if request.GET.get("department") and department is None:
+        raise Http404(_("No such department that you may see."))
+    context = _context(request, tab="targets", departments=departments, department=department, year=year,
+                       years=years or [this_year])
+    if department is None:
+        return render(request, "accountability/targets.html", context)
+    rows = selectors.department_target_grid(department=department, year=year)
+    form = TargetGridForm(request.POST if request.method == "POST" else None, rows=rows)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = services.indicator_targets_set(actor=request.user, department=department, year=year,
+                                                         steps=form.steps())
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Targets of %(department)s for %(year)s saved: %(n)s changes.")
+                                 % {"department": department.name, "year": year, "n": changed})
+                return redirect(reverse("accountability:targets") + f"?department={department.pk}&year={year}")
+        status = 400
+        messages.error(request, _("Nothing was saved: correct the marked cells."))
+    context.update(form=form, months=range(1, 13), changes=selectors.target_changes(department=department, year=year))
+    return render(request, "accountability/targets.html", context, status=status)
