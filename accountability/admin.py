@@ -16,6 +16,7 @@ from accountability.models import (
     ImprovementOrder,
     Indicator,
     IndicatorTarget,
+    IndicatorTargetChange,
     MonthlyNotice,
     MonthlyScore,
     ResponsibilityRule,
@@ -65,9 +66,36 @@ class ResponsibilityRuleAdmin(admin.ModelAdmin):
 
 
 class IndicatorTargetInline(admin.TabularInline):
+    """Shown, not edited: departments' targets are set month by month on /accountability/targets/, which keeps
+    the record of every change."""
+
     model = IndicatorTarget
     extra = 0
-    autocomplete_fields = ["department"]
+    fields = readonly_fields = ["department", "from_month", "target"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IndicatorTargetChange)
+class IndicatorTargetChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "changed_by_name", "indicator", "department", "from_month", "old_target",
+                    "new_target"]
+    list_filter = ["indicator__year", "department"]
+    list_select_related = ["indicator", "department"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Indicator)

@@ -129,3 +129,34 @@ class ImprovementReviewForm(forms.Form):
                                     choices=[("accept", _("Accept the measures")), ("return", _("Return the answer"))])
     reason = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
+
+
+class TargetGridForm(forms.Form):
+    """A department's targets of a year: one cell per indicator and month, empty where no new step starts."""
+
+    def __init__(self, data=None, *, rows: list[dict], **kwargs):
+        from accountability.services import target_field
+
+        super().__init__(data, **kwargs)
+        self.rows = []
+        for row in rows:
+            indicator = row["indicator"]
+            cells = []
+            for cell in row["cells"]:
+                name = target_field(indicator.pk, cell["month"])
+                self.fields[name] = forms.DecimalField(
+                    label=_("%(indicator)s, month %(month)s") % {"indicator": indicator.name, "month": cell["month"]},
+                    required=False, min_value=Decimal("0"), max_value=Decimal("100") if indicator.is_rate else None,
+                    max_digits=10, decimal_places=2, initial=cell["step"],
+                    widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 6,
+                                                  "placeholder": f"{cell['in_force'].normalize():f}"}))
+                cells.append((name, cell))
+            self.rows.append((indicator, cells))
+
+    def grid(self):
+        """Rows of (indicator, [(bound field, cell)]) for the template."""
+        return [(indicator, [(self[name], cell) for name, cell in cells]) for indicator, cells in self.rows]
+
+    def steps(self) -> dict[tuple[int, int], Decimal | None]:
+        return {(indicator.pk, cell["month"]): self.cleaned_data.get(name)
+                for indicator, cells in self.rows for name, cell in cells}

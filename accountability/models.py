@@ -210,23 +210,68 @@ class Indicator(models.Model):
     def __str__(self):
         return f"{self.year} {self.name}"
 
+    @property
+    def is_rate(self) -> bool:
+        """Its values are per cent (0–100)."""
+        return self.measure in RATE_MEASURES
+
+
+RATE_MEASURES = (Indicator.Measure.TIMELINESS, Indicator.Measure.OVERDUE_RATE, Indicator.Measure.REPEAT_RATE,
+                 Indicator.Measure.SATISFACTION, Indicator.Measure.DISSATISFACTION, Indicator.Measure.REOPEN_RATE,
+                 Indicator.Measure.INCIDENT_FEEDBACK)
+
 
 class IndicatorTarget(models.Model):
-    """A department's own monthly target of an indicator (else the indicator's default)."""
+    """A step of a department's own target of an indicator: in force from its month until the department's next
+    step of the same indicator (the indicator's yearly default before the first). Written only through
+    accountability.services.indicator_targets_set, which keeps an IndicatorTargetChange of every change."""
 
     indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE,
                                   related_name="targets")
     department = models.ForeignKey("org.Department", verbose_name=_("department"), on_delete=models.PROTECT,
                                    related_name="+")
+    from_month = models.DateField(_("from month"), help_text=_("The first day of the first month the target is "
+                                                              "in force."))
     target = models.DecimalField(_("monthly target"), max_digits=10, decimal_places=2)
 
     class Meta:
         verbose_name = _("department target")
         verbose_name_plural = _("department targets")
-        constraints = [models.UniqueConstraint(fields=["indicator", "department"], name="one_target_per_department")]
+        ordering = ["indicator", "department", "from_month"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "department", "from_month"],
+                                    name="one_target_step_per_month"),
+            models.CheckConstraint(condition=Q(from_month__day=1), name="target_step_month_first_day"),
+            models.CheckConstraint(condition=Q(target__gte=0), name="target_step_not_negative"),
+        ]
 
     def __str__(self):
-        return f"{self.indicator} {self.department}: {self.target}"
+        return f"{self.indicator} {self.department} {self.from_month:%Y-%m}: {self.target}"
+
+
+class IndicatorTargetChange(models.Model):
+    """Who set, changed or removed which step of a department's target, from what to what (append-only)."""
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE,
+                                  related_name="+")
+    department = models.ForeignKey("org.Department", verbose_name=_("department"), on_delete=models.PROTECT,
+                                   related_name="+")
+    from_month = models.DateField(_("from month"))
+    old_target = models.DecimalField(_("old target"), max_digits=10, decimal_places=2, null=True, blank=True)
+    new_target = models.DecimalField(_("new target"), max_digits=10, decimal_places=2, null=True, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    changed_by_name = models.CharField(_("changed by"), max_length=150)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("target change")
+        verbose_name_plural = _("target changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["department", "-changed_at"], name="target_change_by_department")]
+
+    def __str__(self):
+        return f"{self.changed_by_name} {self.indicator} {self.department} {self.from_month:%Y-%m}"
 
 
 class DeductionItem(models.Model):

@@ -27,10 +27,10 @@ from accountability.models import (
     ImprovementOrder,
     Indicator,
     IndicatorResult,
-    IndicatorTarget,
     MonthlyNotice,
     MonthlyScore,
 )
+from accountability.selectors import targets_in_force
 from accountability.services import accountability_policy, working_days_after
 from complaints.models import Kind
 from org.models import Department
@@ -191,8 +191,7 @@ def month_compute(*, month: datetime.date) -> list[DepartmentMonth]:
     indicators = list(Indicator.objects.filter(year=month.year).order_by("code"))
     sums = share_sums(period=period)
     departments = scored_departments(month=month, share_departments=sums.keys())
-    targets = {(t.indicator_id, t.department_id): t.target
-               for t in IndicatorTarget.objects.filter(indicator__in=indicators)}
+    targets = targets_in_force(indicators=indicators, month=month)
     lost = dict(Appeal.objects.filter(status=Appeal.Status.UPHELD, decided_at__date__gte=period.start,
                                       decided_at__date__lte=period.end)
                 .values("department_id").annotate(n=Sum(1)).values_list("department_id", "n"))

@@ -4,6 +4,7 @@ scores of its departments); the province sees all; a department's lead sees thei
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
@@ -13,6 +14,9 @@ from accountability.models import (
     Determination,
     DeterminationShare,
     ImprovementOrder,
+    Indicator,
+    IndicatorTarget,
+    IndicatorTargetChange,
     MonthlyNotice,
     MonthlyScore,
 )
@@ -188,3 +192,44 @@ def department_sample_orders(*, department: Department, month: datetime.date, li
                         | Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"),
                                                                verdict=RatingVerdict.DISSATISFIED)))
                 .order_by("-closed_at").values_list("number", flat=True)[:limit])
+
+
+# --- targets by month ---------------------------------------------------------------------------------------
+
+
+def targets_in_force(*, indicators, month: datetime.date) -> dict[tuple[int, int], Decimal]:
+    """{(indicator, department): the target in force in the month} for every department with a step of its own
+    at or before the month (the others keep the indicator's yearly default)."""
+    out = {}
+    for step in IndicatorTarget.objects.filter(indicator__in=indicators, from_month__lte=month.replace(day=1)) \
+            .order_by("from_month").only("indicator_id", "department_id", "target"):
+        out[(step.indicator_id, step.department_id)] = step.target  # a later step replaces an earlier one
+    return out
+
+
+def department_target_grid(*, department: Department, year: int) -> list[dict]:
+    """Each indicator of the year with its twelve months: the department's step starting there (if any) and the
+    target in force."""
+    indicators = list(Indicator.objects.filter(year=year).order_by("code"))
+    steps = {(t.indicator_id, t.from_month.month): t.target
+             for t in IndicatorTarget.objects.filter(department=department, indicator__in=indicators)}
+    rows = []
+    for indicator in indicators:
+        in_force, cells = indicator.target, []
+        for month in range(1, 13):
+            step = steps.get((indicator.pk, month))
+            if step is not None:
+                in_force = step
+            cells.append({"month": month, "step": step, "in_force": in_force})
+        rows.append({"indicator": indicator, "cells": cells})
+    return rows
+
+
+def target_changes(*, department: Department, year: int, limit: int = 50):
+    return (IndicatorTargetChange.objects.filter(department=department, from_month__year=year)
+            .select_related("indicator").order_by("-changed_at", "-id")[:limit])
+
+
+def target_departments_for(user) -> QuerySet:
+    """The departments whose targets the user may set: those of the user's region that can be scored."""
+    return departments_scored_for(user).exclude(kind=Department.Kind.QUALITY).order_by("kind", "name")

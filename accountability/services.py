@@ -22,6 +22,9 @@ from accountability.models import (
     DeductionItem,
     Determination,
     DeterminationShare,
+    Indicator,
+    IndicatorTarget,
+    IndicatorTargetChange,
     ResponsibilityRule,
 )
 from complaints.models import Kind, OrderSource, WorkOrder
@@ -517,3 +520,63 @@ def accountability_sweep(*, now: datetime | None = None) -> dict:
                                  subject=label % {"what": f"{word}: {row}"}, link=link % row.pk)
                 counts[kind] += len(rows)
     return counts
+
+
+# --- targets by month ---------------------------------------------------------------------------------------
+
+
+def may_set_targets(user) -> bool:
+    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER)
+
+
+def target_field(indicator_id: int, month: int) -> str:
+    """The name of a month's cell of an indicator on the targets page (and the key of its errors)."""
+    return f"t-{indicator_id}-{month}"
+
+
+def indicator_targets_set(*, actor, department: Department, year: int,
+                          steps: dict[tuple[int, int], Decimal | None]) -> int:
+    """A department's target steps of a year's indicators: steps[(indicator id, month 1–12)] is the target in
+    force from that month on (until the next step), None for no step there (the month keeps the one before; before
+    the first step, the indicator's yearly default). Every value is checked before anything is written; each change
+    is recorded with its old and new value and the actor. Returns how many steps changed."""
+    if not may_set_targets(actor):
+        raise PermissionDenied(_("Targets are set by the quality team."))
+    if not _in_region(actor, department.region_id):
+        raise PermissionDenied(_("This belongs to another city."))
+    indicators = {i.pk: i for i in Indicator.objects.filter(year=year)}
+    errors: dict[str, list[str]] = {}
+    for (indicator_id, month), value in steps.items():
+        key, indicator = target_field(indicator_id, month), indicators.get(indicator_id)
+        if indicator is None or not 1 <= month <= 12:
+            errors[key] = [_("Not an indicator of %(year)s.") % {"year": year}]
+        elif value is not None and value < 0:
+            errors[key] = [_("A target cannot be negative.")]
+        elif value is not None and indicator.is_rate and value > 100:
+            errors[key] = [_("%(indicator)s is a rate: at most 100.") % {"indicator": indicator.name}]
+    if errors:
+        raise ValidationError(errors)
+    now, name = timezone.now(), str(actor)[:150]
+    with transaction.atomic():
+        existing = {(t.indicator_id, t.from_month.month): t for t in IndicatorTarget.objects.select_for_update()
+                    .filter(department=department, indicator_id__in=list(indicators), from_month__year=year)}
+        changes = []
+        for (indicator_id, month), value in sorted(steps.items()):
+            current = existing.get((indicator_id, month))
+            old = current.target if current is not None else None
+            if old == value:
+                continue
+            from_month = date(year, month, 1)
+            if value is None:
+                current.delete()
+            elif current is None:
+                IndicatorTarget.objects.create(indicator_id=indicator_id, department=department,
+                                               from_month=from_month, target=value)
+            else:
+                current.target = value
+                current.save(update_fields=["target"])
+            changes.append(IndicatorTargetChange(
+                indicator_id=indicator_id, department=department, from_month=from_month, old_target=old,
+                new_target=value, changed_by=actor if actor.pk else None, changed_by_name=name, changed_at=now))
+        IndicatorTargetChange.objects.bulk_create(changes)
+    return len(changes)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accountability/ranking/compute/", views.ranking_compute, name="ranking_compute"),
     path("accountability/departments/<int:pk>/", views.department, name="department"),
     path("accountability/orders/", views.orders, name="orders"),
+    path("accountability/targets/", views.targets, name="targets"),
     path("accountability/determinations/", views.determination_list, name="determinations"),
     path("accountability/determinations/<int:pk>/", views.determination_detail, name="determination"),
     path("accountability/determinations/<int:pk>/decide/", views.determination_decide, name="determination_decide"),

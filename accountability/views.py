@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability import scoring, selectors, services
 from accountability.forms import (
@@ -25,13 +25,14 @@ from accountability.forms import (
     MonthForm,
     NoticeAckForm,
     SharesForm,
+    TargetGridForm,
 )
 from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
-from complaints.pagination import page_without_count
+from complaints.pagination import count_bounded, page_without_count
 from complaints.views import _apply_service_errors
 from org.models import Department
 from org.permissions import staff_required
-from reports.dashboards import Cell, Chart, Table
+from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PER_10K, Cell, Chart, Table
 from reports.exports import ExportAbout, table_response
 
 PER_PAGE = 50
@@ -53,6 +54,7 @@ def _context(request, **extra) -> dict:
     user = request.user
     return {"tab": "", "is_lead": selectors.is_lead(user), "is_centre": services.is_centre(user),
             "may_record": services.may_record_deductions(user), "sees_region": selectors.sees_all_of_region(user),
+            "may_set_targets": services.may_set_targets(user),
             **extra}
 
 
@@ -117,7 +119,8 @@ def home(request):
     return redirect("accountability:department", pk=request.user.department_id)
 
 
-RATE_MEASURES = ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction", "reopen_rate")
+RATE_MEASURES = ("timeliness", "overdue_rate", "repeat_rate", "satisfaction", "dissatisfaction", "reopen_rate",
+                 "incident_feedback")
 
 
 def _value_text(value, indicator) -> str:
@@ -125,6 +128,17 @@ def _value_text(value, indicator) -> str:
         return "—"
     rate = indicator.measure in RATE_MEASURES
     return f"{float(value):.1f}%" if rate else f"{float(value):,.2f}".rstrip("0").rstrip(".")
+
+
+def indicator_unit(indicator) -> str:
+    """The unit of an indicator's values: %, 件, 件/万户, 小时."""
+    if indicator.measure in RATE_MEASURES:
+        return "%"
+    if indicator.measure == Indicator.Measure.PER_10K:
+        return str(UNIT_PER_10K)
+    if indicator.measure == Indicator.Measure.INCIDENT_RECOVERY:
+        return str(UNIT_HOURS)
+    return str(UNIT_ORDERS)
 
 
 @accountability_required
@@ -137,18 +151,22 @@ def ranking(request):
     scores = list(selectors.scores_visible_to(request.user).filter(month=month).order_by("rank", "department__name")
                   .prefetch_related("results__indicator"))
     indicators = list(Indicator.objects.filter(year=month.year).order_by("code"))
+    # An indicator of attributed complaints shows that count already (with its target): no second column of it.
+    attributed_column = not any(i.measure == Indicator.Measure.ATTRIBUTED for i in indicators)
     table = Table(name="ranking", title=_("Ranking of %(month)s") % {"month": f"{month:%Y-%m}"},
                   columns=[_("Rank"), _("Department"), _("Score"), _("Indicator points"), _("Deductions"),
-                           _("Complaints attributed"), *(i.name for i in indicators)])
+                           *([_("Complaints attributed")] if attributed_column else []),
+                           *(i.name for i in indicators)])
     for score in scores:
         results = {r.indicator_id: r for r in score.results.all()}
         link = reverse("accountability:department", args=[score.department_id]) + f"?month={month:%Y-%m}"
         row = [Cell(str(score.rank), raw=score.rank), Cell(score.department.name, link, score.department.name),
                Cell(f"{score.total:.2f}", link, float(score.total)), Cell(f"{score.indicator_points:.2f}",
                                                                           raw=float(score.indicator_points)),
-               Cell(f"−{score.deduction_points:.2f}" if score.deduction_points else "0", raw=float(score.deduction_points)),
-               Cell(f"{score.attributed:.1f}", _orders_link(score.department_id, month, "attributed"),
-                    float(score.attributed))]
+               Cell(f"−{score.deduction_points:.2f}" if score.deduction_points else "0", raw=float(score.deduction_points))]
+        if attributed_column:
+            row.append(Cell(f"{score.attributed:.1f}", _orders_link(score.department_id, month, "attributed"),
+                            float(score.attributed)))
         for indicator in indicators:
             result = results.get(indicator.pk)
             text = _value_text(result.value if result else None, indicator)
@@ -194,7 +212,8 @@ def _trend_chart(request, indicators, months) -> Chart | None:
                   title=_("%(indicator)s by month") % {"indicator": indicator.name if indicator else code},
                   x=[f"{m:%Y-%m}" for m in months],
                   series=[{"name": name, "data": [None if trend[name].get(m) is None else float(trend[name][m])
-                                                  for m in months]} for name in departments])
+                                                  for m in months]} for name in departments],
+                  unit=indicator_unit(indicator) if indicator else "")
     table = Table(name="indicator-trend", title=chart.title, columns=[_("Department"), *chart.x])
     for name in departments:
         values = [trend[name].get(m) for m in months]
@@ -292,7 +311,7 @@ def orders(request):
     query.pop("page", None)
     return render(request, "accountability/orders.html", _context(
         request, department=department, month=month, measure=Indicator.Measure(measure).label, page=page,
-        query_string=query.urlencode()))
+        total=count_bounded(queryset), query_string=query.urlencode()))
 
 
 # --- determinations -------------------------------------------------------------------------------------------
@@ -651,3 +670,47 @@ def improvement_review(request, pk):
                                                                          **f.cleaned_data),
                     _("Review recorded."), lambda **kw: _improvement_page(request, improvement, **kw), "review")
     return response or redirect("accountability:improvement", pk=pk)
+
+
+# --- targets by month ---------------------------------------------------------------------------------------
+
+
+@accountability_required
+@require_http_methods(["GET", "POST"])
+def targets(request):
+    """A department's indicator targets month by month: quality managers set the months where a target steps."""
+    if not services.may_set_targets(request.user):
+        raise PermissionDenied(_("Targets are set by the quality team."))
+    departments = selectors.target_departments_for(request.user)
+    years = sorted(set(Indicator.objects.values_list("year", flat=True)), reverse=True)
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year") or (this_year if this_year in years or not years else years[0]))
+        department = departments.filter(pk=int(request.GET["department"])).first() \
+            if request.GET.get("department") else None
+    except ValueError:
+        raise Http404(_("No such department that you may see.")) from None
+    if request.GET.get("department") and department is None:
+        raise Http404(_("No such department that you may see."))
+    context = _context(request, tab="targets", departments=departments, department=department, year=year,
+                       years=years or [this_year])
+    if department is None:
+        return render(request, "accountability/targets.html", context)
+    rows = selectors.department_target_grid(department=department, year=year)
+    form = TargetGridForm(request.POST if request.method == "POST" else None, rows=rows)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = services.indicator_targets_set(actor=request.user, department=department, year=year,
+                                                         steps=form.steps())
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Targets of %(department)s for %(year)s saved: %(n)s changes.")
+                                 % {"department": department.name, "year": year, "n": changed})
+                return redirect(reverse("accountability:targets") + f"?department={department.pk}&year={year}")
+        status = 400
+        messages.error(request, _("Nothing was saved: correct the marked cells."))
+    context.update(form=form, months=range(1, 13), changes=selectors.target_changes(department=department, year=year))
+    return render(request, "accountability/targets.html", context, status=status)

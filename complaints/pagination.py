@@ -38,6 +38,27 @@ def page_without_count(queryset, page_number, per_page: int) -> Page:
     return Page(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
+COUNT_LIMIT = 10_000
+
+
+@dataclass
+class BoundedCount:
+    """How many rows a list has, counted up to a limit (beyond it: "more than the limit")."""
+
+    n: int
+    more: bool
+
+    @property
+    def display(self) -> str:
+        return f"{self.n:,}"
+
+
+def count_bounded(queryset, limit: int = COUNT_LIMIT) -> BoundedCount:
+    """SELECT COUNT(*) FROM (… LIMIT limit + 1): a list's total without scanning millions of rows."""
+    n = queryset.order_by()[: limit + 1].count()
+    return BoundedCount(n=min(n, limit), more=n > limit)
+
+
 class OrderCursorPagination(CursorPagination):
     """Stable, count-free paging for channel systems walking through orders."""
 

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from complaints.models import OPEN_STATUSES, Brand, Channel, Kind, OrderStatus, Severity, Tier
 from org.models import Department, User
@@ -30,6 +31,28 @@ from quality.kpis import (
 from quality.models import OpenOrderCount
 
 # --- building blocks ------------------------------------------------------------------------------------------
+
+UNIT_ORDERS = pgettext_lazy("unit", "orders")  # 件
+UNIT_HOURS = pgettext_lazy("unit", "hours")  # 小时
+UNIT_MINUTES = pgettext_lazy("unit", "minutes")  # 分钟
+UNIT_POINTS = pgettext_lazy("unit", "points")  # 分
+UNIT_PER_10K = pgettext_lazy("unit", "per 10,000 subscribers")  # 件/万户
+COUNT_KPIS = ("volume", "overdue_count", "escalation_count")
+
+
+def unit_label(code: str) -> str:
+    """The unit a KPI's figures are written in, as a reader sees it on an axis or a column: %, 件, 小时…"""
+    unit = KPIS[code].unit
+    if unit == "%":
+        return "%"
+    if unit == "h":
+        return str(UNIT_HOURS)
+    if code in COUNT_KPIS:
+        return str(UNIT_ORDERS)
+    if code == "per_10k":
+        return str(UNIT_PER_10K)
+    return ""  # a pure ratio
+
 
 
 @dataclass
@@ -53,6 +76,16 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     empty: str = ""  # what an empty table says
 
+    @property
+    def header(self) -> list[tuple[str, str]]:
+        """Each column's title with the class of its figures: a column of numbers is right-aligned, title too."""
+        numeric = [False] * len(self.columns)
+        for row in self.rows:
+            for index, cell in enumerate(row[:len(numeric)]):
+                if "num" in cell.css.split():
+                    numeric[index] = True
+        return [(str(title), "num" if is_num else "") for title, is_num in zip(self.columns, numeric, strict=True)]
+
 
 @dataclass
 class Chart:
@@ -61,7 +94,7 @@ class Chart:
     title: str
     x: list[str]
     series: list[dict]
-    unit: str = ""
+    unit: str = ""  # as written after a figure: "%", "件", "小时" (see unit_label)
     mark_x: str = ""  # a vertical marker at this x value (the change date)
     table: Table | None = None
 
@@ -270,7 +303,7 @@ def trend_chart(*, chart_id: str, title: str, period: Period, slice_: Slice, cod
     grouping = trend_grouping(period)
     table = measure_sums(period=period, slice_=slice_, group_by=[grouping], ctx=ctx)
     keys = time_keys(grouping, period)
-    units = {KPIS[c].unit for c in codes}
+    units = {unit_label(c) for c in codes}
     series = []
     for code in codes:
         values = [table.kpi(code, (k,)) for k in keys]
@@ -295,7 +328,7 @@ def ranked_chart(*, chart_id: str, title: str, period: Period, slice_: Slice, gr
     chart = Chart(id=chart_id, type="hbar", title=title, x=[labels(grouping, k[0]) for k in ranked],
                   series=[{"name": str(KPIS[rank_by].label), "data": data,
                            "links": [links.orders(rank_by, period, group=grouping, value=k[0]) for k in ranked]}],
-                  unit=KPIS[rank_by].unit)
+                  unit=unit_label(rank_by))
     chart.table = kpi_table(name=chart_id, title=title, table=table, grouping=grouping, keys=ranked, labels=labels,
                             codes=codes, links=links, period=period, subscribers=subscribers)
     return chart
@@ -336,7 +369,7 @@ def open_orders_chart(*, slice_: Slice, ctx: Context, department_id: int | None 
             "links": [f"{base}?{urlencode({'status': status, **deadline, **scope})}" for status in statuses],
         })
     chart = Chart(id="open-orders", type="stacked", title=_("Open orders by step and deadline"),
-                  x=[str(OrderStatus(s).label) for s in statuses], series=series)
+                  x=[str(OrderStatus(s).label) for s in statuses], series=series, unit=str(UNIT_ORDERS))
     table = Table(name="open-orders", title=chart.title,
                   columns=[_("Step"), *(str(state_labels[s]) for s, _c in DEADLINE_STATES), _("Total")])
     for index, status in enumerate(statuses):
@@ -367,7 +400,8 @@ def intake_by_hour_chart(*, slice_: Slice, ctx: Context, labels: Labels, links: 
                   x=[f"{h:02d}:00" for h in hours],
                   series=[{"name": _("Today"), "data": today_counts, "links": hour_links},
                           {"name": _("Average of the last %(n)s %(weekday)s") % {
-                              "n": weeks, "weekday": _weekday_name(today)}, "data": average, "dashed": True}])
+                              "n": weeks, "weekday": _weekday_name(today)}, "data": average, "dashed": True}],
+                  unit=str(UNIT_ORDERS))
     out = Table(name="intake-by-hour", title=chart.title, columns=[_("Hour"), _("Today"), _("Average")])
     for h in hours:
         out.rows.append([Cell(f"{h:02d}:00", raw=f"{h:02d}:00"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints.pagination import page_without_count
+from complaints.pagination import count_bounded, page_without_count
 from complaints.phone import mask, may_unmask, sees_full_phone
 from complaints.selectors import regions_visible_to
 from org import roles
@@ -203,7 +203,7 @@ def analysis_page(request):
                                                     group="" if grouping in TIME_GROUPS else grouping,
                                                     value=None if grouping in TIME_GROUPS else k[0])
                                        for k in keys]}],
-                    unit=KPIS[chart_kpi].unit)
+                    unit=d.unit_label(chart_kpi))
     chart.table = kpis
     context = {"form": form, "period": period, "chart": chart, "table": kpis, "tab": "analysis",
                "grouping": grouping, "groupings": [(g, GROUPING_LABELS[g]) for g in GROUPINGS],
@@ -259,7 +259,8 @@ def hotspots(request):
                     x=[f"{labels(category_group, s.category_id)} · {labels(region_group, s.region_id)}" for s in top],
                     series=[{"name": _("This week"), "data": [s.count for s in top],
                              "links": [table.rows[i][2].link for i in range(len(top))]},
-                            {"name": _("Weekly baseline"), "data": [round(s.baseline, 1) for s in top]}])
+                            {"name": _("Weekly baseline"), "data": [round(s.baseline, 1) for s in top]}],
+                    unit=str(d.UNIT_ORDERS))
     chart.table = table
     context = {"form": form, "spot_form": spot_form, "chart": chart, "table": table, "week": week,
                "baseline": baseline, "policy": policy, "tab": "hotspots"}
@@ -354,7 +355,7 @@ def orders(request):
     return _page(request, "reports/orders.html", {
         "form": form, "kpi": KPIS[kpi_code], "part": part, "part_links": part_links, "period": period,
         "described": [f"{label}: {value}" for label, value in described], "page": page,
-        "pager_query": query.urlencode(), "tab": "",
+        "total": count_bounded(queryset), "pager_query": query.urlencode(), "tab": "",
         "export_limit": ORDERS_EXPORT_LIMIT, "may_export_full_phones": sees_full_phone(request.user) or may_unmask(
             request.user),
     }, [])

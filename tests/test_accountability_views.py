@@ -3,6 +3,7 @@ decision through the forms, exports, and the city's complaint centre kept to its
 
 import datetime
 import io
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -162,3 +163,23 @@ def test_every_list_exports(login_client, month, quality_manager):
     sheet = load_workbook(io.BytesIO(client.get("/accountability/determinations/?state=open&export=xlsx").content)).active
     numbers = {sheet.cell(row, 1).value for row in range(2, sheet.max_row + 1)}
     assert {o.number for o in month} <= numbers
+
+
+def test_the_ranking_shows_each_figure_once(login_client, month, quality_manager):
+    Indicator.objects.create(year=2026, code="attributed", name="认责投诉量", measure="attributed",
+                             higher_is_better=False, target=Decimal("5"), weight=Decimal("20"))
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 8, tzinfo=SH), tick=False):
+        scoring.month_close(month=datetime.date(2026, 11, 1))
+    page = login_client(quality_manager).get("/accountability/ranking/?month=2026-11&indicator=attributed")
+    html = page.content.decode()
+    header = html[html.index('data-table="ranking"'):].split("</thead>")[0]
+    titles = re.findall(r"<th[^>]*>([^<]*)</th>", header)
+    assert len(titles) == len(set(titles)), titles
+    assert "Complaints attributed" not in titles and "认责投诉量" in titles
+    assert 'th class="num">Score' in header  # a column of numbers: its title right-aligned with them
+
+
+def test_the_orders_behind_a_score_say_how_many(login_client, month, quality_manager, billing_dept):
+    page = login_client(quality_manager).get(
+        f"/accountability/orders/?department={billing_dept.pk}&month=2026-11&measure=attributed").content.decode()
+    assert 'id="list-total"' in page and "1 in all" in page

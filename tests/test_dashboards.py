@@ -187,3 +187,63 @@ def test_the_open_orders_and_the_hours_open_their_orders(login_client, week, qua
     department_page = lead.get(f"/dashboard/department/?{WEEK}").content.decode()
     assert f"current_department={network_lead.department_id}" in department_page
     assert lead.get(f"/orders/?status=queued&current_department={network_lead.department_id}").status_code == 200
+
+
+def _header_and_cell_classes(html: str, table_name: str) -> list[tuple[str, set[str]]]:
+    """Each column of a rendered table: its header's class, and the classes of its cells."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.heads, self.rows = False, [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table":
+                self.inside = attrs.get("data-table") == table_name
+            elif self.inside and tag == "th":
+                self.heads.append(attrs.get("class") or "")
+            elif self.inside and tag == "tr":
+                self.rows.append([])
+            elif self.inside and tag == "td" and self.rows:
+                self.rows[-1].append(attrs.get("class") or "")
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.inside = False
+
+    reader = Reader()
+    reader.feed(html)
+    rows = [row for row in reader.rows if len(row) == len(reader.heads)]
+    assert rows, f"no rows in {table_name}"
+    return [(head, {row[i] for row in rows}) for i, head in enumerate(reader.heads)]
+
+
+def test_numeric_headers_are_aligned_with_their_numbers(login_client, week, quality_manager):
+    client = login_client(quality_manager)
+    page = client.get(f"/dashboard/kpis/?{WEEK}&group=category3&chart=volume").content.decode()
+    columns = _header_and_cell_classes(page, "kpis")
+    assert columns[0] == ("", {""})  # the category: text, left
+    for head, cells in columns[1:]:
+        assert head == "num" and cells == {"num"}, (head, cells)
+    overview = client.get(f"/dashboard/?{WEEK}").content.decode()
+    for head, cells in _header_and_cell_classes(overview, "open-orders")[1:]:
+        assert head == "num" and cells == {"num"}, (head, cells)
+
+
+def test_a_drill_down_says_how_many_orders_it_holds(login_client, week, quality_manager, settings):
+    client = login_client(quality_manager)
+    page = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
+    assert 'id="list-total"' in page and "6 in all" in page  # the six complaints of the week
+    page = client.get(f"/dashboard/orders/?kpi=timeliness&part=rest&{WEEK}").content.decode()
+    assert "1 in all" in page  # O2, replied late
+
+
+def test_a_drill_down_counts_no_further_than_its_bound(login_client, week, quality_manager, monkeypatch):
+    from complaints import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(pagination.count_bounded, "__defaults__", (4,))
+    page = login_client(quality_manager).get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
+    assert "More than 4 in all" in page
