@@ -416,7 +416,8 @@ class Appeal(models.Model):
 
 
 class AccountabilityEvent(models.Model):
-    """The append-only history of determinations, deductions and appeals: proposed, changed, appealed, decided."""
+    """The append-only history of determinations, deductions and appeals (proposed, changed, appealed, decided) and
+    of improvement orders (opened, every answer with its measures, every review, closed)."""
 
     class Action(models.TextChoices):
         PROPOSED = "proposed", _("Proposed from the rules")
@@ -426,10 +427,17 @@ class AccountabilityEvent(models.Model):
         APPEAL_UPHELD = "appeal_upheld", _("Appeal rejected: the original stands")
         APPEAL_OVERTURNED = "appeal_overturned", _("Appeal granted: overturned")
         RECORDED = "recorded", _("Recorded")
+        IMPROVEMENT_OPENED = "improvement_opened", _("Opened: indicator below target")
+        IMPROVEMENT_ANSWERED = "improvement_answered", _("Answered with measures")
+        IMPROVEMENT_ACCEPTED = "improvement_accepted", _("Measures accepted")
+        IMPROVEMENT_RETURNED = "improvement_returned", _("Answer returned")
+        IMPROVEMENT_CLOSED = "improvement_closed", _("Closed: the indicator met its target")
 
     determination = models.ForeignKey(Determination, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="events")
     deduction = models.ForeignKey(Deduction, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    improvement = models.ForeignKey("ImprovementOrder", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="events")
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")

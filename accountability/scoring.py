@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accountability.models import (
     ATTRIBUTABLE_CAUSES,
+    AccountabilityEvent,
     Appeal,
     Deduction,
     Determination,
@@ -31,7 +32,7 @@ from accountability.models import (
     MonthlyScore,
 )
 from accountability.selectors import targets_in_force
-from accountability.services import accountability_policy, working_days_after
+from accountability.services import accountability_policy, improvement_event, working_days_after
 from complaints.models import Kind
 from org.models import Department
 from quality.kpis import Context, Period, kpi_value, subscribers_by_region
@@ -219,6 +220,11 @@ def _decimal(value, places=4):
     return None if value is None else Decimal(str(round(value, places)))
 
 
+def _plain(value: Decimal | None) -> str | None:
+    """A value for an event's details (JSON): as written, without trailing zeros."""
+    return None if value is None else f"{value.normalize():f}"
+
+
 @dataclass
 class CycleReport:
     scores: int = 0
@@ -319,6 +325,8 @@ def _improvements(*, item: DepartmentMonth, month, now, policy, report: CycleRep
                 existing.status, existing.closed_at = ImprovementOrder.Status.CLOSED, now
                 existing.latest_month, existing.latest_value = month, value
                 existing.save(update_fields=["status", "closed_at", "latest_month", "latest_value"])
+                improvement_event(improvement=existing, action=AccountabilityEvent.Action.IMPROVEMENT_CLOSED,
+                                  month=f"{month:%Y-%m}", value=_plain(value))
                 report.improvements_closed += 1
             continue
         if existing is not None:
@@ -332,6 +340,8 @@ def _improvements(*, item: DepartmentMonth, month, now, policy, report: CycleRep
         order = ImprovementOrder.objects.create(
             department=item.department, indicator=indicator, opened_month=month, opened_value=value, target=target,
             latest_month=month, latest_value=value, opened_at=now, due_at=due, warn_at=_warn_point(now, due, policy))
+        improvement_event(improvement=order, action=AccountabilityEvent.Action.IMPROVEMENT_OPENED,
+                          month=f"{month:%Y-%m}", value=_plain(value), target=_plain(target))
         report.improvements_opened += 1
         leads_notify(department=item.department, kind="improvement",
                      subject=_("Improvement order: %(indicator)s below target in %(month)s")

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils.dateparse import parse_datetime
 
 from accountability.models import (
     Appeal,
@@ -115,6 +116,15 @@ def notices_visible_to(user) -> QuerySet:
 def improvements_visible_to(user) -> QuerySet:
     return ImprovementOrder.objects.filter(department__in=departments_scored_for(user)).select_related(
         "department", "indicator", "answered_by", "reviewed_by")
+
+
+def improvement_history(*, improvement) -> list:
+    """Every step of an improvement order in order: opened, each answer with its measures, each review (a
+    returned answer with its reason and new deadline), closed."""
+    events = list(improvement.events.order_by("at", "id"))
+    for event in events:
+        event.due_at = parse_datetime(event.data["due_at"]) if event.data.get("due_at") else None
+    return events
 
 
 def months_scored() -> list[datetime.date]:

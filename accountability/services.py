@@ -51,9 +51,9 @@ def month_of(moment: datetime) -> date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
-def _event(*, actor, action: str, determination=None, deduction=None, comment: str = "", **data):
+def _event(*, actor, action: str, determination=None, deduction=None, improvement=None, comment: str = "", **data):
     return AccountabilityEvent.objects.create(
-        determination=determination, deduction=deduction, action=action,
+        determination=determination, deduction=deduction, improvement=improvement, action=action,
         actor=actor if actor is not None and actor.pk else None, actor_name=str(actor or _("system"))[:64],
         comment=comment, data=data)
 
@@ -413,6 +413,11 @@ def accountability_finalise_due(*, now: datetime | None = None) -> int:
 # --- notices and improvement orders ------------------------------------------------------------------------
 
 
+def improvement_event(*, improvement, action: str, **data) -> AccountabilityEvent:
+    """A step of an improvement order taken by the monthly cycle (opened, closed by itself)."""
+    return _event(actor=None, action=action, improvement=improvement, **data)
+
+
 def _require_lead_of(actor, department_id: int) -> None:
     if not (actor.has_role(roles.LEAD) and actor.department_id == department_id):
         raise PermissionDenied(_("Only the department's lead may do this."))
@@ -455,6 +460,8 @@ def improvement_answer(*, actor, improvement, cause_analysis: str, measures: str
         locked.answered_by, locked.answered_at = actor, timezone.now()
         locked.status = ImprovementOrder.Status.ANSWERED
         locked.save(update_fields=["cause_analysis", "measures", "answered_by", "answered_at", "status"])
+        _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_ANSWERED, improvement=locked,
+               cause_analysis=cause_analysis, measures=measures)
         return locked
 
 
@@ -479,6 +486,8 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
         fields = ["reviewed_by", "reviewed_at", "review_reason", "status"]
         if accept:
             locked.status = ImprovementOrder.Status.ACCEPTED
+            _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_ACCEPTED, improvement=locked,
+                   comment=reason)
         else:
             from accountability.scoring import _warn_point
 
@@ -488,6 +497,8 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
             locked.warn_at = _warn_point(now, locked.due_at, policy)
             locked.warned_at = locked.overdue_at = None
             fields += ["due_at", "warn_at", "warned_at", "overdue_at"]
+            _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_RETURNED, improvement=locked,
+                   comment=reason, due_at=locked.due_at.isoformat())
         locked.save(update_fields=fields)
         leads_notify(department=locked.department, kind="improvement", actor=actor, comment=reason,
                      subject=(_("Improvement measures accepted: %(indicator)s") if accept

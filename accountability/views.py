@@ -628,6 +628,7 @@ def _improvement_page(request, improvement, *, forms=None, status=200):
     user = request.user
     return render(request, "accountability/improvement.html", _context(
         request, tab="improvements", improvement=improvement, now=timezone.now(),
+        events=selectors.improvement_history(improvement=improvement),
         answer_form=forms.get("answer") or ImprovementAnswerForm(prefix="answer", initial={
             "cause_analysis": improvement.cause_analysis, "measures": improvement.measures}),
         review_form=forms.get("review") or ImprovementReviewForm(prefix="review"),

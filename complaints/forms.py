@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, OrderStatus, Severity, Tier
 from complaints.phone import normalise_mobile
+from config.widgets import DateInput
 from knowledge.models import ArticleVersion
 from org.models import Department, Region
 from quality.models import Bulletin, Incident
@@ -93,9 +94,9 @@ class OrderFilterForm(forms.Form):
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.all(), to_field_name="code",
                                      required=False, empty_label=_("All channels"))
     received_from = forms.DateField(label=_("Received from"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+                                    widget=DateInput())
     received_to = forms.DateField(label=_("Received to"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=DateInput())
     deadline = forms.ChoiceField(label=_("Deadline"), required=False, choices=[
         ("", _("Any")), ("warning", _("Warning (past 80%)")), ("overdue", _("Overdue"))])
     # Set by the dashboards' links (the open orders of a region or a department); not shown in the filter bar.

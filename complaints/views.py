@@ -227,11 +227,12 @@ def _order_or_404(request, number):
 def order_page(request, order, *, bound: dict | None = None, status: int = 200):
     from knowledge.views import order_knowledge
     from workflow.forms import action_forms
-    from workflow.selectors import order_timeline
+    from workflow.selectors import order_promises, order_timeline
     from workflow.services import order_actions_available, order_context
 
     ctx = order_context(order=order)
     available = order_actions_available(user=request.user, order=order, ctx=ctx)
+    stages = list(order.stages.select_related("policy").order_by("started_at", "id"))
     history = [
         other for other in selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
         if other.pk != order.pk
@@ -246,7 +247,8 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "attachments": order.attachments.all(),
         "repeats": order.repeats.only("number", "received_at"),
         "available": available,
-        "stages": order.stages.select_related("policy").order_by("started_at", "id"),
+        "stages": stages,
+        "promises": order_promises(order=order, stages=stages),
         "pending_extension": ctx.pending_extension if order.is_open else None,
         "forms": action_forms(order=order, available=available, bound=bound),
         "attachment_form": AttachmentForm() if order.is_open else None,

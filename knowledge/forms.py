@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category
+from config.widgets import DateInput
 from knowledge.models import Article, Audience
 from org.models import Department
 
@@ -36,9 +37,9 @@ class ArticleForm(forms.Form):
     owner_department = forms.ModelChoiceField(label=_("Owned by"), required=False,
                                               queryset=Department.objects.filter(is_active=True).order_by("name"),
                                               help_text=_("Its lead may edit the article, besides the quality team."))
-    effective_from = forms.DateField(label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_from = forms.DateField(label=_("Effective from"), widget=DateInput())
     expires_on = forms.DateField(label=_("Expires on"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DateInput())
     body = forms.CharField(label=_("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 12}))
     change_note = forms.CharField(label=_("What changed"), max_length=200, required=False)
 

@@ -30,13 +30,13 @@ def work(request):
     if user is None or not user.is_authenticated or user.is_channel_system:
         return {}
     from django.utils.functional import SimpleLazyObject
-    from django.utils.translation import gettext as _
 
     from workflow import selectors
+    from workflow.countdown import countdown_words
 
     counts = SimpleLazyObject(lambda: selectors.work_list_counts(user=user))
     return {
-        "deadline_words": {"d": _("d"), "h": _("h"), "m": _("min"), "left": _("%s left"), "overdue": _("%s overdue")},
+        "deadline_words": countdown_words(),
         "work_counts": counts,
         "work_total": SimpleLazyObject(lambda: _total(counts)),
         "unread_count": SimpleLazyObject(lambda: selectors.notifications_unread_count(user=user)),

@@ -60,7 +60,7 @@ from quality.models import (
     RollupHourly,
     RollupState,
 )
-from workflow.models import ExtensionRequest, OrderStage, Stage
+from workflow.models import ExtensionRequest, OrderStage, Stage, StageOutcome
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 
@@ -89,7 +89,8 @@ def fact_columns() -> dict:
     - closed_*: when it was closed; `timed` = closed with a known time limit (resolved on the spot, or with a
       reply stage: orders imported as already closed have none); `in_time` = timed and no reply stage ended after
       its deadline (an approved extension counts), `in_time_original` the same against the original deadline;
-      `breached` = closed after any stage ended past its deadline (or was found overdue by the sweep);
+      `breached` = closed after any stage ended past its deadline (or was found overdue by the sweep). A stage's
+      outcome is recorded when it ends, whatever ended it (reply, transfer, return, assignment);
       `dispatched_closed` = closed without on-spot resolution (the orders that have a callback step), of which
       `called_back` reached the customer at least once.
     - replied_*: when the department replied; handling time = received → replied, for orders not resolved on
@@ -138,11 +139,12 @@ def fact_columns() -> dict:
         "f_repeat": _flag(Q(repeat_of__isnull=False)),
         "f_escalated": _flag(Q(escalation_level__gt=0)),
         "f_timed": _flag(on_spot | Exists(handle), unless=not_closed),
-        "f_in_time": _flag(on_spot | ~Exists(handle.filter(ended_at__gt=F("due_at"))),
+        "f_in_time": _flag(on_spot | ~Exists(handle.filter(outcome=StageOutcome.LATE)),
                            unless=not_closed | (~on_spot & ~Exists(handle))),
-        "f_in_time_original": _flag(on_spot | ~Exists(handle.filter(ended_at__gt=F("original_due_at"))),
+        "f_in_time_original": _flag(on_spot | ~Exists(handle.filter(
+                                        original_due_at__lt=Coalesce("paused_at", "ended_at"))),
                                     unless=not_closed | (~on_spot & ~Exists(handle))),
-        "f_breached": _flag(Exists(stages.filter(Q(ended_at__gt=F("due_at")) | Q(overdue_at__isnull=False))),
+        "f_breached": _flag(Exists(stages.filter(Q(outcome=StageOutcome.LATE) | Q(overdue_at__isnull=False))),
                             unless=not_closed),
         "f_extended": _flag(Exists(ExtensionRequest.objects.filter(
             order=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED)), unless=not_closed),

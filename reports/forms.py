@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier
 from complaints.selectors import regions_visible_to
+from config.widgets import DateInput
 from org.models import Region
 from quality.kpis import KPIS, PERIOD_PRESETS, Period, period_preset
 from quality.selectors import departments_viewable_by, is_centre_staff, viewer_slice
@@ -27,8 +28,8 @@ class DashboardForm(forms.Form):
     department) always applies on top."""
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_PRESETS, initial="30d", required=False)
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial=Kind.COMPLAINT, required=False)
     region = TreeChoiceField(label=_("Region"), queryset=Region.objects.none(), required=False,
                              empty_label=_("All I may see"))
@@ -95,7 +96,7 @@ COMPARABLE_KPIS = [(code, kpi.label) for code, kpi in KPIS.items()
 
 class CompareForm(forms.Form):
     kpi = forms.ChoiceField(label=_("KPI"), choices=COMPARABLE_KPIS, initial="timeliness")
-    change_date = forms.DateField(label=_("Change date"), widget=forms.DateInput(attrs={"type": "date"}),
+    change_date = forms.DateField(label=_("Change date"), widget=DateInput(),
                                   help_text=_("The first day under the change."))
     days = forms.IntegerField(label=_("Days on each side"), min_value=7, max_value=180, initial=28)
     pairing = forms.ChoiceField(label=_("Pair by"), initial="", required=False, choices=[
@@ -115,7 +116,7 @@ class HotspotForm(forms.Form):
     region_level = forms.ChoiceField(label=_("Region level"), initial="2", required=False,
                                      choices=[("2", _("City")), ("3", _("County"))])
     week_end = forms.DateField(label=_("Week ending"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}),
+                               widget=DateInput(),
                                help_text=_("Empty: today."))
 
     def clean_week_end(self):

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput
 from support import selectors
 from support.models import SupportRequest
 
@@ -40,7 +41,7 @@ class ReasonForm(forms.Form):
 
 
 class DeferForm(forms.Form):
-    until = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("New date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}),
                              help_text=_("An investment decision, a study with other departments…"))
 
@@ -111,6 +112,6 @@ class ListFilterForm(forms.Form):
                                         queryset=selectors.answering_departments(), empty_label=_("all"))
     q = forms.CharField(label=_("Number or title"), required=False)
     answered_from = forms.DateField(label=_("Answered from"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+                                    widget=DateInput())
     answered_to = forms.DateField(label=_("Answered to"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=DateInput())

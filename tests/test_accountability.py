@@ -278,6 +278,8 @@ def test_improvement_orders_open_close_themselves_or_stay_open(closer, dispute, 
         scoring.month_close(month=DECEMBER)
     billing.refresh_from_db()
     assert billing.status == ImprovementOrder.Status.CLOSED and billing.latest_month == DECEMBER
+    assert [(e.action, e.data["month"]) for e in billing.events.order_by("at", "id")] == [
+        ("improvement_opened", "2026-11"), ("improvement_closed", "2026-12")]
 
 
 def test_an_improvement_order_stays_open_and_flagged_while_below(closer, dispute, billing_handler, indicators,

@@ -193,9 +193,9 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(OrderStage)
 class OrderStageAdmin(ReadOnlyAdmin):
-    list_display = ["order", "kind", "started_at", "warn_at", "due_at", "ended_at", "overdue_at", "extended",
+    list_display = ["order", "kind", "started_at", "warn_at", "due_at", "ended_at", "outcome", "overdue_at", "extended",
                     "calendar_unconfirmed"]
-    list_filter = ["kind", "extended", "calendar_unconfirmed"]
+    list_filter = ["kind", "outcome", "extended", "calendar_unconfirmed"]
     search_fields = ["=order__number"]
     list_select_related = ["order"]
     show_full_result_count = False

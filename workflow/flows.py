@@ -139,11 +139,12 @@ class ComplaintFlow(Flow):
         order.current_owner = owner
         order.queue_level = queue_level
         order.stage_started_at = timezone.now()
+        order.waiting_until = None  # a new step never inherits a wait (an order transferred while parked)
         if department is not None:
             activation.task.department = department
             activation.task.save(update_fields=["department"])
         order.save(update_fields=["status", "current_department", "current_owner", "queue_level",
-                                  "stage_started_at", *also])
+                                  "stage_started_at", "waiting_until", *also])
 
     def enter_dispatch(self, activation):
         self._enter(activation, status=OrderStatus.NEW)

@@ -350,6 +350,13 @@ class Stage(models.TextChoices):
     CALLBACK = "callback", _("Callback")
 
 
+class StageOutcome(models.TextChoices):
+    """How a stage ended, judged by its own clock at that moment (blank while it runs)."""
+
+    IN_TIME = "in_time", _("in time")
+    LATE = "late", _("late")
+
+
 class LimitUnit(models.TextChoices):
     CLOCK_MINUTES = "clock_minutes", _("minutes")
     CLOCK_HOURS = "clock_hours", _("hours")
@@ -465,6 +472,9 @@ class OrderStage(models.Model):
     overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True)
     next_escalation_at = models.DateTimeField(_("next escalation at"), null=True, blank=True)
     extended = models.BooleanField(_("extended"), default=False)
+    # Recorded when the stage ends, for whatever reason (reply, transfer, return, assignment, cancellation):
+    # late when its clock had run past the deadline; a paused clock stopped when the pause began.
+    outcome = models.CharField(_("outcome"), max_length=8, choices=StageOutcome.choices, blank=True, default="")
 
     class Meta:
         verbose_name = _("order stage")
@@ -483,6 +493,10 @@ class OrderStage(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(warn_at__lte=models.F("due_at")), name="stage_warn_before_due"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, outcome="")
+                | Q(ended_at__isnull=False, outcome__in=[StageOutcome.IN_TIME, StageOutcome.LATE]),
+                name="stage_outcome_when_ended"),
         ]
 
     def __str__(self):
@@ -495,7 +509,7 @@ class OrderStage(models.Model):
     @property
     def met(self) -> bool | None:
         """Ended within its (possibly extended) deadline; None while running."""
-        return None if self.ended_at is None else self.ended_at <= self.due_at
+        return None if not self.outcome else self.outcome == StageOutcome.IN_TIME
 
 
 class StagePause(models.Model):

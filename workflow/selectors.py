@@ -11,7 +11,7 @@ from complaints.models import OPEN_STATUSES, OrderStatus, PublicStage, QueueLeve
 from complaints.selectors import orders_filtered, orders_visible_to
 from org import roles
 from org.models import Department, User
-from workflow.models import ExtensionRequest, Notification, OrderEvent
+from workflow.models import ExtensionRequest, Notification, OrderEvent, Stage
 
 COUNT_CAP = 999  # counts in the navigation stop here: "999+" needs no full count of a million rows
 
@@ -174,3 +174,33 @@ def notifications_for(*, user) -> QuerySet:
 
 def notifications_unread_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True)[: COUNT_CAP + 1].count()
+
+
+@dataclass(frozen=True)
+class Promise:
+    at: datetime
+    label: str
+    current: bool = False
+
+
+def order_promises(*, order: WorkOrder, stages) -> list[Promise]:
+    """Each reply time promised to the customer, once and in order, labelled: the original promise; an
+    extension (the original is kept); a promise moved on by waiting for the customer; a new promise when the
+    order starts handling again (transferred, sent back, reopened). `stages`: the order's stages, oldest first."""
+    promises: list[Promise] = []
+    seen = set()
+
+    def add(at, label):
+        if at is not None and at not in seen:
+            seen.add(at)
+            promises.append(Promise(at, label, current=at == order.promised_at))
+
+    handling = [stage for stage in stages if stage.kind == Stage.HANDLE]
+    for n, stage in enumerate(handling):
+        add(stage.original_due_at, _("original promise") if n == 0 else _("new promise"))
+        if stage.due_at != stage.original_due_at:
+            add(stage.due_at, _("extended") if stage.extended else _("moved on by the time waiting"))
+    add(order.promised_at, _("promised"))
+    if len(promises) == 1:
+        promises[0] = Promise(promises[0].at, "", current=True)
+    return promises

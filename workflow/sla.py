@@ -10,12 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Min
+from django.db.models import Case, CharField, DateTimeField, Min, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.memo import cached_for
 from workflow.calendars import work_calendar
-from workflow.models import LimitUnit, OrderStage, Stage, StageLimit, StagePause, TimeLimitPolicy
+from workflow.models import (
+    LimitUnit,
+    OrderStage,
+    Stage,
+    StageLimit,
+    StageOutcome,
+    StagePause,
+    TimeLimitPolicy,
+)
 
 # The reference values of the design (claim within 15 minutes, an ordinary complaint answered within 24 hours),
 # used only when no policy in the database matches.
@@ -103,14 +112,28 @@ def stages_start(*, order, kinds, department=None, at: datetime | None = None, p
 
 
 def stages_end(*, order, kinds=None, at: datetime | None = None) -> int:
-    """End the order's open stages (of these kinds); the order's nearest deadline follows."""
+    """End the order's open stages (of these kinds) with their true outcome, whatever ends them (a reply, a
+    transfer, a return, an assignment): late when the clock ran past the deadline. A stage ended while paused
+    was judged when its clock stopped, and its pause ends with it. The order's nearest deadline follows."""
+    at = at or timezone.now()
     open_stages = OrderStage.objects.filter(order=order, ended_at__isnull=True)
     if kinds is not None:
         open_stages = open_stages.filter(kind__in=list(kinds))
-    ended = open_stages.update(ended_at=at or timezone.now())
-    if ended:
-        _nearest_into_order(order)
+    ids = list(open_stages.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    StagePause.objects.filter(stage_id__in=ids, ended_at__isnull=True).update(ended_at=at)
+    ended = OrderStage.objects.filter(pk__in=ids).update(ended_at=at, outcome=stage_outcome_at(at))
+    _nearest_into_order(order)
     return ended
+
+
+def stage_outcome_at(at: datetime) -> Case:
+    """The outcome of a stage ending at `at`, as an SQL expression: the clock stopped at `at`, or earlier when
+    the stage is paused (the time paused does not count, as when the order resumes)."""
+    clock_stopped = Coalesce("paused_at", Value(at, output_field=DateTimeField()))
+    return Case(When(due_at__lt=clock_stopped, then=Value(StageOutcome.LATE)), default=Value(StageOutcome.IN_TIME),
+                output_field=CharField())
 
 
 def stages_pause(*, order, reason: str, at: datetime | None = None) -> None:

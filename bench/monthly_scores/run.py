@@ -61,9 +61,10 @@ LATERAL (SELECT floor(power(random(), 2) * array_length(%(leaves)s, 1))::int AS 
                 g AS seed) s;
 
 INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_at, warn_at, original_due_at,
-                                 limit_amount, limit_unit, calendar_unconfirmed, extended, ended_at)
+                                 limit_amount, limit_unit, calendar_unconfirmed, extended, ended_at, outcome)
 SELECT id, 'handle', replied_department_id, received_at, received_at + interval '24 hours',
-       received_at + interval '19 hours', received_at + interval '24 hours', 24, 'clock_hours', false, false, replied_at
+       received_at + interval '19 hours', received_at + interval '24 hours', 24, 'clock_hours', false, false, replied_at,
+       CASE WHEN replied_at > received_at + interval '24 hours' THEN 'late' ELSE 'in_time' END
 FROM complaints_workorder WHERE external_ref LIKE 'SCORE-%%';
 
 INSERT INTO quality_callbacksurvey (order_id, at, day, hour, rating, verdict, solved, comment, agent_name, round)

@@ -7,17 +7,32 @@
   if (!wordsElement) return;
   const words = JSON.parse(wordsElement.textContent);
 
-  function span(ms) {
-    let minutes = Math.max(0, Math.floor(ms / 60000));
+  // The same format as the server (workflow/countdown.py): the two largest units, zero units left out; time
+  // left rounded up to the minute, time overdue down; under a minute overdue is "just overdue".
+  function unit(key, n) {
+    return words[key].replace("%(n)s", String(n));
+  }
+
+  function span(ms, roundUp) {
+    let minutes = Math.max(0, roundUp ? Math.ceil(ms / 60000) : Math.floor(ms / 60000));
     const days = Math.floor(minutes / 1440);
     minutes -= days * 1440;
     const hours = Math.floor(minutes / 60);
     minutes -= hours * 60;
-    const parts = [];
-    if (days) parts.push(days + words.d);
-    if (hours || days) parts.push(hours + words.h);
-    if (!days) parts.push(minutes + words.m);
-    return parts.join(" ");
+    let units;
+    if (days) units = [["d", days], ["h", hours]];
+    else if (hours) units = [["h", hours], ["m", minutes]];
+    else units = [["m", minutes]];
+    const parts = units.filter(function (u) { return u[1]; }).map(function (u) { return unit(u[0], u[1]); });
+    return parts.length ? parts.join(" ") : unit("m", 0);
+  }
+
+  function text(now, due) {
+    if (now >= due) {
+      if (now - due < 60000) return words.just_overdue;
+      return words.overdue.replace("%(time)s", span(now - due, false));
+    }
+    return words.left.replace("%(time)s", span(due - now, true));
   }
 
   function tick() {
@@ -30,11 +45,10 @@
       else if (now >= warn) state = "warning";
       el.classList.remove("deadline-on_track", "deadline-warning", "deadline-overdue");
       el.classList.add("deadline-" + state);
-      el.textContent = state === "overdue"
-        ? words.overdue.replace("%s", span(now - due))
-        : words.left.replace("%s", span(due - now));
+      el.textContent = text(now, due);
     });
   }
 
+  tick();
   setInterval(tick, 30000);
 })();

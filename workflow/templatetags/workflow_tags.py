@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from workflow.countdown import countdown_text, duration_text
+
 register = template.Library()
 
 # Button and heading texts of the order actions, in the imperative.
@@ -46,11 +48,9 @@ STATE_LABELS = {
 @register.simple_tag
 def deadline_badge(order, now=None):
     """The order's nearest deadline as a countdown with its colour: on track, warning (orange), overdue (red),
-    closed (black). static/js/deadlines.js keeps the countdown ticking."""
+    closed (black). static/js/deadlines.js keeps the countdown ticking, in the same words (workflow.countdown)."""
     from django.utils import timezone
     from django.utils.html import format_html
-    from django.utils.timesince import timesince, timeuntil
-    from django.utils.translation import gettext
 
     now = now or timezone.now()
     state = order.deadline_state(now)
@@ -59,12 +59,18 @@ def deadline_badge(order, now=None):
     if state == "none":
         return "—"
     due = order.stage_due_at
-    if state == "overdue":
-        text = gettext("%(time)s overdue") % {"time": timesince(due, now, depth=2)}
-    else:
-        text = gettext("%(time)s left") % {"time": timeuntil(due, now, depth=2)}
     return format_html(
         '<span class="deadline deadline-{}" data-due="{}" data-warn="{}" title="{} {}">{}</span>',
         state, due.isoformat(), order.stage_warn_at.isoformat() if order.stage_warn_at else "",
-        STATE_LABELS[state], timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), text,
+        STATE_LABELS[state], timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), countdown_text(due, now),
     )
+
+
+@register.filter
+def elapsed(since, now=None):
+    """Time since a moment in the countdown's format ("2 小时 5 分"), e.g. how long an order is in its step."""
+    from django.utils import timezone
+
+    if not since:
+        return ""
+    return duration_text((now or timezone.now()) - since)
