@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.common import (  # noqa: E402
     database_url,
-    process_stat,
     django_setup,
     flush_redis,
     manage,
+    process_stat,
     redis_url,
     reset_database,
     server_env,
