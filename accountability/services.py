@@ -111,11 +111,12 @@ def _determination_build(*, order: WorkOrder, now, shares_for) -> tuple[Determin
     return determination, shares
 
 
-def determinations_propose_bulk(*, orders: list[WorkOrder]) -> int:
+def determinations_propose_bulk(*, orders: list[WorkOrder], memo: dict | None = None) -> int:
     """determination_propose for a batch of newly imported closed complaints (none has one yet), in a few
-    statements: the rules are looked up once per category, closing day and first responder's unit."""
-    rules_of: dict[int, list[ResponsibilityRule]] = {}
-    department_of: dict[int, Department | None] = {}
+    statements: each category's rules are read once (per `memo`, e.g. a whole import run)."""
+    memo = {} if memo is None else memo
+    rules_of: dict[int, list[ResponsibilityRule]] = memo.setdefault("rules_of", {})
+    department_of: dict[int, Department | None] = memo.setdefault("department_of", {})
 
     def shares_for(order, on_date):
         # rule_for and _shares_from_rules, with each category's rules (every version) read once per batch.

@@ -229,6 +229,8 @@ def _trend_chart(request, indicators, months) -> Chart | None:
 def ranking_compute(request):
     """Closing a month takes a while at a province's size: it runs as a background job whose progress the ranking
     page shows."""
+    if not selectors.may_close_month(request.user):
+        raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
     form = MonthForm(request.POST)
     if not form.is_valid() or not form.cleaned_data.get("month"):
         messages.error(request, _("Choose a month."))

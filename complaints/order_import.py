@@ -322,6 +322,7 @@ class _Lookups:
     def __init__(self):
         self.channels = {c.code: c for c in Channel.objects.all()}
         self.categories: dict[str, Category | None] = {}
+        self.memo: dict = {}  # the bulk writer's look-ups (responsibility rules), kept from batch to batch
 
     def category(self, code: str) -> Category | None:
         if code not in self.categories:
@@ -522,7 +523,7 @@ def _import_batch(*, actor, batch: list[Record], mapping: Mapping, lookups: _Loo
     for attempt in range(3):
         try:
             created, already, rejected = _write_batch(actor=actor, parsed=parsed, mapping=mapping,
-                                                      rows_by_line=rows_by_line)
+                                                      rows_by_line=rows_by_line, memo=lookups.memo)
             break
         except IntegrityError:
             # Another run of the same source committed some of these references first: look again.
@@ -533,7 +534,7 @@ def _import_batch(*, actor, batch: list[Record], mapping: Mapping, lookups: _Loo
     report.rejected.extend(rejected)
 
 
-def _write_batch(*, actor, parsed: list[ParsedRow], mapping: Mapping, rows_by_line) -> tuple[int, int, list]:
+def _write_batch(*, actor, parsed: list[ParsedRow], mapping: Mapping, rows_by_line, memo) -> tuple[int, int, list]:
     """One transaction: the batch's closed rows in bulk, its open rows one by one through the intake service."""
     rejected: list[RejectedRow] = []
     created = already = 0
@@ -548,7 +549,7 @@ def _write_batch(*, actor, parsed: list[ParsedRow], mapping: Mapping, rows_by_li
             known.add(item.external_ref)
             (closed if item.order.closed_at is not None else open_rows).append(item)
         if closed:
-            orders_historical_create(actor=actor, rows=[item.order for item in closed])
+            orders_historical_create(actor=actor, rows=[item.order for item in closed], memo=memo)
             created += len(closed)
         for item in open_rows:
             row = item.order

@@ -326,11 +326,12 @@ class HistoricalOrder:
     answer: str
 
 
-def orders_historical_create(*, actor, rows: list[HistoricalOrder]) -> list[WorkOrder]:
+def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict | None = None) -> list[WorkOrder]:
     """Closed orders of another system in bulk (a few statements per batch instead of a dozen per order), ending in
     the state order_create gives a closed import: the customer upserted, the repeat link, the number of the
     receiving day, the audit trail (whose trigger queues each order for the KPI rollups) and the determination.
-    Rows are checked beforehand (order_import._row_parse); the caller holds the transaction."""
+    Rows are checked beforehand (order_import._row_parse); the caller holds the transaction. `memo` keeps what a run
+    looks up once (responsibility rules by category) from one batch to the next."""
     from accountability.services import determinations_propose_bulk
     from complaints.numbering import order_numbers_take
     from complaints.selectors import repeat_window_days
@@ -398,7 +399,7 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder]) -> list[Work
             order.repeat_of_id = orders[repeat[3] - 1].pk
             later_links.append(order)
     if later_links:
-        WorkOrder.objects.bulk_update(later_links, ["repeat_of"])
+        _rows_update(WorkOrder, ["repeat_of"], [(o.pk, o.repeat_of_id) for o in later_links])
 
     actor_name = str(actor)[:64]
     events = []
@@ -412,7 +413,7 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder]) -> list[Work
             events.append(OrderEvent(order=order, action=OrderEvent.Action.LINKED_REPEAT, actor=actor,
                                      actor_name=actor_name, created_at=now, data={"repeat_of": repeat[2]}))
     OrderEvent.objects.bulk_create(events)
-    determinations_propose_bulk(orders=orders)
+    determinations_propose_bulk(orders=orders, memo=memo)
     log.info("%s historical orders imported in bulk by %s", len(orders), actor.get_username())
     return orders
 
@@ -446,8 +447,25 @@ def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
             customer.updated_at = timezone.now()
             changed.append(customer)
     if changed:
-        Customer.objects.bulk_update(changed, ["name", "tier", "updated_at"])
+        _rows_update(Customer, ["name", "tier", "updated_at"], [(c.pk, c.name, c.tier, c.updated_at) for c in changed])
     return customers
+
+
+def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
+    """UPDATE … FROM (VALUES …): many rows, each its own values, in one statement (bulk_update's CASE per column
+    grows with the rows and costs more than the import's inserts)."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = [connection.ops.quote_name(model._meta.get_field(c).column) for c in columns]
+    types = [model._meta.get_field(c).db_type(connection) for c in columns]
+    placeholders = ", ".join("(" + ", ".join(["%s"] * (len(columns) + 1)) + ")" for _row in rows)
+    assignments = ", ".join(f"{name} = v.c{i}::{kind}" for i, (name, kind) in enumerate(zip(names, types,
+                                                                                          strict=True)))
+    aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(columns))])
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v({aliases}) "
+                       f"WHERE {table}.id = v.id", [value for row in rows for value in row])
 
 
 PROVISIONAL_PREFIX = "~"

@@ -131,7 +131,21 @@ class World:
             own = first(model, **{path: holder})
             return own if own != 999_999 else first(model)
 
+        # A finished historical import of the dispatcher's, with its rejected rows to download.
+        from django.core.files.base import ContentFile
+
+        from jobs.models import Job
+
+        import_job = Job(kind=Job.Kind.IMPORT_ORDERS, status=Job.Status.SUCCEEDED, title="导入 legacy.csv",
+                         created_by=self.users["dispatcher"], created_by_name="dispatcher", done=1, total=1,
+                         result={"read": 1, "created": 0, "already_imported": 0, "rejected": 1})
+        import_job.output_file.save("legacy.rejected.csv", ContentFile(b"line,external_ref,reasons\n"), save=False)
+        import_job.output_name = "legacy.rejected.csv"
+        import_job.save()
+
         self.pk = {
+            "complaints:import_detail": import_job.pk, "complaints:import_start": import_job.pk,
+            "jobs:progress": import_job.pk, "jobs:output": import_job.pk,
             "reports:monthly_detail": first(MonthlyReport), "reports:monthly_pdf": first(MonthlyReport),
             "quality:follow_up": first(FollowUp), "quality:follow_up_take": first(FollowUp),
             "quality:follow_up_contact": first(FollowUp),
