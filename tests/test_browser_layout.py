@@ -173,3 +173,29 @@ def test_a_network_handler_works_from_a_phone(chromium, live_server, settings, h
     waiting.refresh_from_db()
     assert waiting.status == OrderStatus.REVIEW
     assert waiting.notes.filter(body__contains="上门测试").exists()
+
+
+def test_a_department_lead_reads_the_team_and_the_department_view_from_a_phone(
+    chromium, live_server, settings, hotline_agent, network_handler, network_lead, make_order
+):
+    """The lead's own pages at 375 px: the team list, the department dashboard (its charts take the width of the
+    screen instead of 560 px) and the knowledge search fit without sideways scrolling."""
+    from workflow import services
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    services.order_claim(actor=network_handler, order=make_order(hotline_agent))
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 375, "height": 812},
+                                   is_mobile=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        page.base_url = live_server.url
+        browser_login(page, "lead_network")
+        for path, name in (("/work/team/", "team"), ("/dashboard/department/", "department-view"),
+                           ("/knowledge/?q=信号", "knowledge")):
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            shot(page, f"phone-lead-{name}", full_page=True)
+            assert_fits(page)
+    finally:
+        context.close()
