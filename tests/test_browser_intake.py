@@ -205,9 +205,13 @@ def test_the_category_default_fills_the_severity_until_the_agent_sets_it(
     assert page.locator("#id_severity").input_value() == "major"  # untouched: the category's default
     _choose_category(page, "话费", "BIL-DSP")
     assert page.locator("#id_severity").input_value() == "ordinary"  # still untouched: follows the category
+    assert page.locator("#severity-suggestion").is_hidden()
     page.select_option("#id_severity", "difficult")
     _choose_category(page, "信号", "NET-MOB-COV")
     assert page.locator("#id_severity").input_value() == "difficult"  # the agent's choice stays
+    # ... and the page says what the category would have suggested.
+    assert page.locator("#severity-suggestion").inner_text() == "该分类通常为“重大”；工单按您选择的严重程度登记。"
+    screenshot(page, "intake-severity-kept")
     page.select_option("#id_severity", "ordinary")  # the agent's choice, even when it is the old default
     _choose_category(page, "信号", "NET-MOB-COV")
     assert page.locator("#id_severity").input_value() == "ordinary"

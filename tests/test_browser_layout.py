@@ -86,3 +86,116 @@ def test_every_roles_menu_fits_one_row_at_1366(demo, chromium, live_server):
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+# What does not fit a phone's width: the page scrolling sideways, or a control (button, field, link in the page)
+# running past the screen's edge without being inside a container that scrolls sideways on its own.
+MEASURE_FIT = """(width) => {
+  const inScroller = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const overflow = getComputedStyle(p).overflowX;
+      if ((overflow === 'auto' || overflow === 'scroll') && p.clientWidth <= width) return true;
+    }
+    return false;
+  };
+  const outside = Array.from(document.querySelectorAll(
+      'main button, main input:not([type=hidden]), main select, main textarea, main summary, main h1, main h2,'
+      + ' main dd, main p, .topbar .brand, .topbar .usermenu a, .topbar .usermenu button'))
+    .filter(el => el.getClientRects().length > 0)
+    .filter(el => { const r = el.getBoundingClientRect(); return (r.right > width + 1 || r.left < -1) && !inScroller(el); })
+    .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' “' + (el.innerText || el.name || '').trim().slice(0, 30) + '”');
+  return {scrollWidth: document.scrollingElement.scrollWidth, outside: outside};
+}"""
+
+
+def assert_fits(page, width=375):
+    found = page.evaluate(MEASURE_FIT, width)
+    assert found["scrollWidth"] <= width, f"{page.url}: the page is {found['scrollWidth']} px wide"
+    assert not found["outside"], f"{page.url}: past the screen's edge: {found['outside']}"
+
+
+def test_a_network_handler_works_from_a_phone(chromium, live_server, settings, hotline_agent, network_handler,
+                                              make_order):
+    """375 px, the width of a common phone: My tasks, the department queue and the order page fit the screen
+    (wide tables scroll on their own), and the handler claims, notes and replies with a thumb."""
+    from complaints.models import OrderStatus
+    from workflow import services
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    held = services.order_claim(actor=network_handler, order=make_order(
+        hotline_agent, description="小区地下车库没有信号，已持续一周，客户要求尽快处理。"))
+    waiting = make_order(hotline_agent, customer_phone="13900139000", customer_name="欧阳娜娜",
+                         description="家中4G信号时有时无，晚上八点到十点几乎无法通话，" * 3)
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 375, "height": 812},
+                                   is_mobile=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        page.base_url = live_server.url
+        browser_login(page, "handler_network")
+        shot(page, "phone-home", full_page=True)
+        assert_fits(page)
+
+        page.goto(f"{live_server.url}/work/mine/")
+        assert held.number in page.locator("#work-table").inner_text()
+        shot(page, "phone-my-tasks", full_page=True)
+        assert_fits(page)
+
+        page.goto(f"{live_server.url}/work/queue/")
+        shot(page, "phone-queue", full_page=True)
+        assert_fits(page)
+        page.get_by_role("link", name=waiting.number).tap()
+        page.wait_for_url(f"**/orders/{waiting.number}/")
+        shot(page, "phone-order-to-claim", full_page=True)
+        assert_fits(page)
+        # What the handler may do comes right after the complaint, not below the timeline and the time limits.
+        assert page.locator("#actions").bounding_box()["y"] < page.locator("#timeline").bounding_box()["y"]
+
+        page.locator("#action-claim button[type=submit]").tap()
+        page.locator("#current-owner", has_text="网络处理员").wait_for()
+        assert_fits(page)
+
+        page.locator("#id_note-body").fill("已联系客户，约好明天上午上门测试信号。")
+        page.locator("#action-note button[type=submit]").tap()
+        page.locator("#notes", has_text="约好明天上午上门测试信号").wait_for()
+        assert_fits(page)
+
+        page.locator("#id_reply-answer").fill("已调整基站天线方向，经测试信号恢复正常。")
+        page.locator("#id_reply-result_code").select_option("resolved")
+        shot(page, "phone-order-reply", full_page=True)
+        assert_fits(page)
+        page.locator("#action-reply button[type=submit]").tap()
+        page.locator("#order-status", has_text="待审核").wait_for()
+        shot(page, "phone-order-replied", full_page=True)
+        assert_fits(page)
+    finally:
+        context.close()
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.REVIEW
+    assert waiting.notes.filter(body__contains="上门测试").exists()
+
+
+def test_a_department_lead_reads_the_team_and_the_department_view_from_a_phone(
+    chromium, live_server, settings, hotline_agent, network_handler, network_lead, make_order
+):
+    """The lead's own pages at 375 px: the team list, the department dashboard (its charts take the width of the
+    screen instead of 560 px) and the knowledge search fit without sideways scrolling."""
+    from workflow import services
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    services.order_claim(actor=network_handler, order=make_order(hotline_agent))
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 375, "height": 812},
+                                   is_mobile=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        page.base_url = live_server.url
+        browser_login(page, "lead_network")
+        for path, name in (("/work/team/", "team"), ("/dashboard/department/", "department-view"),
+                           ("/knowledge/?q=信号", "knowledge")):
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            shot(page, f"phone-lead-{name}", full_page=True)
+            assert_fits(page)
+    finally:
+        context.close()

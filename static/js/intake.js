@@ -17,7 +17,22 @@
     agentSet.add(name);
     if (edited) edited.value = Array.from(agentSet).join(",");
   }
-  if (severity) severity.addEventListener("change", function () { markAgentSet("severity"); });
+  // When the agent's severity differs from the chosen category's usual one, the page says so (and keeps theirs).
+  const suggestion = document.getElementById("severity-suggestion");
+  let categorySeverity = "";
+  function showSeveritySuggestion() {
+    if (!suggestion || !severity) return;
+    const differs = categorySeverity !== "" && agentSet.has("severity") && categorySeverity !== severity.value;
+    const option = differs ? severity.querySelector('option[value="' + categorySeverity + '"]') : null;
+    suggestion.hidden = option === null;
+    suggestion.textContent = option ? suggestion.dataset.template.replace("{severity}", option.textContent) : "";
+  }
+  if (severity) {
+    severity.addEventListener("change", function () {
+      markAgentSet("severity");
+      showSeveritySuggestion();
+    });
+  }
   let active = -1;
   // Enter pressed while the answer to the latest keystrokes is still on its way: choose when it lands.
   let enterPending = false;
@@ -42,7 +57,9 @@
   function choose(option) {
     hidden.value = option.dataset.id;
     chosen.textContent = option.dataset.label + " (" + option.dataset.code + ")";
-    if (severity && option.dataset.severity && !agentSet.has("severity")) severity.value = option.dataset.severity;
+    categorySeverity = option.dataset.severity || "";
+    if (severity && categorySeverity && !agentSet.has("severity")) severity.value = categorySeverity;
+    showSeveritySuggestion();
     results.innerHTML = "";
     search.value = "";
     search.setAttribute("aria-expanded", "false");
