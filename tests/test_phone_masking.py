@@ -290,3 +290,20 @@ def test_exports_as_each_role(request, login_client, week, role):
     visible = role != "network_lead" or week["O2"].number in numbers  # a lead sees the department's orders
     assert (phone in numbers) == visible
     assert list(ExportRecord.objects.order_by("id").values_list("unmasked", flat=True)) == [False, True]
+
+
+def test_numbers_typed_into_an_orders_text_follow_the_same_rule(client, login_client, api_for, make_order,
+                                                               hotline_agent, quality_manager, administrator):
+    order = make_order(hotline_agent, description="客户要求回电 139-1234-5678，白天打 13800138000")
+    text_masked = ("139****5678", "138****8000")
+    page = login_client(hotline_agent).get(f"/orders/{order.number}/").content.decode()
+    assert "139-1234-5678" in page
+    for reader in (quality_manager, administrator):
+        page = login_client(reader).get(f"/orders/{order.number}/").content.decode()
+        assert "139-1234-5678" not in page and FULL not in page and all(m in page for m in text_masked)
+        detail = api_for(reader).get(f"/api/v1/orders/{order.number}/").json()
+        assert detail["description"] == "客户要求回电 139****5678，白天打 138****8000"
+    assert api_for(hotline_agent).get(f"/api/v1/orders/{order.number}/").json()["description"] == order.description
+    client.force_login(administrator)
+    change = client.get(f"/admin/complaints/workorder/{order.pk}/change/").content.decode()
+    assert "139-1234-5678" not in change and "139****5678" in change
