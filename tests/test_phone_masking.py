@@ -307,3 +307,22 @@ def test_numbers_typed_into_an_orders_text_follow_the_same_rule(client, login_cl
     client.force_login(administrator)
     change = client.get(f"/admin/complaints/workorder/{order.pk}/change/").content.decode()
     assert "139-1234-5678" not in change and "139****5678" in change
+
+
+def test_admin_records_kept_as_evidence_mask_numbers_in_their_text(client, order, administrator, quality_manager,
+                                                                   network_handler):
+    """A notification's comment (and any text of a read-only record) in admin follows the phone rule."""
+    from workflow.models import Notification
+    from workflow.notifications import notify
+
+    (notification, *_rest) = notify(recipients=[network_handler], order=order, kind=Notification.Kind.ESCALATED,
+                                    comment="客户改用 139-1234-5678 联系")
+    client.force_login(administrator)
+    page = client.get(f"/admin/workflow/notification/{notification.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "139-1234-5678" not in body and "139****5678" in body
+    granted = UserFactory(username="root2", is_staff=True, is_superuser=True, department=None)
+    granted.user_permissions.add(Permission.objects.get(codename="view_full_phone"))
+    client.force_login(granted)
+    assert "139-1234-5678" in client.get(f"/admin/workflow/notification/{notification.pk}/change/").content.decode()
