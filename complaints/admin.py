@@ -11,7 +11,7 @@ from complaints.models import (
     PhoneDisclosure,
     WorkOrder,
 )
-from complaints.phone import mask, sees_full_phone
+from complaints.phone import mask, mask_in_text, sees_full_phone
 from workflow.admin import ReadOnlyAdmin, cancel_orders
 
 
@@ -122,11 +122,22 @@ class WorkOrderAdmin(admin.ModelAdmin):
     def contact_masked(self, obj):
         return mask(obj.contact_phone) if obj.contact_phone else ""
 
+    @admin.display(description=_("description"))
+    def description_masked(self, obj):
+        return mask_in_text(obj.description)
+
+    @admin.display(description=_("answer"))
+    def answer_masked(self, obj):
+        return mask_in_text(obj.answer)
+
+    MASKED_FIELDS = {"customer": "customer_masked", "contact_phone": "contact_masked",
+                     "description": "description_masked", "answer": "answer_masked"}
+
     def get_fields(self, request, obj=None):
-        fields = [f for f in super().get_fields(request, obj) if f not in ("customer_masked", "contact_masked")]
+        fields = [f for f in super().get_fields(request, obj) if f not in self.MASKED_FIELDS.values()]
         if sees_full_phone(request.user):
             return fields
-        return [{"customer": "customer_masked", "contact_phone": "contact_masked"}.get(f, f) for f in fields]
+        return [self.MASKED_FIELDS.get(f, f) for f in fields]
 
     def has_add_permission(self, request):
         return False

@@ -52,14 +52,32 @@ def mask(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
-# Who sees which: the roles whose work is calling the customer on the order in front of them (agents, dispatchers,
-# handlers, leads, the emergency group, channel systems) hold complaints.view_full_phone; the quality team and
-# administrators see numbers masked and, holding complaints.unmask_phone, may reveal one, which is logged
-# (complaints.services.phone_disclose). Dashboard drill-downs and exports mask for everyone unless asked otherwise.
+# Who sees which — ONE rule, used by pages, admin, the API, exports, notifications and logs: the roles whose work
+# is calling the customer on the order in front of them (agents, dispatchers, handlers, leads, the emergency group,
+# channel systems) hold complaints.view_full_phone; the quality team and administrators see numbers masked and,
+# holding complaints.unmask_phone, may reveal one, which is logged (complaints.services.phone_disclose).
+# A superuser holds every permission implicitly in Django; for full numbers that is not enough: a superuser sees
+# them only when view_full_phone was granted explicitly (to the account or one of its groups), so that an
+# administrator's account does not read every customer's number without leaving a disclosure row.
+# Dashboard drill-downs and their exports mask for everyone unless a full-number export is asked for.
+PERMISSION = "view_full_phone"
+_CACHE = "_sees_full_phone_cache"
 
 
 def sees_full_phone(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("complaints.view_full_phone"))
+    """May this reader see customers' full phone numbers without revealing them (the one rule)?"""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if not user.is_superuser:
+        return user.has_perm(f"complaints.{PERMISSION}")
+    if not hasattr(user, _CACHE):
+        from django.contrib.auth.models import Permission
+        from django.db.models import Q
+
+        granted = (Permission.objects.filter(content_type__app_label="complaints", codename=PERMISSION)
+                   .filter(Q(user=user) | Q(group__user=user)).exists())
+        setattr(user, _CACHE, granted)
+    return getattr(user, _CACHE)
 
 
 def may_unmask(user) -> bool:
@@ -71,3 +89,21 @@ def phone_for(user, phone: str) -> str:
     if not phone:
         return ""
     return phone if sees_full_phone(user) else mask(phone)
+
+
+# A mainland mobile number in free text (optionally +86, grouped with spaces or dashes), or a landline with its
+# area code; the digits around it must not run on (an order number or an ID card is not a phone number).
+_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![\dA-Za-z])"
+                      r"|(?<![\dA-Za-z])0\d{2,3}-\d{7,8}(?![\dA-Za-z])")
+
+
+def mask_in_text(text: str) -> str:
+    """Free text (a notification's comment, a log line) with every phone number in it masked."""
+    if not text:
+        return text or ""
+    return _IN_TEXT.sub(lambda m: mask(_strip(m.group(0))), text)
+
+
+def text_for(user, text: str) -> str:
+    """Free text as this reader may read it: phone numbers in it masked unless the reader sees full numbers."""
+    return text if sees_full_phone(user) else mask_in_text(text)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier, WorkOrder
-from complaints.phone import mask, sees_full_phone
+from complaints.phone import mask, mask_in_text, sees_full_phone
 from org.models import Department, Region
 from quality.models import Incident
 
@@ -89,6 +89,9 @@ class OrderSerializer(serializers.ModelSerializer):
         if not sees_full_phone(user):
             data["customer"]["phone"] = mask(data["customer"]["phone"])
             data["contact_phone"] = mask(data["contact_phone"]) if data["contact_phone"] else ""
+            for name in ("description", "answer"):  # a number typed into the text is masked as well
+                if data.get(name):
+                    data[name] = mask_in_text(data[name])
         return data
 
     def get_fields(self):

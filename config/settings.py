@@ -292,9 +292,9 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "filters": {"context": {"()": "config.logs.ContextFilter"}, "phones": {"()": "config.logs.PhoneMaskFilter"}},
     "formatters": {"text": {"format": TEXT_FORMAT}, "json": {"()": "config.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context", "phones"],
                              "formatter": "json" if env.str("LOG_FORMAT", "text") == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"},

@@ -15,6 +15,7 @@ import datetime
 import decimal
 import io
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -102,14 +103,22 @@ def typed_value(cell) -> tuple[object, str]:
         return raw, fmt or DATE
     if isinstance(raw, decimal.Decimal):
         raw = float(raw)
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return "", TEXT
     if isinstance(raw, int | float):
         return raw, fmt if fmt == PERCENT else NUMBER
     return str(raw), TEXT
 
 
+def _number(value) -> str:
+    """A number as CSV text: every digit kept, no exponent for ordinary sizes, no trailing .0."""
+    text = repr(value) if isinstance(value, float) else str(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
 def csv_text(value, fmt: str) -> str:
     if fmt == PERCENT:
-        return f"{value:g}%"
+        return f"{_number(value)}%"
     if fmt == DATETIME:
         return f"{value:%Y-%m-%d %H:%M}"
     if fmt == MONTH:
@@ -117,7 +126,7 @@ def csv_text(value, fmt: str) -> str:
     if fmt == DATE:
         return f"{value:%Y-%m-%d}"
     if fmt == NUMBER:
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        return _number(value)
     return neutralise(str(value))
 
 

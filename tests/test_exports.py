@@ -278,3 +278,6 @@ def test_the_writer_neutralises_every_formula_start_and_keeps_numbers():
     assert csv_text(*typed_value(Cell("-1", raw=-1))) == "-1"
     assert csv_text(*typed_value(Cell("12.5%", raw=12.5, fmt="percent"))) == "12.5%"
     assert csv_text(*typed_value(Cell("中文 = 等于"))) == "中文 = 等于"
+    assert csv_text(*typed_value(Cell("", raw=12345678.9))) == "12345678.9"  # never 1.23457e+07
+    assert csv_text(*typed_value(Cell("", raw=2.0))) == "2"
+    assert typed_value(Cell("", raw=float("nan")))[0] == ""

@@ -13,10 +13,17 @@ Outcomes: ok (2xx, or a redirect elsewhere than the login page), bad (400: let i
 conflict (409: let in, the object's step does not allow it now — the actor is checked after the step), method
 (405), login (401, or a redirect to the login page), denied (403), hidden (404: the object is not the caller's
 to see). GET is tried first; a route that answers 405 to GET is tried with an empty POST.
+
+A cell ending in "+" is an answer whose body carries a seeded customer's full phone number (customer or contact
+number): the "full number visible" column of each route and caller. Only the roles that hold the permission to see
+full numbers (agents, dispatchers, handlers, leads, the emergency group, channel systems) may have one; the quality
+manager and the administrator (a superuser without an explicit grant) read 138****8000 everywhere, so a "+" in
+their columns is a leak. The admin's change pages of the records that carry numbers have rows of their own.
 """
 
 import io
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -57,11 +64,18 @@ def url_names():
     return list(walk(get_resolver().url_patterns))
 
 
-def admin_pages():
+# Admin detail pages of the records that carry a customer's number (their object comes from the World).
+ADMIN_DETAIL_PAGES = ("admin:complaints_customer_change", "admin:complaints_workorder_change",
+                      "admin:quality_followup_change")
+
+
+def admin_pages(world=None):
     for model in admin.site._registry:
         meta = model._meta
         yield f"admin:{meta.app_label}_{meta.model_name}_changelist", {}
         yield f"admin:{meta.app_label}_{meta.model_name}_add", {}
+    for name in ADMIN_DETAIL_PAGES:
+        yield name, ({"object_id": world.admin_object(name)} if world else {})
 
 
 class World:
@@ -171,11 +185,22 @@ class World:
             "knowledge:case": first(Case, status="published"),
             "workflow:notification_open": first(Notification, recipient=self.users["agent_gz"]),
         }
+        from complaints.models import Customer
+
+        # Every full number of the seeded data: a body that carries one of them shows it in full.
+        self.full_phones = set(Customer.objects.values_list("phone", flat=True)) | set(
+            WorkOrder.objects.exclude(contact_phone="").values_list("contact_phone", flat=True))
+        self.admin_objects = {"admin:complaints_customer_change": order.customer_id,
+                              "admin:complaints_workorder_change": order.pk,
+                              "admin:quality_followup_change": first(FollowUp)}
         closed = WorkOrder.objects.filter(status="closed", region__path__startswith=order.region.path,
                                           external_ref__startswith="DEMO-", cases__isnull=True).order_by("number")
         self.closed_order = closed.first() or order
         self.support = (SupportRequest.objects.filter(status="handling", department__code=holder)
                         .order_by("number").first() or SupportRequest.objects.order_by("number").first())
+
+    def admin_object(self, name) -> int:
+        return self.admin_objects[name]
 
     def query(self, name) -> str:
         return {"accountability:orders": f"?department={self.users['lead'].department_id}"}.get(name, "")
@@ -236,8 +261,21 @@ def client_for(caller, world):
     return client
 
 
-def request(client, url, is_api, method):
-    """One request in a savepoint that is rolled back; the client's cookies are restored too (a logout)."""
+_DIGIT_RUNS = re.compile(rb"(?<!\d)\d{7,12}(?!\d)")
+
+
+def carries_full_phone(response, full_phones) -> bool:
+    """Does the answer's body show one of the seeded customers' full numbers?"""
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    return any(run.decode() in full_phones for run in _DIGIT_RUNS.findall(body))
+
+
+def request(client, url, is_api, method, full_phones=frozenset()):
+    """One request in a savepoint that is rolled back; the client's cookies are restored too (a logout). The
+    outcome, with "+" when the body carries a full phone number."""
     cookies = client.cookies
     client.cookies = _copy(cookies)
     with transaction.atomic():
@@ -249,7 +287,7 @@ def request(client, url, is_api, method):
             response = client.post(url, {})
         transaction.set_rollback(True)
     client.cookies = cookies
-    return classify(response)
+    return classify(response) + ("+" if carries_full_phone(response, full_phones) else "")
 
 
 def _copy(cookies):
@@ -271,21 +309,28 @@ def compute_matrix(world, shard=0, shards=1) -> dict[str, str]:
     clients = {caller: client_for(caller, world) for caller in CALLERS}
     targets = [(name, reverse(name, kwargs=world.kwargs(name, pattern)) + world.query(name),
                 name.startswith("api-") or ":api-" in name) for name, pattern in url_names() if name in wanted]
-    targets += [(name, reverse(name, kwargs=kwargs), False) for name, kwargs in admin_pages() if name in wanted]
+    targets += [(name, reverse(name, kwargs=kwargs), False) for name, kwargs in admin_pages(world) if name in wanted]
+    phones = world.full_phones
     for name, url, is_api in targets:
-        cells = [request(clients[caller], url, is_api, "GET") for caller in CALLERS]
+        cells = [request(clients[caller], url, is_api, "GET", phones) for caller in CALLERS]
         method = "GET"
         if "method" in cells:  # a POST-only endpoint: ask everyone with POST
             method = "POST"
-            cells = [request(clients[caller], url, is_api, "POST") for caller in CALLERS]
-        rows[name] = f"{name:<52} {method:<5} " + " ".join(f"{SHORT.get(c, c):<5}" for c in cells)
+            cells = [request(clients[caller], url, is_api, "POST", phones) for caller in CALLERS]
+        rows[name] = f"{name:<52} {method:<5} " + " ".join(f"{_short(c):<5}" for c in cells)
     return rows
+
+
+def _short(cell: str) -> str:
+    outcome, plus = (cell[:-1], "+") if cell.endswith("+") else (cell, "")
+    return SHORT.get(outcome, outcome) + plus
 
 
 def render(rows) -> str:
     header = f"{'# route':<52} {'verb':<5} " + " ".join(f"{c.split(':')[-1][:5]:<5}" for c in CALLERS)
     legend = ("# Callers: " + ", ".join(CALLERS) + ".\n# Cells: ok, bad (400), 409, 405, login (401 or to the "
-              "login page), 403, 404. Generated by tests/test_permission_matrix.py; review every change.\n")
+              "login page), 403, 404; a trailing + when the body shows a customer's full phone number. Generated by "
+              "tests/test_permission_matrix.py; review every change.\n")
     return legend + header + "\n" + "\n".join(rows[k] for k in sorted(rows)) + "\n"
 
 

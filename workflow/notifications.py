@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints.phone import text_for
 from workflow.models import Notification
 
 log = logging.getLogger(__name__)
@@ -102,10 +103,13 @@ def notifications_send_pending(*, limit: int = 200) -> int:
 
 def _send(notification: Notification, address: str) -> None:
     order = notification.order
+    # Free text may carry a customer's number; the recipient reads it as the one phone rule says.
+    comment = text_for(notification.recipient, notification.comment)
     if order is None:
+        subject_text = text_for(notification.recipient, notification.subject)
         with translation.override(settings.LANGUAGE_CODE):
-            subject = _("[Complaint platform] %(subject)s") % {"subject": notification.subject}
-            lines = [notification.subject, notification.comment, settings.SITE_URL.rstrip("/") + notification.link]
+            subject = _("[Complaint platform] %(subject)s") % {"subject": subject_text}
+            lines = [subject_text, comment, settings.SITE_URL.rstrip("/") + notification.link]
         send_mail(subject, "\n\n".join(line for line in lines if line), settings.DEFAULT_FROM_EMAIL, [address])
         return
     with translation.override(settings.LANGUAGE_CODE):
@@ -116,8 +120,8 @@ def _send(notification: Notification, address: str) -> None:
                 "number": order.number, "category": order.category.name, "kind": notification.get_kind_display(),
                 "actor": notification.actor_name},
         ]
-        if notification.comment:
-            lines.append(notification.comment)
+        if comment:
+            lines.append(comment)
         lines.append(settings.SITE_URL.rstrip("/") + reverse("complaints:order_detail", args=[order.number]))
     send_mail(subject, "\n\n".join(lines), settings.DEFAULT_FROM_EMAIL, [address])
 

@@ -1,8 +1,9 @@
-"""{% phone number %}: the number as the reader may see it; {% phone number masked=True %} masks for everyone."""
+"""{% phone number %}: the number as the reader may see it; {% phone number masked=True %} masks for everyone;
+{{ text|phones_for:user }}: free text with the phone numbers in it as the reader may see them."""
 
 from django import template
 
-from complaints.phone import mask, may_unmask, phone_for, sees_full_phone
+from complaints.phone import mask, may_unmask, phone_for, sees_full_phone, text_for
 
 register = template.Library()
 
@@ -22,3 +23,8 @@ def phone_reveal(context, order, page):
     user = context.get("user")
     return {"order": order, "page": page, "csrf_token": context.get("csrf_token"),
             "show": may_unmask(user) and not sees_full_phone(user)}
+
+
+@register.filter
+def phones_for(text, user):
+    return text_for(user, text)
