@@ -68,3 +68,13 @@ def deadline_badge(order, now=None):
         state, due.isoformat(), order.stage_warn_at.isoformat() if order.stage_warn_at else "",
         STATE_LABELS[state], timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), text,
     )
+
+
+# What timers, tasks and imports write as the actor's name, in whichever language the writing process ran.
+SYSTEM_ACTOR_NAMES = frozenset({"system", "系统"})
+
+
+@register.filter
+def actor(name: str) -> str:
+    """Who did it, in the reader's language: the stored name of a person, or "system" translated."""
+    return _("system") if (name or "").strip().lower() in SYSTEM_ACTOR_NAMES else name
