@@ -8,7 +8,9 @@ from complaints.models import (
     Channel,
     Customer,
     IntakePolicy,
+    Kind,
     PhoneDisclosure,
+    Severity,
     WorkOrder,
 )
 from complaints.phone import mask, mask_in_text, sees_full_phone
@@ -86,9 +88,17 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(AuthorityLevel)
 class AuthorityLevelAdmin(admin.ModelAdmin):
-    list_display = ["role", "kinds", "severities", "max_compensation", "effective_from"]
+    list_display = ["role", "kind_labels", "severity_labels", "max_compensation", "effective_from"]
     list_filter = ["role"]
     search_fields = ["role__name", "note"]
+
+    @admin.display(description=_("kinds"))
+    def kind_labels(self, obj):
+        return "、".join(str(Kind(k).label) if k in Kind.values else k for k in obj.kinds or [])
+
+    @admin.display(description=_("severities"))
+    def severity_labels(self, obj):
+        return "、".join(str(Severity(s).label) if s in Severity.values else s for s in obj.severities or [])
 
 
 @admin.register(IntakePolicy)

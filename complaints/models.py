@@ -25,9 +25,14 @@ class BilingualName(models.Model):
 
     @property
     def label(self) -> str:
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
+        return bilingual(self.name, self.name_en)
+
+
+def bilingual(chinese: str, english: str) -> str:
+    """Operators' data in the active language: the English text in the English UI when there is one."""
+    if (get_language() or "").startswith("en") and english:
+        return english
+    return chinese
 
 
 class Kind(models.TextChoices):
@@ -574,7 +579,7 @@ class AuthorityLevel(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.role.name} @ {self.effective_from}"
+        return f"{self.role} @ {self.effective_from}"
 
     def clean(self):
         errors = {}

@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "config.apps.Axes",
     "viewflow.workflow",
     "org",
     "complaints",

@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from complaints import views as complaint_views
 from config import ops
 from config.security import SWAGGER_UI_POLICY, with_policy
+
+# Django's default header is "Django administration"; the operators administer their complaint platform.
+admin.site.site_header = admin.site.site_title = _("Complaint platform administration")
 
 urlpatterns = [
     path("", complaint_views.home, name="home"),

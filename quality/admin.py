@@ -26,11 +26,25 @@ class KpiTargetForm(forms.ModelForm):
         fields = ["kpi", "region", "effective_from", "value"]
 
 
+class KpiFilter(admin.SimpleListFilter):
+    """The KPIs by their names (the column holds codes)."""
+
+    title = _("KPI")
+    parameter_name = "kpi"
+
+    def lookups(self, request, model_admin):
+        codes = model_admin.get_queryset(request).values_list("kpi", flat=True).distinct()
+        return [(code, KPIS[code].label if code in KPIS else code) for code in sorted(set(codes))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kpi=self.value()) if self.value() else queryset
+
+
 @admin.register(KpiTarget)
 class KpiTargetAdmin(admin.ModelAdmin):
     form = KpiTargetForm
     list_display = ["kpi_label", "region", "effective_from", "value"]
-    list_filter = ["kpi", "region"]
+    list_filter = [KpiFilter, "region"]
     autocomplete_fields = ["region"]
 
     @admin.display(description=_("KPI"), ordering="kpi")

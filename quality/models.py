@@ -348,7 +348,10 @@ class KpiTarget(models.Model):
         ordering = ["kpi", "-effective_from"]
 
     def __str__(self):
-        return f"{self.kpi} {self.value} ({self.effective_from})"
+        from quality.kpis import KPIS
+
+        kpi = KPIS.get(self.kpi)
+        return f"{kpi.label if kpi else self.kpi} {self.value} ({self.effective_from})"
 
     def clean(self):
         from quality.kpis import KPIS
@@ -449,7 +452,7 @@ class FollowUpEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.follow_up_id} {self.action}"
+        return f"{self.follow_up_id} {self.get_action_display()}"
 
 
 

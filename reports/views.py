@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints.pagination import count_bounded, page_without_count
@@ -285,7 +285,7 @@ def compare(request):
         if result.pairs:
             pairing = data["pairing"]
             pairs = d.Table(name="pairs", title=_("Pairs"), columns=[
-                str(GROUPING_LABELS[pairing]), _("Before"), _("After"), _("Change")])
+                str(GROUPING_LABELS[pairing]), _("Before"), _("After"), pgettext("compared with before", "Change")])
             code = data["kpi"]
             for pair in result.pairs:
                 pairs.rows.append([

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from support.models import SupportEvent, SupportPolicy, SupportRequest, SupportTask
-from workflow.admin import ReadOnlyAdmin
+from workflow.admin import ReadOnlyAdmin, TransitionAdmin, task_step
 
 
 @admin.register(SupportPolicy)
@@ -29,8 +29,11 @@ class SupportPolicyAdmin(admin.ModelAdmin):
 
 class SupportEventInline(admin.TabularInline):
     model = SupportEvent
-    fields = ["created_at", "action", "actor_name", "from_status", "to_status", "comment"]
+    fields = ["created_at", "action", "actor_name", "from_status_label", "to_status_label", "comment"]
     readonly_fields = fields
+
+    from_status_label = TransitionAdmin.from_status_label
+    to_status_label = TransitionAdmin.to_status_label
     extra = 0
     can_delete = False
 
@@ -52,10 +55,10 @@ class SupportRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SupportEvent)
-class SupportEventAdmin(ReadOnlyAdmin):
+class SupportEventAdmin(TransitionAdmin):
     """The history can be read in admin, never added to, edited or deleted."""
 
-    list_display = ["request", "action", "actor_name", "from_status", "to_status", "created_at"]
+    list_display = ["request", "action", "actor_name", "from_status_label", "to_status_label", "created_at"]
     list_filter = ["action"]
     search_fields = ["=request__number", "actor_name"]
     list_select_related = ["request"]
@@ -64,6 +67,8 @@ class SupportEventAdmin(ReadOnlyAdmin):
 
 @admin.register(SupportTask)
 class SupportTaskAdmin(ReadOnlyAdmin):
-    list_display = ["process", "flow_task", "status", "department", "owner", "created", "finished"]
+    list_display = ["process", task_step, "status", "department", "owner", "created", "finished"]
+    fields = ["process", task_step, "status", "department", "owner", "created", "assigned", "started", "finished"]
+    readonly_fields = [task_step]
     list_filter = ["status"]
     list_select_related = ["process", "department", "owner"]

@@ -245,7 +245,7 @@ class SupportEvent(models.Model):
         indexes = [models.Index(fields=["request", "created_at"], name="support_event_request")]
 
     def __str__(self):
-        return f"{self.request_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.request_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
 
     def _status_label(self, value: str) -> str:
         return SupportRequest.Status(value).label if value in SupportRequest.Status.values else value
@@ -262,6 +262,11 @@ class SupportEvent(models.Model):
 class SupportProcess(AbstractProcess):
     """The viewflow process that drives one support request."""
 
+    def __str__(self):
+        from workflow.steps import process_label
+
+        return process_label(self)
+
     request = models.OneToOneField(SupportRequest, verbose_name=_("support request"), on_delete=models.PROTECT,
                                    related_name="process")
 
@@ -272,6 +277,11 @@ class SupportProcess(AbstractProcess):
 
 class SupportTask(AbstractTask):
     """One step of a support request's process (sort, handle, approve, rate), with the department it sat with."""
+
+    def __str__(self):
+        from workflow.steps import task_label
+
+        return task_label(self)
 
     # viewflow reaches a process's tasks as `process.task_set`.
     process = models.ForeignKey(SupportProcess, verbose_name=_("process"), on_delete=models.CASCADE,

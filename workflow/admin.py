@@ -26,6 +26,7 @@ from workflow.models import (
     WorkingPeriod,
 )
 from workflow.services import ActionNotPossible, order_cancel
+from workflow.steps import step_label
 
 # viewflow's own default Process/Task tables are unused here (orders have their own); hide their editable admin.
 for model in (viewflow_models.Process, viewflow_models.Task):
@@ -73,20 +74,40 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class TransitionAdmin(ReadOnlyAdmin):
+    """An audit row whose from/to columns hold status codes: shown by their labels, in the list and the page."""
+
+    exclude = ["from_status", "to_status"]
+    readonly_fields = ["from_status_label", "to_status_label"]
+
+    @admin.display(description=_("from"), ordering="from_status")
+    def from_status_label(self, obj):
+        return obj.from_label
+
+    @admin.display(description=_("to"), ordering="to_status")
+    def to_status_label(self, obj):
+        return obj.to_label
+
+
 @admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyAdmin):
+class OrderEventAdmin(TransitionAdmin):
     """The audit trail can be read in admin, never added to, edited or deleted."""
 
-    list_display = ["order", "action", "actor_name", "from_status", "to_status", "created_at"]
+    list_display = ["order", "action", "actor_name", "from_status_label", "to_status_label", "created_at"]
     list_filter = ["action"]
     search_fields = ["=order__number", "actor_name"]
     list_select_related = ["order"]
     show_full_result_count = False
 
 
+@admin.display(description=_("step"))
+def task_step(task):
+    return step_label(task)
+
+
 class OrderTaskInline(admin.TabularInline):
     model = OrderTask
-    fields = ["flow_task", "status", "department", "owner", "created", "finished"]
+    fields = [task_step, "status", "department", "owner", "created", "finished"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -100,6 +121,7 @@ class OrderProcessAdmin(ReadOnlyAdmin):
     """Each order's viewflow process and its steps, for support; changed only through the workflow services."""
 
     list_display = ["order", "status", "created", "finished"]
+    fields = ["order", "status", "created", "finished"]  # not viewflow's internals (flow class path, data)
     list_filter = ["status"]
     search_fields = ["=order__number"]
     list_select_related = ["order"]
@@ -180,10 +202,14 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 class CalendarDayAdmin(admin.ModelAdmin):
     """The day table: holidays and make-up working days from the official notice, and local changes."""
 
-    list_display = ["date", "calendar", "is_working", "source", "note"]
+    list_display = ["date", "calendar", "is_working", "source", "note_in_language"]
     list_filter = ["calendar", "is_working", "source"]
     date_hierarchy = "date"
-    search_fields = ["note"]
+    search_fields = ["note", "note_en"]
+
+    @admin.display(description=_("note"), ordering="note")
+    def note_in_language(self, obj):
+        return obj.note_label
 
     def save_model(self, request, obj, form, change):
         obj.source = CalendarDay.Source.ADMIN

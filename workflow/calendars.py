@@ -74,24 +74,27 @@ def calendar_load_official(*, calendar: BusinessCalendar, years: list[int]) -> d
     official = official_years()
     report = {}
     for year in years:
-        known = holidays.CN(years=[year])
-        entries = {day: (False, name) for day, name in known.items()}
-        entries.update({day: (True, "调休上班 make-up working day") for day in known.weekend_workdays
+        known = holidays.CN(years=[year], language="en_US")
+        names_zh = holidays.CN(years=[year], language="zh_CN")
+        entries = {day: (False, names_zh.get(day, name), name) for day, name in known.items()}
+        entries.update({day: (True, "调休上班", "make-up working day") for day in known.weekend_workdays
                         if day.year == year})
         admin_days = set(CalendarDay.objects.filter(calendar=calendar, date__year=year,
                                                     source=CalendarDay.Source.ADMIN).values_list("date", flat=True))
         CalendarDay.objects.filter(calendar=calendar, date__year=year, source=CalendarDay.Source.PACKAGE).delete()
         CalendarDay.objects.bulk_create([
             CalendarDay(calendar=calendar, date=day, is_working=working, source=CalendarDay.Source.PACKAGE,
-                        note=str(name)[:200])
-            for day, (working, name) in sorted(entries.items()) if day not in admin_days
+                        note=str(name_zh)[:200], note_en=str(name_en)[:200])
+            for day, (working, name_zh, name_en) in sorted(entries.items()) if day not in admin_days
         ])
         confirmed = year in official
         CalendarYear.objects.update_or_create(
             calendar=calendar, year=year,
             defaults={"confirmed": confirmed,
-                      "note": f"holidays {holidays.__version__}: "
-                              + ("official notice" if confirmed else "rule-based only, notice not published yet")},
+                      "note": f"holidays {holidays.__version__}："
+                              + ("已录入国务院节假日通知" if confirmed else "仅按规则推算，节假日通知尚未发布"),
+                      "note_en": f"holidays {holidays.__version__}: "
+                                 + ("official notice" if confirmed else "rule-based only, notice not published yet")},
         )
         report[year] = "confirmed" if confirmed else "rule-based (unconfirmed)"
     work_calendar.cache_clear()

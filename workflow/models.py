@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
-from complaints.models import Kind, RatingVerdict, Severity, Tier
+from complaints.models import Kind, RatingVerdict, Severity, Tier, bilingual
 
 
 class OrderEvent(models.Model):
@@ -74,7 +74,7 @@ class OrderEvent(models.Model):
         indexes = [models.Index(fields=["order", "created_at"], name="event_order_created")]
 
     def __str__(self):
-        return f"{self.order_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.order_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
 
     @property
     def is_public(self) -> bool:
@@ -97,6 +97,11 @@ class OrderEvent(models.Model):
 class OrderProcess(AbstractProcess):
     """The viewflow process that drives one work order."""
 
+    def __str__(self):
+        from workflow.steps import process_label
+
+        return process_label(self)
+
     order = models.OneToOneField(
         "complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.PROTECT, related_name="process"
     )
@@ -108,6 +113,11 @@ class OrderProcess(AbstractProcess):
 
 class OrderTask(AbstractTask):
     """One step of an order's process (dispatch, handle, review, callback…), with the department it sat with."""
+
+    def __str__(self):
+        from workflow.steps import task_label
+
+        return task_label(self)
 
     # viewflow reaches a process's tasks as `process.task_set`.
     process = models.ForeignKey(OrderProcess, verbose_name=_("process"), on_delete=models.CASCADE,
@@ -177,7 +187,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient_id} {self.kind} {self.order_id}"
+        return f"{self.recipient_id} {self.get_kind_display()} {self.order_id or ''}"
 
 
 class WorkflowPolicy(models.Model):
@@ -244,7 +254,8 @@ class BusinessCalendar(models.Model):
     """Working hours per weekday and a day table of exceptions (holidays, make-up working days 调休)."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(_("name (Chinese)"), max_length=64)
+    name_en = models.CharField(_("name (English)"), max_length=64, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
@@ -256,7 +267,7 @@ class BusinessCalendar(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return bilingual(self.name, self.name_en)
 
 
 class WorkingPeriod(models.Model):
@@ -309,7 +320,8 @@ class CalendarDay(models.Model):
     date = models.DateField(_("date"))
     is_working = models.BooleanField(_("working day"))
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.ADMIN)
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note (Chinese)"), max_length=200, blank=True)
+    note_en = models.CharField(_("note (English)"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("calendar day")
@@ -318,7 +330,11 @@ class CalendarDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="one_entry_per_calendar_day")]
 
     def __str__(self):
-        return f"{self.date} {'working' if self.is_working else 'off'}"
+        return f"{self.date} {_('working day') if self.is_working else _('day off')}"
+
+    @property
+    def note_label(self) -> str:
+        return bilingual(self.note, self.note_en)
 
 
 class CalendarYear(models.Model):
@@ -329,7 +345,8 @@ class CalendarYear(models.Model):
                                  related_name="years")
     year = models.PositiveSmallIntegerField(_("year"))
     confirmed = models.BooleanField(_("official notice entered"), default=False)
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note (Chinese)"), max_length=200, blank=True)
+    note_en = models.CharField(_("note (English)"), max_length=200, blank=True)
     admins_told_at = models.DateTimeField(_("administrators told at"), null=True, blank=True)
 
     class Meta:
@@ -370,7 +387,8 @@ class TimeLimitPolicy(models.Model):
     severity, channel, kind. A stage the winning policy leaves out comes from the next matching one. An order's
     stage is judged by the policies in force on the day the stage started."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     effective_from = models.DateField(_("effective from"))
     kind = models.CharField(_("kind"), max_length=16, blank=True, choices=Kind.choices)
     severity = models.CharField(_("severity"), max_length=16, blank=True, choices=Severity.choices)
@@ -382,7 +400,8 @@ class TimeLimitPolicy(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True,
                                  on_delete=models.PROTECT, help_text=_("Empty: the default calendar."))
     warn_percent = models.PositiveSmallIntegerField(_("warning point (per cent of the limit)"), default=80)
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note (Chinese)"), max_length=200, blank=True)
+    note_en = models.CharField(_("note (English)"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("time-limit policy")
@@ -394,7 +413,11 @@ class TimeLimitPolicy(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.effective_from})"
+        return f"{self.label} ({self.effective_from})"
+
+    @property
+    def label(self) -> str:
+        return bilingual(self.name, self.name_en)
 
     def criteria(self) -> tuple:
         return (self.kind, self.severity, self.customer_tier, self.channel_id, self.category_id)
@@ -500,7 +523,8 @@ class OrderStage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order_id} {self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
+        return _("%(order)s %(stage)s due %(at)s") % {"order": self.order_id, "stage": self.get_kind_display(),
+                                                      "at": f"{self.due_at:%Y-%m-%d %H:%M}"}
 
     @property
     def is_open(self) -> bool:
@@ -553,7 +577,7 @@ class SlaAlert(models.Model):
                                 condition=Q(notified_at__isnull=True))]
 
     def __str__(self):
-        return f"{self.order_id} {self.kind} {self.happened_at:%Y-%m-%d %H:%M}"
+        return f"{self.order_id} {self.get_kind_display()} {self.happened_at:%Y-%m-%d %H:%M}"
 
 
 class ExtensionRequest(models.Model):
@@ -590,7 +614,7 @@ class ExtensionRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order_id} → {self.until:%Y-%m-%d %H:%M} ({self.status})"
+        return f"{self.order_id} → {self.until:%Y-%m-%d %H:%M} ({self.get_status_display()})"
 
 
 class Heartbeat(models.Model):

@@ -74,3 +74,13 @@ def elapsed(since, now=None):
     if not since:
         return ""
     return duration_text((now or timezone.now()) - since)
+
+
+# What timers, tasks and imports write as the actor's name, in whichever language the writing process ran.
+SYSTEM_ACTOR_NAMES = frozenset({"system", "系统"})
+
+
+@register.filter
+def actor(name: str) -> str:
+    """Who did it, in the reader's language: the stored name of a person, or "system" translated."""
+    return _("system") if (name or "").strip().lower() in SYSTEM_ACTOR_NAMES else name
