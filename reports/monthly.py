@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
@@ -19,13 +20,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints.models import Severity, WorkOrder
+from complaints.models import Kind, Severity, WorkOrder
 from complaints.phone import mask
+from org import roles
 from org.models import Department, Region
 from quality import analysis
-from quality.kpis import KPIS, Context, Period, Slice, kpi_target, measure_sums, subscribers_of
+from quality.kpis import KPIS, Context, Period, Slice, Value, kpi_target, measure_sums, subscribers_of
 from quality.services import quality_policy
 from reports import svg
+from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, unit_label
 from reports.models import MonthlyReport
 
 log = logging.getLogger(__name__)
@@ -45,30 +48,43 @@ def previous_month(day: datetime.date) -> datetime.date:
 
 
 def _fmt(value, unit):
+    """A figure as the report writes it: per cent with its sign; other units are in the column's title."""
     if value is None:
         return "—"
     if unit == "%":
         return f"{value:.1f}%"
     if unit == "h":
-        return f"{value:.1f} h"
+        return f"{value:.1f}"
     return f"{value:,.2f}" if not float(value).is_integer() else f"{value:,.0f}"
 
 
-def report_figures(*, region: Region, month: datetime.date) -> dict:
-    """Every number of the report, as plain data (kept with the report)."""
+class CaseChoiceError(ValueError):
+    """Notable cases that cannot be in the report: {field: [message]} like a ValidationError."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+        self.errors = errors
+
+
+def report_figures(*, region: Region, month: datetime.date, cases: list[str] | None = None) -> dict:
+    """Every number of the report, as plain data (kept with the report). `cases`: the order numbers a quality
+    manager chose as the notable cases (in their order); None: the ones proposed."""
     ctx = Context()
     period = Period.month(month.year, month.month)
     last = period.previous()
     slice_ = Slice(regions=region)
     now_sums = measure_sums(period=period, slice_=slice_, ctx=ctx)
     last_sums = measure_sums(period=last, slice_=slice_, ctx=ctx)
+    # A month without a single order counted is no data (the platform was not in use, or not yet imported): its
+    # figures are blanks, never zeros.
+    now_data, last_data = () in now_sums.groups, () in last_sums.groups
     subscribers_now = subscribers_of(region, month=period.start, ctx=ctx)
     subscribers_last = subscribers_of(region, month=last.start, ctx=ctx)
     headline = []
     for code in HEADLINE:
         kpi = KPIS[code]
-        value = now_sums.kpi(code, subscribers=subscribers_now)
-        before = last_sums.kpi(code, subscribers=subscribers_last)
+        value = now_sums.kpi(code, subscribers=subscribers_now) if now_data else Value(KPIS[code], None)
+        before = last_sums.kpi(code, subscribers=subscribers_last) if last_data else Value(KPIS[code], None)
         target = kpi_target(code, region=region, on_date=period.end)
         met = None
         if target is not None and value.value is not None and kpi.higher_is_better is not None:
@@ -77,7 +93,8 @@ def report_figures(*, region: Region, month: datetime.date) -> dict:
         trend = "same"
         if change and kpi.higher_is_better is not None:
             trend = "better" if (change > 0) == kpi.higher_is_better else "worse"
-        headline.append({"code": code, "label": str(kpi.label), "unit": kpi.unit, "value": value.value,
+        headline.append({"code": code, "label": str(kpi.label), "unit": kpi.unit, "unit_label": unit_label(code),
+                         "value": value.value,
                          "last": before.value, "target": float(target) if target is not None else None, "met": met,
                          "change": change, "trend": trend, "display": _fmt(value.value, kpi.unit),
                          "last_display": _fmt(before.value, kpi.unit),
@@ -94,7 +111,7 @@ def report_figures(*, region: Region, month: datetime.date) -> dict:
     while day <= month:
         months.append(day)
         day = (day + datetime.timedelta(days=32)).replace(day=1)
-    trends = {code: [by_month.kpi(code, (m,)).value for m in months]
+    trends = {code: [by_month.kpi(code, (m,)).value if (m,) in by_month.groups else None for m in months]
               for code in ("volume", "timeliness", "satisfaction", "repeat_rate")}
     policy = quality_policy(on_date=period.end)
     baseline = Period(previous_month(previous_month(previous_month(month))), last.end)
@@ -113,7 +130,7 @@ def report_figures(*, region: Region, month: datetime.date) -> dict:
         "period": str(period), "last_period": str(last), "headline": headline,
         "trend_months": [m.strftime("%Y-%m") for m in months], "trends": trends, "hotspots": hot,
         "hotspot_group": group, "departments": departments, "top_categories": top_categories,
-        "cases": _notable_cases(region=region, period=period),
+        **_cases_figures(region=region, period=period, chosen=cases),
     }
 
 
@@ -138,35 +155,81 @@ def _department_ranking(*, period: Period, slice_: Slice, ctx: Context) -> list[
     return rows
 
 
-def _notable_cases(*, region: Region, period: Period, limit: int = 8) -> list[dict]:
-    """Escalated and major complaints of the month (phone numbers masked, no names)."""
+PROPOSED_CASES = 8  # proposed to the quality manager, who may take others of the candidates or add any order
+CANDIDATE_CASES = 30
+MAX_CASES = 20
+SUMMARY_CHARS = 200
+
+
+def _month_orders(*, region: Region, period: Period):
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(period.start, datetime.time.min, tz)
     end = datetime.datetime.combine(period.end + datetime.timedelta(days=1), datetime.time.min, tz)
-    orders = (WorkOrder.objects.filter(region__path__startswith=region.path, received_at__gte=start,
-                                       received_at__lt=end)
+    return (WorkOrder.objects.filter(region__path__startswith=region.path, received_at__gte=start,
+                                     received_at__lt=end, kind=Kind.COMPLAINT)
+            .select_related("category", "customer", "region"))
+
+
+def case_candidates(*, region: Region, month: datetime.date) -> list[dict]:
+    """The escalated and major complaints of the month, most escalated first: the first PROPOSED_CASES of them
+    are proposed as the report's notable cases."""
+    period = Period.month(month.year, month.month)
+    orders = (_month_orders(region=region, period=period)
               .filter(Q(escalation_level__gt=0) | Q(severity=Severity.MAJOR))
-              .select_related("category", "customer", "region")
-              .order_by("-escalation_level", "-received_at")[:limit])
-    return [{"number": o.number, "received": f"{timezone.localtime(o.received_at):%m-%d %H:%M}",
-             "category": o.category.label, "region": o.region.name, "severity": str(o.get_severity_display()),
-             "escalation": o.escalation_level, "status": str(o.get_status_display()),
-             "customer": mask(o.customer.phone), "summary": o.description[:80],
-             "answer": (o.answer or "")[:80]} for o in orders]
+              .order_by("-escalation_level", "-received_at")[:CANDIDATE_CASES])
+    return [{**_case_row(o), "proposed": index < PROPOSED_CASES} for index, o in enumerate(orders)]
+
+
+def cases_check(*, region: Region, month: datetime.date, numbers: list[str]) -> list[str]:
+    """The chosen order numbers, each once, checked: complaints of the region received in the month."""
+    numbers = list(dict.fromkeys(n.strip().upper() for n in numbers if n and n.strip()))
+    if len(numbers) > MAX_CASES:
+        raise CaseChoiceError({"cases": [_("At most %(n)s notable cases.") % {"n": MAX_CASES}]})
+    period = Period.month(month.year, month.month)
+    found = set(_month_orders(region=region, period=period).filter(number__in=numbers)
+                .values_list("number", flat=True))
+    unknown = [n for n in numbers if n not in found]
+    if unknown:
+        raise CaseChoiceError({"cases": [_("Not a complaint of %(region)s received in %(month)s: %(numbers)s.") % {
+            "region": region.name, "month": f"{month:%Y-%m}", "numbers": ", ".join(unknown)}]})
+    return numbers
+
+
+def _case_row(o: WorkOrder) -> dict:
+    """A case as the archived report shows it: phone numbers masked, no names."""
+    summary = " ".join(o.description.split())
+    return {"number": o.number, "received": f"{timezone.localtime(o.received_at):%m-%d %H:%M}",
+            "category": o.category.label, "region": o.region.name, "severity": str(o.get_severity_display()),
+            "escalation": o.escalation_level, "status": str(o.get_status_display()),
+            "customer": mask(o.customer.phone),
+            "summary": summary if len(summary) <= SUMMARY_CHARS else summary[:SUMMARY_CHARS - 1] + "…",
+            "answer": (o.answer or "")[:SUMMARY_CHARS]}
+
+
+def _cases_figures(*, region: Region, period: Period, chosen: list[str] | None) -> dict:
+    month = period.start
+    proposed = [c["number"] for c in case_candidates(region=region, month=month) if c["proposed"]]
+    numbers = proposed if chosen is None else cases_check(region=region, month=month, numbers=chosen)
+    orders = {o.number: o for o in _month_orders(region=region, period=period).filter(number__in=numbers)}
+    return {"cases": [_case_row(orders[n]) for n in numbers if n in orders], "cases_proposed": proposed,
+            "cases_chosen": chosen is not None}
 
 
 def report_html(figures: dict) -> str:
     headline = {row["code"]: row for row in figures["headline"]}
+    units = {"orders": str(UNIT_ORDERS), "hours": str(UNIT_HOURS), "percent": "%"}
+    gap = _("no data: —")
     charts = {
-        "volume": svg.line_chart(figures["trend_months"], [(str(KPIS["volume"].label), figures["trends"]["volume"])]),
+        "volume": svg.line_chart(figures["trend_months"], [(str(KPIS["volume"].label), figures["trends"]["volume"])],
+                                 unit_caption=_("unit: %(unit)s") % {"unit": units["orders"]}, gap_note=gap),
         "rates": svg.line_chart(figures["trend_months"], [
             (str(KPIS[c].label), figures["trends"][c]) for c in ("timeliness", "satisfaction", "repeat_rate")],
-            unit="%"),
+            unit="%", unit_caption=_("unit: %(unit)s") % {"unit": "%"}, gap_note=gap),
         "categories": svg.bar_chart([c for c, _n in figures["top_categories"]],
-                                    [n for _c, n in figures["top_categories"]]),
+                                    [n for _c, n in figures["top_categories"]], unit=units["orders"]),
     }
     return render_to_string("reports/monthly_report.html", {"f": figures, "headline": headline, "charts": charts,
-                                                            "generated": timezone.localtime()})
+                                                            "units": units, "generated": timezone.localtime()})
 
 
 class ReportError(Exception):
@@ -183,14 +246,21 @@ def report_pdf(html: str) -> bytes:
 
 
 def report_generate(*, region: Region, month: datetime.date, actor=None,
-                    trigger: str = MonthlyReport.Trigger.ON_DEMAND) -> MonthlyReport:
+                    trigger: str = MonthlyReport.Trigger.ON_DEMAND, cases: list[str] | None = None) -> MonthlyReport:
     """Compute, render and archive one report (a new version when one exists). Rendered in Chinese: it is an
-    official document of the operator."""
+    official document of the operator. `cases`: the notable cases a quality manager chose (order numbers, kept
+    with the report); None, as on the schedule: the proposed ones, marked as not reviewed."""
     month = month_start(month)
     if month >= month_start(timezone.localdate()) and trigger == MonthlyReport.Trigger.SCHEDULED:
         raise ValueError("A scheduled report is only made for a month that has ended.")
+    if cases is not None and not (actor is not None and (actor.is_superuser or actor.has_role(roles.QUALITY_MANAGER))):
+        raise PermissionDenied(_("Notable cases are chosen by quality managers."))
+    if cases is not None:  # checked before the report is rendered in Chinese: the error is in the reader's language
+        cases = cases_check(region=region, month=month, numbers=cases)
     with translation.override("zh-hans"):
-        figures = report_figures(region=region, month=month)
+        figures = report_figures(region=region, month=month, cases=cases)
+        if cases is not None:
+            figures["cases_chosen_by"] = str(actor)
         html = report_html(figures)
     pdf = report_pdf(html)
     with transaction.atomic():

@@ -13,6 +13,7 @@ urlpatterns = [
     path("dashboard/orders/", views.orders, name="orders"),
     path("dashboard/definitions/", views.definitions, name="definitions"),
     path("reports/monthly/", views.monthly_list, name="monthly_list"),
+    path("reports/monthly/new/", views.monthly_prepare, name="monthly_prepare"),
     path("reports/monthly/generate/", views.monthly_generate, name="monthly_generate"),
     path("reports/monthly/<int:pk>/", views.monthly_detail, name="monthly_detail"),
     path("reports/monthly/<int:pk>/pdf/", views.monthly_pdf, name="monthly_pdf"),

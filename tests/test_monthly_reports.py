@@ -99,7 +99,7 @@ def test_who_reads_and_who_makes_reports(week, login_client, province, shenzhen,
     assert f"/reports/monthly/{city_report.pk}/" in listing
     assert f"/reports/monthly/{province_report.pk}/" not in listing
     assert city.get(f"/reports/monthly/{province_report.pk}/pdf/").status_code == 404
-    response = city.post("/reports/monthly/generate/", {"region": province.pk, "month": "2026-11"})
+    response = city.post("/reports/monthly/generate/", {"region": province.pk, "month": "2026-11", "choose": "1"})
     assert not MonthlyReport.objects.filter(region=province, version=2).exists()  # not a region it may choose
 
     dispatcher = login_client(province_dispatcher)
@@ -110,8 +110,8 @@ def test_who_reads_and_who_makes_reports(week, login_client, province, shenzhen,
     assert agent.get(f"/reports/monthly/{province_report.pk}/pdf/").status_code == 403
 
     client = login_client(quality_manager)  # one test client: log the quality manager in again
-    response = client.post("/reports/monthly/generate/", {"region": province.pk, "month": "2026-12"})
+    response = client.post("/reports/monthly/generate/", {"region": province.pk, "month": "2026-12", "choose": "1"})
     assert response.status_code == 302 and not MonthlyReport.objects.filter(month=datetime.date(2026, 12, 1))
-    response = client.post("/reports/monthly/generate/", {"region": province.pk, "month": "2026-11"})
+    response = client.post("/reports/monthly/generate/", {"region": province.pk, "month": "2026-11", "choose": "1"})
     assert response.status_code == 302
     assert MonthlyReport.objects.filter(region=province, month=NOVEMBER).count() == 2
