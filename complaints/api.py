@@ -1,12 +1,16 @@
 """REST API for channel systems and the browser. Views validate, call one service or selector, and render."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -28,7 +32,12 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def exception_handler(exc, context):
-    """Django's own errors from the service layer become the API's: field errors 400, refusals 403 with the reason."""
+    """Django's own errors from the service layer become the API's: field errors 400, refusals 403 with the reason;
+    a body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413 (the client's mistake, not a server error to log)."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": _("The request body is too large: at most %(limit)s bytes (files excepted).")
+                         % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
@@ -54,14 +63,32 @@ class OrderListCreateApi(APIView):
 
     @extend_schema(
         operation_id="orders_list",
-        parameters=[OrderFilterSerializer],
-        responses=OrderSerializer(many=True),
-        summary="List orders visible to the caller",
+        parameters=[
+            OrderFilterSerializer,
+            OpenApiParameter(OrderCursorPagination.cursor_query_param, OpenApiTypes.STR,
+                             description="The page after (or before) another: the `next` or `previous` link."),
+            OpenApiParameter(OrderCursorPagination.page_size_query_param, OpenApiTypes.INT,
+                             description=f"Orders per page (default {OrderCursorPagination.page_size}, at most "
+                                         f"{OrderCursorPagination.max_page_size})."),
+        ],
+        responses={
+            200: OrderSerializer(many=True),
+            400: OpenApiResponse(description="A filter's value is wrong, or a query parameter is not one of these "
+                                             "(the answer lists the known ones)."),
+        },
+        summary="List (and search) orders visible to the caller",
     )
     def get(self, request):
+        known = self.known_parameters()
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:  # a misspelt filter silently ignored would return every order
+            return Response({"detail": _("Unknown query parameter(s): %(unknown)s. Known: %(known)s.")
+                             % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))},
+                             "unknown": unknown, "known": sorted(known)}, status=status.HTTP_400_BAD_REQUEST)
         filters = OrderFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
+        data.update(selectors.order_search_filters(data.pop("q", None)))
         if data.get("phone"):
             try:
                 data["phone"] = normalise_mobile(data["phone"])
@@ -70,6 +97,15 @@ class OrderListCreateApi(APIView):
         paginator = OrderCursorPagination()
         page = paginator.paginate_queryset(selectors.order_list_for_user(user=request.user, filters=data), request)
         return paginator.get_paginated_response(OrderSerializer(page, many=True, context={"user": request.user}).data)
+
+    @staticmethod
+    def known_parameters() -> set[str]:
+        """The documented query parameters: the filters, paging, and DRF's format override."""
+        known = set(OrderFilterSerializer().fields)
+        known |= {OrderCursorPagination.cursor_query_param, OrderCursorPagination.page_size_query_param}
+        if api_settings.URL_FORMAT_OVERRIDE:
+            known.add(api_settings.URL_FORMAT_OVERRIDE)
+        return known
 
     @extend_schema(
         operation_id="orders_create",

@@ -14,4 +14,6 @@ urlpatterns = [
         path(f"orders/<str:number>/actions/{action}/", workflow_api.action_view(action), name=f"api-order-{action}")
         for action in ACTIONS
     ],
+    path("orders/<str:number>/actions/<str:action>/", workflow_api.UnknownActionApi.as_view(),
+         name="api-order-unknown-action"),
 ]

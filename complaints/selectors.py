@@ -75,6 +75,22 @@ def _deadline_condition(state: str) -> Q:
     return Q()
 
 
+def order_search_filters(query: str | None) -> dict:
+    """One search box (the order search of the browser, `?q=` of the API): a mobile number finds the customer's
+    orders, anything else an order number."""
+    from django.core.exceptions import ValidationError
+
+    from complaints.phone import normalise_mobile
+
+    query = (query or "").strip()
+    if not query:
+        return {}
+    try:
+        return {"phone": normalise_mobile(query)}
+    except ValidationError:
+        return {"number": query.upper()}
+
+
 def orders_filtered(qs: QuerySet, filters: dict) -> QuerySet:
     for name, value in filters.items():
         if value and name in ORDER_FILTERS:

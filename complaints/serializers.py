@@ -121,6 +121,10 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, max_length=64,
+        help_text="Search, as the order search of the browser: a mobile number finds the customer's orders, "
+                  "anything else is taken as an order number (case does not matter).")
     status = serializers.CharField(required=False)
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
     channel = CodeRelatedField(slug_field="code", queryset=Channel.objects.all(), required=False)

@@ -587,6 +587,10 @@ def _order_flow_start(*, order: WorkOrder) -> None:
         event_record(order=order, actor=None, action=OrderEvent.Action.AUTO_DISPATCHED, from_status=OrderStatus.NEW,
                      to_status=order.status,
                      data={"department": order.current_department.name, "queue": order.queue_level})
+        if order.status == OrderStatus.QUEUED:
+            from workflow.services import order_arrival_announce
+
+            order_arrival_announce(order=order, actor=None)
 
 
 def _note_insert(*, order: WorkOrder, actor, body: str, internal: bool) -> Note:

@@ -162,15 +162,7 @@ def _incidents_matching(*, region, category):
     return incidents
 
 
-def search_filters(query: str | None) -> dict:
-    """One search box for both: a mobile number finds the customer's orders, anything else an order number."""
-    query = (query or "").strip()
-    if not query:
-        return {}
-    try:
-        return {"phone": normalise_mobile(query)}
-    except ValidationError:
-        return {"number": query.upper()}
+search_filters = selectors.order_search_filters  # the work lists' search box too
 
 
 @staff_required

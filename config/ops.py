@@ -203,6 +203,33 @@ def metrics(request):
 # --- errors ---------------------------------------------------------------------------------------------
 
 
+def page_not_found(request, exception):
+    """The 404 handler: JSON under /api/ (a client of the API never gets the site's HTML page), the site's page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        from django.utils.translation import gettext as _
+
+        return JsonResponse({"detail": _("No such API address: %(path)s. The API is described at /api/schema/ "
+                                         "and /api/docs/.") % {"path": request.path}}, status=404)
+    from django.views.defaults import page_not_found as site_page_not_found
+
+    return site_page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """The 400 handler (a request Django refused before any view, e.g. a malformed or oversized body): JSON under
+    /api/; 413 for a body over the size limit."""
+    if request.path.startswith("/api/"):
+        from django.core.exceptions import RequestDataTooBig
+
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"detail": "The request body is too large."}, status=413)
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    from django.views.defaults import bad_request as site_bad_request
+
+    return site_bad_request(request, exception)
+
+
 def server_error(request):
     """The 500 handler. When the database is unreachable (restarting, failing over) the answer is 503 with
     Retry-After, as JSON for the API: the request did nothing, and the same request will work in a moment (the

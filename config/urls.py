@@ -36,4 +36,6 @@ urlpatterns = [
          name="api-docs"),
 ]
 
+handler400 = "config.ops.bad_request"
+handler404 = "config.ops.page_not_found"
 handler500 = "config.ops.server_error"

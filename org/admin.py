@@ -22,8 +22,9 @@ class RegionAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "kind", "region", "channel", "trusted", "callback_department", "is_active"]
-    list_filter = ["kind", "is_active", "trusted", "region__level", "channel"]
+    list_display = ["name", "code", "kind", "region", "channel", "trusted", "queue_notice", "callback_department",
+                    "is_active"]
+    list_filter = ["kind", "is_active", "trusted", "queue_notice", "region__level", "channel"]
     search_fields = ["name", "code", "region__name"]
     autocomplete_fields = ["region", "callback_department"]
     list_select_related = ["region", "channel"]

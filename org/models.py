@@ -53,6 +53,11 @@ class Department(models.Model):
         BACK_OFFICE = "back_office", _("Back-office department")
         QUALITY = "quality", _("Quality management")
 
+    class QueueNotice(models.TextChoices):
+        NONE = "none", _("No notification")
+        IN_APP = "in_app", _("In-app notification")
+        EMAIL = "email", _("In-app notification and e-mail")
+
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -70,6 +75,15 @@ class Department(models.Model):
         _("trusted"),
         default=False,
         help_text=_("Replies of this department to ordinary orders skip the complaint centre's review."),
+    )
+    queue_notice = models.CharField(
+        _("new orders in the queue"),
+        max_length=8,
+        choices=QueueNotice.choices,
+        default=QueueNotice.IN_APP,
+        help_text=_("How the department's handlers (a complaint centre's dispatchers) hear of an ordinary order "
+                    "arriving in its queue. A major, VIP, group-customer or escalated order always notifies the "
+                    "lead at once."),
     )
     callback_department = models.ForeignKey(
         "self",

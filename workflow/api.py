@@ -1,6 +1,8 @@
 """The order actions and the timeline over the REST API: validate, call one service, return the order."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -57,3 +59,16 @@ class OrderTimelineApi(APIView):
     def get(self, request, number):
         order = _order_or_404(request, number)
         return Response(TimelineEventSerializer(selectors.order_timeline(order=order), many=True).data)
+
+
+@extend_schema(exclude=True)  # the schema documents the actions there are
+class UnknownActionApi(APIView):
+    """Any other action name: 404 naming the actions there are (rather than the site's HTML page)."""
+
+    required_scopes = {"POST": ApiScope.ORDERS_ACT}
+
+    def post(self, request, number, action):
+        known = list(services.ACTIONS)
+        return Response({"detail": _("There is no order action “%(action)s”. The actions are: %(actions)s.")
+                         % {"action": action, "actions": ", ".join(known)}, "actions": known},
+                        status=status.HTTP_404_NOT_FOUND)

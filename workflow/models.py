@@ -155,6 +155,13 @@ class Notification(models.Model):
         IMPROVEMENT = "improvement", _("Improvement order")
         ACCOUNTABILITY = "accountability", _("Accountability")
         SUPPORT = "support", _("Support request")
+        QUEUED = "queued", _("New in your queue")
+
+    class Delivery(models.TextChoices):
+        # E-mails about ordinary orders wait for working hours; major and VIP ones go at once.
+        STANDARD = "standard", _("In the app and by e-mail")
+        IN_APP = "in_app", _("In the app only")
+        AT_ONCE = "at_once", _("In the app and by e-mail at once")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -175,6 +182,7 @@ class Notification(models.Model):
     # Outbox state: NULL until a sender claims it; a recipient without an address is marked done at once.
     email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True, editable=False)
+    delivery = models.CharField(_("delivery"), max_length=8, choices=Delivery.choices, default=Delivery.STANDARD)
 
     class Meta:
         verbose_name = _("notification")
@@ -183,7 +191,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
             models.Index(fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)),
-            models.Index(fields=["created_at"], name="notification_unsent", condition=Q(emailed_at__isnull=True)),
+            models.Index(fields=["created_at"], name="notification_unsent",
+                         condition=Q(emailed_at__isnull=True) & ~Q(delivery="in_app")),
         ]
 
     def __str__(self):

@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=15)
 
 
-def notify(*, recipients, order, kind: str, actor=None, comment: str = "") -> list[Notification]:
+def notify(*, recipients, order, kind: str, actor=None, comment: str = "",
+           delivery: str = Notification.Delivery.STANDARD) -> list[Notification]:
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
     return notify_rows([
         Notification(recipient=user, order=order, kind=kind, actor_name=(str(actor) if actor else _("system"))[:64],
-                     comment=(comment or "")[:2000])
+                     comment=(comment or "")[:2000], delivery=delivery)
         for user in unique.values()
     ])
 
@@ -63,8 +64,10 @@ def _quiet_now(now) -> bool:
     return calendar.next_working_moment(now) > now
 
 
-# Urgent: about a major or a VIP / group customer's order (other notifications wait for working hours).
-URGENT = Q(order__isnull=False) & (Q(order__severity="major") | ~Q(order__customer__tier="ordinary"))
+# Urgent: about a major or a VIP / group customer's order, or sent at once on purpose (other notifications wait
+# for working hours).
+URGENT = (Q(order__isnull=False) & (Q(order__severity="major") | ~Q(order__customer__tier="ordinary"))
+          | Q(delivery=Notification.Delivery.AT_ONCE))
 
 
 def _claim(limit: int) -> list[int]:
@@ -76,6 +79,7 @@ def _claim(limit: int) -> list[int]:
         ids = list(
             pending
             .filter(emailed_at__isnull=True)
+            .exclude(delivery=Notification.Delivery.IN_APP)
             .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - STALE_CLAIM))
             .order_by("created_at", "id")
             .values_list("pk", flat=True)[:limit]

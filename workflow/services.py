@@ -488,6 +488,7 @@ def order_dispatch(*, actor, order: WorkOrder, department: Department, comment: 
         _record(ctx, actor=actor, action=OrderEvent.Action.DISPATCHED, before=before, comment=comment.strip(),
                 department=department.name, queue=ctx.order.queue_level)
         _maybe_notify_owner(ctx, actor, Notification.Kind.ASSIGNED, comment)
+        order_arrival_announce(order=ctx.order, actor=actor, comment=comment.strip())
         return ctx.order
 
 
@@ -523,6 +524,7 @@ def order_release(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
         sla.stage_start(order=ctx.order, kind=Stage.CLAIM, department=ctx.order.current_department)
         _record(ctx, actor=actor, action=OrderEvent.Action.RELEASED, before=before, comment=comment.strip(),
                 previous_owner=str(previous_owner))
+        order_arrival_announce(order=ctx.order, actor=actor, comment=comment.strip())
         return ctx.order
 
 
@@ -565,6 +567,7 @@ def order_transfer(*, actor, order: WorkOrder, department: Department, reason: s
         _complete_task(ctx, actor, "transfer", department=department.pk)
         _record(ctx, actor=actor, action=OrderEvent.Action.TRANSFERRED, before=before, comment=reason,
                 from_department=_dept_name(source), department=department.name)
+        order_arrival_announce(order=ctx.order, actor=actor, comment=reason)
         return ctx.order
 
 
@@ -584,9 +587,12 @@ def order_return(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
         _complete_task(ctx, actor, "return", reason_kind=reason_kind)
         _record(ctx, actor=actor, action=OrderEvent.Action.RETURNED, before=before, comment=reason,
                 reason_kind=reason_kind, from_department=_dept_name(source))
+        told = []
         if dispatcher is not None and dispatcher.actor.is_active:
             notifications.notify(recipients=[dispatcher.actor], order=ctx.order, kind=Notification.Kind.RETURNED,
                                  actor=actor, comment=reason)
+            told.append(dispatcher.actor)
+        order_arrival_announce(order=ctx.order, actor=actor, comment=reason, told=told)
         return ctx.order
 
 
@@ -817,6 +823,8 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
         ctx.order.escalation_level += 1
         ctx.order.escalated_at = timezone.now()
         fields = ["escalation_level", "escalated_at"]
+        into_lead_queue = (ctx.stage == "handle" and ctx.task.owner_id is None
+                           and ctx.order.queue_level != QueueLevel.LEAD)
         if ctx.stage == "handle" and ctx.task.owner_id is None:
             ctx.order.queue_level = QueueLevel.LEAD
             fields.append("queue_level")
@@ -826,6 +834,8 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
         recipients = [u for u in escalation_recipients(order=ctx.order) if actor is None or u.pk != actor.pk]
         notifications.notify(recipients=recipients, order=ctx.order, kind=Notification.Kind.ESCALATED,
                              actor=actor, comment=reason)
+        if into_lead_queue:  # the lead hears of it here unless the escalation told them already
+            order_arrival_announce(order=ctx.order, actor=actor, comment=reason, told=recipients)
         return ctx.order
 
 
@@ -970,6 +980,61 @@ def _regions_above(region):
 
     codes = [code for code in region.path.strip("/").split("/") if code]
     return Region.objects.filter(code__in=codes)
+
+
+# How a department's queue setting delivers the notice of an ordinary arrival.
+QUEUE_NOTICE_DELIVERY = {
+    Department.QueueNotice.IN_APP: Notification.Delivery.IN_APP,
+    Department.QueueNotice.EMAIL: Notification.Delivery.STANDARD,
+}
+
+
+def queue_arrival_recipients(*, order: WorkOrder) -> list[tuple[list[User], str]]:
+    """Who hears that the order has just arrived in a queue, and how: [(users, delivery)].
+
+    A major, VIP / group-customer or escalated order (the lead's queue) tells the lead at once, by e-mail too,
+    whatever the hour; any other order follows its department's setting (nobody, in-app, in-app and e-mail),
+    told to the people who take from that queue: a department's handlers, a complaint centre's dispatchers."""
+    active = User.objects.filter(is_active=True)
+    if order.status == OrderStatus.QUEUED and order.current_department_id:
+        department = order.current_department
+        members = active.filter(department=department)
+        leads = list(members.filter(groups__name=roles.LEAD))
+        if order.queue_level == QueueLevel.LEAD or order.takes_short_path:
+            return [(leads or list(members.filter(groups__name=roles.HANDLER)), Notification.Delivery.AT_ONCE)]
+        # Read afresh: the department on the order may come from a memo of the category tree.
+        notice = Department.objects.values_list("queue_notice", flat=True).get(pk=department.pk)
+        delivery = QUEUE_NOTICE_DELIVERY.get(notice)
+        if delivery is None:
+            return []
+        return [(list(members.filter(groups__name=roles.HANDLER)) or leads, delivery)]
+    if order.status == OrderStatus.NEW:  # back at the complaint centre's dispatch queue
+        centres = list(Department.objects.filter(kind=Department.Kind.COMPLAINT_CENTRE, is_active=True,
+                                                 region__in=_regions_above(order.region)))
+        if order.takes_short_path:
+            return [(list(active.filter(groups__name=roles.LEAD, department__in=centres)),
+                     Notification.Delivery.AT_ONCE)]
+        out = []
+        for centre in centres:
+            delivery = QUEUE_NOTICE_DELIVERY.get(centre.queue_notice)
+            if delivery is not None:
+                out.append((list(active.filter(groups__name=roles.DISPATCHER, department=centre)), delivery))
+        return out
+    return []
+
+
+def order_arrival_announce(*, order: WorkOrder, actor, comment: str = "", told=()) -> None:
+    """Tell the queue that the order has arrived (dispatched, transferred, released, returned, escalated into
+    the lead's queue, dispatched automatically at intake). Nobody hears twice: the actor and those `told`
+    already by the same step (the escalation's recipients, the dispatcher told of a return) are left out."""
+    skip = {user.pk for user in told if user is not None}
+    if actor is not None:
+        skip.add(actor.pk)
+    for users, delivery in queue_arrival_recipients(order=order):
+        recipients = [user for user in users if user.pk not in skip]
+        skip.update(user.pk for user in recipients)
+        notifications.notify(recipients=recipients, order=order, kind=Notification.Kind.QUEUED, actor=actor,
+                             comment=comment, delivery=delivery)
 
 
 
