@@ -149,7 +149,7 @@ def _excel_cell(sheet, row: int, column: int, value, fmt: str):
 def _about_rows(about: ExportAbout, *, user, exported_at: datetime.datetime, rows: int) -> list[tuple[str, str]]:
     filters = about.filters or [(_("Filters"), _("none"))]
     who = str(user) if str(user) == user.get_username() else f"{user} ({user.get_username()})"
-    return [(_("Export"), about.title), (_("Period"), about.period or _("not limited by date")),
+    return [(_("Title"), about.title), (_("Period"), about.period or _("not limited by date")),
             *[(str(label), str(value)) for label, value in filters],
             (_("Rows"), str(rows)), (_("Exported by"), who),
             (_("Exported at"), f"{timezone.localtime(exported_at, SHANGHAI):%Y-%m-%d %H:%M} (Asia/Shanghai)")]

@@ -64,7 +64,7 @@ def test_a_csv_export_opens_with_its_title_period_filters_and_who_exported_it(lo
         response = client.get(f"/dashboard/kpis/?{WEEK}&group=day&region={guangzhou.pk}&export=csv&table=kpis")
     assert response.status_code == 200
     about, table = csv_parts(response)
-    assert about["Export"] == "KPIs by Day"
+    assert about["Title"] == "KPIs by Day"
     assert about["Period"] == "2026-11-02 – 2026-11-08"
     assert about["Region"] == "广州市" and about["Kind"] == "Complaint"
     assert about["Exported by"].endswith(f"({quality_manager.username})")
@@ -93,7 +93,7 @@ def test_an_excel_export_has_an_about_sheet_first_and_keeps_dates_percentages_an
     about, sheet = book.worksheets
     assert about.title == "About" and book.active.title == sheet.title
     labels = {about.cell(r, 1).value: about.cell(r, 2).value for r in range(1, about.max_row + 1)}
-    assert labels["Period"] == "2026-11-02 – 2026-11-08" and labels["Export"] == "KPIs by Day"
+    assert labels["Period"] == "2026-11-02 – 2026-11-08" and labels["Title"] == "KPIs by Day"
     assert labels["Kind"] == "Complaint"
     header = [c.value for c in sheet[1]]
     assert header[0] == "Day"
@@ -119,7 +119,7 @@ def test_the_orders_export_has_the_received_time_as_a_shanghai_date_and_says_num
     about = workbook(response).worksheets[0]
     labels = {about.cell(r, 1).value: about.cell(r, 2).value for r in range(1, about.max_row + 1)}
     assert labels["Phone numbers"] == "masked" and labels["Orders"] == "Counted"
-    assert labels["Export"] == "Orders behind Volume"
+    assert labels["Title"] == "Orders behind Volume"
     full = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv&unmask=1")
     about, table = csv_parts(full)
     assert about["Phone numbers"].startswith("in full")
@@ -132,7 +132,7 @@ def test_accountability_exports_name_the_month_and_keep_months_and_rates_typed(l
     response = client.get("/accountability/ranking/?month=2026-11&export=xlsx&table=ranking")
     about = workbook(response).worksheets[0]
     labels = {about.cell(r, 1).value: about.cell(r, 2).value for r in range(1, about.max_row + 1)}
-    assert labels["Period"] == "2026-11" and labels["Export"] == "Ranking of 2026-11"
+    assert labels["Period"] == "2026-11" and labels["Title"] == "Ranking of 2026-11"
     assert "2026-11" in file_name(response)
     sheet = data_sheet(response)
     header = [c.value for c in sheet[1]]
@@ -281,3 +281,16 @@ def test_the_writer_neutralises_every_formula_start_and_keeps_numbers():
     assert csv_text(*typed_value(Cell("", raw=12345678.9))) == "12345678.9"  # never 1.23457e+07
     assert csv_text(*typed_value(Cell("", raw=2.0))) == "2"
     assert typed_value(Cell("", raw=float("nan")))[0] == ""
+
+
+def test_a_chinese_export_has_its_about_sheet_named_and_labelled_in_chinese(login_client, week, quality_manager,
+                                                                            settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    response = login_client(quality_manager).get(f"/dashboard/kpis/?{WEEK}&group=day&export=xlsx&table=kpis",
+                                                 HTTP_ACCEPT_LANGUAGE="zh-hans")
+    about = workbook(response).worksheets[0]
+    assert about.title == "说明"
+    labels = [about.cell(r, 1).value for r in range(1, about.max_row + 1)]
+    assert labels[:2] == ["标题", "统计期"] and "导出人" in labels and "导出时间" in labels
+    name = file_name(response)
+    assert "2026-11-02~2026-11-08" in name and "投诉" in name

@@ -18,7 +18,8 @@ A cell ending in "+" is an answer whose body carries a seeded customer's full ph
 number): the "full number visible" column of each route and caller. Only the roles that hold the permission to see
 full numbers (agents, dispatchers, handlers, leads, the emergency group, channel systems) may have one; the quality
 manager and the administrator (a superuser without an explicit grant) read 138****8000 everywhere, so a "+" in
-their columns is a leak. The admin's change pages of the records that carry numbers have rows of their own.
+their columns is a leak. The admin's change pages of the records that carry numbers have rows of their own, and
+so do the exports of the orders behind a dashboard number (masked, and with full numbers), asked as each caller.
 """
 
 import io
@@ -67,6 +68,14 @@ def url_names():
 # Admin detail pages of the records that carry a customer's number (their object comes from the World).
 ADMIN_DETAIL_PAGES = ("admin:complaints_customer_change", "admin:complaints_workorder_change",
                       "admin:quality_followup_change")
+
+
+# Exports as each caller: the orders behind a dashboard number as CSV, masked and with full numbers (the latter is
+# for the roles that may see or reveal numbers, and is recorded); "+" marks a file that carries full numbers.
+EXPORTS = {
+    "export:reports:orders.csv": "/dashboard/orders/?kpi=volume&export=csv",
+    "export:reports:orders.csv&unmask=1": "/dashboard/orders/?kpi=volume&export=csv&unmask=1",
+}
 
 
 def admin_pages(world=None):
@@ -299,7 +308,7 @@ def _copy(cookies):
 def target_names() -> list[str]:
     """Every row the matrix must have, in a fixed order (no request needed)."""
     names = [name for name, _pattern in url_names() if name not in SKIP_NAMES]
-    return sorted(names + [name for name, _kwargs in admin_pages()])
+    return sorted(names + [name for name, _kwargs in admin_pages()] + list(EXPORTS))
 
 
 def compute_matrix(world, shard=0, shards=1) -> dict[str, str]:
@@ -310,6 +319,7 @@ def compute_matrix(world, shard=0, shards=1) -> dict[str, str]:
     targets = [(name, reverse(name, kwargs=world.kwargs(name, pattern)) + world.query(name),
                 name.startswith("api-") or ":api-" in name) for name, pattern in url_names() if name in wanted]
     targets += [(name, reverse(name, kwargs=kwargs), False) for name, kwargs in admin_pages(world) if name in wanted]
+    targets += [(name, url, False) for name, url in EXPORTS.items() if name in wanted]
     phones = world.full_phones
     for name, url, is_api in targets:
         cells = [request(clients[caller], url, is_api, "GET", phones) for caller in CALLERS]
