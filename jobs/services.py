@@ -71,15 +71,18 @@ def job_create(*, actor, kind: str, title: str, params: dict | None = None, key:
 
 
 def job_queue(*, actor, job: Job) -> Job:
-    """Start a draft: only its creator may, once."""
+    """Start a draft, or start a failed job again (its runner skips what was committed): only its creator may."""
     if job.created_by_id != actor.pk and not actor.is_superuser:
         raise PermissionDenied(_("Only the person who prepared this job may start it."))
     try:
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
-            if locked.status != Job.Status.DRAFT:
+            if locked.status not in (Job.Status.DRAFT, Job.Status.FAILED):
                 raise ValidationError(_("This job was already started (%(status)s).")
                                       % {"status": locked.get_status_display()})
+            if locked.status == Job.Status.FAILED:
+                locked.attempts, locked.error, locked.finished_at = 0, "", None
+                locked.save(update_fields=["attempts", "error", "finished_at"])
             _queue(locked)
     except IntegrityError:
         raise ValidationError(_("The same work is already running; wait for it to finish.")) from None

@@ -216,6 +216,13 @@ def test_an_fcc_export_with_split_date_and_time_and_no_phone_numbers(tmp_path, c
     assert "Unknown category “Comcast Imposed a New Usage Cap" in rejected["2779A6"]["reasons"]
     assert "“06/30/15 3:16:26 PM” matches none of the date formats" in rejected["338519"]["reasons"]
 
+    # The KPI rollups take history filed under a category of any level.
+    from quality.facts import rollups_apply
+    from quality.models import OrderFact
+
+    rollups_apply()
+    assert OrderFact.objects.filter(order_id__in=[o.pk for o in orders.values()]).count() == 4
+
 
 @time_machine.travel(datetime(2026, 11, 1, 12, 0, tzinfo=SHANGHAI), tick=False)
 def test_a_cfpb_export_reads_dates_by_the_mapping_s_format_only(tmp_path, channel_system, category_tree):

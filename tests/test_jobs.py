@@ -166,3 +166,18 @@ def test_one_close_of_a_month_at_a_time(province_dispatcher, hotline_agent):
         job.refresh_from_db()
         assert job.result["month"] == "2026-10" and job.done == job.total == 2
         month_close_start(actor=province_dispatcher, month=datetime.date(2026, 10, 1))  # again, once it is done
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_failed_import_is_started_again_by_its_creator(client, channel_system, category_tree):
+    job = prepared(channel_system)
+    job_queue(actor=channel_system, job=job)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, error="boom", attempts=3)
+    client.force_login(channel_system)
+    assert "Start again" in client.get(reverse("complaints:import_detail", args=[job.pk])).content.decode()
+    client.post(reverse("complaints:import_start", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and job.attempts == 0 and job.error == ""
+    assert job_run(job_id=job.pk) == "succeeded"
+    with pytest.raises(ValidationError, match="already started"):
+        job_queue(actor=channel_system, job=job)  # a finished job is not run twice

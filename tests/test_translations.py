@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ["manage.py", "config", "org", "complaints", "workflow", "accountability", "quality", "reports",
-           "knowledge", "support", "templates", "static", "locale"]
+           "knowledge", "support", "jobs", "templates", "static", "locale"]
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is not installed (make test installs it)")
