@@ -172,14 +172,14 @@ class WorkingPeriodInline(admin.TabularInline):
 
 class CalendarYearInline(admin.TabularInline):
     model = CalendarYear
-    fields = ["year", "confirmed", "note", "admins_told_at"]
+    fields = ["year", "confirmed", "note", "note_en", "admins_told_at"]
     readonly_fields = ["admins_told_at"]
     extra = 0
 
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_default"]
+    list_display = ["__str__", "code", "is_default"]
     inlines = [WorkingPeriodInline, CalendarYearInline]
 
     def changelist_view(self, request, extra_context=None):
@@ -227,12 +227,16 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
     """Which orders a set of stage limits applies to; the most specific match wins (category, then tier,
     severity, channel, kind); a version with the same criteria takes over on its effective date."""
 
-    list_display = ["name", "effective_from", "kind", "severity", "customer_tier", "channel", "category",
+    list_display = ["policy_name", "effective_from", "kind", "severity", "customer_tier", "channel", "category",
                     "warn_percent", "limits_summary"]
     list_filter = ["effective_from", "kind", "severity", "customer_tier", "channel"]
-    search_fields = ["name", "category__name", "category__code"]
+    search_fields = ["name", "name_en", "category__name", "category__code"]
     autocomplete_fields = ["category"]
     inlines = [StageLimitInline]
+
+    @admin.display(description=_("name"), ordering="name")
+    def policy_name(self, obj):
+        return obj.label
 
     @admin.display(description=_("limits"))
     def limits_summary(self, obj):
