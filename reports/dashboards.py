@@ -172,6 +172,14 @@ class Links:
         return f"{reverse('reports:orders')}?{urlencode(params)}"
 
 
+def group_kpi(table: SumsTable, code: str, key: tuple, grouping: str, *, subscribers: int | None = None) -> Value:
+    """A group's KPI value; a month without a single order counted has no value (a gap in the chart, "—" in the
+    table), not zero: before the platform was used or a history imported, nothing is known of it."""
+    if grouping == "month" and key not in table.groups:
+        return Value(KPIS[code], None)
+    return table.kpi(code, key, subscribers=subscribers)
+
+
 def value_cell(value: Value, link: str = "") -> Cell:
     raw = None if value.value is None else round(value.value, 2)
     return Cell(value.display, link if value.value is not None else "", raw, css="num")
@@ -251,7 +259,7 @@ def kpi_table(*, name: str, title: str, table: SumsTable, grouping: str, keys: l
         row_period = _group_period(grouping, value, period)
         cells = [Cell(labels(grouping, value), raw=labels(grouping, value))]
         for code in codes:
-            kpi_value = table.kpi(code, key, subscribers=(subscribers or {}).get(value))
+            kpi_value = group_kpi(table, code, key, grouping, subscribers=(subscribers or {}).get(value))
             link = links.orders(code, row_period, group="" if grouping in TIME_GROUPS else grouping,
                                 value=None if grouping in TIME_GROUPS else value)
             cells.append(value_cell(kpi_value, link))
@@ -300,7 +308,7 @@ def trend_chart(*, chart_id: str, title: str, period: Period, slice_: Slice, cod
     units = {unit_label(c) for c in codes}
     series = []
     for code in codes:
-        values = [table.kpi(code, (k,)) for k in keys]
+        values = [group_kpi(table, code, (k,), grouping) for k in keys]
         series.append({"name": str(KPIS[code].label),
                        "data": [None if v.value is None else round(v.value, 2) for v in values],
                        "links": [links.orders(code, _group_period(grouping, k, period)) for k in keys]})
