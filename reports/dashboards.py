@@ -37,6 +37,7 @@ UNIT_HOURS = pgettext_lazy("unit", "hours")  # 小时
 UNIT_MINUTES = pgettext_lazy("unit", "minutes")  # 分钟
 UNIT_POINTS = pgettext_lazy("unit", "points")  # 分
 UNIT_PER_10K = pgettext_lazy("unit", "per 10,000 subscribers")  # 件/万户
+UNIT_PERCENTAGE_POINTS = pgettext_lazy("unit", "pp")  # 个百分点
 COUNT_KPIS = ("volume", "overdue_count", "escalation_count")
 
 
@@ -135,7 +136,7 @@ class Tile:
         delta = self.delta
         if delta is None:
             return ""
-        unit = {"%": " pp", "h": " h"}.get(KPIS[self.code].unit, "")
+        unit = {"%": f" {UNIT_PERCENTAGE_POINTS}", "h": f" {UNIT_HOURS}"}.get(KPIS[self.code].unit, "")
         if KPIS[self.code].unit == "":
             return f"{delta:+,.0f}" if float(delta).is_integer() else f"{delta:+,.2f}"
         return f"{delta:+.1f}{unit}"

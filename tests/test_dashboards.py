@@ -261,3 +261,10 @@ def test_months_without_data_are_gaps_not_zeros(login_client, week, quality_mana
     table = page.split('data-table="kpis"')[1].split("</table>")[0]
     august = table.split("2026-08</td>")[1].split("</tr>")[0]
     assert ">0<" not in august and "—" in august
+
+
+def test_times_say_hours_in_chinese(login_client, week, quality_manager, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = login_client(quality_manager).get(f"/dashboard/?{WEEK}").content.decode()
+    tile = page.split('data-kpi="avg_handling"')[1].split("</a>")[0]
+    assert "26.0 小时" in tile and " h" not in tile
