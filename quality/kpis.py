@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from complaints.models import Category, Kind
 from org.models import Region
@@ -450,7 +451,7 @@ class Value:
         if self.kpi.unit == "%":
             return f"{self.value:.1f}%"
         if self.kpi.unit == "h":
-            return f"{self.value:.1f} h"
+            return f"{self.value:.1f} {pgettext('unit', 'hours')}"
         if self.kpi.code in ("per_10k", "complaint_inquiry_ratio"):
             return f"{self.value:.2f}"
         return f"{int(self.value):,}"

@@ -37,6 +37,7 @@ UNIT_HOURS = pgettext_lazy("unit", "hours")  # 小时
 UNIT_MINUTES = pgettext_lazy("unit", "minutes")  # 分钟
 UNIT_POINTS = pgettext_lazy("unit", "points")  # 分
 UNIT_PER_10K = pgettext_lazy("unit", "per 10,000 subscribers")  # 件/万户
+UNIT_PERCENTAGE_POINTS = pgettext_lazy("unit", "pp")  # 个百分点
 COUNT_KPIS = ("volume", "overdue_count", "escalation_count")
 
 
@@ -136,7 +137,7 @@ class Tile:
         delta = self.delta
         if delta is None:
             return ""
-        unit = {"%": " pp", "h": " h"}.get(KPIS[self.code].unit, "")
+        unit = {"%": f" {UNIT_PERCENTAGE_POINTS}", "h": f" {UNIT_HOURS}"}.get(KPIS[self.code].unit, "")
         if KPIS[self.code].unit == "":
             return f"{delta:+,.0f}" if float(delta).is_integer() else f"{delta:+,.2f}"
         return f"{delta:+.1f}{unit}"
@@ -171,6 +172,14 @@ class Links:
             params["g"] = group
             params["v"] = value.isoformat() if isinstance(value, datetime.date) else value
         return f"{reverse('reports:orders')}?{urlencode(params)}"
+
+
+def group_kpi(table: SumsTable, code: str, key: tuple, grouping: str, *, subscribers: int | None = None) -> Value:
+    """A group's KPI value; a month without a single order counted has no value (a gap in the chart, "—" in the
+    table), not zero: before the platform was used or a history imported, nothing is known of it."""
+    if grouping == "month" and key not in table.groups:
+        return Value(KPIS[code], None)
+    return table.kpi(code, key, subscribers=subscribers)
 
 
 def value_cell(value: Value, link: str = "") -> Cell:
@@ -257,7 +266,7 @@ def kpi_table(*, name: str, title: str, table: SumsTable, grouping: str, keys: l
         else:
             cells = [Cell(label, raw=label)]
         for code in codes:
-            kpi_value = table.kpi(code, key, subscribers=(subscribers or {}).get(value))
+            kpi_value = group_kpi(table, code, key, grouping, subscribers=(subscribers or {}).get(value))
             link = links.orders(code, row_period, group="" if grouping in TIME_GROUPS else grouping,
                                 value=None if grouping in TIME_GROUPS else value)
             cells.append(value_cell(kpi_value, link))
@@ -306,7 +315,7 @@ def trend_chart(*, chart_id: str, title: str, period: Period, slice_: Slice, cod
     units = {unit_label(c) for c in codes}
     series = []
     for code in codes:
-        values = [table.kpi(code, (k,)) for k in keys]
+        values = [group_kpi(table, code, (k,), grouping) for k in keys]
         series.append({"name": str(KPIS[code].label),
                        "data": [None if v.value is None else round(v.value, 2) for v in values],
                        "links": [links.orders(code, _group_period(grouping, k, period)) for k in keys]})

@@ -28,7 +28,7 @@ from quality import analysis
 from quality.kpis import KPIS, Context, Period, Slice, Value, kpi_target, measure_sums, subscribers_of
 from quality.services import quality_policy
 from reports import svg
-from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, unit_label
+from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PERCENTAGE_POINTS, unit_label
 from reports.models import MonthlyReport
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def report_figures(*, region: Region, month: datetime.date, cases: list[str] | N
                          "last_display": _fmt(before.value, kpi.unit),
                          "target_display": _fmt(float(target), kpi.unit) if target is not None else "—",
                          "change_display": "" if change is None else
-                         (f"{change:+.1f} pp" if kpi.unit == "%" else f"{change:+,.2f}" if code == "per_10k"
+                         (f"{change:+.1f} {UNIT_PERCENTAGE_POINTS}" if kpi.unit == "%" else f"{change:+,.2f}" if code == "per_10k"
                           else f"{change:+,.1f}")})
     trend_start = month
     for _i in range(TREND_MONTHS - 1):

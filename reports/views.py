@@ -195,7 +195,7 @@ def analysis_page(request):
     total_row += [d.value_cell(_total(table, code, slice_, subscribers, period, ctx), links.orders(code, period))
                   for code in codes]
     kpis.rows.append(total_row)
-    values = [table.kpi(chart_kpi, k, subscribers=(subscribers or {}).get(k[0])) for k in keys]
+    values = [d.group_kpi(table, chart_kpi, k, grouping, subscribers=(subscribers or {}).get(k[0])) for k in keys]
     chart = d.Chart(id="analysis", type="line" if grouping in TIME_GROUPS else "bar",
                     title=f"{KPIS[chart_kpi].label} · {GROUPING_LABELS[grouping]}",
                     x=[labels(grouping, k[0]) for k in keys],

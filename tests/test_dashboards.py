@@ -247,3 +247,25 @@ def test_a_drill_down_counts_no_further_than_its_bound(login_client, week, quali
     monkeypatch.setattr(pagination.count_bounded, "__defaults__", (4,))
     page = login_client(quality_manager).get(f"/dashboard/orders/?kpi=volume&{WEEK}").content.decode()
     assert "More than 4 in all" in page
+
+
+def test_months_without_data_are_gaps_not_zeros(login_client, week, quality_manager):
+    import json
+    import re
+
+    page = login_client(quality_manager).get(
+        "/dashboard/kpis/?period=custom&start=2026-08-01&end=2026-11-30&group=month&chart=volume").content.decode()
+    spec = json.loads(re.search(r'<script id="analysis-data" type="application/json">(.*?)</script>', page).group(1))
+    assert spec["x"] == ["2026-08", "2026-09", "2026-10", "2026-11"]
+    assert spec["series"][0]["data"] == [None, None, None, 6]  # nothing before the hand-made week
+    assert spec["unit"] == "orders"
+    table = page.split('data-table="kpis"')[1].split("</table>")[0]
+    august = table.split("2026-08</td>")[1].split("</tr>")[0]
+    assert ">0<" not in august and "—" in august
+
+
+def test_times_say_hours_in_chinese(login_client, week, quality_manager, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = login_client(quality_manager).get(f"/dashboard/?{WEEK}").content.decode()
+    tile = page.split('data-kpi="avg_handling"')[1].split("</a>")[0]
+    assert "26.0 小时" in tile and " h" not in tile
