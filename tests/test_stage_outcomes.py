@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
-from quality.facts import fact_queryset
+from accountability.scoring import share_sums
+from quality.facts import fact_queryset, rollups_apply
+from quality.kpis import Period
 from workflow import services
 from workflow.calendar import SHANGHAI
 from workflow.models import OrderStage, Stage, StageOutcome
@@ -133,3 +136,17 @@ def test_a_reassignment_after_the_claim_limit_ends_the_claim_stage_late(travelle
 def test_a_stage_still_running_has_no_outcome(traveller, claimed):
     handle = network_stage(claimed)
     assert handle.outcome == "" and handle.met is None
+
+
+def test_the_accountability_scores_see_a_late_transfer(traveller, claimed, network_handler, network_dept,
+                                                       billing_dept, billing_handler, province_dispatcher,
+                                                       hotline_agent):
+    traveller.shift(timedelta(hours=25))
+    services.order_transfer(actor=network_handler, order=claimed, department=billing_dept, reason="计费问题")
+    order = close_from_billing(traveller, claimed, billing_handler=billing_handler,
+                               province_dispatcher=province_dispatcher, hotline_agent=hotline_agent)
+    rollups_apply()
+    day = timezone.localdate(order.closed_at)
+    sums = share_sums(period=Period(day, day))
+    answering = order.determination.shares.get().department_id
+    assert sums[answering]["timed"] == 1 and sums[answering]["in_time"] == 0 and sums[answering]["breached"] == 1
