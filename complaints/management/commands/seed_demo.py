@@ -9,20 +9,25 @@ from pathlib import Path
 
 import time_machine
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from complaints.demo import Phrasings
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
 from complaints.selectors import category_responsible_department, leaf_categories
 from complaints.services import OnSpotAnswer, order_create
 from org import roles
 from org.models import Department, Region, User
+from quality.models import BatchPolicy
 from support.demo import seed_support_requests
 from workflow import services as flow
+from workflow.models import Notification, OrderStage
 
 CATEGORY_FILE = Path(__file__).resolve().parents[2] / "data" / "telecom_categories_zh.json"
 
@@ -50,6 +55,9 @@ DEPARTMENTS = [  # code, name, kind, region, channel
     ("cti", "热线CTI接口", "frontline", "44", "hotline"),
 ]
 
+# Every demo user has an address at the reserved example.com domain, so notifications really leave through the
+# e-mail backend (the console by default: they appear in the worker's output).
+EMAIL_DOMAIN = "demo.example.com"
 USERS = [  # username, display name, department, roles, is_staff
     ("agent_gz", "王小红（广州热线）", "gz-hotline", [roles.FRONTLINE_AGENT], False),
     ("agent_sz", "李明（深圳热线）", "sz-hotline", [roles.FRONTLINE_AGENT], False),
@@ -91,18 +99,6 @@ STANDARD_ANSWERS = {
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
-DESCRIPTIONS = [
-    "客户反映家中室内手机信号很弱，经常无法接通电话。",
-    "客户称本月话费比平时多出约50元，对账单有异议。",
-    "客户表示未办理过某增值业务却被扣费，要求退订并退费。",
-    "客户反映宽带晚上经常断线，影响在家办公。",
-    "客户要求变更为低资费套餐，营业厅称受合约限制无法办理。",
-    "客户投诉营业员服务态度差，办理业务排队时间过长。",
-    "客户频繁收到骚扰电话和垃圾短信，要求处理。",
-    "客户咨询携号转网的办理条件和流程。",
-    "客户建议在APP中增加账单明细导出功能。",
-    "客户反映流量包到期后被自动续订，未收到提醒。",
-]
 
 
 class Command(BaseCommand):
@@ -111,8 +107,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=2000, help="How many demo orders to reach (default 2000).")
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+        parser.add_argument(
+            "--recent-days", type=float, default=None,
+            help="Only the orders received in the last N days, and what needs no history: the working day in well "
+                 "under a minute (`make run` starts with this). Running again without it adds the history.")
 
-    def handle(self, *args, orders, quiet_logins, **options):
+    def handle(self, *args, orders, quiet_logins, recent_days, **options):
         call_command("import_categories", str(CATEGORY_FILE), stdout=self.stdout)
         with transaction.atomic():
             regions = self._regions()
@@ -121,7 +121,9 @@ class Command(BaseCommand):
             users = self._users(departments, password)
             self._categories(departments)
             DemoAccountability.rules(departments)
-        created = self._orders(users, regions, target=orders)
+            BatchPolicy.objects.get_or_create(effective_from=timezone.localdate().replace(month=1, day=1))
+        since = timezone.now() - timedelta(days=recent_days) if recent_days is not None else None
+        created = self._orders(users, regions, target=orders, since=since)
         if orders >= 500:  # a full demo also has a weak cell generating complaints (a small one stays exact)
             created += self._outage(users, regions)
         if created:
@@ -130,11 +132,12 @@ class Command(BaseCommand):
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
         DemoWarning(users=users, regions=regions, stdout=self.stdout).run()
-        DemoKnowledge(users=users, stdout=self.stdout).run()
+        DemoKnowledge(users=users, stdout=self.stdout).run(cases=since is None)
         seed_support_requests(users=users, password=password, stdout=self.stdout)
-        DemoQuality(users=users, regions=regions, stdout=self.stdout).run()
-        if orders:
+        DemoQuality(users=users, regions=regions, stdout=self.stdout).run(reports=since is None)
+        if orders and since is None:
             DemoAccountability(users=users, stdout=self.stdout).run()
+        notifications_seen(before=timezone.now() - UNREAD_WINDOW)
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
                                              f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
         if not quiet_logins:
@@ -176,14 +179,19 @@ class Command(BaseCommand):
     def _users(self, departments, password):
         users = {}
         groups = {g.name: g for g in Group.objects.all()}
+        hashed = None  # one hash for all: hashing is slow on purpose, and they share the password anyway
         for username, display, dept, role_names, is_staff in USERS:
             user = User.objects.filter(username=username).first()
             if user is None:
+                hashed = hashed or make_password(password)
                 user = User(username=username, display_name=display, department=departments[dept],
-                            is_staff=is_staff, is_superuser=is_staff)
-                user.set_password(password)
+                            is_staff=is_staff, is_superuser=is_staff, password=hashed,
+                            email=f"{username}@{EMAIL_DOMAIN}")
                 user.save()
                 user.groups.set([groups[name] for name in role_names])
+            elif not user.email:  # a demo installed before the users had addresses
+                user.email = f"{username}@{EMAIL_DOMAIN}"
+                user.save(update_fields=["email"])
             users[username] = user
         self.cti_key = self._demo_token(users["cti"])
         return users
@@ -217,12 +225,17 @@ class Command(BaseCommand):
             leaves = leaf_categories().filter(path__startswith=top.path, standard_answer="")
             leaves.update(standard_answer=answer)
 
-    def _orders(self, users, regions, *, target):
-        existing = WorkOrder.objects.filter(external_ref__startswith="DEMO-").count()
-        if existing >= target:
+    def _orders(self, users, regions, *, target, since=None):
+        """`target` orders over the last 90 days, each logged and lived through at its moments (only those
+        received after `since` when given). Re-runs create only the missing ones."""
+        existing = set(WorkOrder.objects.filter(external_ref__startswith="DEMO-").exclude(
+            external_ref__startswith="DEMO-OUTAGE-").values_list("external_ref", flat=True))
+        if len(existing) >= target:
             return 0
         rng = random.Random(20261123)
+        phrasings = Phrasings.load()
         leaves = list(leaf_categories().order_by("path"))
+        by_code = {leaf.code: leaf for leaf in leaves}
         channels = list(Channel.objects.filter(is_active=True))
         agents = [users[u] for u in ("agent_gz", "agent_sz", "agent_hall", "am_sz", "agent_outlet", "cti")]
         cities = [regions[c] for c in ("440106", "440104", "440305", "440304", "440604", "4419")]
@@ -246,50 +259,112 @@ class Command(BaseCommand):
             tier = rng.choice(tiers)
             brand = rng.choice(brands)
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.5 else "")
-            description = rng.choice(DESCRIPTIONS)
             compensation = Decimal(rng.choice([0, 0, 10, 20, 30])) if on_spot else None
-            if index < existing or WorkOrder.objects.filter(external_ref=external_ref).exists():
+            if external_ref in existing or (since is not None and received < since):
                 continue
-            if Customer.objects.filter(phone=phone).exists():
+            # Suggestions and many inquiries are about nothing broken: they have categories of their own.
+            if kind == "suggestion" and "OTH-GEN-ALL-01" in by_code:
+                leaf = by_code["OTH-GEN-ALL-01"]
+            elif kind == "inquiry" and index % 3 == 0 and "OTH-GEN-ALL-02" in by_code:
+                leaf = by_code["OTH-GEN-ALL-02"]
+            customer = Customer.objects.filter(phone=phone).select_related("home_region").first()
+            home = customer.home_region if customer is not None and customer.home_region else region
+            description = self._description(phrasings, leaf, home, received, index)
+            if customer is not None:
                 region = tier = brand = None
             # Each order is logged, and then lived through, at the moments it would have happened; one commit each.
-            with transaction.atomic(), time_machine.travel(received, tick=False):
-                order = order_create(
-                    actor=agent, kind=kind, channel=channel, category=leaf, severity=severity,
-                    description=description, customer_phone=phone, customer_name=name if tier else "",
-                    customer_tier=tier, customer_brand=brand, customer_region=region, received_at=received,
-                    on_spot=OnSpotAnswer(leaf.standard_answer or "已现场解释，客户表示理解。", compensation)
-                    if on_spot else None,
-                    source=OrderSource.API if agent.username == "cti" else OrderSource.BROWSER,
-                    external_ref=external_ref,
-                ).order
-                if order.is_open:
-                    DemoLifecycle(order=order, users=users, rng=random.Random(index), until=now).run()
+            with transaction.atomic():
+                with time_machine.travel(received, tick=False):
+                    order = order_create(
+                        actor=agent, kind=kind, channel=channel, category=leaf, severity=severity,
+                        description=description, customer_phone=phone, customer_name=name if tier else "",
+                        customer_tier=tier, customer_brand=brand, customer_region=region, received_at=received,
+                        on_spot=OnSpotAnswer(leaf.standard_answer or "已现场解释，客户表示理解。", compensation)
+                        if on_spot else None,
+                        source=OrderSource.API if agent.username == "cti" else OrderSource.BROWSER,
+                        external_ref=external_ref,
+                    ).order
+                    if order.is_open:
+                        DemoLifecycle(order=order, users=users, rng=random.Random(index), until=now,
+                                      phrasings=phrasings).run()
+                # What staff had long read (and been e-mailed) before today is not news to them now.
+                notifications_seen(before=now - UNREAD_WINDOW, order=order)
             created += 1
         return created
 
+    @staticmethod
+    def _description(phrasings, leaf, region, received, index) -> str:
+        code = leaf.code if leaf.code in phrasings.leaves else None
+        if code is None:  # a category added in admin that the phrasings do not know yet
+            return f"客户反映{leaf.name}问题，要求尽快处理。"
+        return phrasings.description(code=code, region_code=region.code if region else None, received=received,
+                                     rng=random.Random(f"description-{index}"))
+
     def _outage(self, users, regions) -> int:
-        """A weak cell in Nanshan over the last five days: a hot spot for the dashboards (and a batch for later)."""
-        leaf = leaf_categories().filter(path__startswith="/NET/").order_by("path").first()
+        """A weak cell in Nanshan since yesterday: complaints about outdoor coverage come in; the dispatcher sends
+        the first ones to the network department, confirms the incident once six have arrived (they join it), and
+        agents join later callers to it at intake. A hot spot for the dashboards, an incident that is being worked."""
+        from quality.models import Incident
+
+        leaf = Category.objects.filter(code=OUTAGE_CATEGORY).first()
         if leaf is None:
             return 0
         rng = random.Random(20261201)
+        phrasings = Phrasings.load()
         now = timezone.now()
-        agent = users["agent_sz"]
+        agent, dispatcher = users["agent_sz"], users["dispatcher"]
+        network = users["lead_network"].department
+        moments = sorted(now - timedelta(hours=rng.uniform(0.5, 30)) for _i in range(36))
+        phones = [f"139{rng.randint(10_000_000, 99_999_999)}" for _i in moments]
+        opened_at = moments[5] + timedelta(minutes=35)  # confirmed when the sixth complaint was in
+        incident = Incident.objects.filter(title=OUTAGE_INCIDENT).first()
         created = 0
-        for index in range(36):
+        for index, (received, phone) in enumerate(zip(moments, phones, strict=True)):
             external_ref = f"DEMO-OUTAGE-{index:03d}"
-            received = now - timedelta(hours=rng.uniform(2, 120))
-            phone = f"139{rng.randint(10_000_000, 99_999_999)}"
+            if received >= opened_at and incident is None:
+                incident = self._outage_incident(users, regions, leaf, started_at=moments[0], opened_at=opened_at)
             if WorkOrder.objects.filter(external_ref=external_ref).exists():
                 continue
-            with transaction.atomic(), time_machine.travel(received, tick=False):
-                order_create(actor=agent, kind="complaint", channel=agent.department.channel, category=leaf,
-                             severity="ordinary", description="客户反映南山科技园一带手机信号突然变差，通话断续。",
-                             customer_phone=phone, customer_region=regions["440305"], received_at=received,
-                             external_ref=external_ref)
+            description = phrasings.description(code=OUTAGE_CATEGORY, region_code="440305", received=received,
+                                                rng=random.Random(f"outage-{index}"))
+            with transaction.atomic():
+                with time_machine.travel(received, tick=False):
+                    order = order_create(
+                        actor=agent, kind="complaint", channel=agent.department.channel, category=leaf,
+                        severity="ordinary", description=description, customer_phone=phone,
+                        customer_region=regions["440305"], received_at=received, external_ref=external_ref,
+                        incident=incident if received >= opened_at else None).order
+                if received < opened_at:  # before the incident: dispatched and taken like any complaint
+                    dispatched = received + timedelta(minutes=rng.randint(3, 20))
+                    if order.status == "new":  # not routed by its category at intake
+                        with time_machine.travel(min(dispatched, opened_at), tick=False):
+                            order = flow.order_dispatch(order=order, actor=dispatcher, department=network)
+                    claimed = dispatched + timedelta(minutes=rng.randint(2, 12))
+                    if claimed < opened_at and order.status == "queued":
+                        with time_machine.travel(claimed, tick=False):
+                            owner = users["lead_network"] if order.queue_level == "lead" else users["handler_network"]
+                            flow.order_claim(order=order, actor=owner)
+                notifications_seen(before=now - UNREAD_WINDOW, order=order)
             created += 1
+        if incident is None and moments[-1] >= opened_at:
+            incident = self._outage_incident(users, regions, leaf, started_at=moments[0], opened_at=opened_at)
         return created
+
+    def _outage_incident(self, users, regions, leaf, *, started_at, opened_at):
+        from quality.batch import incident_attach_open_orders, incident_feedback, incident_open
+
+        with time_machine.travel(opened_at, tick=False):
+            incident = incident_open(actor=users["dispatcher"], title=OUTAGE_INCIDENT,
+                                     department=users["lead_network"].department, category=leaf,
+                                     region=regions["440305"], services="语音、4G/5G数据",
+                                     cause="科技园3号基站传输板卡故障，覆盖范围收缩", started_at=started_at,
+                                     expected_recovery_at=timezone.now() + timedelta(days=2))
+            attached = incident_attach_open_orders(incident_id=incident.pk)
+        with time_machine.travel(opened_at + timedelta(minutes=50), tick=False):
+            incident_feedback(actor=users["lead_network"], incident=incident,
+                              feedback="已派维护人员上站，备件预计今晚到达，临时调整邻区参数补盲。")
+        self.stdout.write(f"Incident “{incident.title}”: {attached} open complaints attached when it was opened.")
+        return incident
 
     def _print_logins(self, users, password):
         self.stdout.write(f"\nDemo logins (password for all: {password})")
@@ -298,35 +373,79 @@ class Command(BaseCommand):
         self.stdout.write(f"\nAPI token of the hotline CTI channel system: {self.cti_key}")
 
 
-ANSWERS = [
-    "经核查，您反映的问题已处理完毕，给您带来不便深表歉意。",
-    "已为您核实并退还多收费用，款项将在3个工作日内到账。",
-    "已安排工程师现场测试并优化基站参数，信号已恢复正常。",
-    "已为您退订相关业务并退还费用，同时加强了业务办理规范。",
-    "已向您解释相关资费规则，您表示理解。",
-]
+# The Nanshan weak cell: outdoor coverage of the mobile network (its incident is filed under the same leaf).
+OUTAGE_CATEGORY = "NET-MOB-COV-02"
+OUTAGE_INCIDENT = "南山科技园基站弱覆盖"
+# Notifications older than this were read (and e-mailed) long ago; newer ones wait in the inboxes.
+UNREAD_WINDOW = timedelta(hours=20)
+
+
+def notifications_seen(*, before, order=None) -> int:
+    """The demo's past: staff read their notifications and the outbox sent them when they came."""
+    seen = Notification.objects.filter(created_at__lt=before)
+    if order is not None:
+        seen = seen.filter(order=order)
+    read = seen.filter(read_at__isnull=True).update(read_at=F("created_at") + timedelta(minutes=20))
+    seen.filter(emailed_at__isnull=True).update(emailed_at=F("created_at"), email_claimed_at=F("created_at"))
+    return read
+
+
 RATINGS = [5] * 55 + [4] * 25 + [3] * 10 + [2] * 6 + [1] * 4
 
 
 class DemoLifecycle:
     """Walks one demo order through the workflow with the demo users, one service call per step, each at a
-    plausible moment after the previous one; it stops where the next step would lie in the future, so recent
-    orders stay in early steps and old ones are closed. Deterministic for a given order index."""
+    plausible moment after the previous one; it stops where the next step would lie in the future. Old orders are
+    closed; a stage running now is on time, in its warning zone or (rarely) overdue in the shares of an ordinary
+    working day (see `_finish_stage`). Deterministic for a given order index."""
 
-    def __init__(self, *, order, users, rng, until):
-        self.order, self.users, self.rng, self.until = order, users, rng, until
+    # A stage still running now stays open (rather than having been finished already) with these chances, by where
+    # now falls in it: before the warning point, between warning and deadline, past the deadline. With arrivals
+    # spread evenly that leaves about 78 % of the running stages on time, 17 % warned and 5 % overdue.
+    OPEN_CHANCE = {"on_track": 0.8, "warning": 0.9, "overdue": 0.06}
+    OVERDUE_HORIZON = 1.6  # in limits: a stage this far past its start is history, never left open
+
+    def __init__(self, *, order, users, rng, until, phrasings):
+        self.order, self.users, self.rng, self.until, self.phrasings = order, users, rng, until, phrasings
         self.clock = order.received_at
-        # Recent orders often wait longer at a step, so the work lists of the last fortnight are not empty.
-        self.stall = 0.12 if until - order.received_at < timedelta(days=14) else 0.0
 
     def _at(self, *, minutes: tuple[int, int]) -> bool:
-        """Move the clock on; False when that moment has not come yet (or the order stalls at this step)."""
+        """Move the clock on; False when that moment has not come yet."""
         self.clock += timedelta(minutes=self.rng.randint(*minutes))
-        return self.clock < self.until and self.rng.random() >= self.stall
+        return self.clock < self.until
 
-    def _mostly(self, usual: tuple[int, int], late: tuple[int, int], late_share: float = 0.1) -> tuple[int, int]:
-        """Most steps are done within their time limit; some are late, so the dashboards have something to show."""
-        return late if self.rng.random() < late_share else usual
+    def _finish_stage(self, *, after: timedelta = timedelta(minutes=1)) -> bool:
+        """Move the clock to the moment the running stage's step is done; False when the order is still at it now.
+        Finished stages mostly kept their limit; some ended in the warning zone, a few late (the dashboards show
+        them)."""
+        rng = self.rng
+        stage = (OrderStage.objects.filter(order=self.order, ended_at__isnull=True, paused_at__isnull=True)
+                 .order_by("-started_at").first())
+        if stage is None:
+            return self._at(minutes=(5, 60))
+        span = (stage.due_at - stage.started_at).total_seconds() or 60.0
+        age = (self.until - stage.started_at).total_seconds() / span
+        if age >= self.OVERDUE_HORIZON:
+            roll = rng.random()
+            share = rng.uniform(0.05, 0.8) if roll < 0.87 else rng.uniform(0.8, 1.0) if roll < 0.95 else \
+                rng.uniform(1.0, self.OVERDUE_HORIZON)
+        else:
+            state = "on_track" if self.until < stage.warn_at else "warning" if self.until < stage.due_at else "overdue"
+            chance = self.OPEN_CHANCE[state]
+            if state == "warning":  # a warning zone longer than a fifth of the stage (nights, weekends) weighs less
+                zone = (stage.due_at - stage.warn_at).total_seconds() / span
+                chance = min(chance, chance * 0.25 * (1 - zone) / max(zone, 0.01))
+            if rng.random() < chance:
+                return False
+            share = rng.uniform(min(0.05, age / 2), age)
+        moment = max(stage.started_at + timedelta(seconds=share * span), self.clock + after)
+        if moment >= self.until:
+            return False
+        self.clock = moment
+        return True
+
+    def _answer(self) -> str:
+        return self.phrasings.answer(family=self.order.category.code.split("-")[0], rng=self.rng)
 
     def _do(self, function, **kwargs):
         with time_machine.travel(self.clock, tick=False):
@@ -350,8 +469,8 @@ class DemoLifecycle:
             self._do(flow.order_escalate, actor=self.order.first_responder if self.order.first_responder.has_role(
                 roles.FRONTLINE_AGENT) else dispatcher, reason_kind="regulator", reason="客户表示将向工信部申诉")
         if self.order.status == "answering":
-            if self._at(minutes=(20, 600)):
-                self._do(flow.order_reply, actor=dispatcher, answer=rng.choice(ANSWERS), result_code="explained")
+            if self._finish_stage():
+                self._do(flow.order_reply, actor=dispatcher, answer=self._answer(), result_code="explained")
             return
         for _round in range(3):
             if not self._dispatch_and_claim(dispatcher):
@@ -364,13 +483,13 @@ class DemoLifecycle:
     def _dispatch_and_claim(self, dispatcher) -> bool:
         rng = self.rng
         if self.order.status == "new":
-            if not self._at(minutes=self._mostly((3, 28), (30, 180))):  # dispatch: 30 minutes
+            if not self._finish_stage():
                 return False
             department = (category_responsible_department(category=self.order.category)
                           or self.users["handler_marketing"].department)
             self._do(flow.order_dispatch, actor=dispatcher, department=department)
         if self.order.status == "queued":
-            if not self._at(minutes=self._mostly((1, 14), (16, 120))):  # claim: 15 minutes
+            if not self._finish_stage():
                 return False
             if self.order.queue_level == "lead" and rng.random() < 0.6:
                 self._do(flow.order_assign, actor=self.users[f"lead_{self.order.current_department.code}"],
@@ -399,14 +518,14 @@ class DemoLifecycle:
             if not self._at(minutes=(600, 2400)):
                 return False
             self._do(flow.order_resume, actor=self.order.current_owner, comment="客户已提供材料")
-        if self.order.status not in ("in_progress",) or not self._at(minutes=self._mostly((60, 1300), (1450, 3000))):
+        if self.order.status not in ("in_progress",) or not self._finish_stage(after=timedelta(minutes=20)):
             return False
         compensation = Decimal(rng.choice([0, 0, 0, 10, 20, 50]))
-        self._do(flow.order_reply, actor=self.order.current_owner, answer=rng.choice(ANSWERS),
+        self._do(flow.order_reply, actor=self.order.current_owner, answer=self._answer(),
                  result_code=rng.choice(["resolved", "resolved", "resolved", "explained", "not_company_fault"]),
                  compensation=compensation or None)
         if self.order.status == "review":
-            if not self._at(minutes=(10, 240)):
+            if not self._finish_stage(after=timedelta(minutes=5)):
                 return False
             if rng.random() < 0.1:
                 self._do(flow.order_review, actor=dispatcher, accept=False, reason="答复未说明退费金额，请补充")
@@ -418,7 +537,7 @@ class DemoLifecycle:
         rng = self.rng
         agent = self._callback_agent()
         while self.order.status == "callback":
-            if not self._at(minutes=(60, 2880)):
+            if not self._finish_stage(after=timedelta(minutes=60)):
                 return False
             if rng.random() < 0.15:
                 self._do(flow.order_callback, actor=agent, reached=False, comment="无人接听")
@@ -436,53 +555,35 @@ OUTCOMES = ["won_back"] * 12 + ["still_dissatisfied"] * 5 + ["unreachable"] * 3
 
 
 class DemoWarning:
-    """The batch policy, the Nanshan weak cell confirmed as an incident (its open complaints attached), and two
-    bulletins: planned broadband work in Tianhe, a billing-SMS fault in Foshan. Re-running adds nothing twice."""
-
-    INCIDENT = "南山科技园基站弱覆盖"
+    """Two bulletins: planned broadband work in Tianhe, a billing-SMS fault in Foshan (the Nanshan incident comes
+    with its complaints, in Command._outage). Re-running adds nothing twice."""
 
     def __init__(self, *, users, regions, stdout):
         self.users, self.regions, self.stdout = users, regions, stdout
 
     def run(self):
-        from quality.batch import (
-            bulletin_publish,
-            incident_attach_open_orders,
-            incident_feedback,
-            incident_open,
-        )
-        from quality.models import BatchPolicy, Bulletin, Incident
+        from quality.batch import bulletin_publish
+        from quality.models import Bulletin
 
         now = timezone.now()
-        BatchPolicy.objects.get_or_create(effective_from=timezone.localdate().replace(month=1, day=1))
-        dispatcher, network = self.users["dispatcher"], Department.objects.get(code="network")
-        outage = WorkOrder.objects.filter(external_ref__startswith="DEMO-OUTAGE-").order_by("received_at")
-        if outage.exists() and not Incident.objects.filter(title=self.INCIDENT).exists():
-            first = outage.first()
-            incident = incident_open(actor=dispatcher, title=self.INCIDENT, department=network,
-                                     category=first.category, region=self.regions["440305"],
-                                     services="语音、4G/5G数据", cause="科技园3号基站传输板卡故障，覆盖范围收缩",
-                                     started_at=first.received_at, expected_recovery_at=now + timedelta(hours=20))
-            attached = incident_attach_open_orders(incident_id=incident.pk)
-            incident_feedback(actor=self.users["lead_network"], incident=incident,
-                              feedback="已派维护人员上站，备件预计今晚到达，临时调整邻区参数补盲。")
-            self.stdout.write(f"Incident “{incident.title}”: {attached} open complaints attached.")
+        network = Department.objects.get(code="network")
         if not Bulletin.objects.exists():
-            nets = Category.objects.filter(code="NET").first()
-            bills = Category.objects.filter(code="BIL").first()
+            # Filed where the complaints they answer are filed: home broadband and IPTV; SMS delays and bills.
+            broadband = list(Category.objects.filter(code__in=["NET-FBB", "NET-FIX-TV"]))
+            bill_sms = list(Category.objects.filter(code__in=["NET-MOB-MSG", "BIL-DSP"]))
             # Announced two days ahead of a maintenance window six hours from now (so the intake form shows it).
             starts = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) + timedelta(hours=6)
             with time_machine.travel(starts - timedelta(days=2), tick=False):
                 bulletin_publish(
                     actor=self.users["lead_network"], kind=Bulletin.Kind.PLANNED, title="天河区宽带割接（计划性维护）",
-                    department=network, regions=[self.regions["440106"]], categories=[nets] if nets else [],
+                    department=network, regions=[self.regions["440106"]], categories=broadband,
                     services="家庭宽带、IPTV", starts_at=starts, ends_at=starts + timedelta(hours=4),
                     answer=f"您好，为提升网络质量，我们将于{starts:%m月%d日%H:%M}起约4小时对天河区部分小区宽带进行割接"
                            "维护，期间宽带和IPTV可能短时中断，维护结束后自动恢复，给您带来不便敬请谅解。")
             bulletin_publish(
                 actor=self.users["lead_billing"], kind=Bulletin.Kind.SUDDEN, title="佛山话费提醒短信延迟",
                 department=Department.objects.get(code="billing"), regions=[self.regions["4406"]],
-                categories=[bills] if bills else [], services="话费余额提醒、账单短信",
+                categories=bill_sms, services="话费余额提醒、账单短信",
                 starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=6),
                 answer="您好，因短信平台故障，佛山地区话费提醒短信出现延迟，您的话费和账户余额不受影响，"
                        "可通过APP或拨打10086查询，故障修复后短信将陆续补发。")
@@ -498,7 +599,7 @@ class DemoKnowledge:
     def __init__(self, *, users, stdout):
         self.users, self.stdout = users, stdout
 
-    def run(self):
+    def run(self, *, cases: bool = True):
         import json
 
         from knowledge import services as knowledge
@@ -517,13 +618,13 @@ class DemoKnowledge:
             for username, helpful in (("agent_gz", True), ("agent_sz", True), ("agent_hall", False)):
                 knowledge.article_feedback(actor=self.users[username], version=article.current, helpful=helpful)
             self.stdout.write(f"Knowledge base: {Article.objects.count()} articles.")
-        if not Case.objects.exists():
+        if cases and not Case.objects.exists():
             closed = (WorkOrder.objects.filter(external_ref__startswith="DEMO-", status="closed", kind="complaint",
                                                satisfaction__gte=4).exclude(answer="")
                       .select_related("category", "customer").order_by("closed_at"))
             picked, families = [], set()
             for order in closed:
-                family = order.category.path.strip("/").split("/")[0]
+                family = order.category.code.split("-")[0]
                 if family not in families:
                     families.add(family)
                     picked.append(order)
@@ -552,7 +653,7 @@ class DemoQuality:
     def __init__(self, *, users, regions, stdout):
         self.users, self.regions, self.stdout = users, regions, stdout
 
-    def run(self):
+    def run(self, *, reports: bool = True):
         from quality.facts import open_orders_snapshot, rollups_apply
         from quality.models import KpiTarget, SubscriberCount
 
@@ -570,6 +671,8 @@ class DemoQuality:
         self._work_follow_ups()
         self.stdout.write(f"KPI rollups: {rollups_apply(max_seconds=3600)}.")
         open_orders_snapshot()
+        if not reports:  # last month's report waits for the history (it is archived as it is first made)
+            return
         from reports.monthly import monthly_reports_due
 
         made = monthly_reports_due()
