@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("workflow", "0010_heartbeat"),
+        ("workflow", "0013_split_seeded_calendar_and_policy_texts"),
     ]
 
     operations = [

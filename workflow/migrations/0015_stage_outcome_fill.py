@@ -19,7 +19,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("workflow", "0011_stage_outcome"),
+        ("workflow", "0014_stage_outcome"),
     ]
 
     operations = [

@@ -39,7 +39,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accountability", "0004_improvement_history"),
+        ("accountability", "0007_improvement_history"),
         ("org", "0001_initial"),
     ]
 

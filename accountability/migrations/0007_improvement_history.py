@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accountability', '0003_incident_indicators'),
+        ('accountability', '0006_target_step_month_required'),
     ]
 
     operations = [

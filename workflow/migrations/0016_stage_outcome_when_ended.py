@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("workflow", "0012_stage_outcome_fill"),
+        ("workflow", "0015_stage_outcome_fill"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('complaints', '0013_grant_phone_permissions'),
-        ('workflow', '0013_stage_outcome_when_ended'),
+        ('workflow', '0016_stage_outcome_when_ended'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
