@@ -35,16 +35,20 @@ trap cleanup EXIT INT TERM
 
 # Ready when web, database, broker, a worker and beat all answer: /healthz carries a heartbeat through all of them.
 healthy=
-for _i in $(seq 1 180); do
-    if $PY - "$HOST" "$PORT" <<'PY' 2>/dev/null; then healthy=1; break; fi
-import sys, urllib.request
-with urllib.request.urlopen(f"http://{sys.argv[1]}:{sys.argv[2]}/healthz", timeout=3) as response:
-    sys.exit(0 if response.status == 200 else 1)
-PY
+healthz() {
+    if command -v curl >/dev/null; then
+        curl -fs -o /dev/null --max-time 3 "http://$HOST:$PORT/healthz"
+    else
+        $PY -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=3)" \
+            "http://$HOST:$PORT/healthz" 2>/dev/null
+    fi
+}
+for _i in $(seq 1 300); do
+    if healthz; then healthy=1; break; fi
     sleep 1
 done
 if [ -z "$healthy" ]; then
-    echo "The platform did not become healthy within 3 minutes: see http://$HOST:$PORT/healthz and the log above." >&2
+    echo "The platform did not become healthy within 5 minutes: see http://$HOST:$PORT/healthz and the log above." >&2
 fi
 
 # The rest of the demo (90 days of orders, KPI history, accountability months, last month's reports) while it runs.
