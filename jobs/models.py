@@ -16,7 +16,7 @@ class Job(models.Model):
         DRAFT = "draft", _("Not started")
         QUEUED = "queued", _("Waiting for a worker")
         RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Finished")
+        SUCCEEDED = "succeeded", _("Done")
         FAILED = "failed", _("Failed")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
@@ -38,7 +38,7 @@ class Job(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     done = models.PositiveIntegerField(_("done"), default=0)
     total = models.PositiveIntegerField(_("total"), null=True, blank=True)
-    step = models.CharField(_("step"), max_length=200, blank=True)
+    step = models.CharField(_("current step"), max_length=200, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     input_file = models.FileField(_("input file"), upload_to="jobs/input/%Y/%m/", blank=True)

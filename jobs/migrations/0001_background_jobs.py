@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('import_orders', 'Historical import'), ('accountability_month', 'Accountability month close')], max_length=32, verbose_name='kind')),
-                ('status', models.CharField(choices=[('draft', 'Not started'), ('queued', 'Waiting for a worker'), ('running', 'Running'), ('succeeded', 'Finished'), ('failed', 'Failed')], default='draft', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('draft', 'Not started'), ('queued', 'Waiting for a worker'), ('running', 'Running'), ('succeeded', 'Done'), ('failed', 'Failed')], default='draft', max_length=16, verbose_name='status')),
                 ('key', models.CharField(blank=True, max_length=64, verbose_name='key')),
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('params', models.JSONField(blank=True, default=dict, verbose_name='parameters')),
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('done', models.PositiveIntegerField(default=0, verbose_name='done')),
                 ('total', models.PositiveIntegerField(blank=True, null=True, verbose_name='total')),
-                ('step', models.CharField(blank=True, max_length=200, verbose_name='step')),
+                ('step', models.CharField(blank=True, max_length=200, verbose_name='current step')),
                 ('result', models.JSONField(blank=True, default=dict, verbose_name='result')),
                 ('error', models.TextField(blank=True, verbose_name='error')),
                 ('input_file', models.FileField(blank=True, upload_to='jobs/input/%Y/%m/', verbose_name='input file')),
