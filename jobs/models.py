@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Job(models.Model):
@@ -16,7 +17,7 @@ class Job(models.Model):
         DRAFT = "draft", _("Not started")
         QUEUED = "queued", _("Waiting for a worker")
         RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Done")
+        SUCCEEDED = "succeeded", pgettext_lazy("STATUS", "Done")
         FAILED = "failed", _("Failed")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)

@@ -36,11 +36,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
+from complaints.order_import import MAPPING_KEYS
 from tests.test_permission_matrix import FIXED_MOMENT, World, url_names
 
 pytestmark = pytest.mark.django_db
 
-ACRONYMS = {"API", "CSV", "Excel", "PDF", "HTML", "HTTP", "HTTPS", "SQL", "LDAP", "ECharts", "holidays", "APP", "IPTV",
+ACRONYMS = {"API", "CSV", "JSON", "Excel", "PDF", "HTML", "HTTP", "HTTPS", "SQL", "LDAP", "ECharts", "holidays", "APP", "IPTV",
             "VoLTE", "DNS", "SMS", "SP", "IP", "VIP", "KPI", "CTI", "IT", "ID", "URL", "SLA", "Control", "Command", "Mac",
             "Ctrl", "Enter", "English", "CXXZ", "SQXZ", "xhfg", "h", "min", "ms", "s", "pp", "p"}
 ROLES = ["agent_gz", "lead_gz_hotline", "dispatcher", "handler_network", "lead_network", "emergency", "quality",
@@ -108,7 +109,8 @@ def _allowed(word: str, allowed: set[str]) -> bool:
                 not part or part in ACRONYMS for part in word.split("/"))
             or bool(re.fullmatch(r"[A-Z]{2,}(?:-[A-Z0-9]+)+", word))  # category codes: NET-MOB-COV
             or bool(re.fullmatch(r"[a-z_]+:[a-z_]+", word))  # API scopes: orders:read
-            or bool(re.fullmatch(r"[\w-]+\.(?:png|jpe?g|pdf|csv|xlsx|json|py|txt)", word)))  # file names
+            or bool(re.fullmatch(r"[\w.-]+\.(?:png|jpe?g|pdf|csv|xlsx|json|py|txt)", word))  # file names
+            or word in MAPPING_KEYS)  # the historical import mapping's keys, quoted as they are written
 
 
 def _is_json(text: str) -> bool:
