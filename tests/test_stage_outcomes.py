@@ -65,6 +65,8 @@ def test_a_transfer_past_the_deadline_ends_the_stage_late_and_the_kpis_count_it(
     services.order_transfer(actor=network_handler, order=claimed, department=billing_dept, reason="计费问题")
     handle = network_stage(claimed)
     assert handle.outcome == StageOutcome.LATE and handle.met is False
+    transferred = claimed.events.get(action="transferred")
+    assert transferred.data["stage_outcome"] == "late"  # the audit record says it was passed on late
     assert handle.department == network_handler.department  # the department that passed it on
     order = close_from_billing(traveller, claimed, billing_handler=billing_handler,
                                province_dispatcher=province_dispatcher, hotline_agent=hotline_agent)
@@ -105,6 +107,7 @@ def test_a_return_within_the_limit_ends_the_stage_in_time(traveller, claimed, ne
     traveller.shift(timedelta(hours=2))
     services.order_return(actor=network_handler, order=claimed, reason_kind="wrong_department", reason="不是网络问题")
     assert network_stage(claimed).outcome == StageOutcome.IN_TIME
+    assert claimed.events.get(action="returned").data["stage_outcome"] == "in_time"
 
 
 def test_a_return_past_the_deadline_ends_the_stage_late(traveller, claimed, network_handler):

@@ -564,11 +564,21 @@ def order_transfer(*, actor, order: WorkOrder, department: Department, reason: s
         ctx.order.current_department = department
         ctx.order.transfer_count += 1
         ctx.order.save(update_fields=["transfer_count"])
+        handling = sla.open_stage(order=ctx.order, kind=Stage.HANDLE)
         _complete_task(ctx, actor, "transfer", department=department.pk)
         _record(ctx, actor=actor, action=OrderEvent.Action.TRANSFERRED, before=before, comment=reason,
-                from_department=_dept_name(source), department=department.name)
+                from_department=_dept_name(source), department=department.name,
+                **_outcome_of(handling))
         order_arrival_announce(order=ctx.order, actor=actor, comment=reason)
         return ctx.order
+
+
+def _outcome_of(stage: OrderStage | None) -> dict:
+    """For the audit record of a step that passes the order on: how the department's handling stage ended."""
+    if stage is None:
+        return {}
+    stage.refresh_from_db(fields=["outcome"])
+    return {"stage_outcome": stage.outcome}
 
 
 def order_return(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:
@@ -584,9 +594,10 @@ def order_return(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
         )
         ctx.order.return_count += 1
         ctx.order.save(update_fields=["return_count"])
+        handling = sla.open_stage(order=ctx.order, kind=Stage.HANDLE)
         _complete_task(ctx, actor, "return", reason_kind=reason_kind)
         _record(ctx, actor=actor, action=OrderEvent.Action.RETURNED, before=before, comment=reason,
-                reason_kind=reason_kind, from_department=_dept_name(source))
+                reason_kind=reason_kind, from_department=_dept_name(source), **_outcome_of(handling))
         told = []
         if dispatcher is not None and dispatcher.actor.is_active:
             notifications.notify(recipients=[dispatcher.actor], order=ctx.order, kind=Notification.Kind.RETURNED,
