@@ -22,6 +22,7 @@ class OrgConfig(AppConfig):
 DEFAULT_PERMISSIONS = {
     "add": _("Can add %(model)s"), "change": _("Can change %(model)s"), "delete": _("Can delete %(model)s"),
     "view": _("Can view %(model)s"),
+    "manage": _("Can manage %(model)s"),  # viewflow's, on the process models
 }
 
 

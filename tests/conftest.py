@@ -37,6 +37,7 @@ def _restore_reference_data():
     importlib.import_module("org.migrations.0003_emergency_group_role").create_emergency_role(apps, None)
     importlib.import_module("workflow.migrations.0003_seed_workflow_policy").seed(apps, None)
     importlib.import_module("workflow.migrations.0006_seed_calendar_and_time_limits").seed(apps, None)
+    importlib.import_module("workflow.migrations.0013_split_seeded_calendar_and_policy_texts").split(apps, None)
     importlib.import_module("complaints.migrations.0003_seed_channels_and_defaults").seed(apps, None)
     importlib.import_module("complaints.migrations.0013_grant_phone_permissions").grant(apps, None)
 

@@ -109,6 +109,7 @@ def _allowed(word: str, allowed: set[str]) -> bool:
                 not part or part in ACRONYMS for part in word.split("/"))
             or bool(re.fullmatch(r"[A-Z]{2,}(?:-[A-Z0-9]+)+", word))  # category codes: NET-MOB-COV
             or bool(re.fullmatch(r"[a-z_]+:[a-z_]+", word))  # API scopes: orders:read
+            or bool(re.fullmatch(r"ct_[A-Za-z0-9_-]+", word))  # an API token's public prefix
             or bool(re.fullmatch(r"[\w.-]+\.(?:png|jpe?g|pdf|csv|xlsx|json|py|txt)", word))  # file names
             or word in MAPPING_KEYS)  # the historical import mapping's keys, quoted as they are written
 
@@ -245,7 +246,7 @@ def test_every_page_of_every_role_and_the_admin_is_in_chinese(demo_world):
     ("导出 CSV / Excel", []),
     ("VIP 客户 · 4G 网络 · 12 h · +0.5 pp", []),
     ('{"kind": "complaint"}', []),
-    ("线上渠道(APP/网厅) · photo.png · orders:read", []),
+    ("线上渠道(APP/网厅) · photo.png · orders:read · 热线CTI (ct_hJruDpn…)", []),
     ("联系 agent_gz，邮件 a.b@example.com，https://example.com/x", []),
     ("NET-MOB-COV 覆盖", []),
     ("Django 管理", ["Django"]),
