@@ -401,9 +401,12 @@ class DemoLifecycle:
 
     # A stage still running now stays open (rather than having been finished already) with these chances, by where
     # now falls in it: before the warning point, between warning and deadline, past the deadline. With arrivals
-    # spread evenly that leaves about 78 % of the running stages on time, 17 % warned and 5 % overdue.
-    OPEN_CHANCE = {"on_track": 0.8, "warning": 0.9, "overdue": 0.06}
+    # spread evenly that leaves about 78 % of the running stages on time, 17 % warned and a few % overdue.
+    OPEN_CHANCE = {"on_track": 0.8, "warning": 0.9, "overdue": 0.15}
     OVERDUE_HORIZON = 1.6  # in limits: a stage this far past its start is history, never left open
+    # Left open past its deadline only this briefly (and a quarter of its limit at most): the sweep raises a
+    # breach to level 2 two hours after it.
+    OVERDUE_OPEN_AT_MOST = timedelta(minutes=60)
 
     def __init__(self, *, order, users, rng, until, phrasings):
         self.order, self.users, self.rng, self.until, self.phrasings = order, users, rng, until, phrasings
@@ -419,8 +422,9 @@ class DemoLifecycle:
         Finished stages mostly kept their limit; some ended in the warning zone, a few late (the dashboards show
         them)."""
         rng = self.rng
+        # The step's own stage is the one due first (claim and handle start together when an order is dispatched).
         stage = (OrderStage.objects.filter(order=self.order, ended_at__isnull=True, paused_at__isnull=True)
-                 .order_by("-started_at").first())
+                 .order_by("due_at", "-id").first())
         if stage is None:
             return self._at(minutes=(5, 60))
         span = (stage.due_at - stage.started_at).total_seconds() or 60.0
@@ -432,6 +436,9 @@ class DemoLifecycle:
         else:
             state = "on_track" if self.until < stage.warn_at else "warning" if self.until < stage.due_at else "overdue"
             chance = self.OPEN_CHANCE[state]
+            if state == "overdue" and self.until - stage.due_at > min(self.OVERDUE_OPEN_AT_MOST,
+                                                                       timedelta(seconds=span / 4)):
+                chance = 0.0
             if state == "warning":  # a warning zone longer than a fifth of the stage (nights, weekends) weighs less
                 zone = (stage.due_at - stage.warn_at).total_seconds() / span
                 chance = min(chance, chance * 0.25 * (1 - zone) / max(zone, 0.01))
