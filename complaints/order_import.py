@@ -45,6 +45,7 @@ from complaints.services import (
     orders_historical_create,
     user_may_intake,
 )
+from complaints.spreadsheet import neutralise, unneutralise
 
 FIELDS = {
     # our field: must the mapping give it (a column or a default)?
@@ -258,7 +259,8 @@ class CsvRecords:
                 continue
             if not cells:
                 continue  # a blank line
-            row = dict(zip(self.fieldnames, cells, strict=False))
+            # A cell we neutralised in a report of rejected rows loads back as it was written.
+            row = dict(zip(self.fieldnames, (unneutralise(c) for c in cells), strict=False))
             for name in self.fieldnames[len(cells):]:
                 row[name] = ""
             yield Record(start, row, overflow=len(cells) > width)
@@ -572,10 +574,10 @@ def _write_batch(*, actor, parsed: list[ParsedRow], mapping: Mapping, rows_by_li
 
 def rejected_write(handle, report: ImportReport, header: list[str]) -> None:
     writer = csv.writer(handle)
-    writer.writerow(["line", "external_ref", "reasons", *header])
+    writer.writerow(["line", "external_ref", "reasons", *(neutralise(h) for h in header)])
     for reject in report.rejected:
-        writer.writerow([reject.line, reject.external_ref, "; ".join(reject.reasons),
-                         *(reject.row.get(h, "") for h in header)])
+        writer.writerow([reject.line, neutralise(reject.external_ref), neutralise("; ".join(reject.reasons)),
+                         *(neutralise(reject.row.get(h, "")) for h in header)])
 
 
 # --- the dry run ---------------------------------------------------------------------------------------------------

