@@ -113,3 +113,15 @@ def test_an_unreachable_database_is_a_503_to_retry_and_other_errors_a_500(rf):
     other = answer("/api/v1/orders/", ValueError("a bug"))
     assert other.status_code == 500 and json.loads(other.content) == {"detail": "Server error; nothing was saved."}
     assert answer("/orders/", ValueError("a bug")).status_code == 500
+
+
+def test_the_heartbeat_has_a_queue_of_its_own_that_every_worker_consumes():
+    """A backlog on the default queue (the e-mails a seeding queued) never holds the heartbeat back, so /healthz
+    is ok as soon as beat, the broker and a worker are."""
+    from config.celery import app
+
+    route = app.amqp.router.route({}, "workflow.tasks.heartbeat")
+    assert route["queue"].name == "health"
+    assert app.amqp.router.route({}, "workflow.tasks.sla_sweep")["queue"].name == "celery"
+    # A worker without -Q takes every queue the configuration names.
+    assert {q.name for q in app.amqp.queues.values()} >= {"celery", "health"}
