@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.authority import authority_check
-from complaints.files import attachment_validate
+from complaints.files import attachment_filename, attachment_validate
 from complaints.models import (
     PLACEHOLDER_PHONE,
     Attachment,
@@ -600,17 +600,21 @@ def _note_insert(*, order: WorkOrder, actor, body: str, internal: bool) -> Note:
 
 
 def _attachment_insert(*, order: WorkOrder, actor, upload, content_type: str) -> Attachment:
+    # Stored, listed and served under the extension of its real type: a GIF called x.html becomes x.gif.
+    name = attachment_filename(upload.name, content_type)
     attachment = Attachment(
         order=order,
-        original_name=(upload.name or "file")[-255:],
+        original_name=name,
         content_type=content_type,
         size=upload.size,
         uploaded_by=actor,
     )
-    attachment.file.save(upload.name or "file", upload, save=False)
+    attachment.file.save(name, upload, save=False)
     attachment.save()
-    event_record(order=order, actor=actor, action=OrderEvent.Action.ATTACHMENT_ADDED,
-                 data={"name": attachment.original_name, "size": attachment.size})
+    data = {"name": name, "size": attachment.size}
+    if upload.name and upload.name != name:
+        data["uploaded_as"] = upload.name[:255]
+    event_record(order=order, actor=actor, action=OrderEvent.Action.ATTACHMENT_ADDED, data=data)
     return attachment
 
 

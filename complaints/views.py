@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints import selectors, services
 from complaints.authority import authority_levels_in_force
+from complaints.files import DOWNLOAD_POLICY, INLINE_TYPES, attachment_filename, stored_file_type
 from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackForm
 from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
@@ -280,10 +281,13 @@ def attachment_download(request, number, attachment_id):
     attachment = Attachment.objects.filter(order=order, pk=attachment_id).first()
     if attachment is None:
         raise Http404()
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=attachment.content_type == "application/pdf",
-                            filename=attachment.original_name)
+    # Served by the type its bytes show, under a name with that type's extension, never as a page.
+    handle = attachment.file.open("rb")
+    content_type = stored_file_type(handle)
+    response = FileResponse(handle, content_type=content_type, as_attachment=content_type not in INLINE_TYPES,
+                            filename=attachment_filename(attachment.original_name, content_type))
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_POLICY
     return response
 
 

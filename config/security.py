@@ -1,5 +1,5 @@
-"""Security helpers shared by the web tier: the client's address as the proxy reports it, and the Content Security
-Policy header every response carries.
+"""Security helpers shared by the web tier: the client's address as the proxy reports it, the Content Security
+Policy header every response carries, and the cache headers that keep answers out of shared browsers.
 
 The policy allows scripts, styles, fonts and images from the product's own origin only: no inline script, no
 inline style element, no eval, no other site. Pages satisfy it (tests/test_browser_security.py collects the
@@ -9,6 +9,7 @@ browser's violation reports); a page that needs another policy sets its own head
 from functools import wraps
 
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -63,6 +64,25 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
+
+
+class PrivateCacheMiddleware:
+    """No answer of the platform is kept by a browser or a proxy: counter PCs are shared, and pages, API answers,
+    exports and attachments carry customers' data. Every response gets Django's never-cache headers (no-store,
+    private, max-age=0) and "Pragma: no-cache" for HTTP/1.0 proxies, unless its view set its own Cache-Control
+    (a deliberate choice; static files never get here, WhiteNoise answers them first). The permission matrix checks
+    that every answer to a signed-in caller says no-store."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        if "no-store" in response["Cache-Control"] and not response.has_header("Pragma"):
+            response["Pragma"] = "no-cache"
         return response
 
 

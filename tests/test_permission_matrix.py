@@ -296,7 +296,14 @@ def request(client, url, is_api, method, full_phones=frozenset()):
             response = client.post(url, {})
         transaction.set_rollback(True)
     client.cookies = cookies
+    signed_in = "sessionid" in cookies or "HTTP_AUTHORIZATION" in client.defaults
+    if signed_in and classify(response) == "ok" and "no-store" not in response.get("Cache-Control", ""):
+        STORED_ANSWERS.append(f"{method} {url} ({response.status_code})")
     return classify(response) + ("+" if carries_full_phone(response, full_phones) else "")
+
+
+# Answers to a signed-in caller or a token that a shared browser or a proxy may keep (no "no-store"): none may be.
+STORED_ANSWERS: list[str] = []
 
 
 def _copy(cookies):
@@ -373,6 +380,7 @@ def test_every_endpoint_answers_every_caller_as_the_matrix_says(shard, settings,
         pytest.skip("the first shard rewrites the whole matrix")
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"
+    STORED_ANSWERS.clear()
     with time_machine.travel(FIXED_MOMENT, tick=True):
         call_command("seed_demo", "--orders", "60", "--quiet-logins", stdout=io.StringIO())
         world = World()
@@ -388,3 +396,5 @@ def test_every_endpoint_answers_every_caller_as_the_matrix_says(shard, settings,
         rows[m] for m in missing)
     changed = [f"expected {expected[k]}\n     got {rows[k]}" for k in sorted(rows) if expected[k].split() != rows[k].split()]
     assert not changed, "Permission changes:\n" + "\n".join(changed)
+    assert not STORED_ANSWERS, "Answers to a signed-in caller without Cache-Control: no-store:\n" + "\n".join(
+        sorted(set(STORED_ANSWERS)))
