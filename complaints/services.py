@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,7 +33,7 @@ from complaints.models import (
     Tier,
     WorkOrder,
 )
-from complaints.numbering import order_number_next
+from complaints.numbering import order_number_day, order_number_next
 from complaints.phone import may_unmask, normalise_contact, normalise_mobile, sees_full_phone
 from complaints.selectors import repeat_candidate
 from config.logs import bind as bind_log_context
@@ -84,8 +85,24 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def received_at_problem(received_at: datetime, *, live: bool = True) -> str | None:
+    """Why an order's received time is refused, or None. A live order (browser, API) was received at most
+    API_RECEIVED_AT_MAX_AGE_HOURS ago: older history comes only through the historical import, which marks what it
+    brings. Nothing is received in the future beyond a few minutes of clock skew."""
+    now = timezone.now()
+    skew = settings.RECEIVED_AT_CLOCK_SKEW_MINUTES
+    if received_at > now + timedelta(minutes=skew):
+        return _("The received time lies in the future (at most %(minutes)s minutes ahead are allowed for clock "
+                 "skew).") % {"minutes": skew}
+    hours = settings.API_RECEIVED_AT_MAX_AGE_HOURS
+    if live and received_at < now - timedelta(hours=hours):
+        return _("The received time lies more than %(hours)s hours in the past: older orders come only through the "
+                 "historical import.") % {"hours": hours}
+    return None
+
+
 def _validate_order_input(*, kind, channel, category, severity, description, attachments, received_at,
-                          leaf_required: bool = True):
+                          leaf_required: bool = True, live: bool = True):
     errors: dict[str, list[str]] = {}
     if kind not in Kind.values:
         errors["kind"] = [_("Unknown kind “%(value)s”.") % {"value": kind}]
@@ -99,8 +116,9 @@ def _validate_order_input(*, kind, channel, category, severity, description, att
         errors["category"] = [_("Choose a leaf category, not the group “%(name)s”.") % {"name": category.label}]
     if not (description or "").strip():
         errors["description"] = [_("Describe the complaint.")]
-    if received_at is not None and received_at > timezone.now() + timedelta(minutes=5):
-        errors["received_at"] = [_("The received time lies in the future.")]
+    problem = received_at_problem(received_at, live=live) if received_at is not None else None
+    if problem:
+        errors["received_at"] = [problem]
     attachment_errors = []
     content_types = []
     for upload in attachments:
@@ -221,7 +239,7 @@ def order_create(
             kind=kind, channel=channel, category=category, severity=severity, description=description,
             attachments=attachments, received_at=received_at,
             # History keeps the category it had, whatever its level; new orders are filed under a leaf.
-            leaf_required=source != OrderSource.IMPORT,
+            leaf_required=source != OrderSource.IMPORT, live=source != OrderSource.IMPORT,
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
@@ -284,7 +302,7 @@ def order_create(
                 # incident's department, where it waits (its clock paused) for the incident's answer.
                 order.incident = incident or _incident_for(order)
                 _order_flow_start(order=order)
-            _order_number_assign(order=order, kind=kind, received_at=received_at)
+            _order_number_assign(order=order, kind=kind, received_at=received_at, source=source)
     except IntegrityError:
         # Two retries with the same key raced: the other one committed first.
         if idempotency_key:
@@ -471,12 +489,12 @@ def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
 PROVISIONAL_PREFIX = "~"
 
 
-def _order_number_assign(*, order: WorkOrder, kind: str, received_at) -> None:
+def _order_number_assign(*, order: WorkOrder, kind: str, received_at, source: str) -> None:
     """The order's number, taken as the transaction's last step. The day's counter row stays locked from here to
     the commit (that keeps the numbers gapless and in commit order); taken at the insert, it was locked through
     the whole workflow start, and every create in the province queued on it (the load test's storm: ~15 creates/s
     at most, whatever the hardware)."""
-    order.number = order_number_next(kind=kind, received_at=received_at)
+    order.number = order_number_next(kind=kind, day=order_number_day(source=source, received_at=received_at))
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
 
 
