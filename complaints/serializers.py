@@ -118,7 +118,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
             "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
             "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",
-            "deadline_state", "available_actions", "area", "incident",
+            "deadline_state", "available_actions", "area", "incident", "source", "external_source",
+            "closed_month_arrival",
         ]
         read_only_fields = fields
 

@@ -278,6 +278,8 @@ def order_create(
             return _idempotent_replay(existing, fingerprint)
 
     received_at = received_at or timezone.now()
+    closed_month = _closed_month_of_arrival(
+        received_at=received_at, closed_at=historical_close.closed_at if historical_close is not None else None)
     try:
         with transaction.atomic():
             order = _order_insert(
@@ -287,7 +289,7 @@ def order_create(
                 received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
                 external_ref=external_ref, external_source=external_source, on_spot=on_spot,
                 historical_close=historical_close,
-                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident,
+                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident, closed_month=closed_month,
             )
             if note.strip():
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
@@ -312,6 +314,9 @@ def order_create(
         raise
     bind_log_context(order=order.number)
     log.info("order %s received (%s, %s) by %s", order.number, order.kind, order.channel.code, actor.get_username())
+    if closed_month is not None:
+        log.warning("order %s arrived for the closed month %s (its archived scores and report do not count it)",
+                    order.number, f"{closed_month:%Y-%m}")
     warnings = []
     if order.incident_id:
         warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
@@ -364,6 +369,10 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
     customers = _customers_upsert_bulk(rows)
     placeholder = placeholder_customer_get() if any(r.customer_phone is None for r in rows) else None
     numbers = order_numbers_take(kind_days=[(row.kind, row.received_at) for row in rows])
+    from accountability.selectors import months_closed
+
+    closed = months_closed({timezone.localdate(t).replace(day=1) for row in rows for t in (row.received_at,
+                                                                                           row.closed_at)})
 
     # Repeat links as order_create makes them one by one: the latest earlier order of the customer and category
     # within the window, among the database's and this batch's earlier rows.
@@ -395,6 +404,8 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
             first_responder_name=str(actor)[:64], first_responder_department=actor.department,
             source=OrderSource.IMPORT, received_at=row.received_at, created_at=now, answer=row.answer,
             closed_at=row.closed_at, external_ref=row.external_ref, external_source=row.external_source,
+            closed_month_arrival=_closed_month_of_arrival(received_at=row.received_at, closed_at=row.closed_at,
+                                                          closed=closed),
         )
         repeat = None
         if not customer.is_placeholder:
@@ -426,7 +437,8 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
             order=order, action=OrderEvent.Action.IMPORTED, actor=actor, actor_name=actor_name, from_status="",
             to_status=OrderStatus.CLOSED, comment=order.answer, created_at=now,
             data={"channel": order.channel.code, "category": order.category.code, "source": OrderSource.IMPORT,
-                  "closed_at": order.closed_at.isoformat()}))
+                  "closed_at": order.closed_at.isoformat(),
+                  **({"closed_month": f"{order.closed_month_arrival:%Y-%m}"} if order.closed_month_arrival else {})}))
         if repeat is not None:
             events.append(OrderEvent(order=order, action=OrderEvent.Action.LINKED_REPEAT, actor=actor,
                                      actor_name=actor_name, created_at=now, data={"repeat_of": repeat[2]}))
@@ -498,6 +510,12 @@ def _order_number_assign(*, order: WorkOrder, kind: str, received_at, source: st
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
 
 
+def _closed_month_of_arrival(*, received_at, closed_at=None, closed=None):
+    from accountability.selectors import closed_month_of_arrival
+
+    return closed_month_of_arrival(received_at=received_at, closed_at=closed_at, closed=closed)
+
+
 def _incident_for(order: WorkOrder):
     from quality.batch import incident_for_new_order
 
@@ -513,7 +531,7 @@ def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
 def _order_insert(
     *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
     customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
-    historical_close=None, area="", bulletin=None, incident=None, external_source="",
+    historical_close=None, area="", bulletin=None, incident=None, external_source="", closed_month=None,
 ) -> WorkOrder:
     if phone is None:
         customer = placeholder_customer_get()
@@ -548,6 +566,7 @@ def _order_insert(
         external_source=external_source,
         area=area or (incident.area if incident is not None else ""),
         bulletin=bulletin if on_spot is not None else None,
+        closed_month_arrival=closed_month,
     )
     if on_spot is not None:
         order.status = OrderStatus.CLOSED
@@ -573,6 +592,8 @@ def _order_insert(
     if historical_close is not None:
         events[0].update(to_status=OrderStatus.CLOSED, comment=order.answer,
                          data={**events[0]["data"], "closed_at": order.closed_at.isoformat()})
+    if closed_month is not None:
+        events[0]["data"]["closed_month"] = f"{closed_month:%Y-%m}"
     if repeat_of is not None:
         events.append(dict(action=OrderEvent.Action.LINKED_REPEAT, data={"repeat_of": repeat_of.number}))
     if on_spot is not None:
