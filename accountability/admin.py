@@ -21,6 +21,7 @@ from accountability.models import (
     MonthlyScore,
     ResponsibilityRule,
     RuleShare,
+    ScoreRecomputation,
 )
 from workflow.admin import ReadOnlyAdmin
 
@@ -169,3 +170,12 @@ class MonthlyNoticeAdmin(ReadOnlyAdmin):
 class ImprovementOrderAdmin(ReadOnlyAdmin):
     list_display = ["department", "indicator", "opened_month", "status", "latest_month", "due_at"]
     list_filter = ["status", "opened_month"]
+
+
+@admin.register(ScoreRecomputation)
+class ScoreRecomputationAdmin(ReadOnlyAdmin):
+    """The record of archived months computed again (made on the ranking page or by `accountability_month
+    --recompute`): who, when, why, every department's total before and after."""
+
+    list_display = ["month", "recomputed_at", "actor_name", "reason", "late_arrivals"]
+    list_filter = ["month"]

@@ -30,6 +30,11 @@ class MonthForm(forms.Form):
     month = MonthField(label=_("Month"), required=False)
 
 
+class RecomputeForm(forms.Form):
+    month = MonthField(label=_("Month"))
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class SharesForm(forms.Form):
     """The department(s) that answer for a complaint, with their shares, and the cause."""
 

@@ -483,6 +483,34 @@ class MonthlyScore(models.Model):
         return f"{self.department} {self.month:%Y-%m}: {self.total}"
 
 
+class ScoreRecomputation(models.Model):
+    """An archived month's scores computed again, on purpose: who asked, when, why, and each department's total
+    before and after. Without one, the scores of a month stay as they were archived (accountability.scoring)."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month recomputed."))
+    reason = models.TextField(_("reason"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recomputed by"), null=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(_("recomputed by"), max_length=64)
+    recomputed_at = models.DateTimeField(_("recomputed at"), default=timezone.now)
+    # {department code: {"name": …, "total": "…", "rank": n}}; a department missing on one side had no score there.
+    old_totals = models.JSONField(_("totals before"), default=dict)
+    new_totals = models.JSONField(_("totals after"), default=dict)
+    late_arrivals = models.PositiveIntegerField(
+        _("orders arrived after archiving"), default=0,
+        help_text=_("Orders flagged as arriving for this month after it was closed, when it was recomputed."))
+
+    class Meta:
+        verbose_name = _("score recomputation")
+        verbose_name_plural = _("score recomputations")
+        ordering = ["-recomputed_at", "-id"]
+        indexes = [models.Index(fields=["month", "-recomputed_at"], name="recomputation_by_month")]
+        constraints = [models.CheckConstraint(condition=Q(month__day=1), name="recomputation_month_first_day")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.recomputed_at:%Y-%m-%d %H:%M} {self.actor_name}"
+
+
 class IndicatorResult(models.Model):
     score = models.ForeignKey(MonthlyScore, verbose_name=_("score"), on_delete=models.CASCADE, related_name="results")
     indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="+")

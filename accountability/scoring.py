@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -30,6 +31,7 @@ from accountability.models import (
     IndicatorResult,
     MonthlyNotice,
     MonthlyScore,
+    ScoreRecomputation,
 )
 from accountability.selectors import targets_in_force
 from accountability.services import accountability_policy, improvement_event, working_days_after
@@ -238,11 +240,37 @@ class CycleReport:
                 f"opened, {self.improvements_still_below} still below target, {self.improvements_closed} closed")
 
 
-def month_close(*, month: datetime.date, progress=None) -> CycleReport:
-    """Score the month, send the notices, open, update and close improvement orders. Running it again for the
-    same month replaces the scores and the notices' content and changes nothing twice. `progress(done, total,
-    step)` hears of each phase (computing in SQL, then storing in one transaction)."""
+class MonthArchived(ValidationError):
+    """The month's scores are archived: they change only by a recorded recomputation."""
+
+    def __init__(self, month: datetime.date):
+        self.month = month
+        super().__init__(_("The scores of %(month)s are archived and stay as they are; an administrator or a quality "
+                           "manager may recompute them, with a reason that is recorded.") % {"month": f"{month:%Y-%m}"},
+                         code="month_archived")
+
+
+MONTH_LOCK_NAMESPACE = 7215  # pg_advisory_xact_lock(namespace, yyyymm): one store of a month's scores at a time
+
+
+def _month_lock(month: datetime.date) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MONTH_LOCK_NAMESPACE, month.year * 100 + month.month])
+
+
+def month_archived(month: datetime.date) -> bool:
+    return MonthlyScore.objects.filter(month=month.replace(day=1)).exists()
+
+
+def month_close(*, month: datetime.date, progress=None, recomputation: ScoreRecomputation | None = None) -> CycleReport:
+    """Score the month, send the notices, open, update and close improvement orders. Once scored, the month is
+    archived: it is computed again only under a recorded recomputation (services.month_scores_recompute), which
+    replaces the scores and the notices' content and changes nothing twice. `progress(done, total, step)` hears of
+    each phase (computing in SQL, then storing in one transaction)."""
     month = month.replace(day=1)
+    if recomputation is None and month_archived(month):
+        raise MonthArchived(month)
     if progress is not None:
         progress(0, 2, _("Computing the scores of %(month)s") % {"month": f"{month:%Y-%m}"})
     computed = month_compute(month=month)
@@ -254,6 +282,10 @@ def month_close(*, month: datetime.date, progress=None) -> CycleReport:
     now = timezone.now()
     policy = accountability_policy()
     with transaction.atomic():
+        # A close that ran meanwhile (the morning's beat, a page's job) archived the month: its scores stand.
+        _month_lock(month)
+        if recomputation is None and month_archived(month):
+            raise MonthArchived(month)
         MonthlyScore.objects.filter(month=month).delete()
         rank, previous_total = 0, None
         for position, item in enumerate(ranked, 1):

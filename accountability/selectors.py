@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accountability.models import (
@@ -45,6 +46,74 @@ def may_follow_month_close(user, job) -> bool:
 
 def may_close_month(user) -> bool:
     return user.is_authenticated and (user.is_superuser or is_centre(user) or user.has_role(roles.QUALITY_MANAGER))
+
+
+def may_recompute_scores(user) -> bool:
+    """Archived scores are computed again only by administrators and the quality team, with a recorded reason."""
+    return user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMIN, roles.QUALITY_MANAGER))
+
+
+def months_closed(months) -> set[datetime.date]:
+    """Of these months (their first days), the closed ones: ended, with their departments' scores or a monthly
+    report archived. Two small queries whatever the number of months."""
+    from reports.models import MonthlyReport
+
+    this_month = timezone.localdate().replace(day=1)
+    months = {m.replace(day=1) for m in months if m.replace(day=1) < this_month}
+    if not months:
+        return set()
+    scored = set(MonthlyScore.objects.filter(month__in=months).values_list("month", flat=True).distinct())
+    reported = set(MonthlyReport.objects.filter(month__in=months - scored).values_list("month", flat=True).distinct())
+    return scored | reported
+
+
+def closed_month_of_arrival(*, received_at: datetime.datetime,
+                            closed_at: datetime.datetime | None = None, closed: set | None = None):
+    """The closed month an arriving order lands in (its received month, or the month it closed in when it arrives
+    closed), or None. `closed`: months_closed already looked up for a batch."""
+    months = {timezone.localdate(received_at).replace(day=1)}
+    if closed_at is not None:
+        months.add(timezone.localdate(closed_at).replace(day=1))
+    hit = months & (closed if closed is not None else months_closed(months))
+    return min(hit) if hit else None
+
+
+def late_arrivals(*, month: datetime.date) -> QuerySet:
+    """The orders that arrived for a month after it was closed."""
+    return WorkOrder.objects.filter(closed_month_arrival=month.replace(day=1))
+
+
+LATE_SHOWN = 20
+
+
+def month_archive(*, user, month: datetime.date) -> dict:
+    """What the ranking page says of an archived month: when it was scored, the orders that arrived for it since
+    (those the reader may see, the latest few; the count of all), and its recomputations."""
+    from accountability.models import ScoreRecomputation
+
+    month = month.replace(day=1)
+    late = late_arrivals(month=month)
+    return {
+        "computed_at": MonthlyScore.objects.filter(month=month).order_by("-computed_at")
+        .values_list("computed_at", flat=True).first(),
+        "late_count": late.count(),
+        "late_orders": list(orders_visible_to(user).filter(closed_month_arrival=month)
+                            .order_by("-received_at").only("number", "received_at", "source")[:LATE_SHOWN]),
+        "recomputations": [
+            {"record": r, "changes": _total_changes(r)}
+            for r in ScoreRecomputation.objects.filter(month=month).order_by("-recomputed_at", "-id")[:12]],
+    }
+
+
+def _total_changes(record) -> list[dict]:
+    """Each department whose total (or presence) changed in a recomputation, before and after."""
+    rows = []
+    for code in sorted(set(record.old_totals) | set(record.new_totals)):
+        old, new = record.old_totals.get(code, {}), record.new_totals.get(code, {})
+        if old.get("total") != new.get("total"):
+            rows.append({"department": new.get("name") or old.get("name") or code, "old": old.get("total"),
+                         "new": new.get("total")})
+    return rows
 
 
 def sees_all_of_region(user) -> bool:

@@ -4,6 +4,7 @@ it and that the current state allows it, and writes its history in the same tran
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -32,6 +33,8 @@ from complaints.selectors import category_responsible_department, regions_visibl
 from org import roles
 from org.models import Department, User
 from workflow.models import LimitUnit
+
+log = logging.getLogger("accountability")
 
 
 def accountability_policy(*, on_date: date | None = None) -> AccountabilityPolicy:
@@ -167,8 +170,45 @@ def month_close_start(*, actor, month: date):
                                 "department's page."))
     if not Indicator.objects.filter(year=month.year).exists():
         raise ValidationError(_("No indicators are configured for %(year)s.") % {"year": month.year})
+    from accountability.scoring import MonthArchived, month_archived
+
+    if month_archived(month):
+        raise MonthArchived(month)
     return job_create(actor=actor, kind=Job.Kind.ACCOUNTABILITY_MONTH, key=f"{month:%Y-%m}",
                       title=_("Scores of %(month)s") % {"month": f"{month:%Y-%m}"}, params={"month": month.isoformat()})
+
+
+def month_scores_recompute(*, actor, month: date, reason: str):
+    """Compute an archived month's scores again (after a late order, an appeal decided late, a corrected rule):
+    only by an administrator or a quality manager, with a reason; the record keeps who, when, why and every
+    department's total before and after, in the same transaction as the new scores."""
+    from accountability.models import MonthlyScore, ScoreRecomputation
+    from accountability.scoring import month_archived, month_close
+    from accountability.selectors import late_arrivals, may_recompute_scores
+
+    if not may_recompute_scores(actor):
+        raise PermissionDenied(_("Archived scores are recomputed only by administrators and quality managers."))
+    month = month.replace(day=1)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the archived scores are computed again.")]})
+    if not month_archived(month):
+        raise ValidationError({"month": [_("The scores of %(month)s are not archived yet: close the month on the "
+                                           "ranking page.") % {"month": f"{month:%Y-%m}"}]})
+
+    def totals():
+        return {s.department.code: {"name": s.department.name, "total": str(s.total), "rank": s.rank}
+                for s in MonthlyScore.objects.filter(month=month).select_related("department").order_by("rank")}
+
+    with transaction.atomic():
+        record = ScoreRecomputation.objects.create(
+            month=month, reason=reason, actor=actor, actor_name=str(actor)[:64], recomputed_at=timezone.now(),
+            old_totals=totals(), late_arrivals=late_arrivals(month=month).count())
+        month_close(month=month, recomputation=record)
+        record.new_totals = totals()
+        record.save(update_fields=["new_totals"])
+    log.info("scores of %s recomputed by %s: %s", f"{month:%Y-%m}", actor.get_username(), reason)
+    return record
 
 
 def _shares_data(shares) -> list[dict]:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accountability/", views.home, name="home"),
     path("accountability/ranking/", views.ranking, name="ranking"),
     path("accountability/ranking/compute/", views.ranking_compute, name="ranking_compute"),
+    path("accountability/ranking/recompute/", views.ranking_recompute, name="ranking_recompute"),
     path("accountability/departments/<int:pk>/", views.department, name="department"),
     path("accountability/orders/", views.orders, name="orders"),
     path("accountability/targets/", views.targets, name="targets"),

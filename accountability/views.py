@@ -24,6 +24,7 @@ from accountability.forms import (
     ImprovementReviewForm,
     MonthForm,
     NoticeAckForm,
+    RecomputeForm,
     SharesForm,
     TargetGridForm,
 )
@@ -177,9 +178,12 @@ def ranking(request):
         table.rows.append(row)
     chart = _trend_chart(request, indicators, months[:6])
     tables = [table] + ([chart.table] if chart and chart.table else [])
+    archive = selectors.month_archive(user=request.user, month=month) if scores else None
     return _export_or_render(request, "accountability/ranking.html", _context(
         request, tab="ranking", month=month, months=months, table=table, chart=chart,
-        indicators=indicators, close_job=_close_job(request, month), about_period=f"{month:%Y-%m}"), tables)
+        indicators=indicators, close_job=_close_job(request, month), about_period=f"{month:%Y-%m}",
+        archive=archive, may_recompute=selectors.may_recompute_scores(request.user),
+        recompute_form=RecomputeForm(initial={"month": month})), tables)
 
 
 def _close_job(request, month):
@@ -241,6 +245,29 @@ def ranking_compute(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("accountability:ranking")
+    return redirect(reverse("accountability:ranking") + f"?month={month:%Y-%m}")
+
+
+@accountability_required
+@require_POST
+def ranking_recompute(request):
+    """An archived month computed again, on purpose and on the record (administrators and the quality team)."""
+    if not selectors.may_recompute_scores(request.user):
+        raise PermissionDenied(_("Archived scores are recomputed only by administrators and quality managers."))
+    form = RecomputeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        month = request.POST.get("month", "")
+        return redirect(reverse("accountability:ranking") + (f"?month={month}" if len(month) == 7 else ""))
+    month = form.cleaned_data["month"].replace(day=1)
+    try:
+        record = services.month_scores_recompute(actor=request.user, month=month,
+                                                 reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The scores of %(month)s were recomputed; the totals before and after are "
+                                    "recorded.") % {"month": f"{record.month:%Y-%m}"})
     return redirect(reverse("accountability:ranking") + f"?month={month:%Y-%m}")
 
 

@@ -112,7 +112,8 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     list_display = ["number", "kind", "status", "channel", "category", "customer_masked", "region",
                     "current_department", "received_at"]
-    list_filter = ["status", "kind", "channel", "severity", "resolved_on_spot", "escalation_level"]
+    list_filter = ["status", "kind", "channel", "severity", "resolved_on_spot", "escalation_level", "source",
+                   ("closed_month_arrival", admin.EmptyFieldListFilter)]
     search_fields = ["=number", "=customer__phone"]
     list_select_related = ["channel", "category", "customer", "region", "current_department"]
     date_hierarchy = "received_at"

@@ -360,6 +360,12 @@ class WorkOrder(models.Model):
     area = models.CharField(_("cell or area"), max_length=64, blank=True, default="", db_default="")
     incident = models.ForeignKey("quality.Incident", verbose_name=_("incident"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="orders")
+    # Set once, at arrival: the order was received (or, imported closed, closed) in a month whose scores or monthly
+    # report were already archived; those archived figures do not count it unless recomputed (accountability).
+    closed_month_arrival = models.DateField(
+        _("arrived for a closed month"), null=True, blank=True,
+        help_text=_("The month (its first day) whose scores or monthly report were already archived when the order "
+                    "arrived."))
     bulletin = models.ForeignKey("quality.Bulletin", verbose_name=_("answered from bulletin"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
     # NULL, not "", so the partial unique constraint ignores orders created without a key.
@@ -395,6 +401,8 @@ class WorkOrder(models.Model):
             # share one deadline, so the id that breaks the tie is in the index too).
             models.Index(fields=["current_department", "stage_due_at", "id"], name="order_queue_by_deadline",
                          condition=Q(status="queued")),
+            models.Index(fields=["closed_month_arrival", "-received_at"], name="order_closed_month_arrival",
+                         condition=Q(closed_month_arrival__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,6 +1,12 @@
-"""Order numbers: a prefix per kind, the receiving day in Asia/Shanghai, and a per-day sequence."""
+"""Order numbers: a prefix per kind, a day in Asia/Shanghai, and a per-day sequence.
 
-from datetime import datetime
+A live order (browser, API) is numbered on the day it is created in the system, whatever received time its channel
+system gives: numbers are unique and grow in the order orders were logged, and nothing logged today takes a number
+of a day that is over. Only the historical import numbers an order by the day it was received, drawing on the same
+per-day counters (so never a number twice) and marking the order as imported (WorkOrder.source).
+"""
+
+from datetime import date, datetime
 
 from django.db import connection
 from django.utils import timezone
@@ -11,10 +17,16 @@ PREFIXES = {Kind.COMPLAINT: "TS", Kind.INQUIRY: "ZX", Kind.SUGGESTION: "JY"}
 SEQUENCE_DIGITS = 6
 
 
-def order_number_next(*, kind: str, received_at: datetime) -> str:
+def order_number_day(*, source: str, received_at: datetime) -> date:
+    """The day whose sequence an order's number is taken from (see the module's docstring)."""
+    from complaints.models import OrderSource
+
+    return timezone.localdate(received_at if source == OrderSource.IMPORT else timezone.now())
+
+
+def order_number_next(*, kind: str, day: date) -> str:
     """Atomically take the next number of the day. One upsert: concurrent callers queue on the day's row
     (held until their transaction commits), so no two orders ever share a number."""
-    day = timezone.localdate(received_at)
     table = connection.ops.quote_name(OrderNumberCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -1,6 +1,3 @@
-from datetime import timedelta
-
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -37,7 +34,10 @@ class OrderCreateSerializer(serializers.Serializer):
     customer_tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     customer_brand = serializers.ChoiceField(choices=Brand.choices, required=False)
     customer_region = CodeRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
-    received_at = serializers.DateTimeField(required=False)
+    received_at = serializers.DateTimeField(
+        required=False, help_text=_("When the customer's complaint came in (default: now): at most "
+                                    "API_RECEIVED_AT_MAX_AGE_HOURS (24 by default) in the past, at most 5 minutes "
+                                    "ahead; older history comes through the historical import."))
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="",
                                  help_text=_("An internal note, never shown to the customer."))
     resolve_on_spot = OnSpotSerializer(required=False, help_text=_("Close the order at intake (needs authority)."))
@@ -50,8 +50,11 @@ class OrderCreateSerializer(serializers.Serializer):
                     "category and area joins it by itself)."))
 
     def validate_received_at(self, value):
-        if value > timezone.now() + timedelta(minutes=5):
-            raise serializers.ValidationError(_("The received time lies in the future."))
+        from complaints.services import received_at_problem
+
+        problem = received_at_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
 
@@ -115,7 +118,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
             "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
             "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",
-            "deadline_state", "available_actions", "area", "incident",
+            "deadline_state", "available_actions", "area", "incident", "source", "external_source",
+            "closed_month_arrival",
         ]
         read_only_fields = fields
 

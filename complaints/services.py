@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,7 +33,7 @@ from complaints.models import (
     Tier,
     WorkOrder,
 )
-from complaints.numbering import order_number_next
+from complaints.numbering import order_number_day, order_number_next
 from complaints.phone import may_unmask, normalise_contact, normalise_mobile, sees_full_phone
 from complaints.selectors import repeat_candidate
 from config.logs import bind as bind_log_context
@@ -84,8 +85,24 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def received_at_problem(received_at: datetime, *, live: bool = True) -> str | None:
+    """Why an order's received time is refused, or None. A live order (browser, API) was received at most
+    API_RECEIVED_AT_MAX_AGE_HOURS ago: older history comes only through the historical import, which marks what it
+    brings. Nothing is received in the future beyond a few minutes of clock skew."""
+    now = timezone.now()
+    skew = settings.RECEIVED_AT_CLOCK_SKEW_MINUTES
+    if received_at > now + timedelta(minutes=skew):
+        return _("The received time lies in the future (at most %(minutes)s minutes ahead are allowed for clock "
+                 "skew).") % {"minutes": skew}
+    hours = settings.API_RECEIVED_AT_MAX_AGE_HOURS
+    if live and received_at < now - timedelta(hours=hours):
+        return _("The received time lies more than %(hours)s hours in the past: older orders come only through the "
+                 "historical import.") % {"hours": hours}
+    return None
+
+
 def _validate_order_input(*, kind, channel, category, severity, description, attachments, received_at,
-                          leaf_required: bool = True):
+                          leaf_required: bool = True, live: bool = True):
     errors: dict[str, list[str]] = {}
     if kind not in Kind.values:
         errors["kind"] = [_("Unknown kind “%(value)s”.") % {"value": kind}]
@@ -99,8 +116,9 @@ def _validate_order_input(*, kind, channel, category, severity, description, att
         errors["category"] = [_("Choose a leaf category, not the group “%(name)s”.") % {"name": category.label}]
     if not (description or "").strip():
         errors["description"] = [_("Describe the complaint.")]
-    if received_at is not None and received_at > timezone.now() + timedelta(minutes=5):
-        errors["received_at"] = [_("The received time lies in the future.")]
+    problem = received_at_problem(received_at, live=live) if received_at is not None else None
+    if problem:
+        errors["received_at"] = [problem]
     attachment_errors = []
     content_types = []
     for upload in attachments:
@@ -221,7 +239,7 @@ def order_create(
             kind=kind, channel=channel, category=category, severity=severity, description=description,
             attachments=attachments, received_at=received_at,
             # History keeps the category it had, whatever its level; new orders are filed under a leaf.
-            leaf_required=source != OrderSource.IMPORT,
+            leaf_required=source != OrderSource.IMPORT, live=source != OrderSource.IMPORT,
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
@@ -260,6 +278,8 @@ def order_create(
             return _idempotent_replay(existing, fingerprint)
 
     received_at = received_at or timezone.now()
+    closed_month = _closed_month_of_arrival(
+        received_at=received_at, closed_at=historical_close.closed_at if historical_close is not None else None)
     try:
         with transaction.atomic():
             order = _order_insert(
@@ -269,7 +289,7 @@ def order_create(
                 received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
                 external_ref=external_ref, external_source=external_source, on_spot=on_spot,
                 historical_close=historical_close,
-                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident,
+                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident, closed_month=closed_month,
             )
             if note.strip():
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
@@ -284,7 +304,7 @@ def order_create(
                 # incident's department, where it waits (its clock paused) for the incident's answer.
                 order.incident = incident or _incident_for(order)
                 _order_flow_start(order=order)
-            _order_number_assign(order=order, kind=kind, received_at=received_at)
+            _order_number_assign(order=order, kind=kind, received_at=received_at, source=source)
     except IntegrityError:
         # Two retries with the same key raced: the other one committed first.
         if idempotency_key:
@@ -294,6 +314,9 @@ def order_create(
         raise
     bind_log_context(order=order.number)
     log.info("order %s received (%s, %s) by %s", order.number, order.kind, order.channel.code, actor.get_username())
+    if closed_month is not None:
+        log.warning("order %s arrived for the closed month %s (its archived scores and report do not count it)",
+                    order.number, f"{closed_month:%Y-%m}")
     warnings = []
     if order.incident_id:
         warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
@@ -346,6 +369,10 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
     customers = _customers_upsert_bulk(rows)
     placeholder = placeholder_customer_get() if any(r.customer_phone is None for r in rows) else None
     numbers = order_numbers_take(kind_days=[(row.kind, row.received_at) for row in rows])
+    from accountability.selectors import months_closed
+
+    closed = months_closed({timezone.localdate(t).replace(day=1) for row in rows for t in (row.received_at,
+                                                                                           row.closed_at)})
 
     # Repeat links as order_create makes them one by one: the latest earlier order of the customer and category
     # within the window, among the database's and this batch's earlier rows.
@@ -377,6 +404,8 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
             first_responder_name=str(actor)[:64], first_responder_department=actor.department,
             source=OrderSource.IMPORT, received_at=row.received_at, created_at=now, answer=row.answer,
             closed_at=row.closed_at, external_ref=row.external_ref, external_source=row.external_source,
+            closed_month_arrival=_closed_month_of_arrival(received_at=row.received_at, closed_at=row.closed_at,
+                                                          closed=closed),
         )
         repeat = None
         if not customer.is_placeholder:
@@ -408,7 +437,8 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
             order=order, action=OrderEvent.Action.IMPORTED, actor=actor, actor_name=actor_name, from_status="",
             to_status=OrderStatus.CLOSED, comment=order.answer, created_at=now,
             data={"channel": order.channel.code, "category": order.category.code, "source": OrderSource.IMPORT,
-                  "closed_at": order.closed_at.isoformat()}))
+                  "closed_at": order.closed_at.isoformat(),
+                  **({"closed_month": f"{order.closed_month_arrival:%Y-%m}"} if order.closed_month_arrival else {})}))
         if repeat is not None:
             events.append(OrderEvent(order=order, action=OrderEvent.Action.LINKED_REPEAT, actor=actor,
                                      actor_name=actor_name, created_at=now, data={"repeat_of": repeat[2]}))
@@ -471,13 +501,19 @@ def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
 PROVISIONAL_PREFIX = "~"
 
 
-def _order_number_assign(*, order: WorkOrder, kind: str, received_at) -> None:
+def _order_number_assign(*, order: WorkOrder, kind: str, received_at, source: str) -> None:
     """The order's number, taken as the transaction's last step. The day's counter row stays locked from here to
     the commit (that keeps the numbers gapless and in commit order); taken at the insert, it was locked through
     the whole workflow start, and every create in the province queued on it (the load test's storm: ~15 creates/s
     at most, whatever the hardware)."""
-    order.number = order_number_next(kind=kind, received_at=received_at)
+    order.number = order_number_next(kind=kind, day=order_number_day(source=source, received_at=received_at))
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
+
+
+def _closed_month_of_arrival(*, received_at, closed_at=None, closed=None):
+    from accountability.selectors import closed_month_of_arrival
+
+    return closed_month_of_arrival(received_at=received_at, closed_at=closed_at, closed=closed)
 
 
 def _incident_for(order: WorkOrder):
@@ -495,7 +531,7 @@ def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
 def _order_insert(
     *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
     customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
-    historical_close=None, area="", bulletin=None, incident=None, external_source="",
+    historical_close=None, area="", bulletin=None, incident=None, external_source="", closed_month=None,
 ) -> WorkOrder:
     if phone is None:
         customer = placeholder_customer_get()
@@ -530,6 +566,7 @@ def _order_insert(
         external_source=external_source,
         area=area or (incident.area if incident is not None else ""),
         bulletin=bulletin if on_spot is not None else None,
+        closed_month_arrival=closed_month,
     )
     if on_spot is not None:
         order.status = OrderStatus.CLOSED
@@ -555,6 +592,8 @@ def _order_insert(
     if historical_close is not None:
         events[0].update(to_status=OrderStatus.CLOSED, comment=order.answer,
                          data={**events[0]["data"], "closed_at": order.closed_at.isoformat()})
+    if closed_month is not None:
+        events[0]["data"]["closed_month"] = f"{closed_month:%Y-%m}"
     if repeat_of is not None:
         events.append(dict(action=OrderEvent.Action.LINKED_REPEAT, data={"repeat_of": repeat_of.number}))
     if on_spot is not None:

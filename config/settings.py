@@ -263,6 +263,11 @@ SITE_URL = env.url("SITE_URL", ("http", "https"), default="http://127.0.0.1:8000
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 TRACK_RATE_LIMIT = env.int("TRACK_RATE_LIMIT", 10, minimum=1)  # lookups per client per window
 TRACK_RATE_WINDOW_SECONDS = env.int("TRACK_RATE_WINDOW_SECONDS", 60, minimum=1)
+# How far in the past a live order's received time may lie (a channel system's clock or queue); older history comes
+# only through the historical import, which marks what it brings. A received time in the future is allowed only
+# by the clock skew (minutes).
+API_RECEIVED_AT_MAX_AGE_HOURS = env.int("API_RECEIVED_AT_MAX_AGE_HOURS", 24, minimum=1, maximum=24 * 31)
+RECEIVED_AT_CLOCK_SKEW_MINUTES = 5
 # Trust X-Forwarded-For only behind a known proxy (it is set by the proxy, not the client).
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", False)
 

@@ -238,7 +238,7 @@ def test_a_deduction_lowers_the_score_until_an_appeal_cancels_it(closer, dispute
     assert attributed(NOVEMBER, "billing")[1].total == before
 
 
-def test_each_year_scores_by_its_own_indicators(closer, dispute, billing_handler, indicators):
+def test_each_year_scores_by_its_own_indicators(closer, dispute, billing_handler, indicators, quality_manager):
     closer(datetime.date(2026, 12, 3), category=dispute, handler=billing_handler)
     rollups_apply()
     with time_machine.travel(at(datetime.date(2027, 1, 5)), tick=False):
@@ -249,7 +249,8 @@ def test_each_year_scores_by_its_own_indicators(closer, dispute, billing_handler
         # Next year's items: only satisfaction counts from January on.
         Indicator.objects.create(year=2027, code="satisfaction", name="满意度", measure="satisfaction",
                                  higher_is_better=True, target=Decimal("80"), weight=Decimal("100"))
-        scoring.month_close(month=DECEMBER)  # recomputing last year's month changes nothing
+        # Recomputing last year's month changes nothing.
+        services.month_scores_recompute(actor=quality_manager, month=DECEMBER, reason="核对")
         score = MonthlyScore.objects.get(department__code="billing", month=DECEMBER)
         assert {r.indicator.code for r in score.results.all()} == {"timeliness", "attributed"}
         assert score.year == 2026
@@ -307,12 +308,13 @@ def test_an_improvement_order_stays_open_and_flagged_while_below(closer, dispute
 
 
 def test_the_notice_goes_to_the_lead_who_acknowledges_it(closer, dispute, billing_handler, indicators, billing_lead,
-                                                         network_lead):
+                                                         network_lead, quality_manager):
     closer(datetime.date(2026, 11, 3), category=dispute, handler=billing_handler)
     rollups_apply()
     with time_machine.travel(at(datetime.date(2026, 12, 1)), tick=False):
         scoring.month_close(month=NOVEMBER)
-        scoring.month_close(month=NOVEMBER)  # again: one notice, its content replaced
+        # Again (recomputed on the record): one notice, its content replaced.
+        services.month_scores_recompute(actor=quality_manager, month=NOVEMBER, reason="核对")
     notice = MonthlyNotice.objects.get(department__code="billing", month=NOVEMBER)
     assert MonthlyNotice.objects.filter(department__code="billing").count() == 1
     assert notice.content["rank"] >= 1 and notice.content["attributed"] == 1.0

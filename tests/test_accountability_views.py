@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from accountability import scoring
 from accountability.models import Determination, Indicator
+from accountability.services import month_scores_recompute
 from org import roles
 from org.models import Department
 from quality.facts import rollups_apply
@@ -169,7 +170,7 @@ def test_the_ranking_shows_each_figure_once(login_client, month, quality_manager
     Indicator.objects.create(year=2026, code="attributed", name="认责投诉量", measure="attributed",
                              higher_is_better=False, target=Decimal("5"), weight=Decimal("20"))
     with time_machine.travel(datetime.datetime(2026, 12, 1, 8, tzinfo=SH), tick=False):
-        scoring.month_close(month=datetime.date(2026, 11, 1))
+        month_scores_recompute(actor=quality_manager, month=datetime.date(2026, 11, 1), reason="新增指标")
     page = login_client(quality_manager).get("/accountability/ranking/?month=2026-11&indicator=attributed")
     html = page.content.decode()
     header = html[html.index('data-table="ranking"'):].split("</thead>")[0]

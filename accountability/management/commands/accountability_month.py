@@ -1,5 +1,6 @@
 import datetime
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accountability.scoring import month_close
@@ -7,13 +8,21 @@ from accountability.scoring import month_close
 
 class Command(BaseCommand):
     help = ("Score a month (default: the last one) for every department, send the notices and open, update or close "
-            "the improvement orders. Running it again for a month replaces its scores.")
+            "the improvement orders. A month already scored is archived: it is computed again only with --recompute, "
+            "--reason and --user (an administrator or a quality manager), which is recorded.")
 
     def add_arguments(self, parser):
         parser.add_argument("--month", help="YYYY-MM; default: last month")
+        parser.add_argument("--recompute", action="store_true", help="compute an archived month again")
+        parser.add_argument("--reason", default="", help="why the archived month is computed again (recorded)")
+        parser.add_argument("--user", default="", help="the username of the administrator or quality manager "
+                                                       "who asks for the recomputation")
 
-    def handle(self, *args, month=None, **options):
+    def handle(self, *args, month=None, recompute=False, reason="", user="", **options):
+        from django.contrib.auth import get_user_model
         from django.utils import timezone
+
+        from accountability.services import month_scores_recompute
 
         if month:
             try:
@@ -24,4 +33,19 @@ class Command(BaseCommand):
             day = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
         if day >= timezone.localdate().replace(day=1):
             raise CommandError("Only a month that has ended can be scored.")
-        self.stdout.write(self.style.SUCCESS(f"{day:%Y-%m}: {month_close(month=day)}."))
+        try:
+            if not recompute:
+                self.stdout.write(self.style.SUCCESS(f"{day:%Y-%m}: {month_close(month=day)}."))
+                return
+            actor = get_user_model().objects.filter(username=user, is_active=True).first() if user else None
+            if actor is None:
+                raise CommandError("--recompute needs --user, the username of an active administrator or quality "
+                                   "manager.")
+            record = month_scores_recompute(actor=actor, month=day, reason=reason)
+        except (ValidationError, PermissionDenied) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            raise CommandError(" ".join(messages)) from None
+        changed = sorted(code for code in set(record.old_totals) | set(record.new_totals)
+                         if record.old_totals.get(code, {}).get("total") != record.new_totals.get(code, {}).get("total"))
+        self.stdout.write(self.style.SUCCESS(f"{day:%Y-%m} recomputed (record {record.pk}); totals changed: "
+                                             f"{', '.join(changed) or 'none'}."))
