@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from complaints.pagination import count_bounded, page_without_count
 from complaints.phone import mask, may_unmask, sees_full_phone
+from complaints.redaction import redact_name
 from complaints.selectors import regions_visible_to
 from org import roles
 from org.models import Department
@@ -375,6 +376,9 @@ def _orders_export(request, queryset, *, about: ExportAbout):
     if unmasked and not (sees_full_phone(request.user) or may_unmask(request.user)):
         raise PermissionDenied(_("Your role may not export customers' full phone numbers."))
     show = (lambda number: number) if unmasked else mask
+    # The customer's name goes with the numbers: in full in a full-number export (recorded as such), else the
+    # surname only.
+    name = (lambda value: value or "") if unmasked else redact_name
     if unmasked:
         about.filters.append((_("Phone numbers"), _("in full (this export is recorded as carrying them)")))
     else:
@@ -385,9 +389,9 @@ def _orders_export(request, queryset, *, about: ExportAbout):
     for order in queryset[:ORDERS_EXPORT_LIMIT]:
         table.rows.append([d.Cell(order.number), d.Cell("", raw=order.received_at),
                            d.Cell(order.get_kind_display()), d.Cell(str(order.channel)), d.Cell(str(order.category)),
-                           d.Cell(order.customer.name or ""),
-                           d.Cell(show(order.customer.phone)), d.Cell(show(order.contact_phone) if order.contact_phone
-                                                                      else ""),
+                           d.Cell(name(order.customer.name), personal=True),
+                           d.Cell(show(order.customer.phone), personal=True),
+                           d.Cell(show(order.contact_phone) if order.contact_phone else "", personal=True),
                            d.Cell(str(order.region)), d.Cell(order.get_status_display()),
                            d.Cell(str(order.current_department or ""))])
     return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
