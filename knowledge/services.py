@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import Category, OrderStatus, WorkOrder
+from complaints.redaction import personal_data
+from complaints.redaction import redact as anonymise
 from knowledge import search
 from knowledge.models import (
     Article,
@@ -22,7 +24,6 @@ from knowledge.models import (
     SearchEntry,
     Tag,
 )
-from knowledge.text import anonymise, personal_data
 from org import roles
 from org.models import Department
 

@@ -63,6 +63,9 @@ class Cell:
     raw: Any = None
     css: str = ""
     fmt: str = ""  # how an export writes it (reports.exports: percent, date, month, datetime); empty: by raw's type
+    # A customer's name or number in a column of its own, shown as the phone rule lets the reader see it: an export
+    # writes it as given. Every other text cell of an export passes the personal-data check (complaints.redaction).
+    personal: bool = False
 
     def __post_init__(self):
         if not self.css and isinstance(self.raw, int | float) and not isinstance(self.raw, bool):

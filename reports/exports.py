@@ -5,7 +5,10 @@ when, then a blank line and the table) and a first sheet “说明” in Excel w
 are in the file name too. Values keep their type: numbers are numbers, percentages are numbers with a percentage
 format in Excel (and “12.5%” in CSV), dates and times are Excel dates in Asia/Shanghai. Text is never a formula:
 a cell that begins with = + - @ (or a tab or carriage return) is written as a text cell in Excel and prefixed with
-a single quote in CSV (the OWASP advice on CSV injection). The download is recorded (ExportRecord).
+a single quote in CSV (the OWASP advice on CSV injection). Free text leaves the working screens here: every text
+cell passes the one personal-data check (complaints/redaction.py) — names, numbers, ID numbers, addresses typed
+into it are taken out, for every reader; only a column that is a customer's name or number itself (Cell.personal)
+is written as prepared, masked or in full by the phone rule. The download is recorded (ExportRecord).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from complaints.redaction import redact
 from complaints.spreadsheet import looks_like_formula, neutralise
 from workflow.calendar import SHANGHAI
 
@@ -80,7 +84,16 @@ def _local(value: datetime.datetime) -> datetime.datetime:
 
 
 def typed_value(cell) -> tuple[object, str]:
-    """(value, format) of a table cell for a file: numbers, dates and text keep their type."""
+    """(value, format) of a table cell for a file: numbers, dates and text keep their type; text leaves the working
+    screens here, so it passes the personal-data check (a cell marked `personal` is written as the caller prepared
+    it: a customer's name or number, masked or not by the phone rule)."""
+    value, fmt = _typed_value(cell)
+    if fmt == TEXT and value and not getattr(cell, "personal", False):
+        value = redact(value)
+    return value, fmt
+
+
+def _typed_value(cell) -> tuple[object, str]:
     raw = cell.raw if cell.raw is not None else ("" if cell.text == "—" else cell.text)
     fmt = getattr(cell, "fmt", "")
     if raw is None or raw == "":

@@ -7,11 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 class MonthlyReport(models.Model):
     """The monthly quality report of a province or a city (质量月报), as generated: the HTML and the PDF are kept
-    unchanged in the archive; generating again makes a new version."""
+    unchanged in the archive; generating again makes a new version. An administrator may withdraw a version (with
+    the reason, recorded in ReportWithdrawal) and a new one is made in its place: the withdrawn one stays stored,
+    marked, and is no longer the one served."""
 
     class Trigger(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled (first working day)")
         ON_DEMAND = "on_demand", _("On demand")
+        REGENERATED = "regenerated", _("Regenerated after a withdrawal")
 
     region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
     month = models.DateField(_("month"), help_text=_("The first day of the month reported on."))
@@ -24,6 +27,7 @@ class MonthlyReport(models.Model):
     html = models.TextField(_("HTML"))
     pdf = models.FileField(_("PDF"), upload_to="reports/%Y/")
     data = models.JSONField(_("figures"), default=dict)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("monthly report")
@@ -36,6 +40,34 @@ class MonthlyReport(models.Model):
 
     def __str__(self):
         return f"{self.region} {self.month:%Y-%m} v{self.version}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class ReportWithdrawal(models.Model):
+    """Who withdrew which version of a monthly report, when and why, and the version made in its place
+    (append-only: a PostgreSQL trigger refuses UPDATE and DELETE)."""
+
+    report = models.OneToOneField(MonthlyReport, verbose_name=_("withdrawn version"), on_delete=models.PROTECT,
+                                  related_name="withdrawal")
+    replacement = models.OneToOneField(MonthlyReport, verbose_name=_("version made in its place"),
+                                       on_delete=models.PROTECT, related_name="replaces")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("withdrawn by"), null=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(_("withdrawn by"), max_length=150)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("withdrawn at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("report withdrawal")
+        verbose_name_plural = _("report withdrawals")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="report_withdrawal_has_reason")]
+
+    def __str__(self):
+        return f"{self.report} ({self.actor_name} {self.created_at:%Y-%m-%d %H:%M})"
 
 
 class ExportRecord(models.Model):

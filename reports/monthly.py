@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Kind, Severity, WorkOrder
 from complaints.phone import mask
+from complaints.redaction import redact
 from org import roles
 from org.models import Department, Region
 from quality import analysis
@@ -29,7 +30,7 @@ from quality.kpis import KPIS, Context, Period, Slice, Value, kpi_target, measur
 from quality.services import quality_policy
 from reports import svg
 from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PERCENTAGE_POINTS, unit_label
-from reports.models import MonthlyReport
+from reports.models import MonthlyReport, ReportWithdrawal
 
 log = logging.getLogger(__name__)
 
@@ -196,14 +197,16 @@ def cases_check(*, region: Region, month: datetime.date, numbers: list[str]) -> 
 
 
 def _case_row(o: WorkOrder) -> dict:
-    """A case as the archived report shows it: phone numbers masked, no names."""
-    summary = " ".join(o.description.split())
+    """A case as the archived report shows it: the customer's number masked, and the summary and the answer through
+    the one personal-data check (names, numbers, ID numbers, addresses typed by agents taken out)."""
+    summary = " ".join(redact(o.description, order=o).split())
+    answer = " ".join(redact(o.answer or "", order=o).split())
     return {"number": o.number, "received": f"{timezone.localtime(o.received_at):%m-%d %H:%M}",
             "category": o.category.label, "region": o.region.name, "severity": str(o.get_severity_display()),
             "escalation": o.escalation_level, "status": str(o.get_status_display()),
             "customer": mask(o.customer.phone),
             "summary": summary if len(summary) <= SUMMARY_CHARS else summary[:SUMMARY_CHARS - 1] + "…",
-            "answer": (o.answer or "")[:SUMMARY_CHARS]}
+            "answer": answer[:SUMMARY_CHARS]}
 
 
 def _cases_figures(*, region: Region, period: Period, chosen: list[str] | None) -> dict:
@@ -257,21 +260,74 @@ def report_generate(*, region: Region, month: datetime.date, actor=None,
         raise PermissionDenied(_("Notable cases are chosen by quality managers."))
     if cases is not None:  # checked before the report is rendered in Chinese: the error is in the reader's language
         cases = cases_check(region=region, month=month, numbers=cases)
+    html, figures, pdf = _render(region=region, month=month, cases=cases,
+                                 chosen_by=str(actor) if cases is not None else None)
+    with transaction.atomic():
+        return _archive(region=region, month=month, actor=actor, trigger=trigger, html=html, figures=figures, pdf=pdf)
+
+
+def _render(*, region: Region, month: datetime.date, cases: list[str] | None, chosen_by: str | None):
     with translation.override("zh-hans"):
         figures = report_figures(region=region, month=month, cases=cases)
         if cases is not None:
-            figures["cases_chosen_by"] = str(actor)
+            figures["cases_chosen_by"] = chosen_by
         html = report_html(figures)
-    pdf = report_pdf(html)
-    with transaction.atomic():
-        Region.objects.select_for_update().filter(pk=region.pk).first()  # versions of one region are numbered in turn
-        version = (MonthlyReport.objects.filter(region=region, month=month).aggregate(v=Max("version"))["v"] or 0) + 1
-        report = MonthlyReport(region=region, month=month, version=version, trigger=trigger,
-                               generated_by=actor if actor is not None and actor.pk else None,
-                               generated_by_name=str(actor or _("system"))[:64], html=html, data=figures)
-        report.pdf.save(f"{region.code}-{month:%Y%m}-v{version}.pdf", ContentFile(pdf), save=False)
-        report.save()
+    return html, figures, report_pdf(html)
+
+
+def _archive(*, region: Region, month: datetime.date, actor, trigger: str, html: str, figures: dict,
+             pdf: bytes) -> MonthlyReport:
+    """Store a new version (inside the caller's transaction)."""
+    Region.objects.select_for_update().filter(pk=region.pk).first()  # versions of one region are numbered in turn
+    version = (MonthlyReport.objects.filter(region=region, month=month).aggregate(v=Max("version"))["v"] or 0) + 1
+    report = MonthlyReport(region=region, month=month, version=version, trigger=trigger,
+                           generated_by=actor if actor is not None and actor.pk else None,
+                           generated_by_name=str(actor or _("system"))[:64], html=html, data=figures)
+    report.pdf.save(f"{region.code}-{month:%Y%m}-v{version}.pdf", ContentFile(pdf), save=False)
+    report.save()
     return report
+
+
+def may_withdraw_reports(user) -> bool:
+    """Administrators (superusers and the administrator role) withdraw archived reports; nobody else."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMIN)))
+
+
+def report_withdraw(*, actor, report: MonthlyReport, reason: str) -> MonthlyReport:
+    """Withdraw an archived version and regenerate it in its place (same region, month and notable cases, through
+    today's code: its case summaries redacted). The withdrawn version stays stored, marked; the withdrawal (who,
+    when, why, the new version) is recorded, append-only. Returns the new version."""
+    if not may_withdraw_reports(actor):
+        raise PermissionDenied(_("Archived reports are withdrawn by administrators."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the report is withdrawn: the reason is recorded.")]})
+    if report.is_withdrawn:
+        raise ValidationError(_("Version %(version)s was withdrawn already.") % {"version": report.version},
+                              code="withdrawn")
+    chosen = bool(report.data.get("cases_chosen"))
+    cases = [case["number"] for case in report.data.get("cases", [])] if chosen else None
+    if cases is not None:
+        try:
+            cases = cases_check(region=report.region, month=report.month, numbers=cases)
+        except CaseChoiceError as exc:
+            raise ValidationError(exc.errors["cases"]) from exc
+    html, figures, pdf = _render(region=report.region, month=report.month, cases=cases,
+                                 chosen_by=report.data.get("cases_chosen_by") if chosen else None)
+    with transaction.atomic():
+        locked = MonthlyReport.objects.select_for_update().get(pk=report.pk)
+        if locked.is_withdrawn:  # withdrawn by someone else meanwhile
+            raise ValidationError(_("Version %(version)s was withdrawn already.") % {"version": report.version},
+                                  code="withdrawn")
+        replacement = _archive(region=report.region, month=report.month, actor=actor,
+                               trigger=MonthlyReport.Trigger.REGENERATED, html=html, figures=figures, pdf=pdf)
+        now = timezone.now()
+        MonthlyReport.objects.filter(pk=report.pk).update(withdrawn_at=now)
+        ReportWithdrawal.objects.create(report=locked, replacement=replacement, actor=actor,
+                                        actor_name=str(actor)[:150], reason=reason, created_at=now)
+    log.info("monthly report %s withdrawn by %s and regenerated as version %s", report, actor, replacement.version)
+    report.withdrawn_at = now
+    return replacement
 
 
 def report_regions() -> list[Region]:

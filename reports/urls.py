@@ -17,4 +17,5 @@ urlpatterns = [
     path("reports/monthly/generate/", views.monthly_generate, name="monthly_generate"),
     path("reports/monthly/<int:pk>/", views.monthly_detail, name="monthly_detail"),
     path("reports/monthly/<int:pk>/pdf/", views.monthly_pdf, name="monthly_pdf"),
+    path("reports/monthly/<int:pk>/withdraw/", views.monthly_withdraw, name="monthly_withdraw"),
 ]

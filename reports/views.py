@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import re
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.fields.json import KT
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from complaints.pagination import count_bounded, page_without_count
 from complaints.phone import mask, may_unmask, sees_full_phone
+from complaints.redaction import redact_name
 from complaints.selectors import regions_visible_to
 from org import roles
 from org.models import Department
@@ -47,7 +50,7 @@ from reports import dashboards as d
 from reports import monthly
 from reports.exports import ExportAbout, form_filters, table_response
 from reports.forms import CompareForm, DashboardForm, HotspotForm, ReportGenerateForm
-from reports.models import MonthlyReport
+from reports.models import MonthlyReport, ReportWithdrawal
 
 ORDERS_PER_PAGE = 50
 ORDERS_EXPORT_LIMIT = 10_000
@@ -373,6 +376,9 @@ def _orders_export(request, queryset, *, about: ExportAbout):
     if unmasked and not (sees_full_phone(request.user) or may_unmask(request.user)):
         raise PermissionDenied(_("Your role may not export customers' full phone numbers."))
     show = (lambda number: number) if unmasked else mask
+    # The customer's name goes with the numbers: in full in a full-number export (recorded as such), else the
+    # surname only.
+    name = (lambda value: value or "") if unmasked else redact_name
     if unmasked:
         about.filters.append((_("Phone numbers"), _("in full (this export is recorded as carrying them)")))
     else:
@@ -383,9 +389,9 @@ def _orders_export(request, queryset, *, about: ExportAbout):
     for order in queryset[:ORDERS_EXPORT_LIMIT]:
         table.rows.append([d.Cell(order.number), d.Cell("", raw=order.received_at),
                            d.Cell(order.get_kind_display()), d.Cell(str(order.channel)), d.Cell(str(order.category)),
-                           d.Cell(order.customer.name or ""),
-                           d.Cell(show(order.customer.phone)), d.Cell(show(order.contact_phone) if order.contact_phone
-                                                                      else ""),
+                           d.Cell(name(order.customer.name), personal=True),
+                           d.Cell(show(order.customer.phone), personal=True),
+                           d.Cell(show(order.contact_phone) if order.contact_phone else "", personal=True),
                            d.Cell(str(order.region)), d.Cell(order.get_status_display()),
                            d.Cell(str(order.current_department or ""))])
     return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
@@ -442,12 +448,13 @@ def centre_required(view):
 @centre_required
 @require_GET
 def monthly_list(request):
-    reports = (_reports_visible(request.user).select_related("region").defer("html", "data")
+    reports = (_reports_visible(request.user).select_related("region", "withdrawal").defer("html", "data")
                .annotate(cases_chosen=KT("data__cases_chosen")))
     page = page_without_count(reports, request.GET.get("page"), ORDERS_PER_PAGE)
     return render(request, "reports/monthly_list.html", {
         "page": page, "tab": "monthly", "query_string": "", "can_see_centre": True,
         "generate_form": ReportGenerateForm(user=request.user) if _may_generate(request.user) else None,
+        "may_withdraw": monthly.may_withdraw_reports(request.user),
     })
 
 
@@ -458,11 +465,35 @@ def _report_or_404(request, pk):
     return report
 
 
+def _withdrawn_page(request, report):
+    """A withdrawn version is no longer served, except to administrators (kept as evidence): 410, naming the
+    version made in its place."""
+    withdrawal = ReportWithdrawal.objects.select_related("replacement").filter(report=report).first()
+    return render(request, "reports/monthly_withdrawn.html", {
+        "tab": "monthly", "can_see_centre": True, "report": report, "withdrawal": withdrawal}, status=410)
+
+
+def _withdrawn_banner(report) -> str:
+    withdrawal = ReportWithdrawal.objects.filter(report=report).first()
+    text = _("Withdrawn on %(at)s by %(who)s: %(reason)s. Kept as evidence; the current version is %(version)s.") % {
+        "at": f"{timezone.localtime(report.withdrawn_at):%Y-%m-%d %H:%M}",
+        "who": withdrawal.actor_name if withdrawal else "", "reason": withdrawal.reason if withdrawal else "",
+        "version": f"v{withdrawal.replacement.version}" if withdrawal else "—"}
+    return ('<p style="border:2px solid #b00;color:#b00;padding:6px 10px;margin:0 0 12px;font-weight:bold">'
+            f"{escape(text)}</p>")
+
+
 @centre_required
 @require_GET
 def monthly_detail(request, pk):
     report = _report_or_404(request, pk)
-    response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
+    html = report.html
+    if report.is_withdrawn:
+        if not monthly.may_withdraw_reports(request.user):
+            return _withdrawn_page(request, report)
+        # The stored document is unchanged; what is served to an administrator says it was withdrawn.
+        html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _withdrawn_banner(report), html, count=1)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
     # The archived report is one self-contained document (its styles inline, its charts inline SVG) and runs no
     # script at all: a policy of its own, stricter on scripts than the site's.
     response["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -476,7 +507,48 @@ def monthly_detail(request, pk):
 def monthly_pdf(request, pk):
     report = _report_or_404(request, pk)
     name = f"{report.region.name}-{report.month:%Y-%m}-v{report.version}.pdf"
+    if report.is_withdrawn:
+        if not monthly.may_withdraw_reports(request.user):
+            return _withdrawn_page(request, report)
+        name = f"{report.region.name}-{report.month:%Y-%m}-v{report.version}-{_('withdrawn')}.pdf"
     return FileResponse(report.pdf.open("rb"), content_type="application/pdf", filename=name)
+
+
+def admin_required(view):
+    @wraps(view)
+    @staff_required
+    def wrapper(request, *args, **kwargs):
+        if not monthly.may_withdraw_reports(request.user):
+            raise PermissionDenied(_("Archived reports are withdrawn by administrators."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def monthly_withdraw(request, pk):
+    """An administrator withdraws an archived version, saying why, and a new version is made in its place."""
+    report = _report_or_404(request, pk)
+    errors, status = [], 200
+    if request.method == "POST":
+        try:
+            replacement = monthly.report_withdraw(actor=request.user, report=report,
+                                                  reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            errors, status = exc.messages, 409 if getattr(exc, "code", None) == "withdrawn" else 400
+        except monthly.ReportError as exc:
+            errors, status = [str(exc)], 503
+        else:
+            messages.success(request, _("Version %(old)s of %(region)s for %(month)s withdrawn; version %(new)s "
+                                        "generated in its place.") % {
+                "old": report.version, "new": replacement.version, "region": report.region.name,
+                "month": f"{report.month:%Y-%m}"})
+            return redirect("reports:monthly_list")
+    withdrawal = ReportWithdrawal.objects.select_related("replacement").filter(report=report).first()
+    return render(request, "reports/monthly_withdraw.html", {
+        "tab": "monthly", "can_see_centre": True, "report": report, "withdrawal": withdrawal, "errors": errors,
+        "reason": request.POST.get("reason", "")}, status=status)
 
 
 def _prepare_page(request, form, *, chosen: list[str] | None = None, added: str = "", errors=None, status=200):

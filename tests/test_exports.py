@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
+from complaints.redaction import redact_name
 from reports.models import ExportRecord
 from tests.test_accountability_views import month  # noqa: F401  (the fixture: November closed and scored)
 
@@ -187,9 +188,19 @@ def test_a_customer_name_from_a_channel_system_is_text_in_both_orders_exports(lo
     header = [c.value for c in sheet[1]]
     (row,) = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == formula_order]
     name = sheet.cell(row, header.index("Customer") + 1)
-    assert name.value == FORMULA and name.data_type == "s" and name.quotePrefix
+    masked = redact_name(FORMULA)  # the masked export shows the surname only: here still a formula start
+    assert name.value == masked and name.data_type == "s" and name.quotePrefix
     assert formulas_in(response) == []
     _about, table = csv_parts(client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv"))
+    (line,) = [r for r in table if r[0] == formula_order]
+    assert line[table[0].index("Customer")] == "'" + masked
+    full = client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=xlsx&unmask=1")
+    sheet = data_sheet(full)
+    (row,) = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == formula_order]
+    name = sheet.cell(row, header.index("Customer") + 1)
+    assert name.value == FORMULA and name.data_type == "s" and name.quotePrefix
+    assert formulas_in(full) == []
+    _about, table = csv_parts(client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv&unmask=1"))
     (line,) = [r for r in table if r[0] == formula_order]
     assert line[table[0].index("Customer")] == "'" + FORMULA
 
@@ -294,3 +305,55 @@ def test_a_chinese_export_has_its_about_sheet_named_and_labelled_in_chinese(logi
     assert labels[:2] == ["标题", "统计期"] and "导出人" in labels and "导出时间" in labels
     name = file_name(response)
     assert "2026-11-02~2026-11-08" in name and "投诉" in name
+
+
+# --- personal data never leaves in free text --------------------------------------------------------------------
+
+TYPED = "客户张伟先生（身份证440106199001011234）要求回电13800138000，家住天河路385号"
+SECRETS = ("张伟", "440106199001011234", "13800138000", "天河路385号")
+
+
+def test_the_writer_takes_personal_data_out_of_every_text_cell_but_a_customer_column():
+    from reports.dashboards import Cell
+    from reports.exports import csv_text, typed_value
+
+    written = csv_text(*typed_value(Cell(TYPED)))
+    assert not any(secret in written for secret in SECRETS) and "[证件号]" in written and "[电话]" in written
+    assert csv_text(*typed_value(Cell("13800138000", personal=True))) == "13800138000"  # the phone rule decided
+
+
+def test_an_appeal_reason_quoting_the_customer_is_exported_redacted(login_client, request, billing_lead,
+                                                                   province_dispatcher):
+    from accountability import services
+
+    determination = request.getfixturevalue("month")[0].determination
+    with time_machine.travel(datetime.datetime(2026, 11, 5, 9, tzinfo=SH), tick=False):
+        services.appeal_file(actor=billing_lead, determination=determination, reason=TYPED, evidence=TYPED)
+    client = login_client(province_dispatcher)
+    for export in ("csv", "xlsx"):
+        response = client.get(f"/accountability/appeals/?export={export}")
+        if export == "csv":
+            _about, table = csv_parts(response)
+            cells = [table[1][table[0].index("Reason")], table[1][table[0].index("Evidence")]]
+        else:
+            sheet = data_sheet(response)
+            header = [c.value for c in sheet[1]]
+            cells = [sheet.cell(2, header.index(name) + 1).value for name in ("Reason", "Evidence")]
+        for cell in cells:
+            assert "要求回电" in cell and not any(secret in cell for secret in SECRETS), (export, cell)
+
+
+def test_the_orders_export_masks_the_customers_name_unless_full_numbers_are_asked_for(login_client, week,
+                                                                                       province_dispatcher):
+    order = week["O1"]
+    order.customer.name = "欧阳娜娜"
+    order.customer.save(update_fields=["name"])
+    client = login_client(province_dispatcher)
+    _about, table = csv_parts(client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv"))
+    (line,) = [r for r in table if r[0] == order.number]
+    assert line[table[0].index("Customer")] == "欧***"
+    assert line[table[0].index("Customer mobile number")] == order.customer.phone[:3] + "****" + order.customer.phone[-4:]
+    _about, table = csv_parts(client.get(f"/dashboard/orders/?kpi=volume&{WEEK}&export=csv&unmask=1"))
+    (line,) = [r for r in table if r[0] == order.number]
+    assert line[table[0].index("Customer")] == "欧阳娜娜"
+    assert line[table[0].index("Customer mobile number")] == order.customer.phone

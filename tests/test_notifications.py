@@ -64,3 +64,31 @@ def test_the_actor_is_not_notified_of_their_own_action(hotline_agent, make_order
     Notification.objects.all().delete()  # the lead heard of the major order's arrival; these tests are not about it
     services.order_assign(actor=network_lead, order=order, assignee=network_lead)
     assert not Notification.objects.exists()
+
+
+def test_an_email_quoting_the_complaint_carries_no_personal_data(hotline_agent, make_order, network_lead,
+                                                                  network_handler):
+    """E-mails leave the working screens: the comment and the subject pass the one personal-data check, for
+    every recipient (the inbox entry, a working screen, is unchanged)."""
+    network_handler.email = "handler@example.cn"
+    network_handler.save()
+    order = make_order(hotline_agent, severity="major")
+    Notification.objects.all().delete()
+    typed = "客户张伟先生（身份证440106199001011234）要求回电13912345678，另一号码138 0013 8000，邮箱zw@qq.com"
+    notifications.notify(recipients=[network_handler], order=order, kind=Notification.Kind.ESCALATED,
+                         actor=network_lead, comment=typed)
+    notifications.notify_about(recipients=[network_handler], kind=Notification.Kind.ESCALATED,
+                               subject="客户李娜 13912345678 投诉", link="/early-warning/", comment=typed)
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 12, 2, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        assert notifications.notifications_send_pending() == 2  # in working hours
+    for message in mail.outbox:
+        text = message.subject + message.body
+        for secret in ("张伟", "440106199001011234", "13912345678", "0013 8000", "zw@qq.com", "李娜"):
+            assert secret not in text, (secret, text)
+    assert "要求回电" in mail.outbox[0].body
+    assert Notification.objects.filter(comment=typed).count() == 2  # the inbox keeps what was written

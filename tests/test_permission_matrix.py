@@ -15,7 +15,9 @@ conflict (409: let in, the object's step does not allow it now — the actor is 
 to see). GET is tried first; a route that answers 405 to GET is tried with an empty POST.
 
 A cell ending in "+" is an answer whose body carries a seeded customer's full phone number (customer or contact
-number): the "full number visible" column of each route and caller. Only the roles that hold the permission to see
+number) — and, on the routes that leave the working screens (the archived report, the exports), the ID number typed
+into the World's notable case: the "full number visible" column of each route and caller. A PDF is read by its
+text (the monthly report's notable cases must show neither). Only the roles that hold the permission to see
 full numbers (agents, dispatchers, handlers, leads, the emergency group, channel systems) may have one; the quality
 manager and the administrator (a superuser without an explicit grant) read 138****8000 everywhere, so a "+" in
 their columns is a leak. The admin's change pages of the records that carry numbers have rows of their own, and
@@ -98,7 +100,6 @@ class World:
         from org.models import User
         from quality.models import BatchAlert as Alert
         from quality.models import Bulletin, FollowUp, Incident
-        from reports.models import MonthlyReport
         from support.models import SupportRequest
         from workflow.models import Notification
 
@@ -126,9 +127,19 @@ class World:
         from datetime import date
 
         from org.models import Region
-        from reports.monthly import report_generate
+        from reports.monthly import case_candidates, report_generate
 
-        report_generate(region=Region.objects.get(level=1), month=date(2026, 10, 1))
+        # The report's notable cases include a complaint whose description carries what agents type (a name, a
+        # mobile number, an ID number): a report that printed it unredacted would show "+" below.
+        with time_machine.travel(datetime(2026, 10, 20, 10, 0, tzinfo=SHANGHAI), tick=False):
+            personal = order_create(
+                actor=self.users["agent_gz"], kind="complaint", channel=Channel.objects.get(code="hotline"),
+                category=category, severity="major", customer_phone=PERSONAL_PHONE, customer_name="张伟",
+                description=f"客户张伟先生来电，身份证{PERSONAL_ID}，要求回电{PERSONAL_PHONE}，投诉信号差。").order
+        province = Region.objects.get(level=1)
+        proposed = [c["number"] for c in case_candidates(region=province, month=date(2026, 10, 1)) if c["proposed"]]
+        report = report_generate(region=province, month=date(2026, 10, 1), actor=self.users["quality"],
+                                 cases=[personal.number, *proposed][:8])
         from datetime import timedelta
 
         from django.utils import timezone
@@ -169,7 +180,8 @@ class World:
         self.pk = {
             "complaints:import_detail": import_job.pk, "complaints:import_start": import_job.pk,
             "jobs:progress": import_job.pk, "jobs:output": import_job.pk,
-            "reports:monthly_detail": first(MonthlyReport), "reports:monthly_pdf": first(MonthlyReport),
+            "reports:monthly_detail": report.pk, "reports:monthly_pdf": report.pk,
+            "reports:monthly_withdraw": report.pk,
             "quality:follow_up": first(FollowUp), "quality:follow_up_take": first(FollowUp),
             "quality:follow_up_contact": first(FollowUp),
             "quality:alert": first(Alert), "quality:alert_confirm": first(Alert), "quality:alert_dismiss": first(Alert),
@@ -271,18 +283,39 @@ def client_for(caller, world):
 
 
 _DIGIT_RUNS = re.compile(rb"(?<!\d)\d{7,12}(?!\d)")
+_ID_RUNS = re.compile(rb"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+# The personal data of the World's notable case (see World): its ID number counts as a full number as well.
+PERSONAL_PHONE, PERSONAL_ID = "13912340000", "440106199001011234"
 
 
-def carries_full_phone(response, full_phones) -> bool:
-    """Does the answer's body show one of the seeded customers' full numbers?"""
+def response_body(response) -> bytes:
+    """The body as a reader sees it: a PDF's text (its streams are compressed), anything else as sent."""
     if getattr(response, "streaming", False):
         body = b"".join(response.streaming_content)
     else:
         body = response.content
-    return any(run.decode() in full_phones for run in _DIGIT_RUNS.findall(body))
+    if response.get("Content-Type", "").startswith("application/pdf") and body.startswith(b"%PDF"):
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(body))
+        body = "\n".join(page.extract_text() for page in reader.pages).encode()
+    return body
 
 
-def request(client, url, is_api, method, full_phones=frozenset()):
+# What leaves the working screens (the archived report, the exports) passes the personal-data check: there the
+# World's ID number counts as well. (Order pages and the API show an order's text to the people who work on it.)
+OUTWARD = {"reports:monthly_detail", "reports:monthly_pdf", *EXPORTS}
+
+
+def carries_full_phone(response, full_phones, outward=False) -> bool:
+    """Does the answer's body show one of the seeded customers' full numbers (or, on a route that leaves the
+    working screens, the World's ID number)?"""
+    body = response_body(response)
+    return (any(run.decode() in full_phones for run in _DIGIT_RUNS.findall(body))
+            or outward and any(run.decode().upper() == PERSONAL_ID for run in _ID_RUNS.findall(body)))
+
+
+def request(client, url, is_api, method, full_phones=frozenset(), outward=False):
     """One request in a savepoint that is rolled back; the client's cookies are restored too (a logout). The
     outcome, with "+" when the body carries a full phone number."""
     cookies = client.cookies
@@ -299,7 +332,7 @@ def request(client, url, is_api, method, full_phones=frozenset()):
     signed_in = "sessionid" in cookies or "HTTP_AUTHORIZATION" in client.defaults
     if signed_in and classify(response) == "ok" and "no-store" not in response.get("Cache-Control", ""):
         STORED_ANSWERS.append(f"{method} {url} ({response.status_code})")
-    return classify(response) + ("+" if carries_full_phone(response, full_phones) else "")
+    return classify(response) + ("+" if carries_full_phone(response, full_phones, outward) else "")
 
 
 # Answers to a signed-in caller or a token that a shared browser or a proxy may keep (no "no-store"): none may be.
@@ -333,11 +366,12 @@ def compute_matrix(world, shard=0, shards=1) -> dict[str, str]:
             from workflow.tasks import heartbeat
 
             heartbeat()  # a live beat writes it every 30 s; a long run on a slow machine must not read it as stale
-        cells = [request(clients[caller], url, is_api, "GET", phones) for caller in CALLERS]
+        outward = name in OUTWARD
+        cells = [request(clients[caller], url, is_api, "GET", phones, outward) for caller in CALLERS]
         method = "GET"
         if "method" in cells:  # a POST-only endpoint: ask everyone with POST
             method = "POST"
-            cells = [request(clients[caller], url, is_api, "POST", phones) for caller in CALLERS]
+            cells = [request(clients[caller], url, is_api, "POST", phones, outward) for caller in CALLERS]
         rows[name] = f"{name:<52} {method:<5} " + " ".join(f"{_short(c):<5}" for c in cells)
     return rows
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints.phone import text_for
+from complaints.redaction import redact
 from workflow.models import Notification
 
 log = logging.getLogger(__name__)
@@ -107,10 +107,12 @@ def notifications_send_pending(*, limit: int = 200) -> int:
 
 def _send(notification: Notification, address: str) -> None:
     order = notification.order
-    # Free text may carry a customer's number; the recipient reads it as the one phone rule says.
-    comment = text_for(notification.recipient, notification.comment)
+    # An e-mail leaves the working screens (a mailbox, a forward, a phone's lock screen): its free text passes the
+    # one personal-data check for every recipient — names, numbers, ID numbers typed into a reason are taken out.
+    # The inbox entry keeps the text as written; the link leads to the order's page, where the phone rule applies.
+    comment = redact(notification.comment, order=order)
     if order is None:
-        subject_text = text_for(notification.recipient, notification.subject)
+        subject_text = redact(notification.subject)
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("[Complaint platform] %(subject)s") % {"subject": subject_text}
             lines = [subject_text, comment, settings.SITE_URL.rstrip("/") + notification.link]
