@@ -173,8 +173,9 @@ def test_only_those_who_take_complaints_may_use_the_intake_panels(client, reques
                 "/intake/"):
         response = client.get(url)
         assert response.status_code == 403, (persona, url)
-        assert "张三" not in response.content.decode()
-        assert guangzhou_history.number not in response.content.decode()
+        body = response.content.decode()
+        assert "张三" not in body and guangzhou_history.number not in body
+        assert "13800138000" not in body  # the refusal does not echo the number asked for (language switch)
 
 
 def test_anonymous_visitors_and_channel_tokens_get_no_panel(client, channel_system, guangzhou_history):
@@ -208,6 +209,16 @@ def test_the_province_dispatcher_sees_everything(client, province_dispatcher, gu
     client.force_login(province_dispatcher)
     html = client.get(PANEL, {"customer_phone": "13800138000", "category": coverage.pk}).content.decode()
     assert "张三" in html and guangzhou_history.number in html
+
+
+def test_a_reader_who_sees_numbers_masked_gets_them_masked_in_the_panel(client, guangzhou_history, coverage):
+    from org.models import User
+
+    admin = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(admin)
+    html = client.get(PANEL, {"customer_phone": "13800138000", "category": coverage.pk}).content.decode()
+    assert "13800138000" not in html and "138****8000" in html and 'data-phone-masked="1"' in html
+    assert "张三" in html  # a superuser sees every customer
 
 
 def _post(coverage, **overrides):
