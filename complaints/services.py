@@ -115,16 +115,12 @@ def _validate_order_input(*, kind, channel, category, severity, description, att
     return content_types
 
 
-# The customer's master data an intake may type (the API's customer_region is the home region).
-CUSTOMER_FIELDS = ("name", "tier", "brand", "home_region")
-
-
 def _customer_typed_changes(customer: Customer, *, name: str, tier: str | None, brand: str | None,
                             home_region: Region | None) -> dict:
     """What the intake typed that differs from the record, {field: (old, new)}; an empty value changes nothing."""
     typed = {"name": (name or "").strip(), "tier": tier, "brand": brand, "home_region": home_region}
-    return {name: (getattr(customer, name), value) for name, value in typed.items()
-            if value and getattr(customer, name) != value}
+    return {field_name: (getattr(customer, field_name), value) for field_name, value in typed.items()
+            if value and getattr(customer, field_name) != value}
 
 
 def customer_update_check(*, actor, customer: Customer, changes: dict) -> None:
