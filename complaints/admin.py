@@ -7,6 +7,7 @@ from complaints.models import (
     Category,
     Channel,
     Customer,
+    CustomerChange,
     IntakePolicy,
     Kind,
     PhoneDisclosure,
@@ -158,6 +159,19 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CustomerChange)
+class CustomerChangeAdmin(ReadOnlyAdmin):
+    """What intakes proposed or changed in customers' records (name, tier, brand, home region): read-only."""
+
+    list_display = ["created_at", "customer", "applied", "actor_name", "order", "changes"]
+    list_filter = ["applied"]
+    search_fields = ["actor_name", "=order__number", "=customer__phone"]
+    date_hierarchy = "created_at"
+    list_select_related = ["customer", "order"]
+    raw_id_fields = ["actor", "customer", "order"]
+    show_full_result_count = False
 
 
 @admin.register(PhoneDisclosure)

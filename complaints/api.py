@@ -155,6 +155,7 @@ class OrderListCreateApi(APIView):
             external_ref=data["external_ref"],
             area=data["area"],
             incident=data["incident"],
+            update_customer=data["update_customer"],
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
         body = OrderSerializer(result.order, context={"user": request.user}).data

@@ -33,6 +33,12 @@ class IntakeForm(forms.Form):
     customer_name = forms.CharField(label=_("Customer name"), max_length=64, required=False)
     customer_tier = forms.ChoiceField(label=_("Tier"), choices=[("", "—"), *Tier.choices], required=False)
     customer_brand = forms.ChoiceField(label=_("Brand"), choices=[("", "—"), *Brand.choices], required=False)
+    # 更新客户资料: the name, tier and brand typed above go on the order; the customer's record takes them only when
+    # the agent ticks this (the page offers it when they differ from the record).
+    update_customer = forms.BooleanField(
+        label=_("Update the customer's record"), required=False, initial=False,
+        help_text=_("Save the name, tier and brand above to the customer's record (logged). Otherwise they are "
+                    "kept with this order only."))
     contact_phone = forms.CharField(label=_("Contact number"), max_length=32, required=False,
                                     help_text=_("Leave empty to use the mobile number."))
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, initial=Kind.COMPLAINT, widget=forms.RadioSelect)

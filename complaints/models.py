@@ -567,6 +567,31 @@ class PhoneDisclosure(models.Model):
         return f"{self.user_name} {self.order_id or self.customer_id} {self.disclosed_at:%Y-%m-%d %H:%M}"
 
 
+class CustomerChange(models.Model):
+    """What an intake typed that differs from the customer's record: applied when the agent confirmed it (更新客户资料),
+    otherwise kept as a proposal. Who, when, on which order, each field's old and new value (a region by its code).
+    Append-only; read in admin."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="changes")
+    order = models.ForeignKey(WorkOrder, verbose_name=_("work order"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(_("actor name"), max_length=64)
+    applied = models.BooleanField(_("applied to the record"))
+    changes = models.JSONField(_("changes"))
+    created_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer record change")
+        verbose_name_plural = _("customer record changes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="customer_change_by_customer")]
+
+    def __str__(self):
+        return f"{self.customer} {', '.join(self.changes)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class AuthorityLevel(models.Model):
     """What a role may settle on the spot (分层授权). The row in force for a role is the latest effective one."""
 

@@ -1,5 +1,6 @@
 """Reads. Every read of orders goes through orders_visible_to, the one place region isolation is enforced."""
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -117,6 +118,63 @@ def customer_history_for_user(*, user, phone: str, limit: int = 50) -> QuerySet:
 
 def customer_get(*, phone: str) -> Customer | None:
     return Customer.objects.select_related("home_region").filter(phone=phone).first()
+
+
+def customer_visible_to(*, user, customer: Customer | None) -> bool:
+    """May the user see who the customer is (name, tier, brand, home region)? Staff whose region covers the
+    customer's home region (province staff: everyone). A hotline serves callers from the whole province, so an
+    agent of another city gets nothing beyond the number they typed. A customer without a home region is judged by
+    their orders: seen by who may open one of them (and by anyone while they have none)."""
+    if customer is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if customer.home_region_id is not None:
+        region = user.region
+        return region is not None and customer.home_region.path.startswith(region.path)
+    orders = WorkOrder.objects.filter(customer=customer)
+    return orders_visible_to(user).filter(customer=customer).exists() or not orders.exists()
+
+
+@dataclass
+class IntakeCustomer:
+    """What the intake panel shows about the number typed, as far as the reader may see it."""
+
+    phone: str
+    known: bool = False  # a customer record exists (a repeat or hidden orders would tell as much)
+    customer: Customer | None = None  # only when the reader may see who it is
+    history: list = field(default_factory=list)  # the orders the reader may open, newest first
+    hidden_recent: int = 0  # orders of the repeat window the reader may not open: counted, never shown
+    window_days: int = DEFAULT_REPEAT_WINDOW_DAYS
+    repeat: WorkOrder | None = None  # the order a new one of the category would repeat, when the reader may open it
+    repeat_hidden: bool = False  # ... there is one, in another region
+
+
+def intake_customer_for_user(*, user, phone: str, category: Category | None = None, now=None,
+                             history_limit: int = 20) -> IntakeCustomer:
+    """The intake panel's customer part: the record if the reader may see it (customer_visible_to), the history
+    through orders_visible_to, and what lies beyond: a count of the window's other orders and whether the new
+    order would repeat one of them."""
+    now = now or timezone.now()
+    panel = IntakeCustomer(phone=phone, window_days=repeat_window_days(on_date=timezone.localdate(now)))
+    record = customer_get(phone=phone)
+    if record is None:
+        return panel
+    panel.known = True
+    panel.customer = record if customer_visible_to(user=user, customer=record) else None
+    panel.history = list(customer_history_for_user(user=user, phone=phone, limit=history_limit))
+    if not user.is_superuser:
+        panel.hidden_recent = (WorkOrder.objects.filter(customer=record, received_at__gte=now - timedelta(
+            days=panel.window_days), received_at__lte=now).exclude(pk__in=orders_visible_to(user).filter(
+                customer=record).values("pk")).count())
+    if category is not None:
+        repeat = repeat_candidate(customer=record, category=category, received_at=now)
+        if repeat is not None:
+            if user.is_superuser or orders_visible_to(user).filter(pk=repeat.pk).exists():
+                panel.repeat = repeat
+            else:
+                panel.repeat_hidden = True
+    return panel
 
 
 def repeat_window_days(*, on_date=None) -> int:

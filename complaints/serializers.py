@@ -33,7 +33,14 @@ class OrderCreateSerializer(serializers.Serializer):
     customer_name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     customer_tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     customer_brand = serializers.ChoiceField(choices=Brand.choices, required=False)
-    customer_region = CodeRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
+    customer_region = CodeRelatedField(
+        slug_field="code", queryset=Region.objects.all(), required=False,
+        help_text=_("The customer's home region as the caller knows it: the order is placed there. A known "
+                    "customer's record takes it only with update_customer, and only within the caller's region."))
+    update_customer = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("Write customer_name, customer_tier, customer_brand and customer_region to a known customer's "
+                    "record (logged). Without it they go with this order only and are kept as a proposal."))
     received_at = serializers.DateTimeField(
         required=False, help_text=_("When the customer's complaint came in (default: now): at most "
                                     "API_RECEIVED_AT_MAX_AGE_HOURS (24 by default) in the past, at most 5 minutes "

@@ -133,7 +133,46 @@ def _validate_order_input(*, kind, channel, category, severity, description, att
     return content_types
 
 
-def _customer_upsert(*, phone: str, name: str, tier: str | None, brand: str | None, home_region: Region | None):
+def _customer_typed_changes(customer: Customer, *, name: str, tier: str | None, brand: str | None,
+                            home_region: Region | None) -> dict:
+    """What the intake typed that differs from the record, {field: (old, new)}; an empty value changes nothing."""
+    typed = {"name": (name or "").strip(), "tier": tier, "brand": brand, "home_region": home_region}
+    return {field_name: (getattr(customer, field_name), value) for field_name, value in typed.items()
+            if value and getattr(customer, field_name) != value}
+
+
+def customer_update_check(*, actor, customer: Customer, changes: dict) -> None:
+    """An intake may change the record of a customer the agent may see (selectors.customer_visible_to), and move
+    the home region only into the agent's own region (their department's region or below): a customer who moved
+    is taken in by the city they moved to. Raises a field error otherwise."""
+    from complaints.selectors import customer_visible_to, regions_visible_to
+
+    if not changes or actor.is_superuser:
+        return
+    if "home_region" in changes:
+        new_region = changes["home_region"][1]
+        if not regions_visible_to(actor).filter(pk=new_region.pk).exists():
+            raise ValidationError({"customer_region": [
+                _("You may move a customer's home region only into your own region (%(region)s).")
+                % {"region": actor.region.name if actor.region is not None else "—"}]})
+    elif not customer_visible_to(user=actor, customer=customer):
+        raise ValidationError({"update_customer": [
+            _("This customer's record is kept by another region: you may not change it. Log the order without "
+              "updating the record.")]})
+
+
+def _change_values(changes: dict) -> dict:
+    def plain(value):
+        return value.code if isinstance(value, Region) else value
+
+    return {name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()}
+
+
+def _customer_for_intake(*, actor, phone: str, name: str, tier: str | None, brand: str | None,
+                         home_region: Region | None, update: bool) -> tuple[Customer, dict]:
+    """The customer of a new order. A new one is stored as typed (there is nothing to overwrite); a known one
+    changes only when the agent confirmed the update, else what was typed is a proposal. Returns the customer and
+    the differences between what was typed and the record ({field: (old, new)}), applied or not."""
     customer, created = Customer.objects.get_or_create(
         phone=phone,
         defaults={
@@ -143,15 +182,28 @@ def _customer_upsert(*, phone: str, name: str, tier: str | None, brand: str | No
             "home_region": home_region,
         },
     )
-    if not created:
-        changed = []
-        for field_name, value in (("name", name), ("tier", tier), ("brand", brand), ("home_region", home_region)):
-            if value and getattr(customer, field_name) != value:
-                setattr(customer, field_name, value)
-                changed.append(field_name)
-        if changed:
-            customer.save(update_fields=[*changed, "updated_at"])
-    return customer
+    if created:
+        return customer, {}
+    if update:
+        customer = Customer.objects.select_for_update(no_key=True, of=("self",)).select_related("home_region").get(
+            pk=customer.pk)
+    changes = _customer_typed_changes(customer, name=name, tier=tier, brand=brand, home_region=home_region)
+    if update and changes:
+        customer_update_check(actor=actor, customer=customer, changes=changes)
+        for field_name, (_old, new) in changes.items():
+            setattr(customer, field_name, new)
+        customer.save(update_fields=[*changes, "updated_at"])
+    return customer, changes
+
+
+def _customer_change_record(*, actor, customer: Customer, order: WorkOrder, changes: dict, applied: bool) -> None:
+    from complaints.models import CustomerChange
+
+    CustomerChange.objects.create(customer=customer, order=order, actor=actor, actor_name=str(actor)[:64],
+                                  applied=applied, changes=_change_values(changes))
+    if applied:
+        log.info("customer %s: record changed at intake by %s (%s)", customer.pk, actor.get_username(),
+                 ", ".join(changes))
 
 
 def placeholder_customer_get() -> Customer:
@@ -172,7 +224,10 @@ def _incident_region(region: Region, incident) -> Region:
                                           "(%(region)s).") % {"area": incident.region.name, "region": region.name}]})
 
 
-def _order_region(*, customer: Customer, actor) -> Region:
+def _order_region(*, customer: Customer, actor, typed: Region | None = None) -> Region:
+    """Fixed at receipt: the region typed for this order, else the customer's home region, else the agent's."""
+    if typed is not None:
+        return typed
     if customer.home_region_id:
         return customer.home_region
     if actor.region is not None:
@@ -212,7 +267,11 @@ def order_create(
     bulletin=None,
     incident=None,
     article_version=None,
+    update_customer: bool = False,
 ) -> OrderCreateResult:
+    """Log a new order. What was typed about a known customer goes on the order (its tier, brand and region at
+    intake) and is kept as a proposal; the customer's record changes only with `update_customer` (the agent's
+    explicit confirmation), within customer_update_check's limits, and the change is logged (CustomerChange)."""
     if not user_may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
 
@@ -267,6 +326,9 @@ def order_create(
         elif category is not None and not category.path.startswith(incident.category.path):
             errors["incident"] = [_("The incident is about another category (%(category)s).")
                                   % {"category": incident.category.name}]
+    if update_customer and phone is not None and "customer_phone" not in errors:
+        errors.update(_customer_update_errors(actor=actor, phone=phone, name=customer_name, tier=customer_tier,
+                                              brand=customer_brand, home_region=customer_region))
     if errors:
         raise ValidationError(errors)
     if on_spot is not None:
@@ -290,6 +352,7 @@ def order_create(
                 external_ref=external_ref, external_source=external_source, on_spot=on_spot,
                 historical_close=historical_close,
                 area=(area or "").strip()[:64], bulletin=bulletin, incident=incident, closed_month=closed_month,
+                update_customer=update_customer,
             )
             if note.strip():
                 _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
@@ -322,10 +385,16 @@ def order_create(
         warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
                         % {"title": order.incident.title})
     if order.repeat_of_id:
-        warnings.append(
-            _("Repeat complaint: linked to %(number)s of %(date)s.")
-            % {"number": order.repeat_of.number, "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
-        )
+        from complaints.selectors import orders_visible_to
+
+        if orders_visible_to(actor).filter(pk=order.repeat_of_id).exists():
+            warnings.append(
+                _("Repeat complaint: linked to %(number)s of %(date)s.")
+                % {"number": order.repeat_of.number,
+                   "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
+            )
+        else:  # another city's order: the agent learns that it exists, not which it is
+            warnings.append(_("Repeat complaint: linked to an earlier order of this customer in another region."))
     return OrderCreateResult(order=order, created=True, warnings=warnings)
 
 
@@ -449,8 +518,8 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
 
 
 def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
-    """_customer_upsert for a batch: the customers by phone, created when new, their name and tier updated as the
-    rows say (the last row of a customer wins, as one by one)."""
+    """The customers of a batch by phone, created when new, their name and tier updated as the rows say (the last
+    row of a customer wins). Unlike a live intake (_customer_for_intake), this bulk path still writes the record."""
     wanted: dict[str, HistoricalOrder] = {}
     for row in rows:
         if row.customer_phone is not None:
@@ -522,6 +591,21 @@ def _incident_for(order: WorkOrder):
     return incident_for_new_order(order)
 
 
+def _customer_update_errors(*, actor, phone, name, tier, brand, home_region) -> dict:
+    """customer_update_check before the first write, as field errors (the insert checks again under the lock)."""
+    from complaints.selectors import customer_get
+
+    customer = customer_get(phone=phone)
+    if customer is None:
+        return {}
+    changes = _customer_typed_changes(customer, name=name, tier=tier, brand=brand, home_region=home_region)
+    try:
+        customer_update_check(actor=actor, customer=customer, changes=changes)
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
     if fingerprint and order.idempotency_fingerprint and fingerprint != order.idempotency_fingerprint:
         raise IdempotencyConflict(order)
@@ -532,13 +616,15 @@ def _order_insert(
     *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
     customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
     historical_close=None, area="", bulletin=None, incident=None, external_source="", closed_month=None,
+    update_customer=False,
 ) -> WorkOrder:
+    changes = {}
     if phone is None:
         customer = placeholder_customer_get()
     else:
-        customer = _customer_upsert(
-            phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand,
-            home_region=customer_region,
+        customer, changes = _customer_for_intake(
+            actor=actor, phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand,
+            home_region=customer_region, update=update_customer,
         )
     repeat_of = repeat_candidate(customer=customer, category=category, received_at=received_at)
     now = timezone.now()
@@ -548,11 +634,11 @@ def _order_insert(
         category=category,
         severity=severity,
         customer=customer,
-        customer_tier=customer.tier,
-        customer_brand=customer.brand,
+        customer_tier=customer_tier or customer.tier,
+        customer_brand=customer_brand or customer.brand,
         contact_phone=contact,
         description=description,
-        region=_incident_region(_order_region(customer=customer, actor=actor), incident),
+        region=_incident_region(_order_region(customer=customer, actor=actor, typed=customer_region), incident),
         first_responder=actor,
         first_responder_name=str(actor)[:64],
         first_responder_department=actor.department,
@@ -583,6 +669,8 @@ def _order_insert(
     # transaction ever sees it.
     order.number = PROVISIONAL_PREFIX + secrets.token_hex(9)
     order.save(force_insert=True)
+    if changes:
+        _customer_change_record(actor=actor, customer=customer, order=order, changes=changes, applied=update_customer)
 
     action = OrderEvent.Action.IMPORTED if source == OrderSource.IMPORT else OrderEvent.Action.RECEIVED
     events = [

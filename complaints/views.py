@@ -1,6 +1,7 @@
 """Browser views: parse the form, call one service or selector, render."""
 
 import datetime
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,7 @@ from complaints.files import DOWNLOAD_POLICY, INLINE_TYPES, attachment_filename,
 from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackForm
 from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
-from complaints.phone import normalise_mobile
+from complaints.phone import mask, normalise_mobile, sees_full_phone
 from config.security import client_address
 from org.permissions import staff_required
 
@@ -41,10 +42,21 @@ def _apply_service_errors(form, exc: ValidationError):
         form.add_error(None, exc.messages)
 
 
-@staff_required
+def intake_required(view):
+    """The intake page and its panels: for those who may log orders (services.user_may_intake, the rule of
+    order_create); any other role is refused (403)."""
+    @staff_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not services.user_may_intake(request.user):
+            raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@intake_required
 def intake(request):
-    if not services.user_may_intake(request.user):
-        raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
     default_channel = request.user.department.channel if request.user.department_id else None
     if request.method == "POST":
         form = IntakeForm(request.POST, request.FILES)
@@ -72,6 +84,7 @@ def intake(request):
                     bulletin=data["bulletin"] if data["resolve_on_spot"] else None,
                     incident=data["incident"],
                     article_version=data["article_version"],
+                    update_customer=data["update_customer"],
                 )
             except ValidationError as exc:
                 _apply_service_errors(form, exc)
@@ -98,7 +111,7 @@ def intake(request):
     return render(request, "complaints/intake.html", context)
 
 
-@staff_required
+@intake_required
 @require_GET
 def intake_category_options(request):
     query = request.GET.get("q", "")
@@ -106,28 +119,33 @@ def intake_category_options(request):
     return render(request, "complaints/_category_options.html", {"categories": categories, "query": query.strip()})
 
 
-@staff_required
+@intake_required
 @require_GET
 def intake_customer_panel(request):
-    """The right-hand panel: who the customer is, everything they raised before, a repeat warning, the 口径."""
+    """The right-hand panel: who the customer is, everything they raised before, a repeat warning, the 口径 — as far
+    as the agent may see them (selectors.intake_customer_for_user)."""
     raw_phone = request.GET.get("customer_phone", "").strip()
     category_id = request.GET.get("category", "")
-    # Echoed back so the page can tell an answer to an older request (the category changed since) from a current one.
-    context = {"raw_phone": raw_phone, "requested_category": category_id}
+    category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
+    # Echoed back so the page can tell an answer to an older request (the category or the number changed since)
+    # from a current one; the number as the reader may see it.
+    full = sees_full_phone(request.user)
+    context = {"raw_phone": raw_phone if full else mask(raw_phone), "phone_masked": not full,
+               "requested_category": category_id, "category": category}
+    panel = None
     if raw_phone:
         try:
             phone = normalise_mobile(raw_phone)
         except ValidationError as exc:
             context["phone_error"] = exc.messages[0]
         else:
-            context["phone"] = phone
-            context["customer"] = selectors.customer_get(phone=phone)
-            context["history"] = selectors.customer_history_for_user(user=request.user, phone=phone, limit=20)
-    category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
-    context["category"] = category
+            panel = selectors.intake_customer_for_user(user=request.user, phone=phone, category=category)
+            context.update(phone=phone, panel=panel, customer=panel.customer, history=panel.history,
+                           repeat_of=panel.repeat, repeat_window_days=panel.window_days)
     from quality.batch import bulletins_matching, order_region_for
 
-    region = order_region_for(customer=context.get("customer"), actor=request.user)
+    # The customer's region only when the agent may see it (the faults of the district would tell it).
+    region = order_region_for(customer=panel.customer if panel else None, actor=request.user)
     context["bulletins"] = bulletins_matching(region=region, category=category)
     from knowledge.selectors import intake_suggestions
 
@@ -137,11 +155,6 @@ def intake_customer_panel(request):
     context["incidents"] = _incidents_matching(region=region, category=category)
     if category is not None:
         context["responsible_department"] = selectors.category_responsible_department(category=category)
-    if category is not None and context.get("customer") is not None:
-        context["repeat_of"] = selectors.repeat_candidate(
-            customer=context["customer"], category=category, received_at=timezone.now()
-        )
-        context["repeat_window_days"] = selectors.repeat_window_days()
     return render(request, "complaints/_customer_panel.html", context)
 
 

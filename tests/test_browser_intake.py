@@ -269,10 +269,51 @@ def test_a_recognised_phone_fills_the_customer_and_keeps_the_agents_edits(
     assert page.locator("#id_customer_name").input_value() == "张叁"
     assert page.locator("#id_customer_brand").input_value() == "mzone"
     assert page.locator("#id_customer_tier").input_value() == "gold"
+    # The corrections differ from the record: the page offers to update it, unticked (issue 15: an intake only
+    # proposes; the order keeps what was typed, the record stays unless the agent confirms).
+    assert page.locator("#field-update_customer").is_visible()
+    assert not page.locator("#id_update_customer").is_checked()
     page.click("#submit-order")
     page.wait_for_url("**/orders/TS*/")
     order = WorkOrder.objects.get()
-    assert (order.customer.name, order.customer_tier, order.customer_brand) == ("张叁", "gold", "mzone")
+    assert (order.customer_tier, order.customer_brand) == ("gold", "mzone")
+    assert (order.customer.name, order.customer.brand) == ("张三", "gotone")
+
+
+def test_the_agent_confirms_an_update_of_the_customers_record(chinese_ui, browser_page, hotline_agent,
+                                                              category_tree):
+    """更新客户资料 appears only while the typed values differ from the record, starts unticked, and the record
+    changes (logged) only when the agent ticks it."""
+    from complaints.models import CustomerChange
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(phone="13800138000", name="张三", tier="gold", brand="gotone")
+    page = browser_page
+    browser_login(page, "agent_gz")
+    page.goto(f"{page.base_url}/intake/")
+    page.fill("#id_customer_phone", "13800138000")
+    expect(page.locator("#id_customer_name")).to_have_value("张三", timeout=20_000)
+    box = page.locator("#field-update_customer")
+    assert box.is_hidden()  # filled from the record: nothing to update
+    page.fill("#id_customer_name", "张叁")
+    expect(box).to_be_visible()
+    assert "更新客户资料" in box.inner_text()
+    assert not page.locator("#id_update_customer").is_checked()
+    page.fill("#id_customer_name", "张三")  # the caller was misheard: back to the record
+    expect(box).to_be_hidden()
+    page.fill("#id_customer_name", "张叁")
+    page.select_option("#id_customer_tier", "diamond")
+    page.check("#id_update_customer")
+    _choose_category(page, "信号", "NET-MOB-COV")
+    page.fill("#id_description", "家里没有信号。")
+    screenshot(page, "intake-update-customer")
+    page.click("#submit-order")
+    page.wait_for_url("**/orders/TS*/")
+    customer.refresh_from_db()
+    assert (customer.name, customer.tier, customer.brand) == ("张叁", "diamond", "gotone")
+    change = CustomerChange.objects.get()
+    assert change.applied and change.actor == hotline_agent and change.order == WorkOrder.objects.get()
+    assert change.changes == {"name": {"old": "张三", "new": "张叁"}, "tier": {"old": "gold", "new": "diamond"}}
 
 
 def test_a_corrected_phone_replaces_what_was_filled_but_not_what_the_agent_typed(

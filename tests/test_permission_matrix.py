@@ -21,7 +21,8 @@ text (the monthly report's notable cases must show neither). Only the roles that
 full numbers (agents, dispatchers, handlers, leads, the emergency group, channel systems) may have one; the quality
 manager and the administrator (a superuser without an explicit grant) read 138****8000 everywhere, so a "+" in
 their columns is a leak. The admin's change pages of the records that carry numbers have rows of their own, and
-so do the exports of the orders behind a dashboard number (masked, and with full numbers), asked as each caller.
+so do the exports of the orders behind a dashboard number (masked, and with full numbers), asked as each caller,
+and the intake panels asked about a seeded customer's number.
 """
 
 import io
@@ -79,6 +80,15 @@ EXPORTS = {
     "export:reports:orders.csv&unmask=1": "/dashboard/orders/?kpi=volume&export=csv&unmask=1",
 }
 
+# The intake panel as each caller, asked about the World's Guangzhou customer (13800138000, whose order the World
+# logged): without a category, and with the order's category (the repeat warning). "+" there is the number the
+# caller typed, echoed back to those who may see numbers; the cell says who may ask at all.
+INTAKE_PANELS = {
+    "panel:intake_customer?phone": "/intake/customer/?customer_phone=13800138000",
+    "panel:intake_customer?phone&category":
+        "/intake/customer/?customer_phone=13800138000&category={category}",
+}
+
 
 def admin_pages(world=None):
     for model in admin.site._registry:
@@ -116,6 +126,7 @@ class World:
         order.refresh_from_db()
         assert order.current_department is not None, order.status
         self.order = order
+        self.category = category
         holder = order.current_department.code
         other = "billing" if holder != "billing" else "network"
         for role, code in (("handler", holder), ("lead", holder), ("handler2", other), ("lead2", other)):
@@ -348,7 +359,7 @@ def _copy(cookies):
 def target_names() -> list[str]:
     """Every row the matrix must have, in a fixed order (no request needed)."""
     names = [name for name, _pattern in url_names() if name not in SKIP_NAMES]
-    return sorted(names + [name for name, _kwargs in admin_pages()] + list(EXPORTS))
+    return sorted(names + [name for name, _kwargs in admin_pages()] + list(EXPORTS) + list(INTAKE_PANELS))
 
 
 def compute_matrix(world, shard=0, shards=1) -> dict[str, str]:
@@ -360,6 +371,8 @@ def compute_matrix(world, shard=0, shards=1) -> dict[str, str]:
                 name.startswith("api-") or ":api-" in name) for name, pattern in url_names() if name in wanted]
     targets += [(name, reverse(name, kwargs=kwargs), False) for name, kwargs in admin_pages(world) if name in wanted]
     targets += [(name, url, False) for name, url in EXPORTS.items() if name in wanted]
+    targets += [(name, url.format(category=world.category.pk), False) for name, url in INTAKE_PANELS.items()
+                if name in wanted]
     phones = world.full_phones
     for name, url, is_api in targets:
         if name == "healthz":

@@ -154,11 +154,26 @@
     });
   });
 
+  // The panel echoes the number it was drawn for as the reader may see it: masked (138****8000) for a reader
+  // who sees numbers masked, so the typed number is compared masked too.
+  function maskPhone(value) {
+    return value.length < 7 ? "*".repeat(value.length) : value.slice(0, 3) + "****" + value.slice(-4);
+  }
+
+  function panelPhoneIsCurrent(state) {
+    const typed = phone.value.trim();
+    return state.dataset.phone === (state.dataset.phoneMasked ? maskPhone(typed) : typed);
+  }
+
+  // The known customer's record as the panel showed it (null: a new customer, or one the agent may not see).
+  let knownRecord = null;
+
   function fillKnownCustomer() {
     const state = document.querySelector("#customer-panel .panel-state");
     // Drawn for a number the agent has since changed: the answer for the current one is on its way.
-    if (state === null || state.dataset.phone !== phone.value.trim()) return;
+    if (state === null || !panelPhoneIsCurrent(state)) return;
     const known = document.querySelector("#customer-panel .known-customer");
+    knownRecord = known ? Object.assign({}, known.dataset) : null;
     Object.entries(customerFields).forEach(function ([name, key]) {
       const field = document.getElementById("id_" + name);
       if (!field || agentSet.has(name)) return;
@@ -171,7 +186,27 @@
         filledByPage.delete(name);
       }
     });
+    offerRecordUpdate();
   }
+
+  // 更新客户资料: offered when what is typed differs from the known customer's record; unticked, the order keeps
+  // the typed values and the record stays as it is. A box the server refused stays on screen with its reason.
+  const updateBox = document.getElementById("id_update_customer");
+  const updateField = document.getElementById("field-update_customer");
+  function offerRecordUpdate() {
+    if (!updateBox || !updateField) return;
+    const differs = knownRecord !== null && Object.entries(customerFields).some(function ([name, key]) {
+      const field = document.getElementById("id_" + name);
+      return field !== null && field.value !== "" && field.value !== (knownRecord[key] || "");
+    });
+    const refused = updateField.classList.contains("has-error");
+    updateField.hidden = !differs && !refused;
+    if (!differs && !refused) updateBox.checked = false;
+  }
+  Object.keys(customerFields).forEach(function (name) {
+    const field = document.getElementById("id_" + name);
+    if (field) field.addEventListener(field.tagName === "SELECT" ? "change" : "input", offerRecordUpdate);
+  });
 
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "customer-panel") return;
