@@ -163,3 +163,15 @@ def test_the_settings_read_api_throttle_rates(settings):
     assert result.stdout.strip() == "7/10s"
     result = _settings_in_subprocess({"API_THROTTLE_RATES": "create=many"}, "settings.API_THROTTLE_RATES")
     assert result.returncode != 0 and "API_THROTTLE_RATES" in result.stderr
+
+
+def test_the_benchmarks_keep_the_throttle_on_at_rates_they_never_reach(tmp_path):
+    """The benches (and the side-by-side comparison) measure the throttle's cost honestly: it runs, never refuses."""
+    from bench.common import server_env
+    from config.env import parse_rate
+
+    env = server_env(db_url="postgres://u@h/bench", redis="redis://h:6379/2", var_dir=tmp_path)
+    rates = Env(env).rates("API_THROTTLE_RATES", {"read": "1/s", "write": "1/s", "create": "1/s"})
+    for limit, seconds in map(parse_rate, rates.values()):
+        assert limit / seconds >= 100_000
+    assert int(env["LOGIN_ADDRESS_FAILURE_LIMIT"]) >= 100_000
