@@ -42,13 +42,15 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def client_address(request) -> str | None:
-    """The caller's IP address: the first X-Forwarded-For hop only behind a known proxy, else REMOTE_ADDR; None
-    when the request has neither (a login made in code)."""
+    """The caller's IP address: behind a known proxy the last X-Forwarded-For hop (the address the proxy saw: a
+    proxy appends it to whatever the client sent, so the earlier hops are the client's to invent, and a spray
+    rotating them would escape every per-address limit), else REMOTE_ADDR; None when the request has neither
+    (a login made in code)."""
     meta = getattr(request, "META", {})
     if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
     return meta.get("REMOTE_ADDR") or None
 
 

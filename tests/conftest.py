@@ -73,12 +73,13 @@ def _cache_of_its_own(settings):
     from django.conf import settings as live
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = {"default": {**live.CACHES["default"], "KEY_PREFIX": prefix}}
+    cache = live.CACHES["default"]  # as configured (a test may point the cache elsewhere)
+    settings.CACHES = {"default": {**cache, "KEY_PREFIX": prefix}}
     yield
-    if "redis" in live.CACHES["default"]["BACKEND"].lower():
+    if "redis" in cache["BACKEND"].lower():
         import redis
 
-        client = redis.Redis.from_url(live.CACHES["default"]["LOCATION"])
+        client = redis.Redis.from_url(cache["LOCATION"])
         try:
             keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
             if keys:

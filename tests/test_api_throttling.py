@@ -175,3 +175,20 @@ def test_the_benchmarks_keep_the_throttle_on_at_rates_they_never_reach(tmp_path)
     for limit, seconds in map(parse_rate, rates.values()):
         assert limit / seconds >= 100_000
     assert int(env["LOGIN_ADDRESS_FAILURE_LIMIT"]) >= 100_000
+
+
+def test_without_redis_the_zero_setup_file_cache_counts(settings, tmp_path, frozen):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path / "cache")}}
+    assert [window_hit("throttle:read:token:1", window_seconds=10)[0] for _ in range(3)] == [1, 2, 3]
+
+
+def test_an_unreachable_cache_lets_requests_through(settings, api_for, channel_system, client, hotline_agent):
+    """Redis down must not stop intake (the broker-down drill): the limits are not counted meanwhile."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens there
+    assert api_for(channel_system).get(URL).status_code == 200
+    answer = client.post("/accounts/login/", {"username": "agent_gz", "password": "wrong"}, REMOTE_ADDR="10.1.1.1")
+    assert answer.status_code == 200  # the form again, with its error
+    assert client.post("/accounts/login/", {"username": "agent_gz", "password": "pw-for-tests-only"},
+                       REMOTE_ADDR="10.1.1.1").status_code == 302

@@ -161,6 +161,10 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(client, setting
     refused = client.__class__().post(LOGIN, {"username": "agent_gz", "password": "pw-for-tests-only"},
                                       REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
     assert refused.status_code == 429
+    # The proxy appends the address it saw to whatever the client sent: a made-up first hop changes nothing.
+    spoofed = client.__class__().post(LOGIN, {"username": "agent_gz", "password": "pw-for-tests-only"},
+                                      REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.5")
+    assert spoofed.status_code == 429
     # Everyone else behind the same proxy still logs in.
     ok = client.post(LOGIN, {"username": "agent_gz", "password": "pw-for-tests-only"}, REMOTE_ADDR="10.0.0.1",
                      HTTP_X_FORWARDED_FOR="198.51.100.7")
