@@ -91,9 +91,9 @@ def login_address_locked_until(address: str | None) -> float | None:
     try:
         until = cache.get(LOGIN_LOCKED + address)
     except Exception as exc:  # noqa: BLE001 - Redis down: the per-username limit (in the database) still holds
-        from config.throttles import _cache_unavailable
+        from config.throttles import cache_unavailable
 
-        _cache_unavailable(exc)
+        cache_unavailable(exc)
         return None
     return until if until is not None and until > time.time() else None
 
@@ -124,7 +124,7 @@ def login_failure_count(sender, credentials, request=None, **kwargs):
     address = client_address(request)
     if not address:
         return
-    from config.throttles import _cache_unavailable, count
+    from config.throttles import cache_unavailable, count
 
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
     try:
@@ -132,7 +132,7 @@ def login_failure_count(sender, credentials, request=None, **kwargs):
         if failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
             cache.set(LOGIN_LOCKED + address, time.time() + seconds, timeout=seconds)
     except Exception as exc:  # noqa: BLE001 - see login_address_locked_until
-        _cache_unavailable(exc)
+        cache_unavailable(exc)
         return
     if failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
         if failures == settings.LOGIN_ADDRESS_FAILURE_LIMIT:

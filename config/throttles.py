@@ -44,7 +44,7 @@ LOGIN_LIMITS = ("address", "username")
 _last_warning = 0.0
 
 
-def _cache_unavailable(exc: Exception) -> None:
+def cache_unavailable(exc: Exception) -> None:
     global _last_warning
     now = time.monotonic()
     if now - _last_warning > 60:  # one line a minute, not one per request, while Redis is down
@@ -85,7 +85,7 @@ def refusal_count(key: str) -> None:
     try:
         count(key)
     except Exception as exc:  # noqa: BLE001 - a metric must never fail the request it describes
-        _cache_unavailable(exc)
+        cache_unavailable(exc)
 
 
 def refusal_counts() -> dict[str, dict[str, int]]:
@@ -155,7 +155,7 @@ class ApiRateThrottle(BaseThrottle):
                 if hits > limit and (refusal is None or wait > refusal.wait):
                     refusal = Refusal(scope, limit, seconds, wait, caller)
         except Exception as exc:  # noqa: BLE001 - Redis down: let the request through (see the module's note)
-            _cache_unavailable(exc)
+            cache_unavailable(exc)
             return True
         if refusal is None:
             return True
