@@ -54,31 +54,51 @@ def cache_unavailable(exc: Exception) -> None:
 
 def count(key: str, *, timeout: int | None = None) -> int:
     """Add one to the counter `key` and return its new value; a new counter expires after `timeout` seconds (never
-    when None). Atomic on Redis (one round trip); on other caches (the zero-setup file cache) close enough."""
+    when None)."""
+    return count_many([(key, timeout)])[0]
+
+
+def count_many(counters: list[tuple[str, int | None]]) -> list[int]:
+    """count() for several (key, timeout) at once: atomic on Redis, in one round trip; on other caches (the
+    zero-setup file cache) close enough."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=True)
-        full = backend.make_and_validate_key(key)
-        pipe = client.pipeline(transaction=False)
-        if timeout is not None:
-            pipe.set(full, 0, ex=timeout, nx=True)
-        pipe.incr(full)
-        return int(pipe.execute()[-1])
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
+        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
+        for key, timeout in counters:
+            full = backend.make_and_validate_key(key)
+            if timeout is not None:
+                pipe.set(full, 0, ex=timeout, nx=True)
+            pipe.incr(full)
+        replies = pipe.execute()
+        ends = [sum(1 if timeout is None else 2 for _key, timeout in counters[:i + 1]) - 1
+                for i in range(len(counters))]
+        return [int(replies[end]) for end in ends]
+    values = []
+    for key, timeout in counters:
+        cache.add(key, 0, timeout=timeout)
+        try:
+            values.append(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=timeout)
+            values.append(1)
+    return values
+
+
+def window_hits(windows: list[tuple[str, int]], *, now: float | None = None) -> list[tuple[int, float]]:
+    """Count one hit in the current window of each (key, window seconds): (hits in that window so far, seconds
+    until it ends) for each. A key's windows start at an offset of its own (see the module's description)."""
+    now = time.time() if now is None else now
+    keys, waits = [], []
+    for key, seconds in windows:
+        offset = zlib.crc32(key.encode()) % seconds
+        index = int((now - offset) // seconds)
+        keys.append((f"{key}:{index}", seconds + 1))
+        waits.append((index + 1) * seconds + offset - now)
+    return list(zip(count_many(keys), waits, strict=True))
 
 
 def window_hit(key: str, *, window_seconds: int, now: float | None = None) -> tuple[int, float]:
-    """Count one hit in the current window of `key`: (hits in this window so far, seconds until it ends)."""
-    now = time.time() if now is None else now
-    offset = zlib.crc32(key.encode()) % window_seconds
-    index = int((now - offset) // window_seconds)
-    hits = count(f"{key}:{index}", timeout=window_seconds + 1)
-    return hits, (index + 1) * window_seconds + offset - now
+    return window_hits([(key, window_seconds)], now=now)[0]
 
 
 def refusal_count(key: str) -> None:
@@ -148,15 +168,15 @@ class ApiRateThrottle(BaseThrottle):
         scopes = [READ if request.method in SAFE_METHODS else WRITE,
                   *getattr(view, "throttle_scopes", {}).get(request.method, ())]
         refusal = None
+        rates = [(scope, *_rate(settings.API_THROTTLE_RATES[scope])) for scope in scopes]
         try:
-            for scope in scopes:
-                limit, seconds = _rate(settings.API_THROTTLE_RATES[scope])
-                hits, wait = window_hit(f"throttle:{scope}:{ident}", window_seconds=seconds)
-                if hits > limit and (refusal is None or wait > refusal.wait):
-                    refusal = Refusal(scope, limit, seconds, wait, caller)
+            hits = window_hits([(f"throttle:{scope}:{ident}", seconds) for scope, _limit, seconds in rates])
         except Exception as exc:  # noqa: BLE001 - Redis down: let the request through (see the module's note)
             cache_unavailable(exc)
             return True
+        for (scope, limit, seconds), (count_now, wait) in zip(rates, hits, strict=True):
+            if count_now > limit and (refusal is None or wait > refusal.wait):
+                refusal = Refusal(scope, limit, seconds, wait, caller)
         if refusal is None:
             return True
         self.refusal = refusal
