@@ -60,6 +60,7 @@ def _order_or_404(request, number):
 
 class OrderListCreateApi(APIView):
     required_scopes = {"GET": ApiScope.ORDERS_READ, "POST": ApiScope.ORDERS_WRITE}
+    throttle_scopes = {"POST": ("create",)}  # creation's own budget, besides the writes' (config/throttles.py)
 
     @extend_schema(
         operation_id="orders_list",

@@ -20,6 +20,12 @@ class Axes(AxesAppConfig):
     def ready(self):
         super().ready()
         from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+        from django.contrib.auth.signals import user_login_failed
+
+        from config.security import login_failure_count
+
+        # Failed logins per address, beside django-axes' per username and address (config/security.py).
+        user_login_failed.connect(login_failure_count, dispatch_uid="login-failures-per-address")
 
         # Its rows name themselves in English f-strings ("Access Log for … @ …"): in the reader's language instead.
         AccessLog.__str__ = lambda log: _("Login by %(user)s at %(time)s") % {

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from org import roles
 
@@ -169,6 +169,28 @@ class WorkCollector:
         yield ages
 
 
+class RefusalCollector:
+    """Requests refused by a rate limit: counted in the shared cache by whichever worker refused them."""
+
+    def collect(self):
+        from config.throttles import refusal_counts
+
+        try:
+            counts = refusal_counts()
+        except Exception:  # noqa: BLE001 - the cache being down must not take the other metrics with it
+            return
+        api = CounterMetricFamily("complaints_api_throttled", "API requests refused (429) by a rate limit, by scope.",
+                                  labels=["scope"])
+        for scope, value in counts["api"].items():
+            api.add_metric([scope], value)
+        yield api
+        login = CounterMetricFamily("complaints_login_refused", "Logins refused by a lockout, by the limit that "
+                                    "refused them (per username and address, or per address).", labels=["limit"])
+        for limit, value in counts["login"].items():
+            login.add_metric([limit], value)
+        yield login
+
+
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -178,6 +200,7 @@ def _registry() -> CollectorRegistry:
     else:
         registry.register(REQUEST_SECONDS)
     registry.register(WorkCollector())
+    registry.register(RefusalCollector())
     return registry
 
 

@@ -1,15 +1,32 @@
-"""Security helpers shared by the web tier: the client's address as the proxy reports it, the Content Security
-Policy header every response carries, and the cache headers that keep answers out of shared browsers.
+"""Security helpers shared by the web tier: the client's address as the proxy reports it, the limit on failed
+logins per address, the Content Security Policy header every response carries, and the cache headers that keep
+answers out of shared browsers.
+
+Failed logins are limited twice: per username and address by django-axes (LOGIN_FAILURE_LIMIT, the lock an
+administrator lifts in admin), and per address whatever the username (LOGIN_ADDRESS_FAILURE_LIMIT): a spray of one
+password over many usernames fails each of them once, so only the second limit stops it. Its counter and its lock
+live in the shared cache (Redis), so every web process counts together; they lift by themselves after
+LOGIN_LOCKOUT_MINUTES, and a successful login does not reset them (an attacker holding one account could).
 
 The policy allows scripts, styles, fonts and images from the product's own origin only: no inline script, no
 inline style element, no eval, no other site. Pages satisfy it (tests/test_browser_security.py collects the
 browser's violation reports); a page that needs another policy sets its own header (`with_policy`).
 """
 
+import logging
+import math
+import time
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.utils.cache import add_never_cache_headers
+
+log = logging.getLogger("config.security")
+
+LOGIN_FAILURES = "login-failures:"  # per address: failed logins in the current window
+LOGIN_LOCKED = "login-locked:"  # per address: the moment (epoch seconds) the lock lifts
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -27,13 +44,15 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def client_address(request) -> str | None:
-    """The caller's IP address: the first X-Forwarded-For hop only behind a known proxy, else REMOTE_ADDR; None
-    when the request has neither (a login made in code)."""
+    """The caller's IP address: behind a known proxy the last X-Forwarded-For hop (the address the proxy saw: a
+    proxy appends it to whatever the client sent, so the earlier hops are the client's to invent, and a spray
+    rotating them would escape every per-address limit), else REMOTE_ADDR; None when the request has neither
+    (a login made in code)."""
     meta = getattr(request, "META", {})
     if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
     return meta.get("REMOTE_ADDR") or None
 
 
@@ -86,11 +105,82 @@ class PrivateCacheMiddleware:
         return response
 
 
+def login_address_locked_until(address: str | None) -> float | None:
+    """When the lock on logins from `address` lifts (epoch seconds), or None when it is not locked."""
+    if not address:
+        return None
+    try:
+        until = cache.get(LOGIN_LOCKED + address)
+    except Exception as exc:  # noqa: BLE001 - Redis down: the per-username limit (in the database) still holds
+        from config.throttles import cache_unavailable
+
+        cache_unavailable(exc)
+        return None
+    return until if until is not None and until > time.time() else None
+
+
+def _login_refuse(request, limit: str) -> None:
+    """Mark the login refused: django-axes' middleware answers it with lockout_response."""
+    request.login_refused_by = limit
+    request.axes_locked_out = True
+
+
+class LoginAddressBackend:
+    """First of the authentication backends: refuses, before any password is checked, every login from an address
+    that is locked (the Django admin's login too). Authenticates nobody itself."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is not None and login_address_locked_until(client_address(request)):
+            _login_refuse(request, "address")
+            raise PermissionDenied  # stops the backends; user_login_failed is sent
+        return None
+    # No get_user(): the test client's force_login() would take this backend for the session's.
+
+
+def login_failure_count(sender, credentials, request=None, **kwargs):
+    """user_login_failed: one more failure for the address; at the limit the address is locked (this attempt is
+    answered with the lockout page already, as django-axes does). A login the lock refused is not counted."""
+    if request is None or getattr(request, "login_refused_by", None):
+        return
+    address = client_address(request)
+    if not address:
+        return
+    from config.throttles import cache_unavailable, count
+
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    try:
+        failures = count(LOGIN_FAILURES + address, timeout=seconds)
+        if failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            cache.set(LOGIN_LOCKED + address, time.time() + seconds, timeout=seconds)
+    except Exception as exc:  # noqa: BLE001 - see login_address_locked_until
+        cache_unavailable(exc)
+        return
+    if failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+        if failures == settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            log.warning("logins from %s locked for %d min after %d failures", address, seconds // 60, failures)
+        _login_refuse(request, "address")
+
+
 def lockout_response(request, original_response=None, credentials=None):
-    """django-axes' answer to a locked-out login: the login page's layout, the wait in minutes, HTTP 429."""
+    """django-axes' answer to a locked-out login (the username from this address, or the whole address): the login
+    page's layout, the wait in minutes, HTTP 429 with Retry-After; counted for /metrics by which limit refused."""
     from django.shortcuts import render
 
-    return render(request, "registration/locked_out.html", {
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    from config.throttles import LOGIN_METRIC, refusal_count
+
+    limit = getattr(request, "login_refused_by", "username")
+    refusal_count(LOGIN_METRIC + limit)
+    wait = settings.AXES_COOLOFF_TIME.total_seconds()
+    if limit == "address":
+        until = login_address_locked_until(client_address(request))
+        wait = until - time.time() if until else wait
+        failure_limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    else:
+        failure_limit = settings.AXES_FAILURE_LIMIT
+    response = render(request, "registration/locked_out.html", {
+        "failure_limit": failure_limit,
+        "by_address": limit == "address",
+        "minutes": max(1, math.ceil(wait / 60)),
     }, status=429)
+    response["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response

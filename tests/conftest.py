@@ -63,6 +63,31 @@ def _english_and_tmp_media(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings):
+    """Each test counts in a cache namespace of its own: the rate limits' counters (API throttles, failed logins
+    per address, public look-ups) live in Redis, which every test and both xdist workers share, so one test's
+    requests would otherwise spend another's budget. The namespace's keys are deleted afterwards."""
+    import uuid
+
+    from django.conf import settings as live
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    cache = live.CACHES["default"]  # as configured (a test may point the cache elsewhere)
+    settings.CACHES = {"default": {**cache, "KEY_PREFIX": prefix}}
+    yield
+    if "redis" in cache["BACKEND"].lower():
+        import redis
+
+        client = redis.Redis.from_url(cache["LOCATION"])
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
 @pytest.fixture
 def province(db):
     return RegionFactory(code="44", name="广东省", level=Region.Level.PROVINCE)

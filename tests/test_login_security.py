@@ -104,3 +104,74 @@ def test_check_deploy_is_clean_in_production():
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# --- a login spray: many usernames from one address (issue 15) ---
+
+
+def _scrape(client, settings) -> str:
+    settings.METRICS_TOKEN = "scrape-secret"
+    return client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").content.decode()
+
+
+def _refusals(text: str, limit: str) -> float:
+    import re
+
+    match = re.search(rf'^complaints_login_refused_total\{{limit="{limit}"\}} (\S+)$', text, re.M)
+    assert match, text
+    return float(match.group(1))
+
+
+def test_a_login_spray_across_usernames_from_one_address_is_refused_after_the_limit(client, settings,
+                                                                                  hotline_agent, outsider):
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert 5 < limit <= 25  # the per-username limit alone let 25 usernames × 4 guesses through
+    spray = [f"user{i:02d}" for i in range(25)]
+    answers = [attempt(client.__class__(), name, "Summer2026!", address="10.9.9.9").status_code for name in spray]
+    # Each username failed once (far below its own limit), yet the address is locked at its limit.
+    assert answers[:limit - 1] == [200] * (limit - 1)
+    assert answers[limit - 1:] == [429] * (25 - limit + 1)
+    locked = attempt(client, "agent_gz", "pw-for-tests-only", address="10.9.9.9")  # even a right password
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+    page = locked.content.decode()
+    assert "locked-out" in page and "this address" in page
+    assert int(locked["Retry-After"]) > 0
+    # Another address logs in, and the locked one again once the lockout has passed.
+    assert attempt(client.__class__(), "agent_sz", "pw-for-tests-only", address="10.9.9.10").status_code == 302
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME + timedelta(minutes=1)):
+        assert attempt(client.__class__(), "agent_gz", "pw-for-tests-only", address="10.9.9.9").status_code == 302
+    text = _scrape(client, settings)
+    assert _refusals(text, "address") == 25 - limit + 2
+
+
+def test_a_successful_login_does_not_reset_the_address_count(client, settings, hotline_agent):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for i in range(5):
+        attempt(client.__class__(), f"guess{i}", "wrong", address="10.9.9.11")
+    assert attempt(client.__class__(), "agent_gz", "pw-for-tests-only", address="10.9.9.11").status_code == 302
+    assert attempt(client.__class__(), "guess9", "wrong", address="10.9.9.11").status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(client, settings, hotline_agent):
+    settings.TRUST_X_FORWARDED_FOR = True
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for i in range(6):
+        client.__class__().post(LOGIN, {"username": f"guess{i}", "password": "x"}, REMOTE_ADDR="10.0.0.1",
+                                HTTP_X_FORWARDED_FOR="203.0.113.5")
+    refused = client.__class__().post(LOGIN, {"username": "agent_gz", "password": "pw-for-tests-only"},
+                                      REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert refused.status_code == 429
+    # The proxy appends the address it saw to whatever the client sent: a made-up first hop changes nothing.
+    spoofed = client.__class__().post(LOGIN, {"username": "agent_gz", "password": "pw-for-tests-only"},
+                                      REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.5")
+    assert spoofed.status_code == 429
+    # Everyone else behind the same proxy still logs in.
+    ok = client.post(LOGIN, {"username": "agent_gz", "password": "pw-for-tests-only"}, REMOTE_ADDR="10.0.0.1",
+                     HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert ok.status_code == 302
+
+
+def test_username_lockouts_are_counted_in_the_metrics_too(client, settings, hotline_agent):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        attempt(client, "agent_gz", "wrong-password")
+    assert _refusals(_scrape(client, settings), "username") == 2
