@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier, WorkOrder
 from complaints.phone import mask, mask_in_text, sees_full_phone
+from complaints.selectors import orders_visible_to
 from org.models import Department, Region
 from quality.models import Incident
 
@@ -78,7 +79,10 @@ class OrderSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     customer = CustomerSerializer(read_only=True)
-    repeat_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    repeat_of = serializers.SlugRelatedField(
+        slug_field="number", read_only=True,
+        help_text="The earlier order this one repeats, when the caller may open it (otherwise null: see is_repeat)")
+    is_repeat = serializers.SerializerMethodField(help_text="Whether the order repeats an earlier one")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     current_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     current_owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -88,6 +92,9 @@ class OrderSerializer(serializers.ModelSerializer):
     deadline_state = serializers.SerializerMethodField(
         help_text="closed, none, on_track, warning (past the warning point) or overdue")
 
+    def get_is_repeat(self, order) -> bool:
+        return order.repeat_of_id is not None
+
     def get_deadline_state(self, order) -> str:
         return order.deadline_state()
 
@@ -96,6 +103,9 @@ class OrderSerializer(serializers.ModelSerializer):
         data = super().to_representation(order)
         request = self.context.get("request")
         user = self.context.get("user") or (request.user if request else None)
+        if order.repeat_of_id and not (user is not None and orders_visible_to(user).filter(
+                pk=order.repeat_of_id).exists()):
+            data["repeat_of"] = None  # another region's order: the caller learns a repeat exists, not its number
         if not sees_full_phone(user):
             data["customer"]["phone"] = mask(data["customer"]["phone"])
             data["contact_phone"] = mask(data["contact_phone"]) if data["contact_phone"] else ""
@@ -121,7 +131,7 @@ class OrderSerializer(serializers.ModelSerializer):
         fields = [
             "number", "kind", "status", "status_label", "channel", "category", "category_name", "severity",
             "customer", "contact_phone", "description", "region", "first_responder_name", "received_at",
-            "repeat_of", "resolved_on_spot", "answer", "compensation_amount", "promised_at", "closed_at",
+            "repeat_of", "is_repeat", "resolved_on_spot", "answer", "compensation_amount", "promised_at", "closed_at",
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
             "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
             "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",

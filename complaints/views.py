@@ -230,6 +230,19 @@ def _order_or_404(request, number):
     return order
 
 
+def _related_repeats(user, order) -> dict:
+    """The order this one repeats and the orders that repeat it, as far as `user` may open them: the numbers of
+    the others are withheld and counted (the same rule as the intake's repeat warning)."""
+    visible = selectors.orders_visible_to(user)
+    later = list(order.repeats.only("number", "received_at").order_by("received_at"))
+    shown_ids = set(visible.filter(pk__in=[o.pk for o in later]).values_list("pk", flat=True)) if later else set()
+    repeat_of = None
+    if order.repeat_of_id:
+        repeat_of = visible.filter(pk=order.repeat_of_id).only("number").first()
+    return {"repeat_of": repeat_of, "repeat_of_hidden": bool(order.repeat_of_id) and repeat_of is None,
+            "repeats": [o for o in later if o.pk in shown_ids], "repeats_hidden": len(later) - len(shown_ids)}
+
+
 def order_page(request, order, *, bound: dict | None = None, status: int = 200):
     from knowledge.views import order_knowledge
     from workflow.forms import action_forms
@@ -251,7 +264,8 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "events": order_timeline(order=order).select_related("actor"),
         "notes": order.notes.all(),
         "attachments": order.attachments.all(),
-        "repeats": order.repeats.only("number", "received_at"),
+        # Repeats are linked across the province, but another region's order is only counted, never named.
+        **_related_repeats(request.user, order),
         "available": available,
         "stages": stages,
         "promises": order_promises(order=order, stages=stages),

@@ -75,6 +75,23 @@ def test_a_repeat_in_another_city_is_announced_without_its_number(customer, hotl
     assert any(result.order.number in w for w in _create(hotline_agent, coverage).warnings)
 
 
+def test_the_order_page_and_the_api_name_only_the_repeats_the_reader_may_open(customer, hotline_agent, outsider,
+                                                                               coverage, login_client, api_for):
+    """The Shenzhen agent logs a repeat of a Guangzhou order: their own order is theirs to open, and it says it is
+    a repeat, but neither the page nor the API names the Guangzhou order; the Guangzhou agent sees both numbers."""
+    earlier = _create(hotline_agent, coverage).order
+    theirs = _create(outsider, coverage).order
+    assert theirs.repeat_of == earlier
+    page = login_client(outsider).get(f"/orders/{theirs.number}/").content.decode()
+    assert earlier.number not in page and "an order of another region" in page
+    answer = api_for(outsider).get(f"/api/v1/orders/{theirs.number}/").json()
+    assert answer["repeat_of"] is None and answer["is_repeat"] is True
+    assert earlier.number not in str(api_for(outsider).get("/api/v1/orders/").json())
+    mine = login_client(hotline_agent).get(f"/orders/{earlier.number}/").content.decode()
+    assert theirs.number in mine  # "repeated by": Guangzhou's own region
+    assert api_for(hotline_agent).get(f"/api/v1/orders/{theirs.number}/").json()["repeat_of"] == earlier.number
+
+
 # --- item 5: intake proposes, confirmation changes (services) --------------------------------------------------------
 
 
