@@ -518,8 +518,9 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
 
 
 def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
-    """The customers of a batch by phone, created when new, their name and tier updated as the rows say (the last
-    row of a customer wins). Unlike a live intake (_customer_for_intake), this bulk path still writes the record."""
+    """The customers of a batch by phone, created when new (the last row of a customer gives the name and tier).
+    A known customer's record is never overwritten by history — it is older than the record, and a live intake
+    changes it only when the agent confirms — except that a record without a name takes the history's."""
     wanted: dict[str, HistoricalOrder] = {}
     for row in rows:
         if row.customer_phone is not None:
@@ -534,19 +535,14 @@ def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
                      tier=wanted[phone].customer_tier or Tier.ORDINARY, brand=Brand.OTHER)
             for phone in missing], ignore_conflicts=True)  # a customer created meanwhile by live intake
         customers.update({c.phone: c for c in Customer.objects.filter(phone__in=missing)})
-    changed = []
+    named = []
     for phone, row in wanted.items():
         customer = customers[phone]
-        updated = False
-        for field_name, value in (("name", row.customer_name.strip()), ("tier", row.customer_tier)):
-            if value and getattr(customer, field_name) != value:
-                setattr(customer, field_name, value)
-                updated = True
-        if updated:
-            customer.updated_at = timezone.now()
-            changed.append(customer)
-    if changed:
-        _rows_update(Customer, ["name", "tier", "updated_at"], [(c.pk, c.name, c.tier, c.updated_at) for c in changed])
+        if phone not in missing and not customer.name.strip() and row.customer_name.strip():
+            customer.name, customer.updated_at = row.customer_name.strip(), timezone.now()
+            named.append(customer)
+    if named:
+        _rows_update(Customer, ["name", "updated_at"], [(c.pk, c.name, c.updated_at) for c in named])
     return customers
 
 

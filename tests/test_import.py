@@ -346,3 +346,21 @@ def test_the_rejected_rows_run_no_formula_and_load_back_as_written(export, chann
                          encoding="utf-8")
     run_import(corrected, mapping)
     assert WorkOrder.objects.get(external_ref="OLD-0004").description == formula
+
+
+@time_machine.travel(datetime(2026, 11, 1, 12, 0, tzinfo=SHANGHAI), tick=False)
+def test_history_never_rewrites_a_known_customers_record(export, channel_system, category_tree):
+    """The customer's record is newer than any legacy row: the import creates customers it does not know and
+    gives a name to a record without one, but a known name, tier or home region stays as it is."""
+    from complaints.models import Customer
+    from tests.factories import CustomerFactory
+
+    known = CustomerFactory(phone="13800138000", name="张三丰", tier="gold")
+    nameless = CustomerFactory(phone="13800138001", name="", tier="ordinary")
+    before = Customer.objects.values("name", "tier", "brand", "home_region_id").get(pk=known.pk)
+    csv_file, mapping = export
+    csv_file.write_text(CLOSED_ROWS, encoding="utf-8")
+    assert "created: 3" in run_import(csv_file, mapping, batch_size=500)
+    assert Customer.objects.values("name", "tier", "brand", "home_region_id").get(pk=known.pk) == before
+    nameless.refresh_from_db()
+    assert nameless.name == "李四" and nameless.tier == "ordinary"
