@@ -127,13 +127,18 @@ class OrderListCreateApi(APIView):
         summary="Log a new order",
     )
     def post(self, request):
+        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip() or None
+        if key and len(key) > 128:
+            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["At most 128 characters."]})
+        # A retry gets its first attempt's order before the body is judged again (its received time may have aged).
+        result = services.order_replay(actor=request.user, idempotency_key=key,
+                                       fingerprint=services.request_fingerprint(request.data) if key else "")
+        if result is not None:
+            return self._answer(request, result)
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         on_spot = data.get("resolve_on_spot")
-        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip() or None
-        if key and len(key) > 128:
-            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["At most 128 characters."]})
         result = services.order_create(
             actor=request.user,
             kind=data["kind"],
@@ -158,6 +163,10 @@ class OrderListCreateApi(APIView):
             incident=data["incident"],
             update_customer=data["update_customer"],
         )
+        return self._answer(request, result)
+
+    @staticmethod
+    def _answer(request, result):
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
         body = OrderSerializer(result.order, context={"user": request.user}).data
         if result.warnings:

@@ -278,6 +278,11 @@ def order_create(
     if (placeholder_customer or external_source) and source != OrderSource.IMPORT:
         raise PermissionDenied(_("Only the historical import may file an order without a phone number or under a "
                                  "source system."))
+    # A retry is answered with the order its first attempt made, before anything that depends on the moment
+    # (a received time that has since aged past the limit must not turn a retry into a refusal).
+    replayed = order_replay(actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    if replayed is not None:
+        return replayed
     errors = {}
     phone = None
     if not placeholder_customer:
@@ -600,6 +605,15 @@ def _customer_update_errors(*, actor, phone, name, tier, brand, home_region) -> 
     except ValidationError as exc:
         return exc.message_dict
     return {}
+
+
+def order_replay(*, actor, idempotency_key: str | None, fingerprint: str) -> OrderCreateResult | None:
+    """The answer to a retried create: the order the same caller made with the same Idempotency-Key (a conflict when
+    the content differs), or None when the key is new."""
+    if not idempotency_key:
+        return None
+    existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
+    return _idempotent_replay(existing, fingerprint) if existing is not None else None
 
 
 def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:

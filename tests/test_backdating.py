@@ -53,6 +53,27 @@ def test_the_api_accepts_a_received_time_within_the_limit(api_for, channel_syste
     assert order.closed_month_arrival is None
 
 
+def test_a_retry_is_answered_with_its_order_even_when_the_received_time_has_aged_past_the_limit(
+        api_for, channel_system, payload):
+    """A create sent 23 h 50 min after the call came in, retried 20 minutes later (the network dropped the first
+    answer): the retry gets the order the first attempt made, not a refusal; the same key with another body is
+    still a conflict."""
+    body = {**payload, "received_at": (NOW - timedelta(hours=23, minutes=50)).isoformat()}
+    with time_machine.travel(NOW, tick=False):
+        first = api_for(channel_system).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="cti-4711")
+    assert first.status_code == 201, first.content
+    with time_machine.travel(NOW + timedelta(minutes=20), tick=False):
+        retry = api_for(channel_system).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="cti-4711")
+        assert retry.status_code == 200 and retry["Idempotent-Replayed"] == "true", retry.content
+        assert retry.json()["number"] == first.json()["number"]
+        other = api_for(channel_system).post(URL, {**body, "description": "另一件事"}, format="json",
+                                             HTTP_IDEMPOTENCY_KEY="cti-4711")
+        assert other.status_code == 422
+        fresh = api_for(channel_system).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="cti-4712")
+        assert fresh.status_code == 400 and "received_at" in fresh.json()
+    assert WorkOrder.objects.count() == 1
+
+
 @time_machine.travel(NOW, tick=False)
 def test_the_limit_is_a_setting(api_for, channel_system, payload, settings):
     settings.API_RECEIVED_AT_MAX_AGE_HOURS = 2
