@@ -435,11 +435,18 @@ def _may_generate(user) -> bool:
 
 
 def centre_required(view):
+    """The monthly reports: the quality team and the complaint centre, and the administrators, who withdraw
+    archived versions and so must be able to find them."""
     @wraps(view)
-    @dashboard_required
+    @staff_required
     def wrapper(request, *args, **kwargs):
-        if not is_centre_staff(request.user):
-            raise PermissionDenied(_("Monthly reports are for quality managers and the complaint centre."))
+        user = request.user
+        if not monthly.may_withdraw_reports(user):
+            if not may_see_dashboards(user):
+                raise PermissionDenied(_("Dashboards are for quality managers, the complaint centre and department "
+                                         "leads."))
+            if not is_centre_staff(user):
+                raise PermissionDenied(_("Monthly reports are for quality managers and the complaint centre."))
         return view(request, *args, **kwargs)
 
     return wrapper

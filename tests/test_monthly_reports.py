@@ -233,6 +233,11 @@ def test_the_administrator_role_withdraws_too_and_the_chosen_cases_are_kept(week
     assert [c["number"] for c in new.data["cases"]] == chosen
     assert new.data["cases_chosen"] is True and new.data["cases_chosen_by"] == str(quality_manager)
     assert "13700001234" not in new.html and "440106199001011234" not in new.html
+    # The administrator role finds what it withdraws: the list (with the withdraw link), both versions' documents.
+    listing = login_client(role_admin).get("/reports/monthly/")
+    assert listing.status_code == 200 and f"/reports/monthly/{new.pk}/withdraw/" in listing.content.decode()
+    assert login_client(role_admin).get(f"/reports/monthly/{old.pk}/").status_code == 200
+    assert login_client(role_admin).get(f"/reports/monthly/{new.pk}/pdf/").status_code == 200
 
 
 @pytest.fixture
