@@ -92,3 +92,41 @@ def test_an_email_carries_no_dashed_number(make_order, hotline_agent, network_le
         assert notifications.notifications_send_pending() == 1
     body = mail.outbox[0].subject + mail.outbox[0].body
     assert "5678" not in body and "李四" not in body, body
+
+
+def test_the_monthly_report_takes_out_a_number_grouped_with_a_chinese_keyboards_dashes(week, hotline_agent, coverage,
+                                                                                       province):
+    """End to end through the archived report (HTML, PDF and kept figures), as a quality manager's PDF would be
+    read outside."""
+    from complaints.services import order_create
+    from reports.monthly import report_generate
+    from tests.factories import channel
+    from tests.test_monthly_reports import NOVEMBER, pdf_text_and_fonts
+
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        order = order_create(actor=hotline_agent, kind="complaint", channel=channel("hotline"), category=coverage,
+                             severity="major", description="另留号码139——1234——5678和137–0000–4321，要求退费。",
+                             customer_phone="13700001234", customer_name="李娜").order
+    report = report_generate(region=province, month=NOVEMBER)
+    assert order.number in [case["number"] for case in report.data["cases"]]
+    text, _fonts = pdf_text_and_fonts(report)
+    for surface in (report.html, "".join(text.split()), str(report.data)):
+        assert "5678" not in surface and "4321" not in surface
+    assert "要求退费" in report.html
+
+
+def test_the_rejected_rows_of_an_import_are_for_who_ran_it(login_client, hotline_agent, province_dispatcher,
+                                                            quality_manager):
+    from django.core.files.base import ContentFile
+
+    from jobs.models import Job
+
+    job = Job(kind=Job.Kind.IMPORT_ORDERS, status=Job.Status.SUCCEEDED, title="导入 legacy.csv",
+              created_by=hotline_agent, created_by_name="agent_gz", output_name="legacy.rejected.csv")
+    job.output_file.save("legacy.rejected.csv", ContentFile("line,external_ref,reasons\n1,X,张三 13800138000\n"
+                                                            .encode()))
+    for user in (province_dispatcher, quality_manager):
+        for url in (f"/jobs/{job.pk}/output/", f"/jobs/{job.pk}/"):
+            response = login_client(user).get(url)
+            assert response.status_code == 403, (user, url)
+    assert login_client(hotline_agent).get(f"/jobs/{job.pk}/output/").status_code == 200
