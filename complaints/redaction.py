@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SEP = r"[\s\-－—–/／]{0,2}"  # a space, a dash of any keyboard (—— too), a slash
+_SEP = r"[\s\-－—–]{0,2}"  # a space, or a dash of any keyboard (—— too)
 _HAN = r"\u4e00-\u9fff"
 # Common surnames, without the ones that are everyday words after 客户 (于 向 曾 付 方 万 任 余 金: 客户于本月, 客户方面,
 # 客户余额); a name after a form of address (王女士) is caught whatever its surname.
@@ -68,8 +68,8 @@ _NAME_IN_PLACE = {"姓": "某"}
 
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # A run of digits with whatever people put between them (138.0013.8000, 1380 013 8000, 13800 138000, and the dashes
-# of a Chinese keyboard: 138—0013—8000, 138——0013——8000, 138–0013–8000, 138/0013/8000).
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s.\-－·—–/／]{6,}\d")
+# of a Chinese keyboard: 138—0013—8000, 138——0013——8000, 138–0013–8000).
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s.\-－·—–]{6,}\d")
 _MOBILE_DIGITS = re.compile(r"(?:0086|86)?1[3-9]\d{9}")
 
 
