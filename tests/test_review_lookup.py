@@ -153,3 +153,15 @@ def test_an_agent_without_update_cannot_move_the_order_of_a_customer_into_their_
 
 def test_channel_fixture_is_hotline():
     assert channel("hotline").code == "hotline"
+
+
+def test_another_citys_order_answers_like_an_unknown_number(client, api_for, outsider, gz_order):
+    """An order number of another city is not confirmed either: the same answer as a number that does not exist."""
+    client.force_login(outsider)
+    api = api_for(outsider)
+    for number in (gz_order.number, "TS20990101000001"):
+        assert client.get(f"/orders/{number}/").status_code == 404
+        assert client.get(f"/orders/{number}/case/").status_code in (404, 405)
+        assert api.get(f"/api/v1/orders/{number}/").status_code == 404
+        assert api.get(f"/api/v1/orders/{number}/timeline/").status_code == 404
+        assert api.get("/api/v1/orders/", {"q": number}).json()["results"] == []
