@@ -52,7 +52,7 @@ PATTERNS = [
     # A name with a form of address: 张先生, 王女士, 张伟先生, 欧阳娜娜女士.
     ("name", re.compile(rf"(?:{_SURNAME}[{_HAN}]{{0,2}}?|[{_HAN}])(?:先生|女士|小姐|阿姨|大爷|老师)")),
     # A name after the word for the customer: 客户张伟来电, 机主陈静表示, 联系人：刘洋，.
-    ("name", re.compile(rf"(?:客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|当事人)(?:[：:\s]|名叫|叫)?"
+    ("name", re.compile(rf"(?:客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|当事人)(?:[：:]\s*|\s+|名叫|叫)?"
                         rf"(?!{_NOT_NAMES})(?P<v>{_SURNAME}[{_HAN}]{{1,2}}?)(?={_AFTER_NAME})")),
     # 客户姓黄, 姓王的客户.
     ("name", re.compile(rf"姓(?P<v>{_SURNAME})")),
