@@ -47,7 +47,8 @@ PATTERNS = [
     # Bank card numbers: 16 to 19 digits, or in groups of four.
     ("card_number", re.compile(r"(?<!\d)\d{16,19}(?!\d)")),
     ("card_number", re.compile(r"(?<!\d)\d{4}(?:[\s\-]\d{4}){3}(?:[\s\-]?\d{1,3})?(?!\d)")),
-    ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")),
+    # E-mail addresses, typed in full-width letters too (ｚｗ＠ｑｑ．ｃｏｍ).
+    ("email", re.compile(r"[A-Za-z0-9._%+\-Ａ-Ｚａ-ｚ０-９．＿－]+[@＠][A-Za-z0-9.\-Ａ-Ｚａ-ｚ０-９．－]+[.．][A-Za-zＡ-Ｚａ-ｚ]{2,}")),
     ("account", re.compile(r"(?:微信|QQ|qq)(?:号码|号)?[是为：:\s]*(?P<v>[A-Za-z0-9_\-]{5,20})")),
     # A name with a form of address: 张先生, 王女士, 张伟先生, 欧阳娜娜女士.
     ("name", re.compile(rf"(?:{_SURNAME}[{_HAN}]{{0,2}}?|[{_HAN}])(?:先生|女士|小姐|阿姨|大爷|老师)")),
@@ -120,7 +121,7 @@ def _replacement(kind: str, match: re.Match) -> str:
 
 
 # Every pattern needs one of these; a text without any is returned as it is (an export writes many short cells).
-_MAYBE = re.compile(r"[\d０-９@]|微信|[Qq]{2}|先生|女士|小姐|阿姨|大爷|老师|客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|"
+_MAYBE = re.compile(r"[\d０-９@＠]|微信|[Qq]{2}|先生|女士|小姐|阿姨|大爷|老师|客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|"
                     r"当事人|姓")
 
 
