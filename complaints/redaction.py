@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SEP = r"[\s\-－]?"
+_SEP = r"[\s\-－—–]{0,2}"  # a space, or a dash of any keyboard (—— too)
 _HAN = r"\u4e00-\u9fff"
 # Common surnames, without the ones that are everyday words after 客户 (于 向 曾 付 方 万 任 余 金: 客户于本月, 客户方面,
 # 客户余额); a name after a form of address (王女士) is caught whatever its surname.
@@ -47,12 +47,13 @@ PATTERNS = [
     # Bank card numbers: 16 to 19 digits, or in groups of four.
     ("card_number", re.compile(r"(?<!\d)\d{16,19}(?!\d)")),
     ("card_number", re.compile(r"(?<!\d)\d{4}(?:[\s\-]\d{4}){3}(?:[\s\-]?\d{1,3})?(?!\d)")),
-    ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")),
+    # E-mail addresses, typed in full-width letters too (ｚｗ＠ｑｑ．ｃｏｍ).
+    ("email", re.compile(r"[A-Za-z0-9._%+\-Ａ-Ｚａ-ｚ０-９．＿－]+[@＠][A-Za-z0-9.\-Ａ-Ｚａ-ｚ０-９．－]+[.．][A-Za-zＡ-Ｚａ-ｚ]{2,}")),
     ("account", re.compile(r"(?:微信|QQ|qq)(?:号码|号)?[是为：:\s]*(?P<v>[A-Za-z0-9_\-]{5,20})")),
     # A name with a form of address: 张先生, 王女士, 张伟先生, 欧阳娜娜女士.
     ("name", re.compile(rf"(?:{_SURNAME}[{_HAN}]{{0,2}}?|[{_HAN}])(?:先生|女士|小姐|阿姨|大爷|老师)")),
     # A name after the word for the customer: 客户张伟来电, 机主陈静表示, 联系人：刘洋，.
-    ("name", re.compile(rf"(?:客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|当事人)(?:[：:\s]|名叫|叫)?"
+    ("name", re.compile(rf"(?:客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|当事人)(?:[：:]\s*|\s+|名叫|叫)?"
                         rf"(?!{_NOT_NAMES})(?P<v>{_SURNAME}[{_HAN}]{{1,2}}?)(?={_AFTER_NAME})")),
     # 客户姓黄, 姓王的客户.
     ("name", re.compile(rf"姓(?P<v>{_SURNAME})")),
@@ -67,8 +68,9 @@ _NAME_IN_PLACE = {"姓": "某"}
 
 
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-# A run of digits with whatever people put between them (138.0013.8000, 1380 013 8000, 13800 138000).
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s.\-－·]{6,}\d")
+# A run of digits with whatever people put between them (138.0013.8000, 1380 013 8000, 13800 138000, and the dashes
+# of a Chinese keyboard: 138—0013—8000, 138——0013——8000, 138–0013–8000).
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s.\-－·—–]{6,}\d")
 _MOBILE_DIGITS = re.compile(r"(?:0086|86)?1[3-9]\d{9}")
 
 
@@ -119,7 +121,7 @@ def _replacement(kind: str, match: re.Match) -> str:
 
 
 # Every pattern needs one of these; a text without any is returned as it is (an export writes many short cells).
-_MAYBE = re.compile(r"[\d０-９@]|微信|[Qq]{2}|先生|女士|小姐|阿姨|大爷|老师|客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|"
+_MAYBE = re.compile(r"[\d０-９@＠]|微信|[Qq]{2}|先生|女士|小姐|阿姨|大爷|老师|客户|用户|机主|户主|联系人|投诉人|来电人|申诉人|"
                     r"当事人|姓")
 
 
