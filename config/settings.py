@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "knowledge",
     "support",
     "jobs",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -99,8 +100,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "org.context_processors.roles",
-                "org.context_processors.work",
+                "config.context_processors.roles",
+                "config.context_processors.work",
             ],
         },
     },
