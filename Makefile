@@ -40,10 +40,13 @@ test: install
 	@scripts/ensure-test-deps.sh
 	@scripts/ensure-services.sh
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || (echo "Models and migrations differ: run makemigrations." && exit 1)
+	.venv/bin/lint-imports --no-logo
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the layers contract of pyproject.toml (import-linter): no app imports from a higher layer.
 lint: install
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports --no-logo
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var

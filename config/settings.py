@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "config.apps.Axes",
     "viewflow.workflow",
+    "core",
     "org",
     "complaints",
     "workflow",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "knowledge",
     "support",
     "jobs",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -98,8 +100,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "org.context_processors.roles",
-                "org.context_processors.work",
+                "config.context_processors.roles",
+                "config.context_processors.work",
             ],
         },
     },

@@ -14,9 +14,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from complaints.demo import PHRASINGS_FILE, Phrasings
-from complaints.management.commands.seed_demo import CATEGORY_FILE, UNREAD_WINDOW, USERS
 from complaints.models import Category, WorkOrder
+from demo.management.commands.seed_demo import CATEGORY_FILE, UNREAD_WINDOW, USERS
+from demo.phrasings import PHRASINGS_FILE, Phrasings
 from org.models import User
 from quality.models import Bulletin, Incident
 from workflow import notifications

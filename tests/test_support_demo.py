@@ -1,10 +1,10 @@
-"""support/demo.py, which seed_demo calls: requests in every state, lived through the services; nothing twice."""
+"""demo/support_requests.py, which seed_demo calls: requests in every state, lived through the services; nothing twice."""
 
 import time_machine
 
+from demo.support_requests import seed_support_requests
 from org import roles
 from org.models import Department
-from support.demo import seed_support_requests
 from support.models import SupportRequest
 from tests import test_support_world as world
 from tests.factories import DepartmentFactory, UserFactory

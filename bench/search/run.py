@@ -57,10 +57,10 @@ def sentence_pool() -> list[str]:
     """Real sentences and phrases, cut at punctuation."""
     import re
 
-    from complaints.management.commands.seed_demo import DESCRIPTIONS, STANDARD_ANSWERS
     from complaints.models import Category
+    from demo.management.commands.seed_demo import DESCRIPTIONS, STANDARD_ANSWERS
 
-    texts = [item["body"] for item in json.loads((ROOT / "knowledge/data/demo_articles.json").read_text("utf-8"))]
+    texts = [item["body"] for item in json.loads((ROOT / "demo/data/demo_articles.json").read_text("utf-8"))]
     labelled = json.loads((ROOT / "tests/data/knowledge_labelled.json").read_text("utf-8"))
     texts += [a["body"] for a in labelled["articles"]] + list(DESCRIPTIONS) + list(STANDARD_ANSWERS.values())
     pieces = [p.strip() for t in texts for p in re.split(r"[，。；：\n]", t) if len(p.strip()) >= 4]
@@ -152,7 +152,7 @@ def build(args, rng: random.Random) -> None:
 
 
 def queries(args, rng: random.Random) -> list[str]:
-    from complaints.management.commands.seed_demo import DESCRIPTIONS
+    from demo.management.commands.seed_demo import DESCRIPTIONS
 
     labelled = json.loads((ROOT / "tests/data/knowledge_labelled.json").read_text("utf-8"))
     pool = sentence_pool()

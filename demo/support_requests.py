@@ -2,7 +2,7 @@
 they would have happened (closed and rated, deferred, overdue, awaiting the lead's approval, just raised).
 Re-running adds nothing twice (a request is recognised by its title).
 
-    from support.demo import seed_support_requests
+    from demo.support_requests import seed_support_requests
     seed_support_requests(users=users, password=password, stdout=self.stdout)
 
 `users` is seed_demo's dict of demo users by username; the frontline lead `lead_gz_hotline` is taken from it when

@@ -18,18 +18,18 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from complaints.demo import Phrasings
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
 from complaints.selectors import category_responsible_department, leaf_categories
 from complaints.services import OnSpotAnswer, order_create
+from demo.phrasings import Phrasings
+from demo.support_requests import seed_support_requests
 from org import roles
 from org.models import Department, Region, User
 from quality.models import BatchPolicy
-from support.demo import seed_support_requests
 from workflow import services as flow
 from workflow.models import Notification, OrderStage
 
-CATEGORY_FILE = Path(__file__).resolve().parents[2] / "data" / "telecom_categories_zh.json"
+CATEGORY_FILE = Path(settings.BASE_DIR) / "complaints" / "data" / "telecom_categories_zh.json"
 
 REGIONS = [  # code, name, level, parent code
     ("44", "广东省", 1, None),
@@ -601,10 +601,10 @@ class DemoWarning:
 
 
 class DemoKnowledge:
-    """The knowledge base (knowledge/data/demo_articles.json, one article revised), agents' feedback, and cases
+    """The knowledge base (demo/data/demo_articles.json, one article revised), agents' feedback, and cases
     proposed from closed demo orders: two published, one waiting for review. Re-running adds nothing twice."""
 
-    ARTICLES = Path(settings.BASE_DIR) / "knowledge" / "data" / "demo_articles.json"
+    ARTICLES = Path(settings.BASE_DIR) / "demo" / "data" / "demo_articles.json"
 
     def __init__(self, *, users, stdout):
         self.users, self.stdout = users, stdout

@@ -1,5 +1,5 @@
 """How customers and agents word complaints, for the demo (`manage.py seed_demo`): several colloquial phrasings per
-leaf category and handlers' answers per top-level family, kept as data in complaints/data/demo_phrasings_zh.json.
+leaf category and handlers' answers per top-level family, kept as data in demo/data/demo_phrasings_zh.json.
 A phrasing has slots ({place}, {amount}, {date}, …) filled with details that fit the customer and the day.
 
     phrasings = Phrasings.load()
