@@ -123,17 +123,19 @@ def customer_get(*, phone: str) -> Customer | None:
 def customer_visible_to(*, user, customer: Customer | None) -> bool:
     """May the user see who the customer is (name, tier, brand, home region)? Staff whose region covers the
     customer's home region (province staff: everyone). A hotline serves callers from the whole province, so an
-    agent of another city gets nothing beyond the number they typed. A customer without a home region is judged by
-    their orders: seen by who may open one of them (and by anyone while they have none)."""
+    agent of another city gets nothing beyond the number they typed. A customer without a home region belongs to
+    the region of their first order (the one that took them in; later orders, which anyone who logs one may open,
+    do not make the customer theirs), and is seen by anyone while they have none."""
     if customer is None or not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
+    region = user.region
     if customer.home_region_id is not None:
-        region = user.region
         return region is not None and customer.home_region.path.startswith(region.path)
-    orders = WorkOrder.objects.filter(customer=customer)
-    return orders_visible_to(user).filter(customer=customer).exists() or not orders.exists()
+    first = (WorkOrder.objects.filter(customer=customer).order_by("received_at", "id")
+             .values_list("region__path", flat=True).first())
+    return first is None or (region is not None and first.startswith(region.path))
 
 
 @dataclass

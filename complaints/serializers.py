@@ -3,7 +3,8 @@ from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier, WorkOrder
 from complaints.phone import mask, mask_in_text, sees_full_phone
-from complaints.selectors import orders_visible_to
+from complaints.redaction import redact_name
+from complaints.selectors import customer_visible_to, orders_visible_to
 from org.models import Department, Region
 from quality.models import Incident
 
@@ -103,6 +104,10 @@ class OrderSerializer(serializers.ModelSerializer):
         data = super().to_representation(order)
         request = self.context.get("request")
         user = self.context.get("user") or (request.user if request else None)
+        if user is None or not customer_visible_to(user=user, customer=order.customer):
+            # Another region's customer: who they are (name, tier, brand) stays with that region, the intake
+            # panel's rule; the surname is enough to address the caller.
+            data["customer"].update(name=redact_name(order.customer.name), tier="", brand="")
         if order.repeat_of_id and not (user is not None and orders_visible_to(user).filter(
                 pk=order.repeat_of_id).exists()):
             data["repeat_of"] = None  # another region's order: the caller learns a repeat exists, not its number

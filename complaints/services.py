@@ -143,22 +143,24 @@ def _customer_typed_changes(customer: Customer, *, name: str, tier: str | None, 
 
 def customer_update_check(*, actor, customer: Customer, changes: dict) -> None:
     """An intake may change the record of a customer the agent may see (selectors.customer_visible_to), and move
-    the home region only into the agent's own region (their department's region or below): a customer who moved
-    is taken in by the city they moved to. Raises a field error otherwise."""
+    the home region only from there into the agent's own region (their department's region or below): the city
+    that keeps a customer's record passes them on, another city cannot take them. Raises a field error otherwise."""
     from complaints.selectors import customer_visible_to, regions_visible_to
 
     if not changes or actor.is_superuser:
         return
+    # Any change, a move included, needs a customer the agent may see: another city's agent cannot take a
+    # customer over by moving them into their own city.
+    if not customer_visible_to(user=actor, customer=customer):
+        raise ValidationError({"update_customer": [
+            _("This customer's record is kept by another region: you may not change it. Log the order without "
+              "updating the record.")]})
     if "home_region" in changes:
         new_region = changes["home_region"][1]
         if not regions_visible_to(actor).filter(pk=new_region.pk).exists():
             raise ValidationError({"customer_region": [
                 _("You may move a customer's home region only into your own region (%(region)s).")
                 % {"region": actor.region.name if actor.region is not None else "—"}]})
-    elif not customer_visible_to(user=actor, customer=customer):
-        raise ValidationError({"update_customer": [
-            _("This customer's record is kept by another region: you may not change it. Log the order without "
-              "updating the record.")]})
 
 
 def _change_values(changes: dict) -> dict:

@@ -21,6 +21,7 @@ from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackF
 from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
 from complaints.phone import mask, normalise_mobile, sees_full_phone
+from complaints.redaction import redact_name
 from config.security import client_address
 from org.permissions import staff_required
 
@@ -251,6 +252,7 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
 
     ctx = order_context(order=order)
     available = order_actions_available(user=request.user, order=order, ctx=ctx)
+    customer_shown = selectors.customer_visible_to(user=request.user, customer=order.customer)
     stages = list(order.stages.select_related("policy").order_by("started_at", "id"))
     history = [
         other for other in selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
@@ -266,6 +268,9 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "attachments": order.attachments.all(),
         # Repeats are linked across the province, but another region's order is only counted, never named.
         **_related_repeats(request.user, order),
+        # Who the customer is, as far as the reader may know (another region's customer: the order's own record).
+        "customer_shown": customer_shown,
+        "customer_name_shown": order.customer.name if customer_shown else redact_name(order.customer.name),
         "available": available,
         "stages": stages,
         "promises": order_promises(order=order, stages=stages),

@@ -132,7 +132,7 @@ def test_an_agent_of_another_city_may_not_change_the_record(customer, outsider, 
 
 
 def test_the_home_region_moves_only_into_the_agents_own_region(customer, hotline_agent, outsider, coverage,
-                                                               shenzhen, tianhe):
+                                                               shenzhen, tianhe, province_dispatcher):
     with pytest.raises(ValidationError) as error:
         _create(hotline_agent, coverage, customer_region=shenzhen, update_customer=True)
     assert "customer_region" in error.value.message_dict
@@ -140,12 +140,16 @@ def test_the_home_region_moves_only_into_the_agents_own_region(customer, hotline
     _create(hotline_agent, coverage, customer_region=tianhe, update_customer=True)  # below the agent's city
     customer.refresh_from_db()
     assert customer.home_region == tianhe
-    # The customer moved to Shenzhen: the Shenzhen agent takes them into their city.
-    order = _create(outsider, coverage, customer_region=shenzhen, update_customer=True).order
+    # The customer moved to Shenzhen: the Shenzhen agent may not take another city's customer over (the record is
+    # Guangzhou's); the provincial centre, whose region covers both, moves them.
+    with pytest.raises(ValidationError) as error:
+        _create(outsider, coverage, customer_region=shenzhen, update_customer=True)
+    assert "update_customer" in error.value.message_dict
+    order = _create(province_dispatcher, coverage, customer_region=shenzhen, update_customer=True).order
     customer.refresh_from_db()
     assert customer.home_region == shenzhen and order.region == shenzhen
     moved = CustomerChange.objects.filter(applied=True).order_by("id").last()
-    assert moved.changes == {"home_region": {"old": "440106", "new": "4403"}} and moved.actor == outsider
+    assert moved.changes == {"home_region": {"old": "440106", "new": "4403"}} and moved.actor == province_dispatcher
 
 
 def test_a_region_typed_without_confirmation_places_that_order_only(customer, hotline_agent, channel_system,
@@ -160,10 +164,11 @@ def test_a_region_typed_without_confirmation_places_that_order_only(customer, ho
     assert later.region == guangzhou
 
 
-def test_a_confirmed_move_leaves_the_orders_already_received_where_they_were(customer, hotline_agent, outsider,
-                                                                            coverage, shenzhen, guangzhou):
+def test_a_confirmed_move_leaves_the_orders_already_received_where_they_were(customer, hotline_agent,
+                                                                            province_dispatcher, coverage, shenzhen,
+                                                                            guangzhou):
     before = _create(hotline_agent, coverage).order
-    _create(outsider, coverage, customer_region=shenzhen, update_customer=True)
+    _create(province_dispatcher, coverage, customer_region=shenzhen, update_customer=True)
     before.refresh_from_db()
     assert before.region == guangzhou
 

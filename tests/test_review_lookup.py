@@ -97,11 +97,6 @@ def test_a_quality_manager_sees_the_province_but_may_not_use_the_intake_panel(cl
 # --- holes ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (real leak): an agent of another city logs an order for a Guangzhou number through the API and the 201 "
-    "answer carries the customer RECORD (OrderSerializer.customer: name, tier, brand), although "
-    "customer_visible_to says the agent may not see who the customer is. The order page of that order shows the "
-    "same (next test). The order should show what the intake typed, or the record only when customer_visible_to."))
 def test_logging_an_order_does_not_tell_another_citys_agent_who_the_customer_is(api_for, outsider, gz_order):
     response = api_for(outsider).post("/api/v1/orders/", _payload(description="信号差"), format="json")
     assert response.status_code == 201
@@ -110,10 +105,6 @@ def test_logging_an_order_does_not_tell_another_citys_agent_who_the_customer_is(
     assert customer["tier"] != "diamond"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (real leak): the page of an order the Shenzhen agent logged for a Guangzhou customer (theirs to open as "
-    "first responder) prints the customer record's name, tier and brand (order_detail.html customer card), beyond "
-    "what customer_visible_to allows; the intake panel hides exactly these."))
 def test_the_order_page_of_an_order_the_agent_logged_does_not_name_another_citys_customer(
         client, outsider, gz_order, make_order):
     mine = make_order(outsider, description="信号差")
@@ -122,12 +113,6 @@ def test_the_order_page_of_an_order_the_agent_logged_does_not_name_another_citys
     assert "张三" not in body
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (real leak, logged): customer_update_check skips the customer_visible_to test whenever the home region "
-    "changes (`if 'home_region' in changes: ... elif not customer_visible_to`), so the Shenzhen agent moves a "
-    "Guangzhou customer into Shenzhen with update_customer and, in the same request, overwrites name and tier; "
-    "afterwards customer_visible_to is true and the intake panel shows them everything. A move is meant to be "
-    "limited to the agent's own region: it is, on the target side only."))
 def test_another_citys_agent_cannot_take_over_a_customer_by_moving_them(api_for, outsider, shenzhen, gz_order,
                                                                         client):
     response = api_for(outsider).post("/api/v1/orders/", _payload(

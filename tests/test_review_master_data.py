@@ -85,12 +85,6 @@ def test_a_narrow_token_cannot_change_anything(api_for, channel_system, customer
     assert _record(customer) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (real, logged): a customer without a home region (every customer first logged without a region typed, "
-    "and every customer the historical import creates) is judged by their orders, and the orders an agent logged "
-    "count as theirs to open: the Shenzhen agent logs one order for a Guangzhou agent's customer, after which "
-    "customer_visible_to is true for them and customer_update_check lets them confirm a new name and tier (and the "
-    "intake panel shows the record). Nothing in between needs the Guangzhou side."))
 def test_logging_one_order_does_not_make_a_customer_without_region_anyones_to_rename(api_for, hotline_agent,
                                                                                     outsider, make_order):
     make_order(hotline_agent, customer_phone="13900139000", customer_name="王五", customer_tier="gold")
