@@ -23,6 +23,16 @@ class OnSpotSerializer(serializers.Serializer):
     compensation = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True)
 
 
+class SafeDateTimeField(serializers.DateTimeField):
+    """A moment at the very ends of the calendar (year 1 read in Shanghai time) is a field error, not a 500."""
+
+    def enforce_timezone(self, value):
+        try:
+            return super().enforce_timezone(value)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="ISO 8601")
+
+
 class OrderCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.COMPLAINT)
     channel = CodeRelatedField(slug_field="code", queryset=Channel.objects.filter(is_active=True))
@@ -43,7 +53,7 @@ class OrderCreateSerializer(serializers.Serializer):
         required=False, default=False,
         help_text=_("Write customer_name, customer_tier, customer_brand and customer_region to a known customer's "
                     "record (logged). Without it they go with this order only and are kept as a proposal."))
-    received_at = serializers.DateTimeField(
+    received_at = SafeDateTimeField(
         required=False, help_text=_("When the customer's complaint came in (default: now): at most "
                                     "API_RECEIVED_AT_MAX_AGE_HOURS (24 by default) in the past, at most 5 minutes "
                                     "ahead; older history comes through the historical import."))
