@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "config.apps.Axes",
     "viewflow.workflow",
+    "core",
     "org",
     "complaints",
     "workflow",
