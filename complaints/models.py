@@ -644,15 +644,3 @@ class IntakePolicy(models.Model):
 
     def __str__(self):
         return f"{self.effective_from}: {self.repeat_window_days}"
-
-
-class OrderNumberCounter(models.Model):
-    day = models.DateField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("order number counter")
-        verbose_name_plural = _("order number counters")
-
-    def __str__(self):
-        return f"{self.day}: {self.last}"

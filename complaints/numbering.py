@@ -8,13 +8,14 @@ per-day counters (so never a number twice) and marking the order as imported (Wo
 
 from datetime import date, datetime
 
-from django.db import connection
 from django.utils import timezone
 
-from complaints.models import Kind, OrderNumberCounter
+from complaints.models import Kind
+from core.counters import day_number_format, day_number_next, day_numbers_take
 
 PREFIXES = {Kind.COMPLAINT: "TS", Kind.INQUIRY: "ZX", Kind.SUGGESTION: "JY"}
-SEQUENCE_DIGITS = 6
+# One sequence per day for the three kinds (TS…000001, ZX…000002): the kernel's day counter of this series.
+SERIES = "order"
 
 
 def order_number_day(*, source: str, received_at: datetime) -> date:
@@ -25,40 +26,22 @@ def order_number_day(*, source: str, received_at: datetime) -> date:
 
 
 def order_number_next(*, kind: str, day: date) -> str:
-    """Atomically take the next number of the day. One upsert: concurrent callers queue on the day's row
-    (held until their transaction commits), so no two orders ever share a number."""
-    table = connection.ops.quote_name(OrderNumberCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
-        (sequence,) = cursor.fetchone()
-    return f"{PREFIXES[kind]}{day:%Y%m%d}{sequence:0{SEQUENCE_DIGITS}d}"
+    """Atomically take the next number of the day (core.counters: concurrent callers queue on the day's row, held
+    until their transaction commits, so no two orders ever share a number)."""
+    return day_number_format(prefix=PREFIXES[kind], day=day, sequence=day_number_next(series=SERIES, day=day))
 
 
 def order_numbers_take(*, kind_days: list[tuple[str, datetime]]) -> list[str]:
     """Numbers for many orders at once (the historical import): one upsert per receiving day takes a block of that
     day's sequence; each order gets the next number of its day in the order given."""
-    days: dict = {}
+    counts: dict[date, int] = {}
     for _kind, received_at in kind_days:
         day = timezone.localdate(received_at)
-        days[day] = days.get(day, 0) + 1
-    table = connection.ops.quote_name(OrderNumberCounter._meta.db_table)
-    next_of: dict = {}
-    with connection.cursor() as cursor:
-        for day in sorted(days):
-            cursor.execute(
-                f"INSERT INTO {table} (day, last) VALUES (%s, %s) "
-                f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + EXCLUDED.last RETURNING last",
-                [day, days[day]],
-            )
-            (last,) = cursor.fetchone()
-            next_of[day] = last - days[day] + 1
+        counts[day] = counts.get(day, 0) + 1
+    next_of = day_numbers_take(series=SERIES, counts=counts)
     numbers = []
     for kind, received_at in kind_days:
         day = timezone.localdate(received_at)
-        numbers.append(f"{PREFIXES[kind]}{day:%Y%m%d}{next_of[day]:0{SEQUENCE_DIGITS}d}")
+        numbers.append(day_number_format(prefix=PREFIXES[kind], day=day, sequence=next_of[day]))
         next_of[day] += 1
     return numbers

@@ -54,18 +54,6 @@ class SupportPolicy(models.Model):
         return self.problem_working_days if kind == SupportRequest.Kind.PROBLEM else self.requirement_working_days
 
 
-class SupportNumberCounter(models.Model):
-    day = models.DateField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("support request number counter")
-        verbose_name_plural = _("support request number counters")
-
-    def __str__(self):
-        return f"{self.day}: {self.last}"
-
-
 class SupportRequest(models.Model):
     class Kind(models.TextChoices):
         PROBLEM = "problem", _("Problem")

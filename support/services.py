@@ -21,7 +21,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,11 +29,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
+from core.counters import day_number_format, day_number_next
 from org import roles
 from org.models import Department, User
 from support.models import (
     SupportEvent,
-    SupportNumberCounter,
     SupportPolicy,
     SupportProcess,
     SupportRequest,
@@ -49,7 +49,7 @@ Status = SupportRequest.Status
 Action = SupportEvent.Action
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 NUMBER_PREFIX = "ZC"
-SEQUENCE_DIGITS = 6
+NUMBER_SERIES = "support"  # the kernel day counter's series of support request numbers
 MAX_REOPENS = 1
 # A rating at or below this says the answer did not help: the requester says why.
 DISSATISFIED_AT_OR_BELOW = 2
@@ -401,17 +401,10 @@ def _tell(recipients, *, request: SupportRequest, what, actor=None, comment: str
 
 
 def support_number_next(*, at: datetime) -> str:
-    """ZC + the day in Asia/Shanghai + a per-day sequence: one upsert, so concurrent callers never share a number."""
+    """ZC + the day in Asia/Shanghai + a per-day sequence (core.counters: one upsert, so concurrent callers never
+    share a number)."""
     day = timezone.localdate(at)
-    table = connection.ops.quote_name(SupportNumberCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
-        (sequence,) = cursor.fetchone()
-    return f"{NUMBER_PREFIX}{day:%Y%m%d}{sequence:0{SEQUENCE_DIGITS}d}"
+    return day_number_format(prefix=NUMBER_PREFIX, day=day, sequence=day_number_next(series=NUMBER_SERIES, day=day))
 
 
 def request_raise(*, actor, kind: str, title: str, description: str) -> SupportRequest:

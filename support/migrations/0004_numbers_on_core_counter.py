@@ -1,0 +1,34 @@
+"""Support request numbers are taken from the kernel's day counter (series "support"): today's per-day rows are
+copied there, so the numbers continue without repeating, and the app's own counter table goes."""
+
+from django.db import migrations
+
+SERIES = "support"
+
+
+def rows_to_core(apps, schema_editor):
+    old = apps.get_model("support", "SupportNumberCounter")
+    DayCounter = apps.get_model("core", "DayCounter")
+    DayCounter.objects.bulk_create(
+        [DayCounter(series=SERIES, day=row.day, last=row.last) for row in old.objects.iterator()], batch_size=1000)
+
+
+def rows_from_core(apps, schema_editor):
+    old = apps.get_model("support", "SupportNumberCounter")
+    DayCounter = apps.get_model("core", "DayCounter")
+    rows = DayCounter.objects.filter(series=SERIES)
+    old.objects.bulk_create([old(day=row.day, last=row.last) for row in rows.iterator()], batch_size=1000)
+    rows.delete()
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("support", "0003_seed_support_policy"),
+        ("core", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.RunPython(rows_to_core, rows_from_core),
+        migrations.DeleteModel(name="SupportNumberCounter"),
+    ]
