@@ -22,7 +22,7 @@ from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
 from complaints.phone import mask, normalise_mobile, sees_full_phone
 from complaints.redaction import redact_name
-from config.security import client_address
+from config.security import client_network
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
@@ -343,7 +343,7 @@ def order_phone(request, number):
 def _track_rate_limited(request) -> bool:
     """A fixed window per client address in the shared cache, so every web process counts together."""
     window = int(timezone.now().timestamp()) // settings.TRACK_RATE_WINDOW_SECONDS
-    key = f"track-rate:{client_address(request)}:{window}"
+    key = f"track-rate:{client_network(request)}:{window}"
     cache.add(key, 0, timeout=settings.TRACK_RATE_WINDOW_SECONDS * 2)
     try:
         count = cache.incr(key)

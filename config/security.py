@@ -13,6 +13,7 @@ inline style element, no eval, no other site. Pages satisfy it (tests/test_brows
 browser's violation reports); a page that needs another policy sets its own header (`with_policy`).
 """
 
+import ipaddress
 import logging
 import math
 import time
@@ -54,6 +55,18 @@ def client_address(request) -> str | None:
         if hops:
             return hops[-1]
     return meta.get("REMOTE_ADDR") or None
+
+
+def client_network(request) -> str | None:
+    """What a per-address limit counts: the client's IPv4 address, or the /64 network of an IPv6 one (a subscriber
+    holds a whole /64 and could take a new address of it for every attempt)."""
+    address = client_address(request)
+    if address and ":" in address:
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
 
 
 def with_policy(policy: str):
@@ -130,7 +143,7 @@ class LoginAddressBackend:
     that is locked (the Django admin's login too). Authenticates nobody itself."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if request is not None and login_address_locked_until(client_address(request)):
+        if request is not None and login_address_locked_until(client_network(request)):
             _login_refuse(request, "address")
             raise PermissionDenied  # stops the backends; user_login_failed is sent
         return None
@@ -142,7 +155,7 @@ def login_failure_count(sender, credentials, request=None, **kwargs):
     answered with the lockout page already, as django-axes does). A login the lock refused is not counted."""
     if request is None or getattr(request, "login_refused_by", None):
         return
-    address = client_address(request)
+    address = client_network(request)
     if not address:
         return
     from config.throttles import cache_unavailable, count
@@ -172,7 +185,7 @@ def lockout_response(request, original_response=None, credentials=None):
     refusal_count(LOGIN_METRIC + limit)
     wait = settings.AXES_COOLOFF_TIME.total_seconds()
     if limit == "address":
-        until = login_address_locked_until(client_address(request))
+        until = login_address_locked_until(client_network(request))
         wait = until - time.time() if until else wait
         failure_limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
     else:

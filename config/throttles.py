@@ -193,9 +193,9 @@ class ApiRateThrottle(BaseThrottle):
             return "token", f"token:{request.auth.pk}"
         if request.user and request.user.is_authenticated:
             return "user", f"user:{request.user.pk}"
-        from config.security import client_address
+        from config.security import client_network
 
-        return "address", f"address:{client_address(request._request)}"
+        return "address", f"address:{client_network(request._request)}"
 
     def wait(self) -> float | None:
         return self.refusal.wait if self.refusal else None

@@ -123,10 +123,6 @@ def test_a_spray_varying_the_usernames_case_and_spaces_is_one_address(settings, 
                          REMOTE_ADDR="10.6.6.6").status_code == 429
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (defence in depth, where the site is reached over IPv6): the per-address login limit counts each address "
-    "on its own, and one IPv6 subscriber holds a whole /64 (2^64 addresses): a spray that takes a new address of "
-    "its /64 for every guess is never locked. Counting IPv6 failures per /64 prefix would close it."))
 def test_a_spray_rotating_addresses_of_one_ipv6_prefix_is_one_address(settings, hotline_agent):
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
     for i in range(4):
