@@ -1,6 +1,7 @@
 """Browser views: parse the form, call one service or selector, render."""
 
 import datetime
+import math
 from functools import wraps
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from complaints.pagination import page_without_count
 from complaints.phone import mask, normalise_mobile, sees_full_phone
 from complaints.redaction import redact_name
 from config.security import client_network
+from config.throttles import browser_create_refusal
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
@@ -59,9 +61,16 @@ def intake_required(view):
 @intake_required
 def intake(request):
     default_channel = request.user.department.channel if request.user.department_id else None
+    refused = None
     if request.method == "POST":
         form = IntakeForm(request.POST, request.FILES)
-        if form.is_valid():
+        refused = browser_create_refusal(request)
+        if refused is not None:  # a script driving the form: the same creation budget as the API's
+            form.add_error(None, _("Too many orders logged in a short time: at most %(limit)d in %(seconds)d "
+                                   "seconds. Try again in %(wait)d seconds.")
+                           % {"limit": refused.limit, "seconds": refused.window_seconds,
+                              "wait": math.ceil(refused.wait)})
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 result = services.order_create(
@@ -109,7 +118,10 @@ def intake(request):
         "selected_category": category,
         "has_authority": bool(authority_levels_in_force(user=request.user)),
     }
-    return render(request, "complaints/intake.html", context)
+    response = render(request, "complaints/intake.html", context, status=429 if refused is not None else 200)
+    if refused is not None:
+        response["Retry-After"] = str(math.ceil(refused.wait))
+    return response
 
 
 @intake_required

@@ -159,6 +159,30 @@ class Throttled(exceptions.Throttled):
         return "throttled"
 
 
+def budget_spend(*, caller: str, ident: str, scopes: list[str]) -> Refusal | None:
+    """Spend one request from each scope's budget of `ident` ("token:7", "user:12", "address:…"): the refusal of
+    the scope that waits longest when any is over its rate (counted in /metrics), else None. The API's throttle and
+    the browser's order form spend from the same budgets (a user's session counts once, whichever door it uses)."""
+    refusal = None
+    rates = [(scope, *_rate(settings.API_THROTTLE_RATES[scope])) for scope in scopes]
+    try:
+        hits = window_hits([(f"throttle:{scope}:{ident}", seconds) for scope, _limit, seconds in rates])
+    except Exception as exc:  # noqa: BLE001 - Redis down: let the request through (see the module's note)
+        cache_unavailable(exc)
+        return None
+    for (scope, limit, seconds), (count_now, wait) in zip(rates, hits, strict=True):
+        if count_now > limit and (refusal is None or wait > refusal.wait):
+            refusal = Refusal(scope, limit, seconds, wait, caller)
+    if refusal is not None:
+        refusal_count(API_METRIC + refusal.scope)
+    return refusal
+
+
+def browser_create_refusal(request) -> Refusal | None:
+    """The browser's order form spends the signed-in user's write and creation budgets, as the API would."""
+    return budget_spend(caller="user", ident=f"user:{request.user.pk}", scopes=[WRITE, CREATE])
+
+
 class ApiRateThrottle(BaseThrottle):
     """The API's throttle (REST_FRAMEWORK's only throttle class); see the module's description."""
 
@@ -167,20 +191,10 @@ class ApiRateThrottle(BaseThrottle):
         caller, ident = self.caller(request)
         scopes = [READ if request.method in SAFE_METHODS else WRITE,
                   *getattr(view, "throttle_scopes", {}).get(request.method, ())]
-        refusal = None
-        rates = [(scope, *_rate(settings.API_THROTTLE_RATES[scope])) for scope in scopes]
-        try:
-            hits = window_hits([(f"throttle:{scope}:{ident}", seconds) for scope, _limit, seconds in rates])
-        except Exception as exc:  # noqa: BLE001 - Redis down: let the request through (see the module's note)
-            cache_unavailable(exc)
-            return True
-        for (scope, limit, seconds), (count_now, wait) in zip(rates, hits, strict=True):
-            if count_now > limit and (refusal is None or wait > refusal.wait):
-                refusal = Refusal(scope, limit, seconds, wait, caller)
+        refusal = budget_spend(caller=caller, ident=ident, scopes=scopes)
         if refusal is None:
             return True
         self.refusal = refusal
-        refusal_count(API_METRIC + refusal.scope)
         log.info("API %s %s refused: %s over %d per %d s", request.method, request.path, ident, refusal.limit,
                  refusal.window_seconds)
         raise Throttled(refusal)  # rather than return False: DRF's own answer would not say which budget
