@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["manage.py", "config", "org", "complaints", "workflow", "accountability", "quality", "reports",
+SOURCES = ["manage.py", "config", "core", "demo", "org", "complaints", "workflow", "accountability", "quality", "reports",
            "knowledge", "support", "jobs", "templates", "static", "locale"]
 
 
