@@ -21,14 +21,23 @@ def rows_from_core(apps, schema_editor):
     rows.delete()
 
 
+def forget_the_old_model(apps, schema_editor):
+    """Its content type and permissions go with the table (admin would list them, untranslated, on every group)."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    ContentType.objects.filter(app_label="complaints", model="ordernumbercounter").delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ("complaints", "0016_customer_change"),
         ("core", "0001_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.RunPython(rows_to_core, rows_from_core),
         migrations.DeleteModel(name="OrderNumberCounter"),
+        migrations.RunPython(forget_the_old_model, migrations.RunPython.noop),
     ]
