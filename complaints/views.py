@@ -23,8 +23,7 @@ from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
 from complaints.phone import mask, normalise_mobile, sees_full_phone
 from complaints.redaction import redact_name
-from config.security import client_network
-from config.throttles import browser_create_refusal
+from config.security import browser_create_refusal, client_network
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50

@@ -57,6 +57,14 @@ def client_address(request) -> str | None:
     return meta.get("REMOTE_ADDR") or None
 
 
+def browser_create_refusal(request):
+    """The browser's order form spends the signed-in user's write and creation budgets, as the API would
+    (config.throttles.budget_spend): the refusal, or None."""
+    from config.throttles import CREATE, WRITE, budget_spend
+
+    return budget_spend(caller="user", ident=f"user:{request.user.pk}", scopes=[WRITE, CREATE])
+
+
 def client_network(request) -> str | None:
     """What a per-address limit counts: the client's IPv4 address, or the /64 network of an IPv6 one (a subscriber
     holds a whole /64 and could take a new address of it for every attempt)."""

@@ -178,11 +178,6 @@ def budget_spend(*, caller: str, ident: str, scopes: list[str]) -> Refusal | Non
     return refusal
 
 
-def browser_create_refusal(request) -> Refusal | None:
-    """The browser's order form spends the signed-in user's write and creation budgets, as the API would."""
-    return budget_spend(caller="user", ident=f"user:{request.user.pk}", scopes=[WRITE, CREATE])
-
-
 class ApiRateThrottle(BaseThrottle):
     """The API's throttle (REST_FRAMEWORK's only throttle class); see the module's description."""
 
