@@ -156,6 +156,7 @@ class OrderListCreateApi(APIView):
             note=data["note"],
             on_spot=services.OnSpotAnswer(on_spot["answer"], on_spot.get("compensation")) if on_spot else None,
             idempotency_key=key,
+            replay_checked=True,
             fingerprint=services.request_fingerprint(request.data) if key else "",
             source=OrderSource.API,
             external_ref=data["external_ref"],

@@ -260,6 +260,7 @@ def order_create(
     on_spot: OnSpotAnswer | None = None,
     historical_close: HistoricalClose | None = None,
     idempotency_key: str | None = None,
+    replay_checked: bool = False,  # the caller asked order_replay already (the API, before judging the body)
     fingerprint: str = "",
     source: str = OrderSource.BROWSER,
     external_ref: str = "",
@@ -282,7 +283,8 @@ def order_create(
                                  "source system."))
     # A retry is answered with the order its first attempt made, before anything that depends on the moment
     # (a received time that has since aged past the limit must not turn a retry into a refusal).
-    replayed = order_replay(actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    replayed = None if replay_checked else order_replay(actor=actor, idempotency_key=idempotency_key,
+                                                        fingerprint=fingerprint)
     if replayed is not None:
         return replayed
     errors = {}
@@ -340,11 +342,6 @@ def order_create(
         raise ValidationError(errors)
     if on_spot is not None:
         authority_check(user=actor, kind=kind, severity=severity, compensation=on_spot.compensation)
-
-    if idempotency_key:
-        existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _idempotent_replay(existing, fingerprint)
 
     received_at = received_at or timezone.now()
     closed_month = _closed_month_of_arrival(
