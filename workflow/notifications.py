@@ -17,6 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.redaction import redact
+from org import roles
+from org.models import User
 from workflow.models import Notification
 
 log = logging.getLogger(__name__)
@@ -140,3 +142,10 @@ def notify_about(*, recipients, kind: str, subject: str, link: str, actor=None, 
                      actor_name=(str(actor) if actor else _("system"))[:64], comment=(comment or "")[:2000])
         for user in unique.values()
     ])
+
+
+def leads_notify(*, department, kind: str, subject: str, link: str, actor=None, comment: str = "") -> None:
+    """A department's leads, about something that is not a work order (notices, improvement orders, determinations
+    to appeal, incident decisions)."""
+    leads = User.objects.filter(department=department, is_active=True, groups__name=roles.LEAD)
+    notify_about(recipients=list(leads), kind=kind, subject=subject, link=link, actor=actor, comment=comment)

@@ -26,9 +26,9 @@ from complaints.selectors import orders_visible_to
 from config.logs import bind as bind_log_context
 from org import roles
 from org.models import Department, User
-from quality import services as quality
 from workflow import notifications, sla
 from workflow.audit import event_record
+from workflow.hooks import order_rated, order_reopened
 from workflow.models import (
     ExtensionRequest,
     Notification,
@@ -759,8 +759,8 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         ctx.order.callback_at = timezone.now()
         ctx.order.save(update_fields=["satisfaction", "problem_solved", "callback_at"])
         verdict = policy.rating_verdict(satisfaction)
-        quality.callback_survey_record(order=ctx.order, actor=actor, rating=satisfaction, verdict=verdict,
-                                       solved=solved, comment=comment, at=ctx.order.callback_at)
+        order_rated.announce(order=ctx.order, actor=actor, rating=satisfaction, verdict=verdict, solved=solved,
+                             comment=comment, at=ctx.order.callback_at)
         low = verdict == RatingVerdict.DISSATISFIED
         if low or not solved:
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
@@ -795,7 +795,7 @@ def _reopen(ctx: OrderContext, actor, reason: str, *, follow_up_reason: str = "r
     _record(ctx, actor=actor, action=OrderEvent.Action.REOPENED, before=before, comment=reason,
             department=_dept_name(ctx.order.current_department), times=ctx.order.reopen_count)
     _notify_department(ctx, actor, Notification.Kind.REOPENED, reason)
-    quality.follow_up_open(order=ctx.order, reason=follow_up_reason, rating=rating, actor=actor)
+    order_reopened.announce(order=ctx.order, actor=actor, reason=follow_up_reason, rating=rating)
 
 
 def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:
