@@ -8,7 +8,10 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self):
         # local: models and services load only once the apps are ready
-        from knowledge import services
+        from knowledge import forms, services, views
         from workflow import hooks
 
         hooks.order_received.subscribe(services.article_use_at_intake)
+        hooks.intake_panel.subscribe(views.intake_suggestions_panel)
+        hooks.order_page_panel.subscribe(views.order_knowledge)
+        hooks.intake_form_fields.subscribe(forms.intake_form_fields)

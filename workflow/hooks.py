@@ -23,3 +23,11 @@ incident_for_new_order = Hook("incident_for_new_order", arguments=("order",), do
     "The open incident a newly received order joins at intake, or None."))
 months_closed = Hook("months_closed", arguments=("months",), doc=(
     "Of these months (their first days), the closed ones: an order arriving for them is marked a late arrival."))
+intake_panel = Hook("intake_panel", arguments=("user", "customer", "category", "description"), doc=(
+    "The intake page's side panel: each answer is a dict added to the panel's template context (`customer`: the "
+    "known customer the agent may see, or None)."))
+order_page_panel = Hook("order_page_panel", arguments=("order", "user", "stage"), doc=(
+    "The order page: each answer is a dict added to the page's template context (`stage`: the workflow step the "
+    "order is at, or None)."))
+intake_form_fields = Hook("intake_form_fields", arguments=(), doc=(
+    "The intake form's fields that belong to other apps: each answer is a dict of new form fields by name."))

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from complaints.redaction import redact
 from org import roles
 from org.models import User
+from workflow.calendars import work_calendar
 from workflow.models import Notification
+from workflow.policy import workflow_policy
 
 log = logging.getLogger(__name__)
 # A claim older than this belongs to a sender that died mid-way; the row is offered again.
@@ -47,7 +49,7 @@ def notify_rows(rows: list[Notification]) -> list[Notification]:
 
 
 def _request_sending() -> None:
-    from workflow.tasks import notifications_send
+    from workflow.tasks import notifications_send  # local: workflow.tasks imports this module
 
     try:
         notifications_send.apply_async(retry=False)
@@ -57,9 +59,6 @@ def _request_sending() -> None:
 
 def _quiet_now(now) -> bool:
     """Outside working hours (default calendar) e-mails about ordinary orders wait for the morning."""
-    from workflow.calendars import work_calendar
-    from workflow.policy import workflow_policy
-
     if not workflow_policy().quiet_outside_working_hours:
         return False
     calendar, _id = work_calendar(None)

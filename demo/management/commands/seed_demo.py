@@ -20,13 +20,13 @@ from django.utils import timezone
 
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
 from complaints.selectors import category_responsible_department, leaf_categories
-from complaints.services import OnSpotAnswer, order_create
 from demo.phrasings import Phrasings
 from demo.support_requests import seed_support_requests
 from org import roles
 from org.models import Department, Region, User
 from quality.models import BatchPolicy
 from workflow import services as flow
+from workflow.intake import OnSpotAnswer, order_create
 from workflow.models import Notification, OrderStage
 
 CATEGORY_FILE = Path(settings.BASE_DIR) / "complaints" / "data" / "telecom_categories_zh.json"
