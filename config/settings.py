@@ -243,7 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "complaints.api.exception_handler",
+    "EXCEPTION_HANDLER": "workflow.api.exception_handler",
     # Per API token (a browser session: per user), at the rates below (config/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": ["config.throttles.ApiRateThrottle"],
 }

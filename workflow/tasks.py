@@ -2,8 +2,10 @@
 
 from celery import shared_task
 
+from workflow.calendars import calendars_tell_admins_of_unconfirmed_years
 from workflow.notifications import notifications_send_pending
 from workflow.services import orders_resume_due
+from workflow.sweep import sweep
 
 
 @shared_task(ignore_result=True)
@@ -19,7 +21,6 @@ def orders_resume_waiting() -> int:
 @shared_task(ignore_result=True)
 def sla_sweep() -> str:
     from config.ops import beat
-    from workflow.sweep import sweep
 
     report = str(sweep())
     beat("sla_sweep")
@@ -28,8 +29,6 @@ def sla_sweep() -> str:
 
 @shared_task(ignore_result=True)
 def calendars_check() -> list[str]:
-    from workflow.calendars import calendars_tell_admins_of_unconfirmed_years
-
     return calendars_tell_admins_of_unconfirmed_years()
 
 

@@ -35,7 +35,6 @@ from accountability.models import (
 from accountability.services import accountability_finalise_due
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
 from complaints.selectors import category_responsible_department, leaf_categories
-from complaints.services import OnSpotAnswer, order_create
 from demo.phrasings import Phrasings
 from demo.support_requests import seed_support_requests
 from knowledge import services as knowledge
@@ -50,6 +49,7 @@ from quality.models import BatchPolicy, Bulletin, FollowUp, Incident, KpiTarget,
 from reports.monthly import monthly_reports_due
 from workflow import services as flow
 from workflow.calendars import work_calendar
+from workflow.intake import OnSpotAnswer, order_create
 from workflow.models import Notification, OrderStage
 from workflow.sweep import sweep
 

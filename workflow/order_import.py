@@ -39,13 +39,8 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Channel, Kind, OrderSource, Severity, Tier, WorkOrder
 from complaints.phone import mask, normalise_contact, normalise_mobile
-from complaints.services import (
-    HistoricalOrder,
-    order_create,
-    orders_historical_create,
-    user_may_intake,
-)
 from complaints.spreadsheet import neutralise, unneutralise
+from workflow.intake import HistoricalOrder, order_create, orders_historical_create, user_may_intake
 
 FIELDS = {
     # our field: must the mapping give it (a column or a default)?
