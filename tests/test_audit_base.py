@@ -6,17 +6,19 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
 from accountability.models import AccountabilityEvent
+from complaints.models import CustomerChange
 from core.audit import AuditEvent
 from org.models import User
 from quality.models import FollowUp, FollowUpEvent
 from quality.services import follow_up_open
+from reports.models import ReportWithdrawal
 from support.models import SupportEvent
 from support.services import request_raise
 from workflow.models import OrderEvent
 
 AUDIT_MODELS = [OrderEvent, SupportEvent, AccountabilityEvent, FollowUpEvent]
-# Append-only tables that tell of one act, not a history of steps: the same trigger, not the base's columns.
-OTHER_APPEND_ONLY_TABLES = {"reports_reportwithdrawal"}
+# Append-only records of one act, not histories of steps: the same trigger, not the base's columns.
+OTHER_APPEND_ONLY_MODELS = [ReportWithdrawal, CustomerChange]
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
 
@@ -96,6 +98,18 @@ def test_every_audit_table_keeps_the_actors_name_when_the_account_goes(model, on
 
 @on_postgresql
 @pytest.mark.django_db
+def test_the_record_of_customer_changes_refuses_update_and_delete(customer, hotline_agent):
+    change = CustomerChange.objects.create(customer=customer, actor=hotline_agent, actor_name=str(hotline_agent),
+                                           applied=False, changes={"name": {"old": "张三", "new": "张叁"}})
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CustomerChange.objects.filter(pk=change.pk).update(applied=True)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CustomerChange.objects.filter(pk=change.pk).delete()
+    assert CustomerChange.objects.get(pk=change.pk).applied is False
+
+
+@on_postgresql
+@pytest.mark.django_db
 def test_the_append_only_tables_share_one_trigger_function():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgrelid::regclass::text, tgname, tgfoid::regproc::text FROM pg_trigger "
@@ -104,6 +118,6 @@ def test_the_append_only_tables_share_one_trigger_function():
         cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE '%%append_only' "
                        "AND proname <> 'audit_row_append_only'")
         (own_functions,) = cursor.fetchone()
-    tables = {m._meta.db_table for m in AUDIT_MODELS} | OTHER_APPEND_ONLY_TABLES
+    tables = {m._meta.db_table for m in AUDIT_MODELS + OTHER_APPEND_ONLY_MODELS}
     assert triggers == {table: (f"{table}_append_only", "audit_row_append_only") for table in tables}
     assert own_functions == 0
