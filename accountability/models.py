@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import AuditEvent
+
 
 class Cause(models.TextChoices):
     COMPANY = "company", _("Company-caused")
@@ -415,7 +417,7 @@ class Appeal(models.Model):
         return f"{self.department} {self.get_status_display()}"
 
 
-class AccountabilityEvent(models.Model):
+class AccountabilityEvent(AuditEvent):
     """The append-only history of determinations, deductions and appeals (proposed, changed, appealed, decided) and
     of improvement orders (opened, every answer with its measures, every review, closed)."""
 
@@ -439,20 +441,13 @@ class AccountabilityEvent(models.Model):
     improvement = models.ForeignKey("ImprovementOrder", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="events")
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
-    actor_name = models.CharField(_("actor name"), max_length=64)
-    comment = models.TextField(_("comment"), blank=True)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-    at = models.DateTimeField(_("time"), default=timezone.now)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("accountability event")
         verbose_name_plural = _("accountability events")
-        ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.action} {self.at:%Y-%m-%d}"
+        return f"{self.action} {self.created_at:%Y-%m-%d}"
 
 
 # --- the monthly cycle --------------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def improvements_visible_to(user) -> QuerySet:
 def improvement_history(*, improvement) -> list:
     """Every step of an improvement order in order: opened, each answer with its measures, each review (a
     returned answer with its reason and new deadline), closed."""
-    events = list(improvement.events.order_by("at", "id"))
+    events = list(improvement.events.order_by("created_at", "id"))
     for event in events:
         event.due_at = parse_datetime(event.data["due_at"]) if event.data.get("due_at") else None
     return events

@@ -61,10 +61,9 @@ def month_of(moment: datetime) -> date:
 
 
 def _event(*, actor, action: str, determination=None, deduction=None, improvement=None, comment: str = "", **data):
-    return AccountabilityEvent.objects.create(
-        determination=determination, deduction=deduction, improvement=improvement, action=action,
-        actor=actor if actor is not None and actor.pk else None, actor_name=str(actor or _("system"))[:64],
-        comment=comment, data=data)
+    return AccountabilityEvent.objects.record(
+        determination=determination, deduction=deduction, improvement=improvement, actor=actor, action=action,
+        system_name=_("system"), comment=comment, data=data)
 
 
 # --- rules -----------------------------------------------------------------------------------------------------
@@ -152,10 +151,9 @@ def determinations_propose_bulk(*, orders: list[WorkOrder], memo: dict | None = 
     DeterminationShare.objects.bulk_create([
         DeterminationShare(determination=d, department=department, share=share)
         for d, shares in built for department, share in shares if department is not None])
-    system = str(_("system"))[:64]
     AccountabilityEvent.objects.bulk_create([
-        AccountabilityEvent(determination=d, deduction=None, action="proposed", actor=None, actor_name=system,
-                            comment="", data={"cause": d.cause, "rule": d.rule_id, "shares": _shares_data(shares)})
+        AccountabilityEvent.objects.build(determination=d, actor=None, action="proposed", system_name=_("system"),
+                                          data={"cause": d.cause, "rule": d.rule_id, "shares": _shares_data(shares)})
         for d, shares in built])
     return len(built)
 

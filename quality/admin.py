@@ -79,7 +79,7 @@ class CallbackSurveyAdmin(ReadOnlyAdmin):
 
 class FollowUpEventInline(admin.TabularInline):
     model = FollowUpEvent
-    fields = ["at", "action", "actor_name", "comment"]
+    fields = ["created_at", "action", "actor_name", "comment"]
     readonly_fields = fields
     extra = 0
     can_delete = False

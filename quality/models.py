@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from complaints.models import Rating, RatingVerdict
+from core.audit import AuditEvent
 
 # Handling time (received → replied) is summed exactly and also counted in these buckets (upper edges in hours),
 # so a percentile can be estimated from rollups: within the bucket it falls in, by linear interpolation.
@@ -426,7 +427,7 @@ class FollowUp(models.Model):
         return self.is_open and (now or timezone.now()) >= self.due_at
 
 
-class FollowUpEvent(models.Model):
+class FollowUpEvent(AuditEvent):
     """The follow-up's history (append-only): opened, taken, each contact attempt, closed."""
 
     class Action(models.TextChoices):
@@ -438,18 +439,11 @@ class FollowUpEvent(models.Model):
 
     follow_up = models.ForeignKey(FollowUp, verbose_name=_("follow-up"), on_delete=models.PROTECT,
                                   related_name="events")
-    action = models.CharField(_("action"), max_length=24, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
-    actor_name = models.CharField(_("actor name"), max_length=64)
-    comment = models.TextField(_("comment"), blank=True)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("follow-up event")
         verbose_name_plural = _("follow-up events")
-        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.follow_up_id} {self.get_action_display()}"

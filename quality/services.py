@@ -41,10 +41,7 @@ def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str
 
 
 def _event(follow_up: FollowUp, *, actor, action: str, comment: str = "", **data) -> FollowUpEvent:
-    return FollowUpEvent.objects.create(
-        follow_up=follow_up, action=action, actor=actor if actor is not None and actor.pk else None,
-        actor_name=str(actor or "system")[:64], comment=comment, data=data,
-    )
+    return FollowUpEvent.objects.record(follow_up=follow_up, actor=actor, action=action, comment=comment, data=data)
 
 
 def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, actor=None) -> FollowUp:

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
+from core.audit import AuditEvent
+
 
 class SupportPolicy(models.Model):
     """The time limits of support requests; a request is judged by the version in force the day it was raised."""
@@ -193,7 +195,7 @@ class SupportRequest(models.Model):
         return "overdue" if self.is_overdue(now) else "open"
 
 
-class SupportEvent(models.Model):
+class SupportEvent(AuditEvent):
     """The append-only history of a support request (a PostgreSQL trigger refuses UPDATE and DELETE)."""
 
     class Action(models.TextChoices):
@@ -217,19 +219,10 @@ class SupportEvent(models.Model):
     request = models.ForeignKey(SupportRequest, verbose_name=_("support request"), on_delete=models.PROTECT,
                                 related_name="events")
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
-    actor_name = models.CharField(_("actor name"), max_length=64)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("support request event")
         verbose_name_plural = _("support request events")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["request", "created_at"], name="support_event_request")]
 
     def __str__(self):

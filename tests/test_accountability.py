@@ -279,7 +279,7 @@ def test_improvement_orders_open_close_themselves_or_stay_open(closer, dispute, 
         scoring.month_close(month=DECEMBER)
     billing.refresh_from_db()
     assert billing.status == ImprovementOrder.Status.CLOSED and billing.latest_month == DECEMBER
-    assert [(e.action, e.data["month"]) for e in billing.events.order_by("at", "id")] == [
+    assert [(e.action, e.data["month"]) for e in billing.events.order_by("created_at", "id")] == [
         ("improvement_opened", "2026-11"), ("improvement_closed", "2026-12")]
 
 

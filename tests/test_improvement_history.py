@@ -47,7 +47,7 @@ def exchanged(improvement, billing_lead, province_dispatcher):
 
 
 def test_every_answer_and_review_is_recorded_in_order(exchanged):
-    events = list(exchanged.events.order_by("at", "id"))
+    events = list(exchanged.events.order_by("created_at", "id"))
     assert [e.action for e in events] == ["improvement_answered", "improvement_returned", "improvement_answered",
                                           "improvement_accepted"]
     assert events[0].data["measures"] == "调整排班" and events[2].data["measures"] == "12月10日起增设夜班两人"

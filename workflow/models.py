@@ -7,9 +7,10 @@ from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
 from complaints.models import Kind, RatingVerdict, Severity, Tier, bilingual
+from core.audit import AuditEvent
 
 
-class OrderEvent(models.Model):
+class OrderEvent(AuditEvent):
     """The append-only audit trail of a work order: who did what, when, from which state to which."""
 
     class Action(models.TextChoices):
@@ -56,21 +57,10 @@ class OrderEvent(models.Model):
         "complaints.WorkOrder", verbose_name=_("work order"), on_delete=models.PROTECT, related_name="events"
     )
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=64)
-    from_status = models.CharField(_("from"), max_length=24, blank=True)
-    to_status = models.CharField(_("to"), max_length=24, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"], name="event_order_created")]
 
     def __str__(self):

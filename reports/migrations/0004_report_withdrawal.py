@@ -1,12 +1,14 @@
 """Archived monthly reports may be withdrawn by an administrator, with the reason, and regenerated: the withdrawal
-is recorded in an append-only table (the audit trigger function of support 0002, which fits any table with an
-`actor_id`), and the archived report itself can no longer be changed or deleted from SQL either — only its
-`withdrawn_at` is set, once (and `generated_by_id` may become NULL when the account is deleted)."""
+is recorded in an append-only table (core.audit.AppendOnly: the audit trigger function of support 0002, which fits
+any table with an `actor_id`), and the archived report itself can no longer be changed or deleted from SQL either —
+only its `withdrawn_at` is set, once (and `generated_by_id` may become NULL when the account is deleted)."""
 
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+
+from core.audit import AppendOnly
 
 
 ARCHIVE = """
@@ -23,11 +25,8 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER reports_monthlyreport_archived BEFORE UPDATE OR DELETE ON reports_monthlyreport
     FOR EACH ROW EXECUTE FUNCTION reports_monthlyreport_archived();
-CREATE TRIGGER reports_reportwithdrawal_append_only BEFORE UPDATE OR DELETE ON reports_reportwithdrawal
-    FOR EACH ROW EXECUTE FUNCTION audit_row_append_only();
 """
 DROP = """
-DROP TRIGGER IF EXISTS reports_reportwithdrawal_append_only ON reports_reportwithdrawal;
 DROP TRIGGER IF EXISTS reports_monthlyreport_archived ON reports_monthlyreport;
 DROP FUNCTION IF EXISTS reports_monthlyreport_archived();
 """
@@ -81,4 +80,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(create, drop),
+        AppendOnly("reports.ReportWithdrawal"),
     ]
