@@ -45,7 +45,7 @@ from complaints.services import (
     orders_historical_create,
     user_may_intake,
 )
-from complaints.spreadsheet import neutralise, unneutralise
+from core.web.exports import neutralise, unneutralise
 
 FIELDS = {
     # our field: must the mapping give it (a column or a default)?

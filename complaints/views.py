@@ -20,10 +20,11 @@ from complaints.authority import authority_levels_in_force
 from complaints.files import DOWNLOAD_POLICY, INLINE_TYPES, attachment_filename, stored_file_type
 from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackForm
 from complaints.models import Attachment, Category, OrderSource
-from complaints.pagination import page_without_count
 from complaints.phone import mask, normalise_mobile, sees_full_phone
 from complaints.redaction import redact_name
 from config.security import browser_create_refusal, client_network
+from core.web.forms import apply_service_errors
+from core.web.pagination import page_without_count
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
@@ -34,14 +35,6 @@ def home(request):
     if services.user_may_intake(request.user):
         return redirect("complaints:intake")
     return redirect("complaints:order_list")
-
-
-def _apply_service_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.message_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def intake_required(view):
@@ -96,7 +89,7 @@ def intake(request):
                     update_customer=data["update_customer"],
                 )
             except ValidationError as exc:
-                _apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error("resolve_on_spot", str(exc))
             else:

@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints.pagination import page_without_count
-from complaints.views import _apply_service_errors, _order_or_404, order_page, search_filters
+from complaints.views import _order_or_404, order_page, search_filters
+from core.web.forms import apply_service_errors
+from core.web.pagination import page_without_count
 from org.permissions import staff_required
 from workflow import selectors, services
 from workflow.forms import WorkListFilterForm, action_form
@@ -49,7 +50,7 @@ def order_action(request, number, action):
         try:
             services.order_act(action=action, actor=request.user, order=order, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except ActionNotPossible as exc:
             messages.error(request, str(exc))
             return redirect("complaints:order_detail", number=order.number)
