@@ -29,12 +29,13 @@ from accountability.forms import (
     TargetGridForm,
 )
 from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
-from complaints.pagination import count_bounded, page_without_count
-from complaints.views import _apply_service_errors
+from core.web.exports import ExportAbout
+from core.web.forms import apply_service_errors, form_submit
+from core.web.pagination import count_bounded, page_without_count
+from core.web.tables import Cell, Table, list_export, table_page
 from org.models import Department
 from org.permissions import staff_required
-from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PER_10K, Cell, Chart, Table
-from reports.exports import ExportAbout, table_response
+from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PER_10K, Chart
 
 PER_PAGE = 50
 
@@ -67,37 +68,9 @@ def _month(request, default: datetime.date) -> datetime.date:
 
 
 def _export_or_render(request, template, context, tables):
-    export = request.GET.get("export")
-    if export:
-        table = next((t for t in tables if t.name == request.GET.get("table")), None)
-        if table is None or export not in ("csv", "xlsx"):
-            raise Http404(_("No such table on this page."))
-        about = ExportAbout(title=str(table.title), period=context.get("about_period", ""),
-                            filters=context.get("about_filters", []))
-        return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
-                              filters=request.GET.urlencode())
-    query = request.GET.copy()
-    query.pop("export", None)
-    query.pop("table", None)
-    context["query_string"] = query.urlencode()
-    return render(request, template, context)
-
-
-EXPORT_LIMIT = 20_000
-
-
-def _list_export(request, *, name: str, title: str, columns: list, queryset, row, filters=()):
-    """?export=csv|xlsx on a list page: the whole filtered list (up to EXPORT_LIMIT rows) as a table. A row's
-    values keep their type (dates, numbers); a Cell passes through with its format (a month)."""
-    export = request.GET.get("export")
-    if export not in ("csv", "xlsx"):
-        raise Http404(_("Unknown export format."))
-    table = Table(name=name, title=title, columns=columns)
-    for item in queryset[:EXPORT_LIMIT]:
-        table.rows.append([v if isinstance(v, Cell) else Cell("" if v is None else str(v), raw=v) for v in row(item)])
-    about = ExportAbout(title=str(title), filters=[(str(label), str(value)) for label, value in filters])
-    return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
-                          filters=request.GET.urlencode())
+    """The page, or one of its tables as a file of the page's month (about_period) and filters (about_filters)."""
+    return table_page(request, template, context, tables, about=lambda table: ExportAbout(
+        title=str(table.title), period=context.get("about_period", ""), filters=context.get("about_filters", [])))
 
 
 def _month_cell(month) -> Cell:
@@ -358,13 +331,13 @@ def determination_list(request):
         state = "open"
     queryset = selectors.determination_list(user=request.user, state=state)
     if request.GET.get("export"):
-        return _list_export(request, name=f"determinations-{state}", title=_("Determinations"), queryset=queryset,
-                            columns=[_("Order"), _("Category"), _("Month"), _("Responsible"), _("Cause"),
-                                     _("Status"), _("Appeal until")],
-                            filters=[(_("State"), DETERMINATION_STATE_LABELS[state])],
-                            row=lambda d: [d.order.number, d.order.category.label, _month_cell(d.month),
-                                           _shares_text(d), d.get_cause_display(), d.get_status_display(),
-                                           d.appeal_due_at])
+        return list_export(request, name=f"determinations-{state}", title=_("Determinations"), queryset=queryset,
+                           columns=[_("Order"), _("Category"), _("Month"), _("Responsible"), _("Cause"),
+                                    _("Status"), _("Appeal until")],
+                           filters=[(_("State"), DETERMINATION_STATE_LABELS[state])],
+                           row=lambda d: [d.order.number, d.order.category.label, _month_cell(d.month),
+                                          _shares_text(d), d.get_cause_display(), d.get_status_display(),
+                                          d.appeal_due_at])
     page = page_without_count(queryset, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/determinations.html", _context(
         request, tab="determinations", page=page, state=state, states=DETERMINATION_STATES,
@@ -407,19 +380,6 @@ def determination_detail(request, pk):
     return _determination_page(request, _determination(request, pk))
 
 
-def _act(request, form, call, success: str, page, form_key: str):
-    """Validate, call the service, redirect with a message; or show the page again with the errors."""
-    if form.is_valid():
-        try:
-            call(form)  # PermissionDenied goes up: a 403 page that says who may
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return None
-    return page(forms={form_key: form}, status=400)
-
-
 @accountability_required
 @require_POST
 def determination_decide(request, pk):
@@ -434,11 +394,11 @@ def determination_decide(request, pk):
             messages.success(request, _("Determination confirmed."))
         return redirect("accountability:determination", pk=pk)
     form = SharesForm(request.POST, prefix="decide")
-    response = _act(request, form, lambda f: services.determination_decide(
+    return form_submit(request, form, lambda f: services.determination_decide(
         actor=request.user, determination=determination, cause=f.cleaned_data["cause"], shares=f.shares(),
-        reason=f.cleaned_data["reason"]), _("Determination changed."),
-        lambda **kw: _determination_page(request, determination, **kw), "decide")
-    return response or redirect("accountability:determination", pk=pk)
+        reason=f.cleaned_data["reason"]), success=_("Determination changed."),
+        done=lambda _result: redirect("accountability:determination", pk=pk),
+        again=lambda f: _determination_page(request, determination, forms={"decide": f}, status=400))
 
 
 @accountability_required
@@ -446,11 +406,11 @@ def determination_decide(request, pk):
 def determination_appeal(request, pk):
     determination = _determination(request, pk)
     form = AppealForm(request.POST, prefix="appeal")
-    response = _act(request, form, lambda f: services.appeal_file(actor=request.user, determination=determination,
-                                                                  **f.cleaned_data),
-                    _("Appeal filed; the complaint centre decides."),
-                    lambda **kw: _determination_page(request, determination, **kw), "appeal")
-    return response or redirect("accountability:determination", pk=pk)
+    return form_submit(request, form, lambda f: services.appeal_file(actor=request.user, determination=determination,
+                                                                     **f.cleaned_data),
+                       success=_("Appeal filed; the complaint centre decides."),
+                       done=lambda _result: redirect("accountability:determination", pk=pk),
+                       again=lambda f: _determination_page(request, determination, forms={"appeal": f}, status=400))
 
 
 @accountability_required
@@ -469,9 +429,9 @@ def determination_rule(request, pk):
                                cause=None if uphold else (f.cleaned_data.get("cause") or None),
                                shares=None if uphold or not f.shares() else f.shares())
 
-    response = _act(request, form, call, _("Appeal decided."),
-                    lambda **kw: _determination_page(request, determination, **kw), "ruling")
-    return response or redirect("accountability:determination", pk=pk)
+    return form_submit(request, form, call, success=_("Appeal decided."),
+                       done=lambda _result: redirect("accountability:determination", pk=pk),
+                       again=lambda f: _determination_page(request, determination, forms={"ruling": f}, status=400))
 
 
 @accountability_required
@@ -479,15 +439,15 @@ def determination_rule(request, pk):
 def appeal_list(request):
     appeals = selectors.appeals_visible_to(request.user).order_by("status", "-filed_at")
     if request.GET.get("export"):
-        return _list_export(request, name="appeals", title=_("Appeals"), queryset=appeals.select_related(
-                                "determination__order", "deduction__item", "department", "filed_by", "decided_by"),
-                            columns=[_("Against"), _("Department"), _("Filed"), _("Filed by"), _("Reason"),
-                                     _("Evidence"), _("Status"), _("Decided"), _("Decision reason")],
-                            row=lambda a: [
-                                (_("Determination") + " " + a.determination.order.number) if a.determination_id
-                                else (_("Deduction") + ": " + a.deduction.item.name),
-                                a.department.name, a.filed_at, str(a.filed_by), a.reason, a.evidence,
-                                a.get_status_display(), a.decided_at, a.decision_reason])
+        return list_export(request, name="appeals", title=_("Appeals"), queryset=appeals.select_related(
+                               "determination__order", "deduction__item", "department", "filed_by", "decided_by"),
+                           columns=[_("Against"), _("Department"), _("Filed"), _("Filed by"), _("Reason"),
+                                    _("Evidence"), _("Status"), _("Decided"), _("Decision reason")],
+                           row=lambda a: [
+                               (_("Determination") + " " + a.determination.order.number) if a.determination_id
+                               else (_("Deduction") + ": " + a.deduction.item.name),
+                               a.department.name, a.filed_at, str(a.filed_by), a.reason, a.evidence,
+                               a.get_status_display(), a.decided_at, a.decision_reason])
     page = page_without_count(appeals, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/appeals.html", _context(request, tab="appeals", page=page,
                                                                    query_string=""))
@@ -509,7 +469,7 @@ def deduction_list(request):
                                               month=data["month"], evidence=data["evidence"], person=data["person"],
                                               order=data["order_number"], summary=data["summary"])
                 except ValidationError as exc:
-                    _apply_service_errors(form, exc)
+                    apply_service_errors(form, exc)
                 except PermissionDenied as exc:
                     form.add_error(None, str(exc))
                 else:
@@ -519,12 +479,12 @@ def deduction_list(request):
         raise PermissionDenied(_("Deductions are recorded by the complaint centre and the quality team."))
     deductions = selectors.deductions_visible_to(request.user).order_by("-recorded_at")
     if request.method == "GET" and request.GET.get("export"):
-        return _list_export(request, name="deductions", title=_("Deductions"), queryset=deductions,
-                            columns=[_("Item"), _("Department"), _("Person"), _("Work order"), _("Month"),
-                                     _("Points"), _("Status"), _("Evidence")],
-                            row=lambda x: [x.item.name, x.department.name, str(x.person or ""),
-                                           x.order.number if x.order else "", _month_cell(x.month), float(x.points),
-                                           x.get_status_display(), x.evidence])
+        return list_export(request, name="deductions", title=_("Deductions"), queryset=deductions,
+                           columns=[_("Item"), _("Department"), _("Person"), _("Work order"), _("Month"),
+                                    _("Points"), _("Status"), _("Evidence")],
+                           row=lambda x: [x.item.name, x.department.name, str(x.person or ""),
+                                          x.order.number if x.order else "", _month_cell(x.month), float(x.points),
+                                          x.get_status_display(), x.evidence])
     page = page_without_count(deductions, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/deductions.html", _context(
         request, tab="deductions", page=page, form=form, query_string=""),
@@ -564,11 +524,11 @@ def deduction_detail(request, pk):
 def deduction_appeal(request, pk):
     deduction = _deduction(request, pk)
     form = AppealForm(request.POST, prefix="appeal")
-    response = _act(request, form, lambda f: services.appeal_file(actor=request.user, deduction=deduction,
-                                                                  **f.cleaned_data),
-                    _("Appeal filed; the complaint centre decides."),
-                    lambda **kw: _deduction_page(request, deduction, **kw), "appeal")
-    return response or redirect("accountability:deduction", pk=pk)
+    return form_submit(request, form, lambda f: services.appeal_file(actor=request.user, deduction=deduction,
+                                                                     **f.cleaned_data),
+                       success=_("Appeal filed; the complaint centre decides."),
+                       done=lambda _result: redirect("accountability:deduction", pk=pk),
+                       again=lambda f: _deduction_page(request, deduction, forms={"appeal": f}, status=400))
 
 
 @accountability_required
@@ -580,11 +540,11 @@ def deduction_rule(request, pk):
         messages.error(request, _("There is no pending appeal."))
         return redirect("accountability:deduction", pk=pk)
     form = AppealDecisionForm(request.POST, prefix="ruling", for_deduction=True)
-    response = _act(request, form, lambda f: services.appeal_decide(
+    return form_submit(request, form, lambda f: services.appeal_decide(
         actor=request.user, appeal=appeal, uphold=f.cleaned_data["decision"] == "uphold",
-        reason=f.cleaned_data["reason"]), _("Appeal decided."),
-        lambda **kw: _deduction_page(request, deduction, **kw), "ruling")
-    return response or redirect("accountability:deduction", pk=pk)
+        reason=f.cleaned_data["reason"]), success=_("Appeal decided."),
+        done=lambda _result: redirect("accountability:deduction", pk=pk),
+        again=lambda f: _deduction_page(request, deduction, forms={"ruling": f}, status=400))
 
 
 # --- notices and improvement orders ------------------------------------------------------------------------
@@ -620,11 +580,11 @@ def notice_detail(request, pk):
 def notice_list(request):
     notices = selectors.notices_visible_to(request.user).order_by("-month", "department__name")
     if request.GET.get("export"):
-        return _list_export(request, name="notices", title=_("Monthly notices"), queryset=notices,
-                            columns=[_("Month"), _("Department"), _("Score"), _("Rank"), _("Status")],
-                            row=lambda n: [_month_cell(n.month), n.department.name,
-                                           None if n.score is None else float(n.score.total),
-                                           None if n.score is None else n.score.rank, n.get_status_display()])
+        return list_export(request, name="notices", title=_("Monthly notices"), queryset=notices,
+                           columns=[_("Month"), _("Department"), _("Score"), _("Rank"), _("Status")],
+                           row=lambda n: [_month_cell(n.month), n.department.name,
+                                          None if n.score is None else float(n.score.total),
+                                          None if n.score is None else n.score.rank, n.get_status_display()])
     page = page_without_count(notices, request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/notices.html", _context(request, tab="notices", page=page,
                                                                    query_string="", now=timezone.now()))
@@ -637,16 +597,16 @@ def improvement_list(request):
     qs = selectors.improvements_visible_to(request.user)
     qs = qs.filter(status="closed") if state == "closed" else qs.exclude(status="closed")
     if request.GET.get("export"):
-        return _list_export(request, name=f"improvements-{state}", title=_("Improvement orders"),
-                            queryset=qs.order_by("due_at", "id"),
-                            columns=[_("Department"), _("Indicator"), _("Opened for"), _("Latest month"),
-                                     _("Latest"), _("Target"), _("Status"), _("Cause analysis"), _("Measures")],
-                            filters=[(_("State"), _("Closed") if state == "closed" else _("Open"))],
-                            row=lambda o: [o.department.name, o.indicator.name, _month_cell(o.opened_month),
-                                           _month_cell(o.latest_month), None if o.latest_value is None else
-                                           Cell("", raw=float(o.latest_value), fmt=_rate_fmt(o.indicator)),
-                                           Cell("", raw=float(o.target), fmt=_rate_fmt(o.indicator)),
-                                           o.get_status_display(), o.cause_analysis, o.measures])
+        return list_export(request, name=f"improvements-{state}", title=_("Improvement orders"),
+                           queryset=qs.order_by("due_at", "id"),
+                           columns=[_("Department"), _("Indicator"), _("Opened for"), _("Latest month"),
+                                    _("Latest"), _("Target"), _("Status"), _("Cause analysis"), _("Measures")],
+                           filters=[(_("State"), _("Closed") if state == "closed" else _("Open"))],
+                           row=lambda o: [o.department.name, o.indicator.name, _month_cell(o.opened_month),
+                                          _month_cell(o.latest_month), None if o.latest_value is None else
+                                          Cell("", raw=float(o.latest_value), fmt=_rate_fmt(o.indicator)),
+                                          Cell("", raw=float(o.target), fmt=_rate_fmt(o.indicator)),
+                                          o.get_status_display(), o.cause_analysis, o.measures])
     page = page_without_count(qs.order_by("due_at", "id"), request.GET.get("page"), PER_PAGE)
     return render(request, "accountability/improvements.html", _context(
         request, tab="improvements", page=page, state=state, query_string=f"state={state}", now=timezone.now()))
@@ -684,11 +644,11 @@ def improvement_detail(request, pk):
 def improvement_answer(request, pk):
     improvement = _improvement(request, pk)
     form = ImprovementAnswerForm(request.POST, prefix="answer")
-    response = _act(request, form, lambda f: services.improvement_answer(actor=request.user, improvement=improvement,
-                                                                         **f.cleaned_data),
-                    _("Answer sent; the complaint centre reviews it."),
-                    lambda **kw: _improvement_page(request, improvement, **kw), "answer")
-    return response or redirect("accountability:improvement", pk=pk)
+    return form_submit(request, form, lambda f: services.improvement_answer(actor=request.user,
+                                                                            improvement=improvement, **f.cleaned_data),
+                       success=_("Answer sent; the complaint centre reviews it."),
+                       done=lambda _result: redirect("accountability:improvement", pk=pk),
+                       again=lambda f: _improvement_page(request, improvement, forms={"answer": f}, status=400))
 
 
 @accountability_required
@@ -696,10 +656,11 @@ def improvement_answer(request, pk):
 def improvement_review(request, pk):
     improvement = _improvement(request, pk)
     form = ImprovementReviewForm(request.POST, prefix="review")
-    response = _act(request, form, lambda f: services.improvement_review(actor=request.user, improvement=improvement,
-                                                                         **f.cleaned_data),
-                    _("Review recorded."), lambda **kw: _improvement_page(request, improvement, **kw), "review")
-    return response or redirect("accountability:improvement", pk=pk)
+    return form_submit(request, form, lambda f: services.improvement_review(actor=request.user,
+                                                                            improvement=improvement, **f.cleaned_data),
+                       success=_("Review recorded."),
+                       done=lambda _result: redirect("accountability:improvement", pk=pk),
+                       again=lambda f: _improvement_page(request, improvement, forms={"review": f}, status=400))
 
 
 # --- targets by month ---------------------------------------------------------------------------------------
@@ -735,7 +696,7 @@ def targets(request):
                 changed = services.indicator_targets_set(actor=request.user, department=department, year=year,
                                                          steps=form.steps())
             except ValidationError as exc:
-                _apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Targets of %(department)s for %(year)s saved: %(n)s changes.")
                                  % {"department": department.name, "year": year, "n": changed})

@@ -16,19 +16,13 @@ from complaints import selectors, services
 from complaints.files import DOWNLOAD_POLICY, INLINE_TYPES, attachment_filename, stored_file_type
 from complaints.forms import OrderFilterForm
 from complaints.models import Attachment
-from complaints.pagination import page_without_count
 from config.security import browser_create_refusal, client_network
+from core.web.pagination import page_without_count
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
 
 
-def _apply_service_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.message_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 search_filters = selectors.order_search_filters  # the work lists' search box too

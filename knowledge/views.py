@@ -14,15 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, WorkOrder
-from complaints.pagination import page_without_count
 from complaints.selectors import orders_visible_to
-from complaints.views import _apply_service_errors
+from core.web.exports import ExportAbout
+from core.web.forms import apply_service_errors
+from core.web.pagination import page_without_count
+from core.web.tables import Cell, Table, table_page
 from knowledge import search, selectors, services
 from knowledge.forms import ArticleForm, CaseForm, CaseReviewForm, FeedbackForm, SearchForm, WithdrawForm
 from knowledge.models import Article, ArticleVersion, Case
 from org.permissions import staff_required
-from reports.dashboards import Cell, Table
-from reports.exports import ExportAbout, table_response
 
 PER_PAGE = 30
 
@@ -115,7 +115,7 @@ def article_new(request):
             article = services.article_create(actor=request.user, body=data["body"], change_note=data["change_note"],
                                               **_article_form_values(data))
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Article published."))
             return redirect("knowledge:article", article.pk)
@@ -137,7 +137,7 @@ def article_edit(request, pk):
             services.article_revise(actor=request.user, article=article, body=data["body"],
                                     change_note=data["change_note"], **_article_form_values(data))
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("New version saved."))
             return redirect("knowledge:article", article.pk)
@@ -211,12 +211,10 @@ def feedback_report(request):
             Cell(f.article.title, reverse("knowledge:article", args=[f.article_id])), Cell(f"v{f.version.number}"),
             Cell(_("yes") if f.helpful else _("no")), Cell(f.comment),
             Cell(f"{timezone.localtime(f.created_at):%Y-%m-%d %H:%M}", raw=f.created_at), Cell(str(f.user))])
-    if request.GET.get("export") in ("csv", "xlsx"):
-        chosen = comments if request.GET.get("table") == "comments" else table
-        return table_response(chosen, request.GET["export"], user=request.user, page="knowledge-feedback",
-                              about=ExportAbout(title=str(chosen.title)), filters=request.GET.urlencode())
-    return render(request, "knowledge/feedback.html", _context(request, table=table, comments=comments,
-                                                               tab="feedback"))
+    return table_page(request, "knowledge/feedback.html", _context(request, table=table, comments=comments,
+                                                                   tab="feedback"),
+                      [table, comments], about=lambda chosen: ExportAbout(title=str(chosen.title)), default=table.name,
+                      page="knowledge-feedback")
 
 
 # --- cases -----------------------------------------------------------------------------------------------------
@@ -266,7 +264,7 @@ def case_detail(request, pk):
                                      tags=data["tags"].replace("，", ",").split(","), title=data["title"],
                                      problem=data["problem"], handling=data["handling"], lessons=data["lessons"])
             except ValidationError as exc:
-                _apply_service_errors(review_form, exc)
+                apply_service_errors(review_form, exc)
             else:
                 messages.success(request, _("Case published.") if publish else _("Case not published."))
                 return redirect("knowledge:case", case.pk)
@@ -276,7 +274,7 @@ def case_detail(request, pk):
             try:
                 services.case_withdraw(actor=request.user, case=case, comment=withdraw_form.cleaned_data["comment"])
             except ValidationError as exc:
-                _apply_service_errors(withdraw_form, exc)
+                apply_service_errors(withdraw_form, exc)
             else:
                 messages.success(request, _("Case withdrawn."))
                 return redirect("knowledge:case", case.pk)
@@ -301,7 +299,7 @@ def case_propose(request, number):
         try:
             case = services.case_propose(actor=request.user, order=order, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Proposed for the case library: the quality team reviews it."))
             return redirect("knowledge:case", case.pk)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints.pagination import page_without_count
-from complaints.views import _apply_service_errors
+from core.web.forms import form_submit
+from core.web.pagination import page_without_count
 from org.permissions import staff_required
 from quality import selectors, services
 from quality.forms import FollowUpContactForm
@@ -86,12 +86,7 @@ def follow_up_take(request, pk):
 def follow_up_contact(request, pk):
     follow_up = _get(request, pk)
     form = FollowUpContactForm(request.POST)
-    if form.is_valid():
-        try:
-            services.follow_up_contact(actor=request.user, follow_up=follow_up, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Recorded."))
-            return redirect("quality:follow_up", pk=pk)
-    return _detail(request, follow_up, form=form, status=400)
+    return form_submit(request, form, lambda f: services.follow_up_contact(actor=request.user, follow_up=follow_up,
+                                                                           **f.cleaned_data),
+                       success=_("Recorded."), done=lambda _result: redirect("quality:follow_up", pk=pk),
+                       again=lambda f: _detail(request, follow_up, form=f, status=400))

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, OrderStatus, WorkOrder
-from complaints.pagination import page_without_count
 from complaints.selectors import order_get_for_user, regions_visible_to
-from complaints.views import _apply_service_errors
+from core.web.forms import apply_service_errors, form_submit
+from core.web.pagination import page_without_count
 from org import roles
 from org.models import Department, Region
 from org.permissions import staff_required
@@ -162,27 +162,15 @@ def alert_detail(request, pk):
     return _alert_page(request, _alert(request, pk))
 
 
-def _post(request, form, call, success, page, key):
-    if form.is_valid():
-        try:
-            result = call(form.cleaned_data)
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return result
-    return page(forms_={key: form}, status=400)
-
-
 @warning_required
 @require_POST
 def alert_confirm(request, pk):
     alert = _alert(request, pk)
     form = IncidentForm(request.POST)
-    result = _post(request, form, lambda d: batch.incident_open(actor=request.user, alert=alert, **d),
-                   _("Incident opened; the open complaints join it."), lambda **kw: _alert_page(request, alert, **kw),
-                   "incident")
-    return redirect("quality:incident", pk=result.pk) if isinstance(result, Incident) else result
+    return form_submit(request, form, lambda f: batch.incident_open(actor=request.user, alert=alert, **f.cleaned_data),
+                       success=_("Incident opened; the open complaints join it."),
+                       done=lambda incident: redirect("quality:incident", pk=incident.pk),
+                       again=lambda f: _alert_page(request, alert, forms_={"incident": f}, status=400))
 
 
 @warning_required
@@ -190,9 +178,9 @@ def alert_confirm(request, pk):
 def alert_dismiss(request, pk):
     alert = _alert(request, pk)
     form = DismissForm(request.POST)
-    result = _post(request, form, lambda d: batch.alert_dismiss(actor=request.user, alert=alert, **d),
-                   _("Alert dismissed."), lambda **kw: _alert_page(request, alert, **kw), "dismiss")
-    return redirect("quality:alerts") if isinstance(result, BatchAlert) else result
+    return form_submit(request, form, lambda f: batch.alert_dismiss(actor=request.user, alert=alert, **f.cleaned_data),
+                       success=_("Alert dismissed."), done=lambda _alert: redirect("quality:alerts"),
+                       again=lambda f: _alert_page(request, alert, forms_={"dismiss": f}, status=400))
 
 
 @warning_required
@@ -200,9 +188,10 @@ def alert_dismiss(request, pk):
 def alert_level(request, pk):
     alert = _alert(request, pk)
     form = LevelForm(request.POST)
-    result = _post(request, form, lambda d: batch.alert_raise_level(actor=request.user, alert=alert, **d),
-                   _("Level raised."), lambda **kw: _alert_page(request, alert, **kw), "level")
-    return redirect("quality:alert", pk=pk) if isinstance(result, BatchAlert) else result
+    return form_submit(request, form, lambda f: batch.alert_raise_level(actor=request.user, alert=alert,
+                                                                        **f.cleaned_data),
+                       success=_("Level raised."), done=lambda _alert: redirect("quality:alert", pk=pk),
+                       again=lambda f: _alert_page(request, alert, forms_={"level": f}, status=400))
 
 
 @warning_required
@@ -211,11 +200,12 @@ def incident_list(request):
     if request.user.is_superuser or request.user.has_role(roles.DISPATCHER):
         form = IncidentForm(request.POST or None)
         if request.method == "POST":
-            result = _post(request, form, lambda d: batch.incident_open(actor=request.user, **d),
-                           _("Incident opened; the open complaints join it."),
-                           lambda **kw: None, "incident")
-            if isinstance(result, Incident):
-                return redirect("quality:incident", pk=result.pk)
+            done = form_submit(request, form, lambda f: batch.incident_open(actor=request.user, **f.cleaned_data),
+                               success=_("Incident opened; the open complaints join it."),
+                               done=lambda incident: redirect("quality:incident", pk=incident.pk),
+                               again=lambda f: None)  # the list below, with the form's errors
+            if done is not None:
+                return done
     elif request.method == "POST":
         raise PermissionDenied(_("Incidents are opened by dispatchers of the complaint centre."))
     state = request.GET.get("state", "open")
@@ -263,9 +253,10 @@ def incident_detail(request, pk):
 def incident_feedback(request, pk):
     incident = _incident(request, pk)
     form = FeedbackForm(request.POST)
-    result = _post(request, form, lambda d: batch.incident_feedback(actor=request.user, incident=incident, **d),
-                   _("Feedback recorded."), lambda **kw: _incident_page(request, incident, **kw), "feedback")
-    return redirect("quality:incident", pk=pk) if isinstance(result, Incident) else result
+    return form_submit(request, form, lambda f: batch.incident_feedback(actor=request.user, incident=incident,
+                                                                        **f.cleaned_data),
+                       success=_("Feedback recorded."), done=lambda _incident: redirect("quality:incident", pk=pk),
+                       again=lambda f: _incident_page(request, incident, forms_={"feedback": f}, status=400))
 
 
 @warning_required
@@ -273,10 +264,11 @@ def incident_feedback(request, pk):
 def incident_resolve(request, pk):
     incident = _incident(request, pk)
     form = ResolveForm(request.POST)
-    result = _post(request, form, lambda d: batch.incident_resolve(actor=request.user, incident=incident, **d),
-                   _("Incident resolved: every attached customer is answered and will be called back."),
-                   lambda **kw: _incident_page(request, incident, **kw), "resolve")
-    return redirect("quality:incident", pk=pk) if isinstance(result, Incident) else result
+    return form_submit(request, form, lambda f: batch.incident_resolve(actor=request.user, incident=incident,
+                                                                       **f.cleaned_data),
+                       success=_("Incident resolved: every attached customer is answered and will be called back."),
+                       done=lambda _incident: redirect("quality:incident", pk=pk),
+                       again=lambda f: _incident_page(request, incident, forms_={"resolve": f}, status=400))
 
 
 @staff_required
@@ -354,7 +346,7 @@ def bulletin_list(request):
             try:
                 bulletin = batch.bulletin_publish(actor=user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 if bulletin.late:
                     messages.warning(request, _("Published, and recorded as late: %(why)s.") % {

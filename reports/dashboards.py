@@ -4,7 +4,7 @@ link to the orders behind it; every chart is also a table; every table can be ex
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from complaints.models import OPEN_STATUSES, Brand, Channel, Kind, OrderStatus, Severity, Tier
+from core.web.tables import Cell, Table
 from org.models import Department, User
 from quality.kpis import (
     GROUPING_LABELS,
@@ -54,41 +55,6 @@ def unit_label(code: str) -> str:
         return str(UNIT_PER_10K)
     return ""  # a pure ratio
 
-
-
-@dataclass
-class Cell:
-    text: str
-    link: str = ""
-    raw: Any = None
-    css: str = ""
-    fmt: str = ""  # how an export writes it (reports.exports: percent, date, month, datetime); empty: by raw's type
-    # A customer's name or number in a column of its own, shown as the phone rule lets the reader see it: an export
-    # writes it as given. Every other text cell of an export passes the personal-data check (complaints.redaction).
-    personal: bool = False
-
-    def __post_init__(self):
-        if not self.css and isinstance(self.raw, int | float) and not isinstance(self.raw, bool):
-            self.css = "num"
-
-
-@dataclass
-class Table:
-    name: str
-    title: str
-    columns: list[str]
-    rows: list[list[Cell]] = field(default_factory=list)
-    empty: str = ""  # what an empty table says
-
-    @property
-    def header(self) -> list[tuple[str, str]]:
-        """Each column's title with the class of its figures: a column of numbers is right-aligned, title too."""
-        numeric = [False] * len(self.columns)
-        for row in self.rows:
-            for index, cell in enumerate(row[:len(numeric)]):
-                if "num" in cell.css.split():
-                    numeric[index] = True
-        return [(str(title), "num" if is_num else "") for title, is_num in zip(self.columns, numeric, strict=True)]
 
 
 @dataclass

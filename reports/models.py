@@ -72,7 +72,7 @@ class ReportWithdrawal(models.Model):
 
 class ExportRecord(models.Model):
     """Who exported which table of which page, with which filters, how many rows, when (every CSV or Excel
-    download goes through reports.exports.table_response, which writes this row)."""
+    download goes through core.web.exports.table_response, which tells reports.exports.export_record)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True,
                              on_delete=models.SET_NULL, related_name="+")

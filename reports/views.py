@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from complaints.pagination import count_bounded, page_without_count
 from complaints.phone import mask, may_unmask, sees_full_phone
 from complaints.redaction import redact_name
 from complaints.selectors import regions_visible_to
+from core.web.exports import ExportAbout, form_filters, table_response
+from core.web.pagination import count_bounded, page_without_count
+from core.web.tables import Cell, Table, table_page
 from org import roles
 from org.models import Department
 from org.permissions import staff_required
@@ -48,7 +50,6 @@ from quality.selectors import (
 from quality.services import quality_policy
 from reports import dashboards as d
 from reports import monthly
-from reports.exports import ExportAbout, form_filters, table_response
 from reports.forms import CompareForm, DashboardForm, HotspotForm, ReportGenerateForm
 from reports.models import MonthlyReport, ReportWithdrawal
 
@@ -86,21 +87,9 @@ def _about(table, context: dict, period=None) -> ExportAbout:
 
 def _page(request, template: str, context: dict, tables: list, *, period=None):
     """Render, or answer ?export=csv|xlsx&table=NAME with that table of the page."""
-    export = request.GET.get("export")
-    if export:
-        if export not in ("csv", "xlsx"):
-            raise Http404(_("Unknown export format."))
-        table = next((t for t in tables if t is not None and t.name == request.GET.get("table")), None)
-        if table is None:
-            raise Http404(_("No such table on this page."))
-        return table_response(table, export, user=request.user, page=request.resolver_match.url_name,
-                              about=_about(table, context, period), filters=request.GET.urlencode())
-    query = request.GET.copy()
-    for key in ("export", "table"):
-        query.pop(key, None)
-    context.update({"query_string": query.urlencode(), "freshness": rollup_state(),
-                    "can_see_centre": is_centre_staff(request.user)})
-    return render(request, template, context)
+    if not request.GET.get("export"):
+        context.update({"freshness": rollup_state(), "can_see_centre": is_centre_staff(request.user)})
+    return table_page(request, template, context, tables, about=lambda table: _about(table, context, period))
 
 
 def _base(request, *, default_period="30d"):
@@ -194,7 +183,7 @@ def analysis_page(request):
     kpis = d.kpi_table(name="kpis", title=_("KPIs by %(grouping)s") % {"grouping": GROUPING_LABELS[grouping]},
                        table=table, grouping=grouping, keys=keys, labels=labels, codes=codes, links=links,
                        period=period, subscribers=subscribers)
-    total_row = [d.Cell(_("Total"), raw=_("Total"))]
+    total_row = [Cell(_("Total"), raw=_("Total"))]
     total_row += [d.value_cell(_total(table, code, slice_, subscribers, period, ctx), links.orders(code, period))
                   for code in codes]
     kpis.rows.append(total_row)
@@ -244,20 +233,20 @@ def hotspots(request):
     found, week, baseline = analysis.weekly_hotspots(week_end=week_end, slice_=slice_, category_level=category_level,
                                               region_level=region_level, policy=policy, ctx=ctx)
     category_group, region_group = f"category{category_level}", f"region{region_level}"
-    table = d.Table(name="hotspots", title=_("Hot spots"), empty=_("No hot spot this week."), columns=[
+    table = Table(name="hotspots", title=_("Hot spots"), empty=_("No hot spot this week."), columns=[
         _("Category"), _("Region"), _("This week"), _("Weekly baseline"), _("Ratio"), _("p-value"), _("Orders")])
     for spot in found:
         link = links.orders("volume", week, group=category_group, value=spot.category_id) + \
             f"&g2={region_group}&v2={spot.region_id}"
         table.rows.append([
-            d.Cell(labels(category_group, spot.category_id), raw=labels(category_group, spot.category_id)),
-            d.Cell(labels(region_group, spot.region_id), raw=labels(region_group, spot.region_id)),
-            d.Cell(f"{spot.count:,}", link, spot.count),
-            d.Cell(f"{spot.baseline:.1f}", raw=round(spot.baseline, 2)),
-            d.Cell("∞" if spot.baseline == 0 else f"{spot.ratio:.1f}×", raw=None if spot.baseline == 0 else
+            Cell(labels(category_group, spot.category_id), raw=labels(category_group, spot.category_id)),
+            Cell(labels(region_group, spot.region_id), raw=labels(region_group, spot.region_id)),
+            Cell(f"{spot.count:,}", link, spot.count),
+            Cell(f"{spot.baseline:.1f}", raw=round(spot.baseline, 2)),
+            Cell("∞" if spot.baseline == 0 else f"{spot.ratio:.1f}×", raw=None if spot.baseline == 0 else
                    round(spot.ratio, 2)),
-            d.Cell(f"{spot.p:.2g}", raw=spot.p),
-            d.Cell(_("List"), link, ""),
+            Cell(f"{spot.p:.2g}", raw=spot.p),
+            Cell(_("List"), link, ""),
         ])
     top = found[:15]
     chart = d.Chart(id="hotspots", type="hbar", title=_("This week against the baseline"),
@@ -289,17 +278,17 @@ def compare(request):
         tables.append(context["chart"].table)
         if result.pairs:
             pairing = data["pairing"]
-            pairs = d.Table(name="pairs", title=_("Pairs"), columns=[
+            pairs = Table(name="pairs", title=_("Pairs"), columns=[
                 str(GROUPING_LABELS[pairing]), _("Before"), _("After"), pgettext("compared with before", "Change")])
             code = data["kpi"]
             for pair in result.pairs:
                 pairs.rows.append([
-                    d.Cell(labels(pairing, pair.key), raw=labels(pairing, pair.key)),
-                    d.Cell(f"{pair.before:.2f}", links.orders(code, result.before, group=pairing, value=pair.key),
+                    Cell(labels(pairing, pair.key), raw=labels(pairing, pair.key)),
+                    Cell(f"{pair.before:.2f}", links.orders(code, result.before, group=pairing, value=pair.key),
                            round(pair.before, 3)),
-                    d.Cell(f"{pair.after:.2f}", links.orders(code, result.after, group=pairing, value=pair.key),
+                    Cell(f"{pair.after:.2f}", links.orders(code, result.after, group=pairing, value=pair.key),
                            round(pair.after, 3)),
-                    d.Cell(f"{pair.after - pair.before:+.2f}", raw=round(pair.after - pair.before, 3))])
+                    Cell(f"{pair.after - pair.before:+.2f}", raw=round(pair.after - pair.before, 3))])
             context["pairs"] = pairs
             tables.append(pairs)
     whole = d.Period(context["result"].before.start, context["result"].after.end) if "result" in context else None
@@ -383,17 +372,17 @@ def _orders_export(request, queryset, *, about: ExportAbout):
         about.filters.append((_("Phone numbers"), _("in full (this export is recorded as carrying them)")))
     else:
         about.filters.append((_("Phone numbers"), _("masked")))
-    table = d.Table(name="orders", title=str(about.title), columns=[
+    table = Table(name="orders", title=str(about.title), columns=[
         _("Number"), _("Received"), _("Kind"), _("Channel"), _("Category"), _("Customer"), _("Customer mobile number"),
         _("Contact number"), _("Region"), _("Status"), _("Department")])
     for order in queryset[:ORDERS_EXPORT_LIMIT]:
-        table.rows.append([d.Cell(order.number), d.Cell("", raw=order.received_at),
-                           d.Cell(order.get_kind_display()), d.Cell(str(order.channel)), d.Cell(str(order.category)),
-                           d.Cell(name(order.customer.name), personal=True),
-                           d.Cell(show(order.customer.phone), personal=True),
-                           d.Cell(show(order.contact_phone) if order.contact_phone else "", personal=True),
-                           d.Cell(str(order.region)), d.Cell(order.get_status_display()),
-                           d.Cell(str(order.current_department or ""))])
+        table.rows.append([Cell(order.number), Cell("", raw=order.received_at),
+                           Cell(order.get_kind_display()), Cell(str(order.channel)), Cell(str(order.category)),
+                           Cell(name(order.customer.name), personal=True),
+                           Cell(show(order.customer.phone), personal=True),
+                           Cell(show(order.contact_phone) if order.contact_phone else "", personal=True),
+                           Cell(str(order.region)), Cell(order.get_status_display()),
+                           Cell(str(order.current_department or ""))])
     return table_response(table, export, user=request.user, page=request.resolver_match.url_name, about=about,
                           filters=request.GET.urlencode(), unmasked=unmasked)
 

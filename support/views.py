@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints.pagination import page_without_count
-from complaints.views import _apply_service_errors
+from core.web.forms import apply_service_errors
+from core.web.pagination import page_without_count
 from org.permissions import staff_required
 from support import selectors, services
 from support.forms import ListFilterForm, RaiseForm, action_form
@@ -100,7 +100,7 @@ def request_new(request):
         try:
             created = services.request_raise(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Support request %(number)s raised; the quality department sorts it.")
                              % {"number": created.number})
@@ -149,7 +149,7 @@ def request_action(request, number, action):
         try:
             services.request_act(action=action, actor=request.user, request=support_request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except RequestNotPossible as exc:
             messages.error(request, str(exc))
             return _detail_page(request, _request_or_404(request, number), status=409)

@@ -241,7 +241,7 @@ def test_a_drill_down_says_how_many_orders_it_holds(login_client, week, quality_
 
 
 def test_a_drill_down_counts_no_further_than_its_bound(login_client, week, quality_manager, monkeypatch):
-    from complaints import pagination
+    from core.web import pagination
 
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 4)
     monkeypatch.setattr(pagination.count_bounded, "__defaults__", (4,))

@@ -281,8 +281,8 @@ def test_a_feedback_comment_is_text_in_the_feedback_export(login_client, quality
 
 
 def test_the_writer_neutralises_every_formula_start_and_keeps_numbers():
-    from reports.dashboards import Cell
-    from reports.exports import csv_text, typed_value
+    from core.web.exports import csv_text, typed_value
+    from core.web.tables import Cell
 
     for text in FORMULAS:
         assert csv_text(*typed_value(Cell(text))) == "'" + text
@@ -314,8 +314,8 @@ SECRETS = ("张伟", "440106199001011234", "13800138000", "天河路385号")
 
 
 def test_the_writer_takes_personal_data_out_of_every_text_cell_but_a_customer_column():
-    from reports.dashboards import Cell
-    from reports.exports import csv_text, typed_value
+    from core.web.exports import csv_text, typed_value
+    from core.web.tables import Cell
 
     written = csv_text(*typed_value(Cell(TYPED)))
     assert not any(secret in written for secret in SECRETS) and "[证件号]" in written and "[电话]" in written

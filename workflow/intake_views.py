@@ -13,7 +13,8 @@ from complaints import selectors
 from complaints.authority import authority_levels_in_force
 from complaints.models import Category, OrderSource
 from complaints.phone import mask, normalise_mobile, sees_full_phone
-from complaints.views import _apply_service_errors, creation_budget_refusal
+from complaints.views import creation_budget_refusal
+from core.web.forms import apply_service_errors
 from org.permissions import staff_required
 from workflow import hooks
 from workflow import intake as intake_services
@@ -74,7 +75,7 @@ def intake(request):
                     update_customer=data["update_customer"],
                 )
             except ValidationError as exc:
-                _apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error("resolve_on_spot", str(exc))
             else:

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Channel, Kind, OrderSource, Severity, Tier, WorkOrder
 from complaints.phone import mask, normalise_contact, normalise_mobile
-from complaints.spreadsheet import neutralise, unneutralise
+from core.web.exports import neutralise, unneutralise
 from workflow.intake import HistoricalOrder, order_create, orders_historical_create, user_may_intake
 
 FIELDS = {

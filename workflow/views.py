@@ -10,10 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints import selectors as complaint_selectors
 from complaints.forms import AttachmentForm, TrackForm
-from complaints.pagination import page_without_count
 from complaints.phone import normalise_mobile
 from complaints.redaction import redact_name
-from complaints.views import _apply_service_errors, _order_or_404, search_filters, track_rate_limited
+from complaints.views import _order_or_404, search_filters, track_rate_limited
+from core.web.forms import apply_service_errors
+from core.web.pagination import page_without_count
 from org.permissions import staff_required
 from workflow import hooks, notes, selectors, services
 from workflow.forms import WorkListFilterForm, action_form, action_forms
@@ -150,7 +151,7 @@ def order_action(request, number, action):
         try:
             services.order_act(action=action, actor=request.user, order=order, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except ActionNotPossible as exc:
             messages.error(request, str(exc))
             return redirect("complaints:order_detail", number=order.number)

@@ -1,0 +1,22 @@
+"""The web kit (core.web) knows no domain: the app that owns the personal-data rule registers it, and no text cell is
+written to a file without it; reports records every download."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from complaints.redaction import redact
+from core.web import exports
+from core.web.tables import Cell
+from reports.exports import export_record
+
+
+def test_the_apps_register_the_personal_data_check_and_the_export_record():
+    assert exports._text_check == [redact]
+    assert exports._recorders == [export_record]
+
+
+def test_no_text_cell_is_written_without_a_personal_data_check(monkeypatch):
+    monkeypatch.setattr(exports, "_text_check", [])
+    with pytest.raises(ImproperlyConfigured):
+        exports.typed_value(Cell("客户张伟来电"))
+    assert exports.typed_value(Cell("12", raw=12)) == (12, exports.NUMBER)  # a number is no text to check
