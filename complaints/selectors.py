@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from complaints.models import Category, Customer, IntakePolicy, WorkOrder
-from config.memo import cached_for
+from core.memo import cached_for
 from org.models import Region
 
 DEFAULT_REPEAT_WINDOW_DAYS = 30

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from config.memo import cached_for
+from core.memo import cached_for
 from org import roles
 from org.models import Department
 from support.models import SupportEvent, SupportPolicy, SupportRequest

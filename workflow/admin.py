@@ -249,7 +249,7 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         from workflow.sla import _policies
 
-        _policies.cache_clear()  # this process at once; the others within a minute (config.memo)
+        _policies.cache_clear()  # this process at once; the others within a minute (core.memo)
 
 
 @admin.register(OrderStage)

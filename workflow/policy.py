@@ -4,7 +4,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from config.memo import cached_for
+from core.memo import cached_for
 from workflow.models import WorkflowPolicy
 
 

@@ -14,7 +14,7 @@ from django.db.models import Case, CharField, DateTimeField, Min, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.memo import cached_for
+from core.memo import cached_for
 from workflow.calendars import work_calendar
 from workflow.models import (
     LimitUnit,
