@@ -18,12 +18,6 @@ from quality.models import CallbackSurvey, FollowUp, FollowUpEvent, QualityPolic
 from workflow.models import LimitUnit
 
 
-def quality_policy(*, on_date=None) -> QualityPolicy:
-    on_date = on_date or timezone.localdate()
-    policy = QualityPolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-    return policy or QualityPolicy(effective_from=on_date)
-
-
 def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str, solved: bool, comment: str = "",
                            at: datetime | None = None) -> CallbackSurvey:
     """Called by workflow.services.order_callback inside its transaction, for a callback that reached the
@@ -57,7 +51,7 @@ def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, 
 
     now = timezone.now()
     calendar, _calendar_id = work_calendar(None)
-    days = quality_policy().follow_up_working_days
+    days = QualityPolicy.in_force().follow_up_working_days
     follow_up = FollowUp.objects.create(
         customer_id=order.customer_id, order=order, region_id=order.region_id, reason=reason, rating=rating,
         opened_at=now, due_at=calendar.add_limit(now, days, LimitUnit.WORKING_DAYS).at,

@@ -37,6 +37,7 @@ from quality.kpis import (
     kpi_value,
     subscribers_of,
 )
+from quality.models import QualityPolicy
 from quality.selectors import (
     departments_viewable_by,
     drill_orders,
@@ -45,7 +46,6 @@ from quality.selectors import (
     is_centre_staff,
     may_see_dashboards,
 )
-from quality.services import quality_policy
 from reports import dashboards as d
 from reports import monthly
 from reports.exports import ExportAbout, form_filters, table_response
@@ -239,7 +239,7 @@ def hotspots(request):
     data = spot_form.cleaned_data if spot_form.is_valid() else {}
     category_level = int(data.get("category_level") or 3)
     region_level = int(data.get("region_level") or 2)
-    policy = quality_policy()
+    policy = QualityPolicy.in_force()
     week_end = data.get("week_end") or timezone.localdate()
     found, week, baseline = analysis.weekly_hotspots(week_end=week_end, slice_=slice_, category_level=category_level,
                                               region_level=region_level, policy=policy, ctx=ctx)

@@ -233,6 +233,8 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "category__name", "category__code"]
     autocomplete_fields = ["category"]
     inlines = [StageLimitInline]
+    fields = ["name", "name_en", "effective_from", "kind", "severity", "customer_tier", "channel", "category",
+              "calendar", "warn_percent", "note", "note_en"]  # the form's order
 
     @admin.display(description=_("name"), ordering="name")
     def policy_name(self, obj):

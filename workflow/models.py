@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
 from complaints.models import Kind, RatingVerdict, Severity, Tier, bilingual
+from core.effective import EffectiveDated, EffectivePolicy
 
 
 class OrderEvent(models.Model):
@@ -199,10 +200,9 @@ class Notification(models.Model):
         return f"{self.recipient_id} {self.get_kind_display()} {self.order_id or ''}"
 
 
-class WorkflowPolicy(models.Model):
+class WorkflowPolicy(EffectivePolicy):
     """Workflow rules an operator tunes; the version in force is the latest effective one."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     callback_max_attempts = models.PositiveSmallIntegerField(
         _("callback attempts"), default=3,
         help_text=_("After this many unanswered calls the order is closed as 'customer not reached'."),
@@ -244,9 +244,6 @@ class WorkflowPolicy(models.Model):
                 name="policy_rating_thresholds_ordered"),
             models.CheckConstraint(condition=Q(max_wait_days__gte=1), name="policy_max_wait_positive"),
         ]
-
-    def __str__(self):
-        return str(self.effective_from)
 
     def rating_verdict(self, rating: int) -> str:
         if rating <= self.dissatisfied_at_or_below:
@@ -390,7 +387,7 @@ class LimitUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
 
 
-class TimeLimitPolicy(models.Model):
+class TimeLimitPolicy(EffectiveDated):
     """Which orders a set of stage limits applies to. Blank criteria match anything; when several policies match,
     the most specific wins, with criteria in this order of weight: category (deeper weighs more), customer tier,
     severity, channel, kind. A stage the winning policy leaves out comes from the next matching one. An order's
@@ -398,7 +395,6 @@ class TimeLimitPolicy(models.Model):
 
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    effective_from = models.DateField(_("effective from"))
     kind = models.CharField(_("kind"), max_length=16, blank=True, choices=Kind.choices)
     severity = models.CharField(_("severity"), max_length=16, blank=True, choices=Severity.choices)
     customer_tier = models.CharField(_("customer tier"), max_length=16, blank=True, choices=Tier.choices)

@@ -69,7 +69,7 @@ def limit_for(*, order, stage: str, on_date: date) -> AppliedLimit:
     matching policy that sets the stage; of several versions with the same criteria, the latest in force."""
     seen_criteria = set()
     for policy in _policies():
-        if policy.effective_from > on_date or not _matches(policy, order):
+        if not policy.is_in_force(on_date) or not _matches(policy, order):
             continue
         criteria = policy.criteria()
         if criteria in seen_criteria:  # an older version of a policy already considered
