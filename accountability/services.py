@@ -296,7 +296,9 @@ def determination_decide(*, actor, determination: Determination, cause: str | No
         if cleaned is not None:
             _replace_shares(locked, cleaned)
         if changed:
-            locked.appeal_due_at = working_days_after(now, AccountabilityPolicy.in_force().appeal_working_days)
+            # the rules the determination was proposed under
+            policy = AccountabilityPolicy.in_force(on=timezone.localdate(locked.proposed_at))
+            locked.appeal_due_at = working_days_after(now, policy.appeal_working_days)
             locked.reason = reason
         locked.status = Determination.Status.CONFIRMED
         locked.decided_by, locked.decided_at = actor, now
@@ -526,7 +528,7 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
         else:
             from accountability.scoring import _warn_point
 
-            policy = AccountabilityPolicy.in_force()
+            policy = AccountabilityPolicy.in_force(on=timezone.localdate(locked.opened_at))  # as when opened
             locked.status = ImprovementOrder.Status.OPEN
             locked.due_at = working_days_after(now, policy.improvement_answer_working_days)
             locked.warn_at = _warn_point(now, locked.due_at, policy)

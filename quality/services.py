@@ -51,7 +51,8 @@ def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, 
 
     now = timezone.now()
     calendar, _calendar_id = work_calendar(None)
-    days = QualityPolicy.in_force().follow_up_working_days
+    # the rules the order was received under, whenever its customer turns out dissatisfied
+    days = QualityPolicy.in_force(on=timezone.localdate(order.received_at)).follow_up_working_days
     follow_up = FollowUp.objects.create(
         customer_id=order.customer_id, order=order, region_id=order.region_id, reason=reason, rating=rating,
         opened_at=now, due_at=calendar.add_limit(now, days, LimitUnit.WORKING_DAYS).at,

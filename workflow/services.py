@@ -613,7 +613,8 @@ def order_wait(*, actor, order: WorkOrder, until: datetime, comment: str) -> Wor
     if not isinstance(until, datetime):
         raise ValidationError({"until": [_("Give the time until which to wait.")]})
     now = timezone.now()
-    longest = timedelta(days=WorkflowPolicy.in_force().max_wait_days)
+    # the rules the order was received under
+    longest = timedelta(days=WorkflowPolicy.in_force(on=timezone.localdate(order.received_at)).max_wait_days)
     if until <= now:
         raise ValidationError({"until": [_("The waiting time must lie in the future.")]})
     if until > now + longest:
