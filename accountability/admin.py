@@ -60,6 +60,7 @@ class ResponsibilityRuleAdmin(admin.ModelAdmin):
     autocomplete_fields = ["category"]
     inlines = [RuleShareInline]
     list_select_related = ["category"]
+    fields = ["category", "effective_from", "cause", "note"]  # the form's order
 
     @admin.display(description=_("departments"))
     def departments(self, obj):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditEvent
+from core.effective import EffectiveDated, EffectivePolicy
 
 
 class Cause(models.TextChoices):
@@ -31,10 +32,9 @@ class Cause(models.TextChoices):
 ATTRIBUTABLE_CAUSES = (Cause.COMPANY, Cause.THIRD_PARTY)
 
 
-class AccountabilityPolicy(models.Model):
+class AccountabilityPolicy(EffectivePolicy):
     """Accountability rules an operator tunes; the version in force is the latest effective one."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     appeal_working_days = models.PositiveSmallIntegerField(
         _("appeal within (working days)"), default=5,
         help_text=_("How long a department lead has to appeal a determination or a deduction."))
@@ -56,21 +56,17 @@ class AccountabilityPolicy(models.Model):
             models.CheckConstraint(condition=Q(warn_percent__gte=1, warn_percent__lte=99), name="acc_warn_1_99"),
         ]
 
-    def __str__(self):
-        return str(self.effective_from)
-
 
 # --- responsibility rules and determinations ----------------------------------------------------------------
 
 
-class ResponsibilityRule(models.Model):
+class ResponsibilityRule(EffectiveDated):
     """Who answers for the complaints of a category (and below) from a date on: one department, or several with
     their shares (they add up to 1). The deepest category of an order's path that has a rule decides (level 3
     decides; levels 4–5 refine cross-department cases); of several versions, the latest in force."""
 
     category = models.ForeignKey("complaints.Category", verbose_name=_("category (and below)"),
                                  on_delete=models.PROTECT, related_name="+")
-    effective_from = models.DateField(_("effective from"))
     cause = models.CharField(_("usual cause"), max_length=16, choices=Cause.choices, default=Cause.COMPANY)
     note = models.CharField(_("note"), max_length=200, blank=True)
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accountability.models import (
     ATTRIBUTABLE_CAUSES,
     AccountabilityEvent,
+    AccountabilityPolicy,
     Appeal,
     Deduction,
     Determination,
@@ -34,7 +35,7 @@ from accountability.models import (
     ScoreRecomputation,
 )
 from accountability.selectors import department_sample_orders, department_worst_categories, targets_in_force
-from accountability.services import accountability_policy, improvement_event, working_days_after
+from accountability.services import improvement_event, working_days_after
 from complaints.models import Kind
 from org.models import Department
 from quality.kpis import Context, Period, kpi_value, subscribers_by_region
@@ -281,7 +282,7 @@ def month_close(*, month: datetime.date, progress=None, recomputation: ScoreReco
     ranked = sorted(computed, key=lambda m: (-m.total, m.department.pk))
     report = CycleReport()
     now = timezone.now()
-    policy = accountability_policy()
+    policy = AccountabilityPolicy.in_force()
     with transaction.atomic():
         # A close that ran meanwhile (the morning's beat, a page's job) archived the month: its scores stand.
         _month_lock(month)

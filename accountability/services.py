@@ -45,12 +45,6 @@ from workflow.notifications import leads_notify
 log = logging.getLogger("accountability")
 
 
-def accountability_policy(*, on_date: date | None = None) -> AccountabilityPolicy:
-    on_date = on_date or timezone.localdate()
-    policy = AccountabilityPolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-    return policy or AccountabilityPolicy(effective_from=on_date)
-
-
 def working_days_after(moment: datetime, days: int) -> datetime:
     calendar, _id = work_calendar(None)
     return calendar.add_limit(moment, days, LimitUnit.WORKING_DAYS).at
@@ -72,7 +66,7 @@ def _event(*, actor, action: str, determination=None, deduction=None, improvemen
 def rule_for(*, category, on_date: date) -> ResponsibilityRule | None:
     """The rule in force for a category: the deepest category of its path that has one, its latest version."""
     codes = [code for code in category.path.strip("/").split("/") if code]
-    rules = (ResponsibilityRule.objects.filter(category__code__in=codes, effective_from__lte=on_date)
+    rules = (ResponsibilityRule.objects.in_force(on=on_date).filter(category__code__in=codes)
              .select_related("category").prefetch_related("shares__department")
              .order_by("-category__level", "-effective_from"))
     return rules.first()
@@ -113,7 +107,7 @@ def _determination_build(*, order: WorkOrder, now, shares_for) -> tuple[Determin
     determination = Determination(
         order=order, region_id=order.region_id, month=closed_on.replace(day=1), cause=cause, rule=rule,
         proposed_at=now, status=Determination.Status.FINAL if historical else Determination.Status.PROPOSED,
-        appeal_due_at=now if historical else working_days_after(now, accountability_policy().appeal_working_days),
+        appeal_due_at=now if historical else working_days_after(now, AccountabilityPolicy.in_force().appeal_working_days),
         final_at=now if historical else None,
     )
     return determination, shares
@@ -134,7 +128,7 @@ def determinations_propose_bulk(*, orders: list[WorkOrder], memo: dict | None = 
             rules_of[category.pk] = list(
                 ResponsibilityRule.objects.filter(category__code__in=codes).select_related("category")
                 .prefetch_related("shares__department").order_by("-category__level", "-effective_from"))
-        rule = next((r for r in rules_of[category.pk] if r.effective_from <= on_date), None)
+        rule = next((r for r in rules_of[category.pk] if r.is_in_force(on_date)), None)
         if rule is not None and rule.shares.all():
             return [(s.department, s.share) for s in rule.shares.all()], rule.cause, rule
         if category.pk not in department_of:
@@ -302,7 +296,9 @@ def determination_decide(*, actor, determination: Determination, cause: str | No
         if cleaned is not None:
             _replace_shares(locked, cleaned)
         if changed:
-            locked.appeal_due_at = working_days_after(now, accountability_policy().appeal_working_days)
+            # the rules the determination was proposed under
+            policy = AccountabilityPolicy.in_force(on=timezone.localdate(locked.proposed_at))
+            locked.appeal_due_at = working_days_after(now, policy.appeal_working_days)
             locked.reason = reason
         locked.status = Determination.Status.CONFIRMED
         locked.decided_by, locked.decided_at = actor, now
@@ -431,7 +427,7 @@ def deduction_record(*, actor, item: DeductionItem, department: Department, mont
         deduction = Deduction.objects.create(
             item=item, department=department, person=person, order=order, region_id=region_id,
             month=month.replace(day=1), points=item.points, evidence=evidence, recorded_by=actor, recorded_at=now,
-            appeal_due_at=working_days_after(now, accountability_policy().appeal_working_days))
+            appeal_due_at=working_days_after(now, AccountabilityPolicy.in_force().appeal_working_days))
         if item.major:
             AccountabilityRecord.objects.create(deduction=deduction, summary=summary.strip())
         _event(actor=actor, action="recorded", deduction=deduction, comment=evidence, points=str(item.points))
@@ -527,7 +523,7 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
         else:
             from accountability.scoring import _warn_point  # local: scoring imports this module
 
-            policy = accountability_policy()
+            policy = AccountabilityPolicy.in_force(on=timezone.localdate(locked.opened_at))  # as when opened
             locked.status = ImprovementOrder.Status.OPEN
             locked.due_at = working_days_after(now, policy.improvement_answer_working_days)
             locked.warn_at = _warn_point(now, locked.due_at, policy)

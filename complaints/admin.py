@@ -132,6 +132,7 @@ class AuthorityLevelAdmin(admin.ModelAdmin):
     list_display = ["role", "kind_labels", "severity_labels", "max_compensation", "effective_from"]
     list_filter = ["role"]
     search_fields = ["role__name", "note"]
+    fields = ["role", "kinds", "severities", "max_compensation", "effective_from", "note"]  # the form's order
 
     @admin.display(description=_("kinds"))
     def kind_labels(self, obj):

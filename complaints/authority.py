@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import AuthorityLevel, Kind, Severity
@@ -13,10 +12,9 @@ from complaints.models import AuthorityLevel, Kind, Severity
 
 def authority_levels_in_force(*, user, on_date: date | None = None) -> list[AuthorityLevel]:
     """For each of the user's roles, the latest version effective on the date."""
-    on_date = on_date or timezone.localdate()
     levels = {}
     for level in (
-        AuthorityLevel.objects.filter(role__in=user.groups.all(), effective_from__lte=on_date)
+        AuthorityLevel.objects.in_force(on=on_date).filter(role__in=user.groups.all())
         .select_related("role")
         .order_by("role_id", "-effective_from")
     ):

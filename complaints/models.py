@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
 from complaints.phone import mask
+from core.effective import EffectiveDated, EffectivePolicy
 
 
 class BilingualName(models.Model):
@@ -592,14 +593,13 @@ class CustomerChange(models.Model):
         return f"{self.customer} {', '.join(self.changes)} {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class AuthorityLevel(models.Model):
+class AuthorityLevel(EffectiveDated):
     """What a role may settle on the spot (分层授权). The row in force for a role is the latest effective one."""
 
     role = models.ForeignKey(Group, verbose_name=_("role"), on_delete=models.CASCADE, related_name="+")
     kinds = models.JSONField(_("kinds"), default=list, help_text=_("Kinds of order this role may close on the spot."))
     severities = models.JSONField(_("severities"), default=list, help_text=_("Severities this role may close on the spot."))
     max_compensation = models.DecimalField(_("compensation limit (yuan)"), max_digits=10, decimal_places=2, default=0)
-    effective_from = models.DateField(_("effective from"))
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -624,10 +624,9 @@ class AuthorityLevel(models.Model):
             raise ValidationError(errors)
 
 
-class IntakePolicy(models.Model):
+class IntakePolicy(EffectivePolicy):
     """Intake rules an operator tunes; the version in force is the latest effective one."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     repeat_window_days = models.PositiveSmallIntegerField(
         _("repeat-complaint window (days)"),
         default=30,

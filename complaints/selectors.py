@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from complaints.models import Category, Customer, IntakePolicy, WorkOrder
-from config.memo import cached_for
 from org.models import Region
 
 DEFAULT_REPEAT_WINDOW_DAYS = 30
@@ -180,13 +179,7 @@ def intake_customer_for_user(*, user, phone: str, category: Category | None = No
 
 
 def repeat_window_days(*, on_date=None) -> int:
-    return _repeat_window_days(on_date or timezone.localdate())
-
-
-@cached_for(60)
-def _repeat_window_days(on_date) -> int:
-    policy = IntakePolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-    return policy.repeat_window_days if policy else DEFAULT_REPEAT_WINDOW_DAYS
+    return IntakePolicy.in_force(on=on_date).repeat_window_days
 
 
 def repeat_candidate(*, customer: Customer, category: Category, received_at: datetime) -> WorkOrder | None:

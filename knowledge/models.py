@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.effective import EffectiveDated
+
 
 class Audience(models.TextChoices):
     EVERYONE = "everyone", _("Everyone")
@@ -14,8 +16,10 @@ class Audience(models.TextChoices):
     DEPARTMENT = "department", _("One department")
 
 
-class Article(models.Model):
+class Article(EffectiveDated):
     """An article's current state; its text lives in its versions (the newest is `current`)."""
+
+    ENDS_ON = "expires_on"
 
     class Kind(models.TextChoices):
         STANDARD_ANSWER = "standard_answer", _("Standard answer (口径)")
@@ -58,9 +62,7 @@ class Article(models.Model):
         return self.title
 
     def in_force(self, on=None) -> bool:
-        on = on or timezone.localdate()
-        return (self.archived_at is None and self.effective_from <= on
-                and (self.expires_on is None or self.expires_on >= on))
+        return self.archived_at is None and self.is_in_force(on)
 
 
 class ArticleVersion(models.Model):

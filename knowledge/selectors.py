@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from knowledge import search
 from knowledge.models import Article, ArticleFeedback, Case
@@ -13,9 +12,7 @@ from knowledge.services import is_quality
 
 
 def articles_in_force(*, on=None):
-    on = on or timezone.localdate()
-    return Article.objects.filter(archived_at__isnull=True, effective_from__lte=on).filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+    return Article.objects.filter(archived_at__isnull=True).in_force(on=on)
 
 
 def articles_readable(user):

@@ -49,12 +49,6 @@ from workflow.services import ActionNotPossible, order_answer_from_incident, ord
 log = logging.getLogger(__name__)
 
 
-def batch_policy(*, on_date=None) -> BatchPolicy:
-    on_date = on_date or timezone.localdate()
-    policy = BatchPolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-    return policy or BatchPolicy(effective_from=on_date)
-
-
 # --- detection ---------------------------------------------------------------------------------------------
 
 
@@ -133,7 +127,7 @@ class DetectReport:
 
 def batch_detect(*, now: datetime.datetime | None = None) -> DetectReport:
     now = now or timezone.now()
-    policy = batch_policy(on_date=timezone.localdate(now))
+    policy = BatchPolicy.in_force(on=timezone.localdate(now))
     ctx = Context()
     report = DetectReport()
     window = datetime.timedelta(minutes=policy.window_minutes)
@@ -307,7 +301,7 @@ def incident_open(*, actor, title: str, department: Department, category: Catego
     if errors:
         raise ValidationError(errors)
     _require_dispatcher_of(actor, region)
-    policy = batch_policy()
+    policy = BatchPolicy.in_force()
     due, warn = _feedback_deadlines(now, policy)
     with transaction.atomic():
         if alert is not None:

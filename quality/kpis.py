@@ -510,7 +510,7 @@ def subscribers_of(region: Region | None, *, month: datetime.date, ctx: Context)
 
 def kpi_target(code: str, *, region: Region | None, on_date: datetime.date) -> Decimal | None:
     """The target in force for the region: its own, else its nearest ancestor's, else the one for every region."""
-    targets = list(KpiTarget.objects.filter(kpi=code, effective_from__lte=on_date)
+    targets = list(KpiTarget.objects.in_force(on=on_date).filter(kpi=code)
                    .order_by("-effective_from").values("region_id", "value"))
     chain = []
     node = region

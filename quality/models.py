@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from complaints.models import Rating, RatingVerdict
 from core.audit import AuditEvent
+from core.effective import EffectiveDated, EffectivePolicy
 
 # Handling time (received → replied) is summed exactly and also counted in these buckets (upper edges in hours),
 # so a percentile can be estimated from rollups: within the bucket it falls in, by linear interpolation.
@@ -333,14 +334,13 @@ class SubscriberCount(models.Model):
             raise ValidationError({"month": _("Give the first day of the month.")})
 
 
-class KpiTarget(models.Model):
+class KpiTarget(EffectiveDated):
     """The target of a KPI, for one region (and below) or for all, from a date on. Rates are in per cent, times in
     hours, the subscriber ratio per 10,000."""
 
     kpi = models.CharField(_("KPI"), max_length=32)
     region = models.ForeignKey("org.Region", verbose_name=_("region"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+", help_text=_("Empty: every region."))
-    effective_from = models.DateField(_("effective from"))
     value = models.DecimalField(_("target"), max_digits=10, decimal_places=2)
 
     class Meta:
@@ -450,10 +450,9 @@ class FollowUpEvent(AuditEvent):
 
 
 
-class QualityPolicy(models.Model):
+class QualityPolicy(EffectivePolicy):
     """Quality rules an operator tunes; the version in force is the latest effective one."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     follow_up_working_days = models.PositiveSmallIntegerField(
         _("follow-up within (working days)"), default=2,
         help_text=_("How long the complaint centre has to call back a dissatisfied customer."))
@@ -477,9 +476,6 @@ class QualityPolicy(models.Model):
             models.CheckConstraint(condition=Q(hotspot_max_p__gt=0, hotspot_max_p__lt=1), name="quality_p_0_1"),
         ]
 
-    def __str__(self):
-        return str(self.effective_from)
-
 
 # --- early warning: batch complaints, incidents, bulletins -----------------------------------------------------
 
@@ -493,10 +489,9 @@ class WarningLevel(models.TextChoices):
 LEVEL_ORDER = {WarningLevel.YELLOW: 1, WarningLevel.ORANGE: 2, WarningLevel.RED: 3}
 
 
-class BatchPolicy(models.Model):
+class BatchPolicy(EffectivePolicy):
     """批量投诉预警: how intake is watched; the version in force is the latest effective one."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     window_minutes = models.PositiveSmallIntegerField(_("window (minutes)"), default=60,
                                                       help_text=_("Complaints are counted over this sliding window."))
     baseline_weeks = models.PositiveSmallIntegerField(
@@ -529,9 +524,6 @@ class BatchPolicy(models.Model):
             models.CheckConstraint(condition=Q(min_ratio__gt=0), name="batch_ratio_positive"),
             models.CheckConstraint(condition=Q(orange_count__lte=models.F("red_count")), name="batch_orange_le_red"),
         ]
-
-    def __str__(self):
-        return str(self.effective_from)
 
 
 class Incident(models.Model):

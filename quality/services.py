@@ -19,12 +19,6 @@ from workflow.calendars import work_calendar
 from workflow.models import LimitUnit
 
 
-def quality_policy(*, on_date=None) -> QualityPolicy:
-    on_date = on_date or timezone.localdate()
-    policy = QualityPolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-    return policy or QualityPolicy(effective_from=on_date)
-
-
 def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str, solved: bool, comment: str = "",
                            at: datetime | None = None) -> CallbackSurvey:
     """A callback that reached the customer (workflow.hooks.order_rated, inside the callback's transaction);
@@ -54,7 +48,8 @@ def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, 
         return existing
     now = timezone.now()
     calendar, _calendar_id = work_calendar(None)
-    days = quality_policy().follow_up_working_days
+    # the rules the order was received under, whenever its customer turns out dissatisfied
+    days = QualityPolicy.in_force(on=timezone.localdate(order.received_at)).follow_up_working_days
     follow_up = FollowUp.objects.create(
         customer_id=order.customer_id, order=order, region_id=order.region_id, reason=reason, rating=rating,
         opened_at=now, due_at=calendar.add_limit(now, days, LimitUnit.WORKING_DAYS).at,

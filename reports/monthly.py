@@ -27,7 +27,7 @@ from org import roles
 from org.models import Department, Region
 from quality import analysis
 from quality.kpis import KPIS, Context, Period, Slice, Value, kpi_target, measure_sums, subscribers_of
-from quality.services import quality_policy
+from quality.models import QualityPolicy
 from reports import svg
 from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PERCENTAGE_POINTS, unit_label
 from reports.models import MonthlyReport, ReportWithdrawal
@@ -115,7 +115,7 @@ def report_figures(*, region: Region, month: datetime.date, cases: list[str] | N
         day = (day + datetime.timedelta(days=32)).replace(day=1)
     trends = {code: [by_month.kpi(code, (m,)).value if (m,) in by_month.groups else None for m in months]
               for code in ("volume", "timeliness", "satisfaction", "repeat_rate")}
-    policy = quality_policy(on_date=period.end)
+    policy = QualityPolicy.in_force(on=period.end)
     baseline = Period(previous_month(previous_month(previous_month(month))), last.end)
     spots = analysis.hotspots(window=period, baseline=baseline, slice_=slice_, category_level=3,
                               region_level=2 if region.level == 1 else 3, min_count=policy.hotspot_min_count,

@@ -39,6 +39,7 @@ from quality.kpis import (
     kpi_value,
     subscribers_of,
 )
+from quality.models import QualityPolicy
 from quality.selectors import (
     departments_viewable_by,
     drill_orders,
@@ -47,7 +48,6 @@ from quality.selectors import (
     is_centre_staff,
     may_see_dashboards,
 )
-from quality.services import quality_policy
 from reports import dashboards as d
 from reports import monthly
 from reports.forms import CompareForm, DashboardForm, HotspotForm, ReportGenerateForm
@@ -228,8 +228,8 @@ def hotspots(request):
     data = spot_form.cleaned_data if spot_form.is_valid() else {}
     category_level = int(data.get("category_level") or 3)
     region_level = int(data.get("region_level") or 2)
-    policy = quality_policy()
     week_end = data.get("week_end") or timezone.localdate()
+    policy = QualityPolicy.in_force(on=week_end)  # the rules of the week looked at
     found, week, baseline = analysis.weekly_hotspots(week_end=week_end, slice_=slice_, category_level=category_level,
                                               region_level=region_level, policy=policy, ctx=ctx)
     category_group, region_group = f"category{category_level}", f"region{region_level}"

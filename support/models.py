@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
 from core.audit import AuditEvent
+from core.effective import EffectivePolicy
 
 
-class SupportPolicy(models.Model):
+class SupportPolicy(EffectivePolicy):
     """The time limits of support requests; a request is judged by the version in force the day it was raised."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     problem_working_days = models.PositiveSmallIntegerField(_("problem: answer within (working days)"), default=5)
     requirement_working_days = models.PositiveSmallIntegerField(
         _("requirement: answer within (working days)"), default=10)
@@ -48,9 +48,6 @@ class SupportPolicy(models.Model):
                                    name="support_policy_warn_percent_1_to_99"),
             models.CheckConstraint(condition=Q(reopen_at_or_below__lte=4), name="support_policy_reopen_0_to_4"),
         ]
-
-    def __str__(self):
-        return str(self.effective_from)
 
     def working_days_for(self, kind: str) -> int:
         return self.problem_working_days if kind == SupportRequest.Kind.PROBLEM else self.requirement_working_days

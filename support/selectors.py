@@ -1,4 +1,4 @@
-"""Reads of support requests: the policy in force, who may see and raise what, the lists and the on-time rates.
+"""Reads of support requests: who may see and raise what, the lists and the on-time rates.
 
 Who sees what: the requester and everyone in the requesting unit (its lead included); the department the request
 is routed to and the one that answered it; the quality department, dispatchers and administrators see all.
@@ -12,27 +12,15 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from config.memo import cached_for
 from org import roles
 from org.models import Department
-from support.models import SupportEvent, SupportPolicy, SupportRequest
+from support.models import SupportEvent, SupportRequest
 
 Status = SupportRequest.Status
 
 # Everyone who works with support requests in some role (the navigation shows them the list).
 SUPPORT_ROLES = (roles.FRONTLINE_AGENT, roles.DISPATCHER, roles.HANDLER, roles.LEAD, roles.QUALITY_MANAGER,
                  roles.ADMIN)
-
-
-def support_policy(*, on_date: date | None = None) -> SupportPolicy:
-    """The version in force that day; the design's reference values when none is (an unsaved instance)."""
-    return _support_policy(on_date or timezone.localdate())
-
-
-@cached_for(60)
-def _support_policy(on_date: date) -> SupportPolicy:
-    policy = SupportPolicy.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-    return policy or SupportPolicy(effective_from=on_date)
 
 
 # --- who is who ---------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from support.models import (
     SupportRequest,
     SupportTask,
 )
-from support.selectors import is_quality, may_raise, requests_visible_to, support_policy
+from support.selectors import is_quality, may_raise, requests_visible_to
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit, Notification
 from workflow.notifications import notify_rows
@@ -302,7 +302,7 @@ def _text(value: str, field: str, message: str | None = None, *, required: bool 
 
 def request_policy(request: SupportRequest) -> SupportPolicy:
     """The policy the request is judged by: the one in force the day it was raised."""
-    return request.policy or support_policy(on_date=timezone.localdate(request.received_at))
+    return request.policy or SupportPolicy.in_force(on=timezone.localdate(request.received_at))
 
 
 def reopen_threshold(request: SupportRequest) -> int | None:
@@ -425,7 +425,7 @@ def request_raise(*, actor, kind: str, title: str, description: str) -> SupportR
 
     with transaction.atomic():
         now = timezone.now()
-        policy = support_policy(on_date=timezone.localdate(now))
+        policy = SupportPolicy.in_force(on=timezone.localdate(now))
         request = SupportRequest(
             number=support_number_next(at=now), kind=kind, title=title[:200], description=description,
             requester=actor, requester_name=str(actor)[:64], requester_department=actor.department,

@@ -16,6 +16,7 @@ from core.web.pagination import page_without_count
 from org.permissions import staff_required
 from support import selectors, services
 from support.forms import ListFilterForm, RaiseForm, action_form
+from support.models import SupportPolicy
 from support.selectors import ListFilters, OnTimeRate
 from support.services import RequestNotPossible
 
@@ -95,7 +96,7 @@ def request_list(request):
 def request_new(request):
     if not selectors.may_raise(request.user):
         raise PermissionDenied(_("Support requests are raised by agents and leads of frontline units."))
-    form = RaiseForm(request.POST or None, policy=selectors.support_policy())
+    form = RaiseForm(request.POST or None, policy=SupportPolicy.in_force())
     if request.method == "POST" and form.is_valid():
         try:
             created = services.request_raise(actor=request.user, **form.cleaned_data)

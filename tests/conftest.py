@@ -56,7 +56,7 @@ def _reference_data(request):
 def _english_and_tmp_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"
-    from config.memo import clear_all
+    from core.memo import clear_all
 
     clear_all()  # policies are read through a per-process memo; each test starts from the database
     # Tests create many users; the production hasher's deliberate slowness would dominate the suite.

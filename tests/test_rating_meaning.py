@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accountability.scoring import share_sums
 from accountability.selectors import attributed_orders
-from config.memo import clear_all
+from core.memo import clear_all
 from quality.facts import rollups_apply
 from quality.kpis import Period, Slice, measure_sums
 from quality.models import CallbackSurvey, FollowUp

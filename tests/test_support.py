@@ -313,7 +313,7 @@ def test_a_rating_is_one_to_five(cast, at_stage):
 
 def test_no_reopening_when_the_policy_says_never(cast, at_stage):
     SupportPolicy.objects.update(reopen_at_or_below=0)
-    from config.memo import clear_all
+    from core.memo import clear_all
 
     clear_all()
     request = at_stage("rate")

@@ -200,6 +200,8 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "category__name", "category__code"]
     autocomplete_fields = ["category"]
     inlines = [StageLimitInline]
+    fields = ["name", "name_en", "effective_from", "kind", "severity", "customer_tier", "channel", "category",
+              "calendar", "warn_percent", "note", "note_en"]  # the form's order
 
     @admin.display(description=_("name"), ordering="name")
     def policy_name(self, obj):
@@ -216,7 +218,7 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         from workflow.sla import _policies
 
-        _policies.cache_clear()  # this process at once; the others within a minute (config.memo)
+        _policies.cache_clear()  # this process at once; the others within a minute (core.memo)
 
 
 @admin.register(OrderStage)

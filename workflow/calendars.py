@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.memo import cached_for
+from core.memo import cached_for
 from org import roles
 from workflow.calendar import WorkCalendar
 from workflow.models import BusinessCalendar, CalendarDay, CalendarYear, OrderStage, WorkingPeriod

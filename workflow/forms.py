@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import Kind, OrderStatus, Rating, ResultCode, Severity
 from org.models import Department, User
 from workflow.models import WorkflowPolicy
-from workflow.policy import workflow_policy
 from workflow.services import CancelReason, EscalationReason, ReturnReason
 
 
@@ -208,7 +207,7 @@ def action_form_kwargs(action: str, order) -> dict:
     if action == "assign":
         return {"handlers": department_handlers(department=order.current_department)}
     if action == "callback":
-        return {"policy": workflow_policy(on_date=timezone.localdate(order.received_at))}
+        return {"policy": WorkflowPolicy.in_force(on=timezone.localdate(order.received_at))}
     return {}
 
 

@@ -8,6 +8,7 @@ from viewflow.workflow.models import AbstractProcess, AbstractTask
 
 from complaints.models import Kind, RatingVerdict, Severity, Tier, bilingual
 from core.audit import AuditEvent
+from core.effective import EffectiveDated, EffectivePolicy
 
 
 class OrderEvent(AuditEvent):
@@ -189,10 +190,9 @@ class Notification(models.Model):
         return f"{self.recipient_id} {self.get_kind_display()} {self.order_id or ''}"
 
 
-class WorkflowPolicy(models.Model):
+class WorkflowPolicy(EffectivePolicy):
     """Workflow rules an operator tunes; the version in force is the latest effective one."""
 
-    effective_from = models.DateField(_("effective from"), unique=True)
     callback_max_attempts = models.PositiveSmallIntegerField(
         _("callback attempts"), default=3,
         help_text=_("After this many unanswered calls the order is closed as 'customer not reached'."),
@@ -234,9 +234,6 @@ class WorkflowPolicy(models.Model):
                 name="policy_rating_thresholds_ordered"),
             models.CheckConstraint(condition=Q(max_wait_days__gte=1), name="policy_max_wait_positive"),
         ]
-
-    def __str__(self):
-        return str(self.effective_from)
 
     def rating_verdict(self, rating: int) -> str:
         if rating <= self.dissatisfied_at_or_below:
@@ -380,7 +377,7 @@ class LimitUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
 
 
-class TimeLimitPolicy(models.Model):
+class TimeLimitPolicy(EffectiveDated):
     """Which orders a set of stage limits applies to. Blank criteria match anything; when several policies match,
     the most specific wins, with criteria in this order of weight: category (deeper weighs more), customer tier,
     severity, channel, kind. A stage the winning policy leaves out comes from the next matching one. An order's
@@ -388,7 +385,6 @@ class TimeLimitPolicy(models.Model):
 
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    effective_from = models.DateField(_("effective from"))
     kind = models.CharField(_("kind"), max_length=16, blank=True, choices=Kind.choices)
     severity = models.CharField(_("severity"), max_length=16, blank=True, choices=Severity.choices)
     customer_tier = models.CharField(_("customer tier"), max_length=16, blank=True, choices=Tier.choices)

@@ -20,8 +20,7 @@ from complaints.redaction import redact
 from org import roles
 from org.models import User
 from workflow.calendars import work_calendar
-from workflow.models import Notification
-from workflow.policy import workflow_policy
+from workflow.models import Notification, WorkflowPolicy
 
 log = logging.getLogger(__name__)
 # A claim older than this belongs to a sender that died mid-way; the row is offered again.
@@ -59,7 +58,7 @@ def _request_sending() -> None:
 
 def _quiet_now(now) -> bool:
     """Outside working hours (default calendar) e-mails about ordinary orders wait for the morning."""
-    if not workflow_policy().quiet_outside_working_hours:
+    if not WorkflowPolicy.in_force().quiet_outside_working_hours:
         return False
     calendar, _id = work_calendar(None)
     return calendar.next_working_moment(now) > now

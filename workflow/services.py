@@ -38,9 +38,9 @@ from workflow.models import (
     OrderStage,
     OrderTask,
     Stage,
+    WorkflowPolicy,
 )
 from workflow.notes import order_note_add, order_note_allowed
-from workflow.policy import workflow_policy
 
 MAX_ESCALATION_LEVEL = 3
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
@@ -611,7 +611,8 @@ def order_wait(*, actor, order: WorkOrder, until: datetime, comment: str) -> Wor
     if not isinstance(until, datetime):
         raise ValidationError({"until": [_("Give the time until which to wait.")]})
     now = timezone.now()
-    longest = timedelta(days=workflow_policy().max_wait_days)
+    # the rules the order was received under
+    longest = timedelta(days=WorkflowPolicy.in_force(on=timezone.localdate(order.received_at)).max_wait_days)
     if until <= now:
         raise ValidationError({"until": [_("The waiting time must lie in the future.")]})
     if until > now + longest:
@@ -736,7 +737,7 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
             errors["solved"] = [_("Say whether the problem is solved.")]
         if errors:
             raise ValidationError(errors)
-    policy = workflow_policy(on_date=timezone.localdate(order.received_at))  # the rules the order was received under
+    policy = WorkflowPolicy.in_force(on=timezone.localdate(order.received_at))  # the rules the order was received under
     with _order_locked(actor=actor, order=order) as ctx:
         _check_callback(actor, ctx)
         before = ctx.order.status

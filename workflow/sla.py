@@ -14,7 +14,7 @@ from django.db.models import Case, CharField, DateTimeField, Min, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.memo import cached_for
+from core.memo import cached_for
 from workflow.calendars import work_calendar
 from workflow.models import (
     LimitUnit,
@@ -69,7 +69,7 @@ def limit_for(*, order, stage: str, on_date: date) -> AppliedLimit:
     matching policy that sets the stage; of several versions with the same criteria, the latest in force."""
     seen_criteria = set()
     for policy in _policies():
-        if policy.effective_from > on_date or not _matches(policy, order):
+        if not policy.is_in_force(on_date) or not _matches(policy, order):
             continue
         criteria = policy.criteria()
         if criteria in seen_criteria:  # an older version of a policy already considered

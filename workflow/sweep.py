@@ -28,8 +28,7 @@ from complaints.models import WorkOrder
 from org import roles
 from org.models import Department, Region, User
 from workflow import notifications
-from workflow.models import Notification, OrderEvent, OrderStage, SlaAlert
-from workflow.policy import workflow_policy
+from workflow.models import Notification, OrderEvent, OrderStage, SlaAlert, WorkflowPolicy
 
 BATCH = 500
 MAX_LEVEL = 3
@@ -179,7 +178,7 @@ def _locked_due(filter_q, order_by: str, batch: int) -> list[OrderStage]:
 
 
 def _detect_overdue(now: datetime, batch: int) -> int:
-    policy = workflow_policy()
+    policy = WorkflowPolicy.in_force()
     with transaction.atomic():
         stages = _locked_due(Q(ended_at__isnull=True, paused_at__isnull=True, overdue_at__isnull=True,
                                due_at__lte=now), "due_at", batch)
@@ -202,7 +201,7 @@ def _detect_overdue(now: datetime, batch: int) -> int:
 
 def _detect_further_escalations(now: datetime, batch: int) -> int:
     """Still open after the time between levels: level 2 (complaint-centre manager), then 3 (emergency group)."""
-    policy = workflow_policy()
+    policy = WorkflowPolicy.in_force()
     with transaction.atomic():
         stages = _locked_due(Q(ended_at__isnull=True, paused_at__isnull=True, next_escalation_at__lte=now),
                              "next_escalation_at", batch)

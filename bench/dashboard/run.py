@@ -234,8 +234,7 @@ def main(argv=None) -> int:
         from quality import analysis
         from quality.facts import CUBES, open_orders_snapshot, rollups_apply, rollups_rebuild
         from quality.kpis import Context, Slice
-        from quality.models import FactQueue, OrderFact
-        from quality.services import quality_policy
+        from quality.models import FactQueue, OrderFact, QualityPolicy
 
         if not args.keep:
             load(args)
@@ -273,7 +272,7 @@ def main(argv=None) -> int:
                   f"{timings[-1]:>8.1f}", flush=True)
 
         ctx = Context()
-        policy = quality_policy()
+        policy = QualityPolicy.in_force()
         hot = []
         for _ in range(10):
             seconds, (found, _week, _baseline) = timed(
