@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.pagination import page_without_count
 from complaints.views import _apply_service_errors
+from core.transitions import available_actions
 from org.permissions import staff_required
 from support import selectors, services
 from support.forms import ListFilterForm, RaiseForm, action_form
@@ -119,7 +120,7 @@ def _detail_page(request, support_request, *, bound=None, status=200):
     ctx = services.request_context(request=support_request)
     bound = bound or {}
     actions = []
-    for action in services.request_actions_available(user=request.user, request=support_request, ctx=ctx):
+    for action in available_actions(request.user, support_request, ctx=ctx):
         label = ACTION_BUTTONS[action]
         if action == "answer" and ctx.stage == "sort":
             label = _("Answer directly")
