@@ -24,6 +24,7 @@ from complaints.pagination import page_without_count
 from complaints.phone import mask, normalise_mobile, sees_full_phone
 from complaints.redaction import redact_name
 from config.security import browser_create_refusal, client_network
+from core.transitions import available_actions
 from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
@@ -223,16 +224,13 @@ def order_list(request):
     )
 
 
-def _incident_actions(user, order, ctx) -> dict:
-    """Open incidents the order could join (while it waits at dispatch or in a queue), and whether it may leave."""
-    from org import roles
+def _incident_actions(order, allowed: list[str]) -> dict:
+    """Open incidents the order could join (while it waits at dispatch or in a queue), and whether it may leave:
+    as the order's action table allows this user."""
     from quality.warning_views import incidents_for_order
 
-    may_attach = order.is_open and order.incident_id is None and ctx.stage in ("dispatch", "handle") \
-        and order.status in ("new", "queued", "in_progress") and order.kind == "complaint" \
-        and (user.is_superuser or user.has_role(roles.DISPATCHER, roles.FRONTLINE_AGENT, roles.LEAD))
-    return {"joinable_incidents": incidents_for_order(order) if may_attach else [],
-            "may_detach": order.status == "in_incident" and (user.is_superuser or user.has_role(roles.DISPATCHER))}
+    return {"joinable_incidents": incidents_for_order(order) if "attach" in allowed else [],
+            "may_detach": "detach" in allowed}
 
 
 def _order_or_404(request, number):
@@ -259,10 +257,11 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
     from knowledge.views import order_knowledge
     from workflow.forms import action_forms
     from workflow.selectors import order_promises, order_timeline
-    from workflow.services import order_actions_available, order_context
+    from workflow.services import ACTIONS, order_context
 
     ctx = order_context(order=order)
-    available = order_actions_available(user=request.user, order=order, ctx=ctx)
+    allowed = available_actions(request.user, order, ctx=ctx)
+    available = [action for action in allowed if action in ACTIONS]
     customer_shown = selectors.customer_visible_to(user=request.user, customer=order.customer)
     stages = list(order.stages.select_related("policy").order_by("started_at", "id"))
     history = [
@@ -288,7 +287,7 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "pending_extension": ctx.pending_extension if order.is_open else None,
         "forms": action_forms(order=order, available=available, bound=bound),
         "attachment_form": AttachmentForm() if order.is_open else None,
-        **_incident_actions(request.user, order, ctx),
+        **_incident_actions(order, allowed),
         **order_knowledge(order, request.user),
     }
     return render(request, "complaints/order_detail.html", context, status=status)

@@ -40,7 +40,8 @@ class TransitionConflict(Exception):
 class Rule:
     """One condition of an action. A state rule tests the context, `test(ctx)`; an actor rule tests the user on
     it, `test(user, ctx)`. `refusal(ctx)` is the message when it fails (a state rule without one refuses with the
-    domain's "not possible now")."""
+    domain's "not possible now"; an actor rule without one refuses by raising PermissionDenied itself, when the
+    rule and its message belong to a lower app)."""
 
     test: Callable[..., bool]
     refusal: Callable[[Any], str] | None = None
@@ -152,7 +153,10 @@ class Transitions:
             return False
         if user is None:
             return spec.by_system
-        return all(rule.test(user, ctx) for rule in spec.actor)
+        try:
+            return all(rule.test(user, ctx) for rule in spec.actor)
+        except PermissionDenied:
+            return False
 
     def available(self, user, ctx) -> list[str]:
         """The actions this user may take now, in the table's order."""

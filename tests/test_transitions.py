@@ -1,13 +1,16 @@
 """The transition runner (core.transitions): its contract on a small declared domain, and for each domain that
 declares its actions, that the table the runner checks is what the pages offer."""
 
+import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
+from complaints.models import OrderStatus
 from core.transitions import (
     ActionSpec,
     Rule,
@@ -16,10 +19,13 @@ from core.transitions import (
     available_actions,
     transitions_for,
 )
+from quality import batch
+from quality.models import Incident
 from support import services as support
 from support.models import SupportEvent, SupportRequest
 from tests import test_support_world as world
 from tests.test_support_world import at
+from workflow import services as flow
 from workflow.models import Notification
 
 support_reference_data, hotline_lead, cast, at_stage = (world.support_reference_data, world.hotline_lead,
@@ -186,3 +192,86 @@ def test_a_refused_support_transition_leaves_no_trace(cast, at_stage, network_de
     with pytest.raises(PermissionDenied, match="sorted by the quality department"):
         support.request_route(actor=cast["agent"], request=request, department=network_dept)
     assert (SupportEvent.objects.count(), Notification.objects.count()) == (events, notes)
+
+
+# --- work orders ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(hotline_agent, province_dispatcher, network_handler, network_lead, billing_handler, billing_lead, outsider,
+          quality_manager):
+    return dict(agent=hotline_agent, dispatcher=province_dispatcher, handler=network_handler, lead=network_lead,
+                billing_handler=billing_handler, billing_lead=billing_lead, outsider=outsider,
+                quality=quality_manager)
+
+
+def _open_incident(dispatcher, department, category, region):
+    return batch.incident_open(actor=dispatcher, title="天河基站故障", department=department, category=category,
+                               region=region, expected_recovery_at=timezone.now() + datetime.timedelta(hours=3))
+
+
+def _assert_the_page_offers_the_table(client, staff, order):
+    ctx = flow.order_context(order=order)
+    for who, user in staff.items():
+        allowed = available_actions(user, order)
+        for action in flow.ORDERS.actions:  # the list and the runner's checks are one table
+            try:
+                flow.ORDERS.check(action, user, ctx)
+            except (TransitionConflict, PermissionDenied):
+                assert action not in allowed, (who, action)
+            else:
+                assert action in allowed, (who, action)
+        client.force_login(user)
+        page = client.get(f"/orders/{order.number}/")
+        if page.status_code != 200:
+            continue
+        assert page.context["available"] == [a for a in allowed if a in flow.ACTIONS], who
+        assert bool(page.context["joinable_incidents"]) == ("attach" in allowed), who
+        assert page.context["may_detach"] == ("detach" in allowed), who
+
+
+def test_the_order_page_offers_what_the_order_table_allows_at_every_step(client, staff, make_order, coverage,
+                                                                        network_dept, guangzhou):
+    order = make_order(staff["agent"])
+    _open_incident(staff["dispatcher"], network_dept, coverage, guangzhou)
+    _assert_the_page_offers_the_table(client, staff, order)
+    if order.status == OrderStatus.NEW:
+        order = flow.order_dispatch(actor=staff["dispatcher"], order=order, department=network_dept)
+        _assert_the_page_offers_the_table(client, staff, order)
+    order = flow.order_claim(actor=staff["handler"], order=order)
+    _assert_the_page_offers_the_table(client, staff, order)
+    incident = Incident.objects.get()
+    order = flow.order_attach_incident(actor=staff["agent"], order=order, incident=incident)
+    _assert_the_page_offers_the_table(client, staff, order)
+
+
+def test_attach_and_detach_are_checked_like_every_action(staff, make_order, coverage, network_dept, guangzhou):
+    order = make_order(staff["agent"])
+    incident = _open_incident(staff["dispatcher"], network_dept, coverage, guangzhou)
+    if order.status == OrderStatus.NEW:
+        order = flow.order_dispatch(actor=staff["dispatcher"], order=order, department=network_dept)
+    # Another department's lead is not this order's lead (the page offered it to any lead; the service refused).
+    assert "attach" not in available_actions(staff["billing_lead"], order)
+    with pytest.raises(PermissionDenied, match="attached to incidents by the complaint centre"):
+        flow.order_attach_incident(actor=staff["billing_lead"], order=order, incident=incident)
+    assert "attach" in available_actions(staff["lead"], order)
+    order = flow.order_attach_incident(actor=staff["lead"], order=order, incident=incident)
+    assert order.status == OrderStatus.IN_INCIDENT
+    assert available_actions(staff["lead"], order).count("attach") == 0
+    with pytest.raises(flow.ActionNotPossible, match="attach to an incident is not possible now"):
+        flow.order_attach_incident(actor=staff["dispatcher"], order=order, incident=incident)
+    with pytest.raises(PermissionDenied, match="Only dispatchers of the complaint centre may detach"):
+        flow.order_detach_incident(actor=staff["lead"], order=order, reason="误挂")
+    assert "detach" in available_actions(staff["dispatcher"], order)
+    order = flow.order_detach_incident(actor=staff["dispatcher"], order=order, reason="误挂")
+    assert order.status in (OrderStatus.QUEUED, OrderStatus.IN_PROGRESS)
+    assert "detach" not in available_actions(staff["dispatcher"], order)
+
+
+def test_only_complaints_join_incidents(staff, make_order, coverage, network_dept, guangzhou):
+    order = make_order(staff["agent"], kind="suggestion")
+    assert order.status in (OrderStatus.NEW, OrderStatus.QUEUED)
+    incident = _open_incident(staff["dispatcher"], network_dept, coverage, guangzhou)
+    assert "attach" not in available_actions(staff["dispatcher"], order)
+    with pytest.raises(flow.ActionNotPossible, match="not possible now"):
+        flow.order_attach_incident(actor=staff["dispatcher"], order=order, incident=incident)
