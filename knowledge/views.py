@@ -306,7 +306,7 @@ def case_propose(request, number):
     return render(request, "knowledge/case_propose.html", _context(request, form=form, order=order, tab="cases"))
 
 
-def order_knowledge(*, order: WorkOrder, user, stage: str | None) -> dict:
+def order_knowledge(*, order: WorkOrder, user, stage: str | None, actions) -> dict:
     """For the order page (workflow.hooks.order_page_panel): the article versions used for it, and whether it may
     be proposed as a case."""
     uses = list(order.article_uses.select_related("version__article", "used_by"))

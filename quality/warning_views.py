@@ -300,14 +300,11 @@ def incidents_for_order(order: WorkOrder) -> list[Incident]:
     return list(Incident.objects.filter(status="open", category__code__in=codes, region__code__in=region_codes)[:5])
 
 
-def order_incident_panel(*, order: WorkOrder, user, stage: str | None) -> dict:
+def order_incident_panel(*, order: WorkOrder, user, stage: str | None, actions) -> dict:
     """The order page's incident panel (workflow.hooks.order_page_panel): open incidents the order could join
-    (while it waits at dispatch or in a queue), and whether it may leave."""
-    may_attach = order.is_open and order.incident_id is None and stage in ("dispatch", "handle") \
-        and order.status in ("new", "queued", "in_progress") and order.kind == "complaint" \
-        and (user.is_superuser or user.has_role(roles.DISPATCHER, roles.FRONTLINE_AGENT, roles.LEAD))
-    return {"joinable_incidents": incidents_for_order(order) if may_attach else [],
-            "may_detach": order.status == "in_incident" and (user.is_superuser or user.has_role(roles.DISPATCHER))}
+    (while it waits at dispatch or in a queue), and whether it may leave, as the order's action table allows."""
+    return {"joinable_incidents": incidents_for_order(order) if "attach" in actions else [],
+            "may_detach": "detach" in actions}
 
 
 def _incidents_matching(*, region, category):

@@ -2,7 +2,8 @@
 Celery. Each one validates its input, locks the request's process row (viewflow's lock) and then the request row,
 checks that the current step allows the action (else RequestNotPossible, HTTP 409) and that the actor may take it
 (else PermissionDenied, HTTP 403), moves the viewflow process on, writes the audit record and queues notifications,
-all in one transaction. The same checks answer "which actions may this user take now" for the detail page.
+all in one transaction (core.transitions runs them from the action table SUPPORT_ACTIONS). The same table
+answers "which actions may this user take now" for the detail page.
 
 The promised answer: raised (or reopened) + the policy's working days for the kind (problem 5, requirement 10),
 warning at the policy's per cent of that span in working time. A department lead may defer (暂缓) once, before the
@@ -30,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
 from core.counters import day_number_format, day_number_next
+from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
 from org.models import Department, User
 from support.models import (
@@ -43,7 +45,6 @@ from support.selectors import is_quality, may_raise, requests_visible_to
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit, Notification
 from workflow.notifications import notify_rows
-from workflow.services import ActionNotPossible, actions_passing
 
 Status = SupportRequest.Status
 Action = SupportEvent.Action
@@ -56,7 +57,7 @@ DISSATISFIED_AT_OR_BELOW = 2
 SWEEP_BATCH = 500
 
 
-class RequestNotPossible(ActionNotPossible):
+class RequestNotPossible(TransitionConflict):
     """The request's current step does not allow the action (HTTP 409); says where the request stands."""
 
     def __init__(self, request: SupportRequest, message: str):
@@ -102,19 +103,7 @@ def _local(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
-# --- the checks: state first (409), then the actor (403) ---------------------------------------------------
-
-ACTION_LABELS = {
-    "route": gettext_lazy("route to a department"),
-    "answer": gettext_lazy("answer"),
-    "reject": gettext_lazy("reject"),
-    "return": gettext_lazy("return to the quality department"),
-    "defer": gettext_lazy("defer"),
-    "approve": gettext_lazy("approve the answer"),
-    "send_back": gettext_lazy("send the answer back"),
-    "rate": gettext_lazy("rate the answer"),
-    "comment": gettext_lazy("comment"),
-}
+# --- the actions: state first (409), then the actor (403) --------------------------------------------------
 
 
 def _not_now(ctx: RequestContext, action: str) -> RequestNotPossible:
@@ -122,103 +111,56 @@ def _not_now(ctx: RequestContext, action: str) -> RequestNotPossible:
         ctx.request,
         _("Support request %(number)s is “%(status)s”: %(action)s is not possible now.")
         % {"number": ctx.request.number, "status": ctx.request.get_status_display(),
-           "action": ACTION_LABELS[action]},
+           "action": SUPPORT.label(action)},
     )
 
 
-def _require_stage(ctx: RequestContext, action: str, *stages: str) -> None:
-    if ctx.stage not in stages:
-        raise _not_now(ctx, action)
+QUALITY = Rule(lambda user, ctx: is_quality(user),
+               lambda ctx: _("Support requests are sorted by the quality department."))
+STAFF = Rule(lambda user, ctx: _is_staff_of(user, ctx.request.department_id),
+             lambda ctx: _("Only handlers and the lead of %(department)s may do this.")
+             % {"department": _dept_name(ctx.request.department)})
 
 
-def _require_quality(actor) -> None:
-    if not is_quality(actor):
-        raise PermissionDenied(_("Support requests are sorted by the quality department."))
+def _lead(label) -> Rule:
+    return Rule(lambda user, ctx: _is_lead_of(user, ctx.request.department_id),
+                lambda ctx: _("Only the lead of %(department)s may %(action)s.")
+                % {"department": _dept_name(ctx.request.department), "action": label})
 
 
-def _require_staff(actor, ctx: RequestContext) -> None:
-    if not _is_staff_of(actor, ctx.request.department_id):
-        raise PermissionDenied(_("Only handlers and the lead of %(department)s may do this.")
-                               % {"department": _dept_name(ctx.request.department)})
+# The answer while sorting is the quality department's; with the department, its handlers' and lead's.
+ANSWERER = Rule(lambda user, ctx: QUALITY.test(user, ctx) if ctx.stage == "sort" else STAFF.test(user, ctx),
+                lambda ctx: QUALITY.refusal(ctx) if ctx.stage == "sort" else STAFF.refusal(ctx))
+REQUESTER = Rule(lambda user, ctx: user.pk == ctx.request.requester_id,
+                 lambda ctx: _("Only %(requester)s, who raised the request, rates the answer.")
+                 % {"requester": ctx.request.requester_name})
+NOT_DEFERRED = Rule(lambda ctx: not ctx.request.is_deferred,
+                    lambda ctx: _("Support request %(number)s was already deferred once (until %(until)s); it "
+                                  "cannot be deferred again.")
+                    % {"number": ctx.request.number, "until": _local(ctx.request.due_at)})
+BEFORE_PROMISE = Rule(lambda ctx: timezone.now() < ctx.request.due_at,
+                      lambda ctx: _("The promised date of support request %(number)s (%(due)s) has passed: a "
+                                    "deferral must be decided before it.")
+                      % {"number": ctx.request.number, "due": _local(ctx.request.due_at)})
+IS_OPEN = Rule(lambda ctx: ctx.request.is_open)
 
+DEFER_LABEL = gettext_lazy("defer")
+APPROVE_LABEL = gettext_lazy("approve the answer")
+SEND_BACK_LABEL = gettext_lazy("send the answer back")
 
-def _require_lead(actor, ctx: RequestContext, what: str) -> None:
-    if not _is_lead_of(actor, ctx.request.department_id):
-        raise PermissionDenied(_("Only the lead of %(department)s may %(action)s.")
-                               % {"department": _dept_name(ctx.request.department), "action": what})
-
-
-def _check_route(actor, ctx):
-    _require_stage(ctx, "route", "sort")
-    _require_quality(actor)
-
-
-def _check_reject(actor, ctx):
-    _require_stage(ctx, "reject", "sort")
-    _require_quality(actor)
-
-
-def _check_answer(actor, ctx):
-    _require_stage(ctx, "answer", "sort", "handle")
-    if ctx.stage == "sort":
-        _require_quality(actor)
-    else:
-        _require_staff(actor, ctx)
-
-
-def _check_return(actor, ctx):
-    _require_stage(ctx, "return", "handle")
-    _require_staff(actor, ctx)
-
-
-def _check_defer(actor, ctx):
-    _require_stage(ctx, "defer", "handle")
-    request = ctx.request
-    if request.is_deferred:
-        raise RequestNotPossible(request, _("Support request %(number)s was already deferred once (until %(until)s); "
-                                            "it cannot be deferred again.")
-                                 % {"number": request.number, "until": _local(request.due_at)})
-    if timezone.now() >= request.due_at:
-        raise RequestNotPossible(request, _("The promised date of support request %(number)s (%(due)s) has passed: "
-                                            "a deferral must be decided before it.")
-                                 % {"number": request.number, "due": _local(request.due_at)})
-    _require_lead(actor, ctx, ACTION_LABELS["defer"])
-
-
-def _check_approve(actor, ctx):
-    _require_stage(ctx, "approve", "approve")
-    _require_lead(actor, ctx, ACTION_LABELS["approve"])
-
-
-def _check_send_back(actor, ctx):
-    _require_stage(ctx, "send_back", "approve")
-    _require_lead(actor, ctx, ACTION_LABELS["send_back"])
-
-
-def _check_rate(actor, ctx):
-    _require_stage(ctx, "rate", "rate")
-    if actor.pk != ctx.request.requester_id:
-        raise PermissionDenied(_("Only %(requester)s, who raised the request, rates the answer.")
-                               % {"requester": ctx.request.requester_name})
-
-
-def _check_comment(actor, ctx):
-    if not ctx.request.is_open:
-        raise _not_now(ctx, "comment")
-
-
-CHECKS: dict[str, Callable] = {
-    "route": _check_route,
-    "answer": _check_answer,
-    "reject": _check_reject,
-    "return": _check_return,
-    "defer": _check_defer,
-    "approve": _check_approve,
-    "send_back": _check_send_back,
-    "rate": _check_rate,
-    "comment": _check_comment,
+SUPPORT_ACTIONS = {
+    "route": ActionSpec(gettext_lazy("route to a department"), steps=("sort",), actor=(QUALITY,)),
+    "answer": ActionSpec(gettext_lazy("answer"), steps=("sort", "handle"), actor=(ANSWERER,)),
+    "reject": ActionSpec(gettext_lazy("reject"), steps=("sort",), actor=(QUALITY,)),
+    "return": ActionSpec(gettext_lazy("return to the quality department"), steps=("handle",), actor=(STAFF,)),
+    "defer": ActionSpec(DEFER_LABEL, steps=("handle",), state=(NOT_DEFERRED, BEFORE_PROMISE),
+                    actor=(_lead(DEFER_LABEL),)),
+    "approve": ActionSpec(APPROVE_LABEL, steps=("approve",), actor=(_lead(APPROVE_LABEL),)),
+    "send_back": ActionSpec(SEND_BACK_LABEL, steps=("approve",), actor=(_lead(SEND_BACK_LABEL),)),
+    "rate": ActionSpec(gettext_lazy("rate the answer"), steps=("rate",), actor=(REQUESTER,)),
+    "comment": ActionSpec(gettext_lazy("comment"), state=(IS_OPEN,)),
 }
-ACTIONS = tuple(CHECKS)
+ACTIONS = tuple(SUPPORT_ACTIONS)
 
 
 # --- reading and locking ----------------------------------------------------------------------------------
@@ -242,8 +184,8 @@ def request_context(*, request: SupportRequest) -> RequestContext:
 
 
 def request_actions_available(*, user, request: SupportRequest, ctx: RequestContext | None = None) -> list[str]:
-    """The actions this user may take on the request now, by the same checks the services apply."""
-    return actions_passing(CHECKS, user, ctx or request_context(request=request))
+    """The actions this user may take on the request now, by the table the transitions are checked against."""
+    return available_actions(user, request, ctx=ctx)
 
 
 def _lock_request(pk: int) -> SupportRequest:
@@ -254,8 +196,9 @@ def _lock_request(pk: int) -> SupportRequest:
 
 
 @contextmanager
-def _locked(*, actor, request: SupportRequest) -> Iterator[RequestContext]:
+def _locked(*, actor, obj: SupportRequest) -> Iterator[RequestContext]:
     """Lock the process row (viewflow's lock), then the request row; yield the fresh state."""
+    request = obj
     from support.flows import SupportFlow
 
     with transaction.atomic():
@@ -288,6 +231,16 @@ def _event(request: SupportRequest, *, actor, action: str, before: str = "", com
         request=request, action=action, actor=actor if actor is not None and actor.pk else None,
         actor_name=(str(actor) if actor is not None else "system")[:64], from_status=before,
         to_status=request.status, comment=comment, data=data, created_at=at or timezone.now())
+
+
+SUPPORT = Transitions(
+    model=SupportRequest, actions=SUPPORT_ACTIONS,
+    read=lambda request: request_context(request=request), lock=_locked, step_of=lambda ctx: ctx.stage,
+    not_now=_not_now, conflict=lambda ctx, message: RequestNotPossible(ctx.request, message),
+    audit=lambda ctx, *, actor, action, before, comment, **data: _event(
+        ctx.request, actor=actor, action=action, before=before, comment=comment, **data),
+    status_of=lambda ctx: ctx.request.status,
+)
 
 
 def _text(value: str, field: str, message: str | None = None, *, required: bool = True) -> str:
@@ -460,9 +413,9 @@ def request_route(*, actor, request: SupportRequest, department: Department, com
     comment = (comment or "").strip()
     if kind and kind not in SupportRequest.Kind.values:
         raise ValidationError({"kind": [_("Choose a problem or a requirement.")]})
-    with _locked(actor=actor, request=request) as ctx:
-        _check_route(actor, ctx)
-        request, before = ctx.request, ctx.request.status
+    with SUPPORT.transition("route", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request = ctx.request
         changes = {}
         if kind and kind != request.kind:
             changes = {"kind_from": request.kind, "kind": kind}
@@ -476,10 +429,10 @@ def request_route(*, actor, request: SupportRequest, department: Department, com
         request.routed_at = timezone.now()
         request.save(update_fields=["department", "routed_at"])
         _complete_task(ctx, actor, "route", department=department.pk)
-        _event(request, actor=actor, action=Action.ROUTED, before=before, comment=comment,
-               department=department.name, **changes)
-        _tell(_staff_of(department.pk), request=request, what=gettext_lazy("routed to your department"),
-              actor=actor, comment=comment)
+        step.record(Action.ROUTED, comment=comment,
+                    department=department.name, **changes)
+        step.notify(_tell, _staff_of(department.pk), request=request, what=gettext_lazy("routed to your department"),
+                    actor=actor, comment=comment)
         return request
 
 
@@ -487,9 +440,9 @@ def request_answer(*, actor, request: SupportRequest, answer: str) -> SupportReq
     """A handler of the department writes the answer (it goes to the lead for approval); or the quality
     department answers directly while sorting (it goes straight to the requester)."""
     answer = _text(answer, "answer", _("Write the answer."))
-    with _locked(actor=actor, request=request) as ctx:
-        _check_answer(actor, ctx)
-        request, before, now = ctx.request, ctx.request.status, timezone.now()
+    with SUPPORT.transition("answer", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request, now = ctx.request, timezone.now()
         by_quality = ctx.stage == "sort"
         request.answer = answer
         request.answer_written_by = actor
@@ -499,45 +452,45 @@ def request_answer(*, actor, request: SupportRequest, answer: str) -> SupportReq
             _mark_answered(request, actor=actor, department=actor.department, at=now)
         _complete_task(ctx, actor, "answer")
         if by_quality:
-            _event(request, actor=actor, action=Action.ANSWERED_BY_QUALITY, before=before, comment=answer,
-                   on_time=request.answered_on_time, department=_dept_name(actor.department))
-            _tell([request.requester], request=request, what=gettext_lazy("answered: please rate the answer"),
-                  actor=actor)
+            step.record(Action.ANSWERED_BY_QUALITY, comment=answer,
+                        on_time=request.answered_on_time, department=_dept_name(actor.department))
+            step.notify(_tell, [request.requester], request=request, what=gettext_lazy("answered: please rate the answer"),
+                        actor=actor)
         else:
-            _event(request, actor=actor, action=Action.ANSWER_WRITTEN, before=before, comment=answer,
-                   department=_dept_name(request.department))
-            _tell(_leads_of(request.department_id), request=request,
-                  what=gettext_lazy("answer awaits your approval"), actor=actor)
+            step.record(Action.ANSWER_WRITTEN, comment=answer,
+                        department=_dept_name(request.department))
+            step.notify(_tell, _leads_of(request.department_id), request=request,
+                        what=gettext_lazy("answer awaits your approval"), actor=actor)
         return request
 
 
 def request_reject(*, actor, request: SupportRequest, reason: str) -> SupportRequest:
     """The quality department closes a request that is not a support matter, saying why."""
     reason = _text(reason, "reason", _("Say why this is not a support matter."))
-    with _locked(actor=actor, request=request) as ctx:
-        _check_reject(actor, ctx)
-        request, before = ctx.request, ctx.request.status
+    with SUPPORT.transition("reject", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request = ctx.request
         request.resolution = SupportRequest.Resolution.REJECTED
         request.close_reason = reason
         request.save(update_fields=["resolution", "close_reason"])
         _complete_task(ctx, actor, "reject")
-        _event(request, actor=actor, action=Action.REJECTED, before=before, comment=reason)
-        _tell([request.requester], request=request, what=gettext_lazy("rejected as not a support matter"),
-              actor=actor, comment=reason)
+        step.record(Action.REJECTED, comment=reason)
+        step.notify(_tell, [request.requester], request=request, what=gettext_lazy("rejected as not a support matter"),
+                    actor=actor, comment=reason)
         return request
 
 
 def request_return(*, actor, request: SupportRequest, reason: str) -> SupportRequest:
     """Not this department's matter: back to the quality department to be routed again (the promise stands)."""
     reason = _text(reason, "reason", _("Say why the request is returned."))
-    with _locked(actor=actor, request=request) as ctx:
-        _check_return(actor, ctx)
-        request, before, department = ctx.request, ctx.request.status, ctx.request.department
+    with SUPPORT.transition("return", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request, department = ctx.request, ctx.request.department
         _complete_task(ctx, actor, "return")
-        _event(request, actor=actor, action=Action.RETURNED, before=before, comment=reason,
-               department=_dept_name(department))
-        _tell(_quality_people(), request=request, what=gettext_lazy("returned by the department"), actor=actor,
-              comment=reason)
+        step.record(Action.RETURNED, comment=reason,
+                    department=_dept_name(department))
+        step.notify(_tell, _quality_people(), request=request, what=gettext_lazy("returned by the department"), actor=actor,
+                    comment=reason)
         return request
 
 
@@ -548,8 +501,8 @@ def request_defer(*, actor, request: SupportRequest, until: date, reason: str) -
                                        "departments…)."))
     if not isinstance(until, date):
         raise ValidationError({"until": [_("Give the new date.")]})
-    with _locked(actor=actor, request=request) as ctx:
-        _check_defer(actor, ctx)
+    with SUPPORT.transition("defer", actor=actor, obj=request) as step:
+        ctx = step.ctx
         request, now = ctx.request, timezone.now()
         policy = request_policy(request)
         calendar = _calendar(policy)
@@ -574,42 +527,42 @@ def request_defer(*, actor, request: SupportRequest, until: date, reason: str) -
         request.deferred_at, request.deferred_by, request.deferral_reason = now, actor, reason
         request.save(update_fields=["due_at", "warn_at", "warned_at", "deferred_at", "deferred_by",
                                     "deferral_reason"])
-        _event(request, actor=actor, action=Action.DEFERRED, before=request.status, comment=reason,
-               due_from=_iso(previous_due), due_at=_iso(new_due), until=_local(new_due),
-               original_due_at=_iso(request.original_due_at))
+        step.record(Action.DEFERRED, comment=reason,
+                    due_from=_iso(previous_due), due_at=_iso(new_due), until=_local(new_due),
+                    original_due_at=_iso(request.original_due_at))
         with translation.override(settings.LANGUAGE_CODE):
             what = _("deferred until %(date)s") % {"date": _local(new_due)}
-        _tell([request.requester, *_quality_people()], request=request, what=what, actor=actor, comment=reason)
+        step.notify(_tell, [request.requester, *_quality_people()], request=request, what=what, actor=actor, comment=reason)
         return request
 
 
 def request_approve(*, actor, request: SupportRequest, comment: str = "") -> SupportRequest:
     """The department's lead approves the answer: it goes to the requester, who rates it."""
     comment = (comment or "").strip()
-    with _locked(actor=actor, request=request) as ctx:
-        _check_approve(actor, ctx)
-        request, before = ctx.request, ctx.request.status
+    with SUPPORT.transition("approve", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request = ctx.request
         _mark_answered(request, actor=actor, department=request.department, at=timezone.now())
         _complete_task(ctx, actor, "approve")
-        _event(request, actor=actor, action=Action.APPROVED, before=before, comment=comment,
-               on_time=request.answered_on_time, department=_dept_name(request.department))
-        _tell([request.requester], request=request, what=gettext_lazy("answered: please rate the answer"),
-              actor=actor)
+        step.record(Action.APPROVED, comment=comment,
+                    on_time=request.answered_on_time, department=_dept_name(request.department))
+        step.notify(_tell, [request.requester], request=request, what=gettext_lazy("answered: please rate the answer"),
+                    actor=actor)
         return request
 
 
 def request_send_back(*, actor, request: SupportRequest, reason: str) -> SupportRequest:
     """The lead sends the answer back to the handler with a reason."""
     reason = _text(reason, "reason", _("Say what the answer is missing."))
-    with _locked(actor=actor, request=request) as ctx:
-        _check_send_back(actor, ctx)
-        request, before = ctx.request, ctx.request.status
+    with SUPPORT.transition("send_back", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request = ctx.request
         _complete_task(ctx, actor, "send_back")
-        _event(request, actor=actor, action=Action.SENT_BACK, before=before, comment=reason,
-               department=_dept_name(request.department))
+        step.record(Action.SENT_BACK, comment=reason,
+                    department=_dept_name(request.department))
         writer = request.answer_written_by
-        _tell([writer] if writer is not None else _staff_of(request.department_id), request=request,
-              what=gettext_lazy("answer sent back"), actor=actor, comment=reason)
+        step.notify(_tell, [writer] if writer is not None else _staff_of(request.department_id), request=request,
+                    what=gettext_lazy("answer sent back"), actor=actor, comment=reason)
         return request
 
 
@@ -624,9 +577,9 @@ def request_rate(*, actor, request: SupportRequest, rating: int, comment: str = 
         raise ValidationError({"comment": [_("Say what is still missing, so the request can be worked again.")]})
     if rating <= DISSATISFIED_AT_OR_BELOW and not comment:
         raise ValidationError({"comment": [_("Say what was wrong with the answer.")]})
-    with _locked(actor=actor, request=request) as ctx:
-        _check_rate(actor, ctx)
-        request, before, now = ctx.request, ctx.request.status, timezone.now()
+    with SUPPORT.transition("rate", actor=actor, obj=request) as step:
+        ctx = step.ctx
+        request, now = ctx.request, timezone.now()
         threshold = reopen_threshold(request)
         if reopen and threshold is None:
             raise ValidationError({"reopen": [_("This request cannot be reopened again.")]})
@@ -644,19 +597,19 @@ def request_rate(*, actor, request: SupportRequest, rating: int, comment: str = 
             request.save(update_fields=["reopen_count", *PROMISE_FIELDS, "deferred_at", "deferred_by",
                                         "deferral_reason"])
             _complete_task(ctx, actor, "reopen")
-            _event(request, actor=actor, action=Action.RATED, before=before, comment=comment, rating=rating)
-            _event(request, actor=actor, action=Action.REOPENED, before=before, comment=comment, rating=rating,
-                   due_at=_iso(request.due_at))
-            _tell([*_quality_people(), *answerers], request=request, what=gettext_lazy("reopened by the requester"),
-                  actor=actor, comment=comment)
+            step.record(Action.RATED, comment=comment, rating=rating)
+            step.record(Action.REOPENED, comment=comment, rating=rating,
+                        due_at=_iso(request.due_at))
+            step.notify(_tell, [*_quality_people(), *answerers], request=request, what=gettext_lazy("reopened by the requester"),
+                        actor=actor, comment=comment)
         else:
             request.resolution = SupportRequest.Resolution.RATED
             request.save(update_fields=["resolution"])
             _complete_task(ctx, actor, "close")
-            _event(request, actor=actor, action=Action.RATED, before=before, comment=comment, rating=rating)
+            step.record(Action.RATED, comment=comment, rating=rating)
             with translation.override(settings.LANGUAGE_CODE):
                 what = _("rated %(rating)s of 5") % {"rating": rating}
-            _tell(answerers, request=request, what=what, actor=actor, comment=comment)
+            step.notify(_tell, answerers, request=request, what=what, actor=actor, comment=comment)
         return request
 
 
@@ -664,12 +617,12 @@ def request_comment(*, actor, request: SupportRequest, body: str) -> SupportRequ
     """A comment in the history (more information from the requester, a question from the department); the
     other side is told."""
     body = _text(body, "body", _("Write the comment."))
-    with _locked(actor=actor, request=request) as ctx:
-        _check_comment(actor, ctx)
+    with SUPPORT.transition("comment", actor=actor, obj=request) as step:
+        ctx = step.ctx
         request = ctx.request
-        _event(request, actor=actor, action=Action.COMMENTED, before=request.status, comment=body)
-        _tell([request.requester, *_holders(request)], request=request, what=gettext_lazy("new comment"),
-              actor=actor, comment=body)
+        step.record(Action.COMMENTED, comment=body)
+        step.notify(_tell, [request.requester, *_holders(request)], request=request, what=gettext_lazy("new comment"),
+                    actor=actor, comment=body)
         return request
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.transitions import available_actions
 from core.web.forms import apply_service_errors
 from core.web.pagination import page_without_count
 from org.permissions import staff_required
@@ -120,7 +121,7 @@ def _detail_page(request, support_request, *, bound=None, status=200):
     ctx = services.request_context(request=support_request)
     bound = bound or {}
     actions = []
-    for action in services.request_actions_available(user=request.user, request=support_request, ctx=ctx):
+    for action in available_actions(request.user, support_request, ctx=ctx):
         label = ACTION_BUTTONS[action]
         if action == "answer" and ctx.stage == "sort":
             label = _("Answer directly")

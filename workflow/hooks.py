@@ -26,8 +26,8 @@ months_closed = Hook("months_closed", arguments=("months",), doc=(
 intake_panel = Hook("intake_panel", arguments=("user", "customer", "category", "description"), doc=(
     "The intake page's side panel: each answer is a dict added to the panel's template context (`customer`: the "
     "known customer the agent may see, or None)."))
-order_page_panel = Hook("order_page_panel", arguments=("order", "user", "stage"), doc=(
+order_page_panel = Hook("order_page_panel", arguments=("order", "user", "stage", "actions"), doc=(
     "The order page: each answer is a dict added to the page's template context (`stage`: the workflow step the "
-    "order is at, or None)."))
+    "order is at, or None; `actions`: what the user may do to the order now, by its action table)."))
 intake_form_fields = Hook("intake_form_fields", arguments=(), doc=(
     "The intake form's fields that belong to other apps: each answer is a dict of new form fields by name."))

@@ -4,7 +4,8 @@ order's current step allows the action (else ActionNotPossible, HTTP 409) and th
 PermissionDenied, HTTP 403), moves the viewflow process on, writes the audit record and queues notifications,
 all in one transaction.
 
-The same checks answer "which actions may this user take now" for the order page (order_actions_available).
+The checks are the action table ORDER_ACTIONS, run by core.transitions; the same table answers "which actions may
+this user take now" for the order page and the API (core.transitions.available_actions).
 """
 
 from collections.abc import Callable, Iterator
@@ -21,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
-from complaints.models import OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
+from complaints.models import Kind, OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
 from config.logs import bind as bind_log_context
+from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
 from org.models import Department, Region, User
 from workflow import notifications, sla
@@ -46,13 +48,12 @@ MAX_ESCALATION_LEVEL = 3
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
-class ActionNotPossible(Exception):
+class ActionNotPossible(TransitionConflict):
     """The order's current step does not allow the action (HTTP 409); says where the order stands."""
 
     def __init__(self, order: WorkOrder, message: str):
+        super().__init__(order, message)
         self.order = order
-        self.status = order.status
-        super().__init__(message)
 
 
 class ReturnReason:
@@ -146,214 +147,130 @@ def _dept_name(department) -> str:
     return department.name if department is not None else "—"
 
 
-# --- the checks: state first (409), then the actor (403) ---------------------------------------------------
+# --- the actions: state first (409), then the actor (403) --------------------------------------------------
 
 
 def _not_now(ctx: OrderContext, action: str) -> ActionNotPossible:
     return ActionNotPossible(
         ctx.order,
         _("Order %(number)s is “%(status)s”: %(action)s is not possible now.")
-        % {"number": ctx.order.number, "status": ctx.order.get_status_display(), "action": ACTION_LABELS[action]},
+        % {"number": ctx.order.number, "status": ctx.order.get_status_display(), "action": ORDERS.label(action)},
     )
 
 
-def _require_stage(ctx: OrderContext, action: str, *stages: str) -> None:
-    if ctx.stage not in stages:
-        raise _not_now(ctx, action)
+def _dispatcher(refusal) -> Rule:
+    return Rule(lambda user, ctx: _is_dispatcher(user), lambda ctx: refusal())
 
 
-def _check_dispatch(actor, ctx: OrderContext) -> None:
-    _require_stage(ctx, "dispatch", "dispatch")
-    if not _is_dispatcher(actor):
-        raise PermissionDenied(_("Only dispatchers of the complaint centre may dispatch orders."))
+def _may_note(user, ctx: OrderContext) -> bool:
+    order_note_allowed(actor=user, order=ctx.order)  # refuses with its own message
+    return True
 
 
-def _check_claim(actor, ctx: OrderContext) -> None:
-    _require_stage(ctx, "claim", "handle")
-    if ctx.task.owner_id is not None:
-        raise ActionNotPossible(
-            ctx.order,
-            _("Order %(number)s was already claimed by %(owner)s.") % {"number": ctx.order.number,
-                                                                       "owner": ctx.task.owner},
-        )
-    department = ctx.order.current_department
-    if not _is_handler_of(actor, department):
-        raise PermissionDenied(_("Only handlers of %(department)s may claim this order.")
-                               % {"department": _dept_name(department)})
-    if ctx.order.queue_level == QueueLevel.LEAD and not _is_lead_of(actor, department):
-        raise PermissionDenied(_("This order waits in the lead's queue of %(department)s: the lead claims it or "
-                                 "assigns it.") % {"department": _dept_name(department)})
+def _extension_deadline_ahead(ctx: OrderContext) -> bool:
+    return timezone.now() < ctx.handle_stage.warn_at
 
 
-def _check_owner_or_lead(actor, ctx: OrderContext, action: str, *, claimed: bool) -> None:
-    _require_stage(ctx, action, "handle")
-    if claimed and ctx.task.owner_id is None:
-        raise ActionNotPossible(ctx.order, _("Order %(number)s has not been claimed by anyone.")
-                                % {"number": ctx.order.number})
-    if not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
-        raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may do this.")
-                               % {"department": _dept_name(ctx.order.current_department)})
-
-
-def _check_release(actor, ctx):
-    _check_owner_or_lead(actor, ctx, "release", claimed=True)
-
-
-def _check_assign(actor, ctx):
-    _require_stage(ctx, "assign", "handle")
-    if not _is_lead_of(actor, ctx.order.current_department):
-        raise PermissionDenied(_("Only the lead of %(department)s may assign this order.")
-                               % {"department": _dept_name(ctx.order.current_department)})
-
-
-def _check_transfer(actor, ctx):
-    _check_owner_or_lead(actor, ctx, "transfer", claimed=False)
-
-
-def _check_return(actor, ctx):
-    _check_owner_or_lead(actor, ctx, "return", claimed=False)
-
-
-def _check_wait(actor, ctx):
-    _require_stage(ctx, "wait", "handle")
-    if ctx.order.status != OrderStatus.IN_PROGRESS:
-        raise _not_now(ctx, "wait")
-    if not _is_owner(actor, ctx):
-        raise PermissionDenied(_("Only the handler who holds the order may park it."))
-
-
-def _check_resume(actor, ctx):
-    if ctx.order.status != OrderStatus.WAITING:
-        raise _not_now(ctx, "resume")
-    if actor is not None and not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
-        raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may do this.")
-                               % {"department": _dept_name(ctx.order.current_department)})
-
-
-def _check_reply(actor, ctx):
-    _require_stage(ctx, "reply", "handle", "answer")
-    if ctx.stage == "answer":
-        if not _is_dispatcher(actor):
-            raise PermissionDenied(_("Inquiries are answered by dispatchers of the complaint centre."))
-        return
-    if ctx.task.owner_id is None:
-        raise ActionNotPossible(ctx.order, _("Order %(number)s must be claimed before it can be replied to.")
-                                % {"number": ctx.order.number})
-    if not _is_owner(actor, ctx):
-        raise PermissionDenied(_("Only %(owner)s, who holds the order, may reply to it.") % {"owner": ctx.task.owner})
-
-
-def _check_review(actor, ctx):
-    _require_stage(ctx, "review", "review")
-    if not _is_dispatcher(actor):
-        raise PermissionDenied(_("Replies are reviewed by dispatchers of the complaint centre."))
-
-
-def _check_callback(actor, ctx, action="callback"):
-    _require_stage(ctx, action, "callback")
+def _callback_by(user, ctx: OrderContext) -> bool:
     unit = ctx.order.current_department
-    if not (_is_dispatcher(actor) or (_member_of(actor, unit) and actor.has_role(roles.FRONTLINE_AGENT))):
-        raise PermissionDenied(_("The callback is made by agents of %(unit)s, the first responder's unit.")
-                               % {"unit": _dept_name(unit)})
+    return _is_dispatcher(user) or (_member_of(user, unit) and user.has_role(roles.FRONTLINE_AGENT))
 
 
-def _check_reopen(actor, ctx):
-    _check_callback(actor, ctx, "reopen")
+CLAIMED = Rule(lambda ctx: ctx.task.owner_id is not None,
+               lambda ctx: _("Order %(number)s has not been claimed by anyone.") % {"number": ctx.order.number})
+UNCLAIMED = Rule(lambda ctx: ctx.task.owner_id is None,
+                 lambda ctx: _("Order %(number)s was already claimed by %(owner)s.")
+                 % {"number": ctx.order.number, "owner": ctx.task.owner})
+HANDLER = Rule(lambda user, ctx: _is_handler_of(user, ctx.order.current_department),
+               lambda ctx: _("Only handlers of %(department)s may claim this order.")
+               % {"department": _dept_name(ctx.order.current_department)})
+LEAD_QUEUE = Rule(lambda user, ctx: ctx.order.queue_level != QueueLevel.LEAD
+                  or _is_lead_of(user, ctx.order.current_department),
+                  lambda ctx: _("This order waits in the lead's queue of %(department)s: the lead claims it or "
+                                "assigns it.") % {"department": _dept_name(ctx.order.current_department)})
+OWNER_OR_LEAD = Rule(lambda user, ctx: _is_owner(user, ctx) or _is_lead_of(user, ctx.order.current_department),
+                     lambda ctx: _("Only the handler who holds the order or the lead of %(department)s may do "
+                                   "this.") % {"department": _dept_name(ctx.order.current_department)})
+LEAD = Rule(lambda user, ctx: _is_lead_of(user, ctx.order.current_department),
+            lambda ctx: _("Only the lead of %(department)s may assign this order.")
+            % {"department": _dept_name(ctx.order.current_department)})
+OWNER = Rule(_is_owner, lambda ctx: _("Only the handler who holds the order may park it."))
+IN_PROGRESS = Rule(lambda ctx: ctx.order.status == OrderStatus.IN_PROGRESS)
+IS_WAITING = Rule(lambda ctx: ctx.order.status == OrderStatus.WAITING)
+IS_OPEN = Rule(lambda ctx: ctx.order.is_open)
+# A reply in the department needs a holder; an inquiry is answered by the complaint centre.
+REPLY_CLAIMED = Rule(lambda ctx: ctx.stage != "handle" or ctx.task.owner_id is not None,
+                     lambda ctx: _("Order %(number)s must be claimed before it can be replied to.")
+                     % {"number": ctx.order.number})
+REPLIER = Rule(lambda user, ctx: _is_dispatcher(user) if ctx.stage == "answer" else _is_owner(user, ctx),
+               lambda ctx: _("Inquiries are answered by dispatchers of the complaint centre.") if ctx.stage == "answer"
+               else _("Only %(owner)s, who holds the order, may reply to it.") % {"owner": ctx.task.owner})
+CALLBACK_AGENT = Rule(_callback_by,
+                      lambda ctx: _("The callback is made by agents of %(unit)s, the first responder's unit.")
+                      % {"unit": _dept_name(ctx.order.current_department)})
+BELOW_TOP_LEVEL = Rule(lambda ctx: ctx.order.escalation_level < MAX_ESCALATION_LEVEL,
+                       lambda ctx: _("Order %(number)s is already at the highest escalation level.")
+                       % {"number": ctx.order.number})
+ESCALATOR = Rule(lambda user, ctx: _is_dispatcher(user) or user.has_role(roles.FRONTLINE_AGENT, roles.LEAD)
+                 or _is_owner(user, ctx),
+                 lambda ctx: _("Orders are escalated by frontline agents, dispatchers, leads or the handler who "
+                               "holds them."))
+HANDLE_STAGE_RUNNING = Rule(lambda ctx: ctx.handle_stage is not None)
+NO_PENDING_EXTENSION = Rule(lambda ctx: ctx.pending_extension is None,
+                            lambda ctx: _("An extension request for order %(number)s is already waiting for the "
+                                          "complaint centre.") % {"number": ctx.order.number})
+BEFORE_WARNING = Rule(_extension_deadline_ahead,
+                      lambda ctx: _("An extension must be asked for before the warning point (%(at)s); it has "
+                                    "passed.") % {"at": f"{timezone.localtime(ctx.handle_stage.warn_at):%Y-%m-%d %H:%M}"})
+EXTENSION_ASKER = Rule(OWNER_OR_LEAD.test,
+                       lambda ctx: _("Only the handler who holds the order or the lead of %(department)s may ask "
+                                     "for an extension.") % {"department": _dept_name(ctx.order.current_department)})
+EXTENSION_PENDING = Rule(lambda ctx: ctx.pending_extension is not None and ctx.order.is_open)
+# Joining an incident: a complaint still waiting at dispatch or in a department queue (or being handled).
+INCIDENT_JOINABLE = Rule(lambda ctx: ctx.order.kind == Kind.COMPLAINT
+                         and ctx.order.status in (OrderStatus.NEW, OrderStatus.QUEUED, OrderStatus.IN_PROGRESS))
+INCIDENT_ATTACHER = Rule(lambda user, ctx: _is_dispatcher(user) or user.has_role(roles.FRONTLINE_AGENT)
+                         or _is_lead_of(user, ctx.order.current_department),
+                         lambda ctx: _("Orders are attached to incidents by the complaint centre, frontline agents "
+                                       "and the department's lead."))
+IN_INCIDENT = Rule(lambda ctx: ctx.order.status == OrderStatus.IN_INCIDENT)
+INCIDENT_STEPS = ("dispatch", "handle")
 
-
-def _check_cancel(actor, ctx):
-    if not ctx.order.is_open:
-        raise _not_now(ctx, "cancel")
-    if not _is_dispatcher(actor):
-        raise PermissionDenied(_("Only dispatchers of the complaint centre may cancel orders."))
-
-
-def _check_escalate(actor, ctx):
-    if not ctx.order.is_open:
-        raise _not_now(ctx, "escalate")
-    if ctx.order.escalation_level >= MAX_ESCALATION_LEVEL:
-        raise ActionNotPossible(ctx.order, _("Order %(number)s is already at the highest escalation level.")
-                                % {"number": ctx.order.number})
-    if actor is None:  # the time-limit sweep
-        return
-    if not (
-        _is_dispatcher(actor)
-        or actor.has_role(roles.FRONTLINE_AGENT, roles.LEAD)
-        or _is_owner(actor, ctx)
-    ):
-        raise PermissionDenied(_("Orders are escalated by frontline agents, dispatchers, leads or the handler "
-                                 "who holds them."))
-
-
-def _check_extend(actor, ctx):
-    _require_stage(ctx, "extend", "handle")
-    stage = ctx.handle_stage
-    if stage is None:
-        raise _not_now(ctx, "extend")
-    if ctx.pending_extension is not None:
-        raise ActionNotPossible(ctx.order, _("An extension request for order %(number)s is already waiting for the "
-                                             "complaint centre.") % {"number": ctx.order.number})
-    if timezone.now() >= stage.warn_at:
-        raise ActionNotPossible(ctx.order, _("An extension must be asked for before the warning point (%(at)s); "
-                                             "it has passed.") % {"at": f"{timezone.localtime(stage.warn_at):%Y-%m-%d %H:%M}"})
-    if not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
-        raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may ask for "
-                                 "an extension.") % {"department": _dept_name(ctx.order.current_department)})
-
-
-def _check_decide_extension(actor, ctx):
-    if ctx.pending_extension is None or not ctx.order.is_open:
-        raise _not_now(ctx, "decide_extension")
-    if not _is_dispatcher(actor):
-        raise PermissionDenied(_("Extensions are approved or refused by dispatchers of the complaint centre."))
-
-
-def _check_note(actor, ctx):
-    order_note_allowed(actor=actor, order=ctx.order)
-
-
-ACTION_LABELS = {
-    "dispatch": gettext_lazy("dispatch"),
-    "claim": gettext_lazy("claim"),
-    "release": gettext_lazy("release"),
-    "assign": gettext_lazy("assign"),
-    "transfer": gettext_lazy("transfer"),
-    "return": gettext_lazy("return"),
-    "wait": gettext_lazy("wait for the customer"),
-    "resume": gettext_lazy("resume"),
-    "note": gettext_lazy("note"),
-    "reply": gettext_lazy("reply"),
-    "review": gettext_lazy("review"),
-    "callback": gettext_lazy("callback"),
-    "reopen": gettext_lazy("reopen"),
-    "cancel": gettext_lazy("cancel"),
-    "escalate": gettext_lazy("escalate"),
-    "extend": gettext_lazy("ask for an extension"),
-    "decide_extension": gettext_lazy("decide on the extension"),
-    "attach": gettext_lazy("attach to an incident"),
-    "detach": gettext_lazy("detach from the incident"),
+ORDER_ACTIONS = {
+    "dispatch": ActionSpec(gettext_lazy("dispatch"), steps=("dispatch",), actor=(_dispatcher(
+        lambda: _("Only dispatchers of the complaint centre may dispatch orders.")),)),
+    "claim": ActionSpec(gettext_lazy("claim"), steps=("handle",), state=(UNCLAIMED,), actor=(HANDLER, LEAD_QUEUE)),
+    "release": ActionSpec(gettext_lazy("release"), steps=("handle",), state=(CLAIMED,), actor=(OWNER_OR_LEAD,)),
+    "assign": ActionSpec(gettext_lazy("assign"), steps=("handle",), actor=(LEAD,)),
+    "transfer": ActionSpec(gettext_lazy("transfer"), steps=("handle",), actor=(OWNER_OR_LEAD,)),
+    "return": ActionSpec(gettext_lazy("return"), steps=("handle",), actor=(OWNER_OR_LEAD,)),
+    "wait": ActionSpec(gettext_lazy("wait for the customer"), steps=("handle",), state=(IN_PROGRESS,),
+                       actor=(OWNER,)),
+    "resume": ActionSpec(gettext_lazy("resume"), state=(IS_WAITING,), actor=(OWNER_OR_LEAD,), by_system=True),
+    "note": ActionSpec(gettext_lazy("note"), actor=(Rule(_may_note),)),
+    "reply": ActionSpec(gettext_lazy("reply"), steps=("handle", "answer"), state=(REPLY_CLAIMED,),
+                        actor=(REPLIER,)),
+    "review": ActionSpec(gettext_lazy("review"), steps=("review",), actor=(_dispatcher(
+        lambda: _("Replies are reviewed by dispatchers of the complaint centre.")),)),
+    "callback": ActionSpec(gettext_lazy("callback"), steps=("callback",), actor=(CALLBACK_AGENT,)),
+    "reopen": ActionSpec(gettext_lazy("reopen"), steps=("callback",), actor=(CALLBACK_AGENT,)),
+    "cancel": ActionSpec(gettext_lazy("cancel"), state=(IS_OPEN,), actor=(_dispatcher(
+        lambda: _("Only dispatchers of the complaint centre may cancel orders.")),)),
+    "escalate": ActionSpec(gettext_lazy("escalate"), state=(IS_OPEN, BELOW_TOP_LEVEL), actor=(ESCALATOR,),
+                           by_system=True),
+    "extend": ActionSpec(gettext_lazy("ask for an extension"), steps=("handle",),
+                         state=(HANDLE_STAGE_RUNNING, NO_PENDING_EXTENSION, BEFORE_WARNING),
+                         actor=(EXTENSION_ASKER,)),
+    "decide_extension": ActionSpec(gettext_lazy("decide on the extension"), state=(EXTENSION_PENDING,),
+                                   actor=(_dispatcher(lambda: _("Extensions are approved or refused by dispatchers "
+                                                                "of the complaint centre.")),)),
+    "attach": ActionSpec(gettext_lazy("attach to an incident"), steps=INCIDENT_STEPS, state=(INCIDENT_JOINABLE,),
+                         actor=(INCIDENT_ATTACHER,), by_system=True),
+    "detach": ActionSpec(gettext_lazy("detach from the incident"), state=(IN_INCIDENT,), actor=(_dispatcher(
+        lambda: _("Only dispatchers of the complaint centre may detach orders from incidents.")),)),
 }
-
-CHECKS: dict[str, Callable] = {
-    "dispatch": _check_dispatch,
-    "claim": _check_claim,
-    "release": _check_release,
-    "assign": _check_assign,
-    "transfer": _check_transfer,
-    "return": _check_return,
-    "wait": _check_wait,
-    "resume": _check_resume,
-    "note": _check_note,
-    "reply": _check_reply,
-    "review": _check_review,
-    "callback": _check_callback,
-    "reopen": _check_reopen,
-    "cancel": _check_cancel,
-    "escalate": _check_escalate,
-    "extend": _check_extend,
-    "decide_extension": _check_decide_extension,
-}
-ACTIONS = tuple(CHECKS)
+# The actions the browser and the API take by name (attach and detach have their own page and task).
+ACTIONS = tuple(action for action in ORDER_ACTIONS if action not in ("attach", "detach"))
 
 
 # --- reading and locking ----------------------------------------------------------------------------------
@@ -382,26 +299,15 @@ def order_context(*, order: WorkOrder) -> OrderContext:
 
 
 def order_actions_available(*, user, order: WorkOrder, ctx: OrderContext | None = None) -> list[str]:
-    """The actions this user may take on the order now, by the same checks the services apply."""
-    return actions_passing(CHECKS, user, ctx or order_context(order=order))
-
-
-def actions_passing(checks: dict, user, ctx) -> list[str]:
-    """The names of the checks (state first, then actor) this user passes on this context: the actions a page
-    offers. Shared by every flow's services (orders, support requests)."""
-    available = []
-    for action, check in checks.items():
-        try:
-            check(user, ctx)
-        except (ActionNotPossible, PermissionDenied):
-            continue
-        available.append(action)
-    return available
+    """The actions by name this user may take on the order now (the API's list), by the table the transitions
+    are checked against."""
+    return [action for action in available_actions(user, order, ctx=ctx) if action in ACTIONS]
 
 
 @contextmanager
-def _order_locked(*, actor, order: WorkOrder) -> Iterator[OrderContext]:
+def _order_locked(*, actor, obj: WorkOrder) -> Iterator[OrderContext]:
     """Lock the process row (viewflow's lock), then the order row; yield the fresh state."""
+    order = obj
     bind_log_context(order=order.number)
     with transaction.atomic():
         if actor is not None and not orders_visible_to(actor).filter(pk=order.pk).exists():
@@ -442,6 +348,16 @@ def _record(ctx: OrderContext, *, actor, action, before: str, comment: str = "",
                         to_status=ctx.order.status, comment=comment, data=data)
 
 
+ORDERS = Transitions(
+    model=WorkOrder, actions=ORDER_ACTIONS, read=lambda order: order_context(order=order), lock=_order_locked,
+    step_of=lambda ctx: ctx.stage, not_now=_not_now,
+    conflict=lambda ctx, message: ActionNotPossible(ctx.order, message),
+    audit=lambda ctx, *, actor, action, before, comment, **data: _record(
+        ctx, actor=actor, action=action, before=before, comment=comment, **data),
+    status_of=lambda ctx: ctx.order.status,
+)
+
+
 def _text(value: str, field: str, *, required: bool = True, message: str | None = None) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -478,8 +394,8 @@ def _maybe_notify_owner(ctx: OrderContext, actor, kind: str, comment: str = "") 
 def order_dispatch(*, actor, order: WorkOrder, department: Department, comment: str = "") -> WorkOrder:
     """派单: a dispatcher sends the order to a back-office department."""
     _target_department(department, "department")
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_dispatch(actor, ctx)
+    with ORDERS.transition("dispatch", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         ctx.order.current_department = department
         _complete_task(ctx, actor, "dispatch", department=department.pk)
@@ -492,8 +408,8 @@ def order_dispatch(*, actor, order: WorkOrder, department: Department, comment: 
 
 def order_claim(*, actor, order: WorkOrder) -> WorkOrder:
     """签单: the first handler to claim the order from the department queue holds it."""
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_claim(actor, ctx)
+    with ORDERS.transition("claim", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         activation = ctx.task.flow_task.activation_class(ctx.task)
         activation.assign(actor)
@@ -514,8 +430,8 @@ def _hold(ctx: OrderContext, owner) -> None:
 
 def order_release(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
     """The holder gives the order back to the department queue."""
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_release(actor, ctx)
+    with ORDERS.transition("release", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before, previous_owner = ctx.order.status, ctx.task.owner
         ctx.task.flow_task.activation_class(ctx.task).unassign()
         _hold(ctx, None)
@@ -530,8 +446,8 @@ def order_assign(*, actor, order: WorkOrder, assignee: User, comment: str = "") 
     """A lead gives the order to a named handler of the department."""
     if not isinstance(assignee, User):
         raise ValidationError({"assignee": [_("Choose a handler.")]})
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_assign(actor, ctx)
+    with ORDERS.transition("assign", actor=actor, obj=order) as step:
+        ctx = step.ctx
         department = ctx.order.current_department
         if not (assignee.is_active and _is_handler_of(assignee, department)):
             raise ValidationError({"assignee": [_("%(user)s is not an active handler of %(department)s.")
@@ -555,8 +471,8 @@ def order_assign(*, actor, order: WorkOrder, assignee: User, comment: str = "") 
 def order_transfer(*, actor, order: WorkOrder, department: Department, reason: str) -> WorkOrder:
     """转派: to another department, with a reason; it joins that department's queue."""
     reason = _text(reason, "reason", message=_("Say why the order is transferred."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_transfer(actor, ctx)
+    with ORDERS.transition("transfer", actor=actor, obj=order) as step:
+        ctx = step.ctx
         _target_department(department, "department", current=ctx.order.current_department)
         before, source = ctx.order.status, ctx.order.current_department
         ctx.order.current_department = department
@@ -583,8 +499,8 @@ def order_return(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
     """退单: back to the dispatcher (wrong department, information missing), with a reason."""
     _choice(reason_kind, ReturnReason.choices, "reason_kind")
     reason = _text(reason, "reason", message=_("Say why the order is returned."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_return(actor, ctx)
+    with ORDERS.transition("return", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before, source = ctx.order.status, ctx.order.current_department
         dispatcher = (
             ctx.order.events.filter(action=OrderEvent.Action.DISPATCHED, actor__isnull=False)
@@ -617,8 +533,8 @@ def order_wait(*, actor, order: WorkOrder, until: datetime, comment: str) -> Wor
         raise ValidationError({"until": [_("The waiting time must lie in the future.")]})
     if until > now + longest:
         raise ValidationError({"until": [_("At most %(days)s days of waiting.") % {"days": longest.days}]})
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_wait(actor, ctx)
+    with ORDERS.transition("wait", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         ctx.order.status = OrderStatus.WAITING
         ctx.order.waiting_until = until
@@ -631,8 +547,8 @@ def order_wait(*, actor, order: WorkOrder, until: datetime, comment: str) -> Wor
 
 def order_resume(*, actor, order: WorkOrder, comment: str = "") -> WorkOrder:
     """The customer answered (or the waiting time passed, with actor None): back to handling."""
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_resume(actor, ctx)
+    with ORDERS.transition("resume", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         ctx.order.status = OrderStatus.IN_PROGRESS
         ctx.order.waiting_until = None
@@ -668,8 +584,8 @@ def order_reply(*, actor, order: WorkOrder, answer: str, result_code: str,
     _choice(result_code, ResultCode.choices, "result_code")
     if compensation is not None and compensation < 0:
         raise ValidationError({"compensation": [_("Compensation cannot be negative.")]})
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_reply(actor, ctx)
+    with ORDERS.transition("reply", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before, stage = ctx.order.status, ctx.stage
         now = timezone.now()
         ctx.order.answer = answer
@@ -697,8 +613,8 @@ def _record_close(ctx: OrderContext, actor) -> None:
 def order_review(*, actor, order: WorkOrder, accept: bool, reason: str = "") -> WorkOrder:
     """审核: the complaint centre accepts the reply (on to callback) or sends it back with a reason."""
     reason = _text(reason, "reason", required=not accept, message=_("Say why the reply is sent back."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_review(actor, ctx)
+    with ORDERS.transition("review", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         if accept:
             _complete_task(ctx, actor, "accept")
@@ -738,8 +654,8 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         if errors:
             raise ValidationError(errors)
     policy = WorkflowPolicy.in_force(on=timezone.localdate(order.received_at))  # the rules the order was received under
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_callback(actor, ctx)
+    with ORDERS.transition("callback", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         ctx.order.callback_attempts += 1
         ctx.order.save(update_fields=["callback_attempts"])
@@ -778,8 +694,8 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
 def order_reopen(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
     """At callback, the customer says the problem is not solved: back to the same department."""
     reason = _text(reason, "reason", message=_("Say why the order is reopened."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_reopen(actor, ctx)
+    with ORDERS.transition("reopen", actor=actor, obj=order) as step:
+        ctx = step.ctx
         _reopen(ctx, actor, reason)
         return ctx.order
 
@@ -801,8 +717,8 @@ def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
     """Cancel an open order (a duplicate, the customer withdrew): needs a dispatcher and a reason."""
     _choice(reason_kind, CancelReason.choices, "reason_kind")
     reason = _text(reason, "reason", message=_("Say why the order is cancelled."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_cancel(actor, ctx)
+    with ORDERS.transition("cancel", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         if ctx.process is not None:
             ComplaintFlow.instance.cancel(ctx.process)
@@ -825,8 +741,8 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
     unclaimed order moves to the lead's queue. `actor=None` is the time-limit sweep."""
     _choice(reason_kind, EscalationReason.choices, "reason_kind")
     reason = _text(reason, "reason", required=actor is not None, message=_("Say why the order is escalated."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_escalate(actor, ctx)
+    with ORDERS.transition("escalate", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         ctx.order.escalation_level += 1
         ctx.order.escalated_at = timezone.now()
@@ -849,21 +765,13 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
 
 # --- batch-complaint incidents -------------------------------------------------------------------------------
 
-INCIDENT_STEPS = ("dispatch", "handle")
-
-
 def order_attach_incident(*, actor, order: WorkOrder, incident) -> WorkOrder:
     """Join an open incident: the order goes to the incident's department and waits there (its clock paused)
     until the incident is resolved and answers it. `actor` None: attached automatically at intake."""
     if not incident.is_open:
         raise ValidationError({"incident": [_("The incident is resolved; nothing joins it any more.")]})
-    with _order_locked(actor=actor, order=order) as ctx:
-        if ctx.stage not in INCIDENT_STEPS or ctx.order.status in (OrderStatus.WAITING, OrderStatus.IN_INCIDENT):
-            raise _not_now(ctx, "attach")
-        if actor is not None and not (_is_dispatcher(actor) or actor.has_role(roles.FRONTLINE_AGENT)
-                                      or _is_lead_of(actor, ctx.order.current_department)):
-            raise PermissionDenied(_("Orders are attached to incidents by the complaint centre, frontline agents and "
-                                     "the department's lead."))
+    with ORDERS.transition("attach", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before = ctx.order.status
         if ctx.stage == "dispatch":
             ctx.order.current_department = incident.department
@@ -881,11 +789,8 @@ def order_attach_incident(*, actor, order: WorkOrder, incident) -> WorkOrder:
 def order_detach_incident(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
     """Attached by mistake: back to the department queue, its clock running again."""
     reason = _text(reason, "reason", message=_("Say why the order does not belong to the incident."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        if ctx.order.status != OrderStatus.IN_INCIDENT:
-            raise _not_now(ctx, "detach")
-        if not _is_dispatcher(actor):
-            raise PermissionDenied(_("Only dispatchers of the complaint centre may detach orders from incidents."))
+    with ORDERS.transition("detach", actor=actor, obj=order) as step:
+        ctx = step.ctx
         before, incident_id = ctx.order.status, ctx.order.incident_id
         ctx.order.incident = None
         ctx.order.status = OrderStatus.IN_PROGRESS if ctx.task.owner_id else OrderStatus.QUEUED
@@ -899,7 +804,7 @@ def order_detach_incident(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
 def order_answer_from_incident(*, actor, order: WorkOrder, incident) -> WorkOrder | None:
     """The resolved incident's answer becomes the order's reply (by the person who resolved it), and the order goes
     on to its own callback. Idempotent: an order no longer waiting on the incident is left alone (None)."""
-    with _order_locked(actor=None, order=order) as ctx:
+    with _order_locked(actor=None, obj=order) as ctx:
         if ctx.order.status != OrderStatus.IN_INCIDENT or ctx.order.incident_id != incident.pk:
             return None
         before = ctx.order.status
@@ -927,8 +832,8 @@ def order_extension_request(*, actor, order: WorkOrder, until: datetime, reason:
     reason = _text(reason, "reason", message=_("Say why more time is needed."))
     if not isinstance(until, datetime):
         raise ValidationError({"until": [_("Give the new deadline asked for.")]})
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_extend(actor, ctx)
+    with ORDERS.transition("extend", actor=actor, obj=order) as step:
+        ctx = step.ctx
         stage = ctx.handle_stage
         if until <= stage.due_at:
             raise ValidationError({"until": [_("The new deadline must be later than the current one (%(at)s).")
@@ -946,8 +851,8 @@ def order_extension_request(*, actor, order: WorkOrder, until: datetime, reason:
 def order_extension_decide(*, actor, order: WorkOrder, approve: bool, reason: str = "") -> WorkOrder:
     """The complaint centre approves (the deadline moves; the original one is remembered) or refuses."""
     reason = _text(reason, "reason", required=not approve, message=_("Say why the extension is refused."))
-    with _order_locked(actor=actor, order=order) as ctx:
-        _check_decide_extension(actor, ctx)
+    with ORDERS.transition("decide_extension", actor=actor, obj=order) as step:
+        ctx = step.ctx
         request = ctx.pending_extension
         request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
         request.decided_by = actor

@@ -13,6 +13,7 @@ from complaints.forms import AttachmentForm, TrackForm
 from complaints.phone import normalise_mobile
 from complaints.redaction import redact_name
 from complaints.views import _order_or_404, search_filters, track_rate_limited
+from core.transitions import available_actions
 from core.web.forms import apply_service_errors
 from core.web.pagination import page_without_count
 from org.permissions import staff_required
@@ -58,7 +59,8 @@ def _related_repeats(user, order) -> dict:
 
 def order_page(request, order, *, bound: dict | None = None, status: int = 200):
     ctx = services.order_context(order=order)
-    available = services.order_actions_available(user=request.user, order=order, ctx=ctx)
+    allowed = available_actions(request.user, order, ctx=ctx)  # the order's action table, attach and detach too
+    available = [action for action in allowed if action in services.ACTIONS]
     customer_shown = complaint_selectors.customer_visible_to(user=request.user, customer=order.customer)
     stages = list(order.stages.select_related("policy").order_by("started_at", "id"))
     history = [
@@ -86,7 +88,7 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "attachment_form": AttachmentForm() if order.is_open else None,
     }
     # The incident panel (quality), the articles used and the case proposal (knowledge).
-    for panel in hooks.order_page_panel.gather(order=order, user=request.user, stage=ctx.stage):
+    for panel in hooks.order_page_panel.gather(order=order, user=request.user, stage=ctx.stage, actions=allowed):
         context.update(panel)
     return render(request, "complaints/order_detail.html", context, status=status)
 
