@@ -29,6 +29,7 @@ from org.models import Department, User
 from quality import services as quality
 from workflow import notifications, sla
 from workflow.audit import event_record
+from workflow.escalation import MAX_ESCALATION_LEVEL, escalation_step
 from workflow.models import (
     ExtensionRequest,
     Notification,
@@ -40,7 +41,6 @@ from workflow.models import (
 )
 from workflow.policy import workflow_policy
 
-MAX_ESCALATION_LEVEL = 3
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
@@ -831,12 +831,12 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
     with _order_locked(actor=actor, order=order) as ctx:
         _check_escalate(actor, ctx)
         before = ctx.order.status
-        ctx.order.escalation_level += 1
+        step = escalation_step(ctx.order)
+        ctx.order.escalation_level = step.level
         ctx.order.escalated_at = timezone.now()
         fields = ["escalation_level", "escalated_at"]
-        into_lead_queue = (ctx.stage == "handle" and ctx.task.owner_id is None
-                           and ctx.order.queue_level != QueueLevel.LEAD)
-        if ctx.stage == "handle" and ctx.task.owner_id is None:
+        into_lead_queue = step.into_lead_queue and ctx.order.queue_level != QueueLevel.LEAD
+        if step.into_lead_queue:
             ctx.order.queue_level = QueueLevel.LEAD
             fields.append("queue_level")
         ctx.order.save(update_fields=fields)
