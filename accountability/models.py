@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditEvent
 from core.effective import EffectiveDated, EffectivePolicy
+from core.timed import TimedRow, timed_indexes
 
 
 class Cause(models.TextChoices):
@@ -521,7 +522,7 @@ class IndicatorResult(models.Model):
         return f"{self.indicator}: {self.value}"
 
 
-class MonthlyNotice(models.Model):
+class MonthlyNotice(TimedRow):
     """通报工单: the month's notice to a department (its score, rank, indicators below target, worst categories,
     sample orders), acknowledged by the lead within a time limit."""
 
@@ -537,10 +538,7 @@ class MonthlyNotice(models.Model):
     content = models.JSONField(_("content"), default=dict)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SENT)
-    due_at = models.DateTimeField(_("acknowledge by"))
-    warn_at = models.DateTimeField(_("warning at"))
-    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
-    overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("acknowledge by"))  # warn_at, warned_at, overdue_at: TimedRow's
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True,
                                         blank=True, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -550,17 +548,14 @@ class MonthlyNotice(models.Model):
         verbose_name = _("monthly notice")
         verbose_name_plural = _("monthly notices")
         ordering = ["-month", "department__name"]
-        indexes = [models.Index(fields=["warn_at"], name="notice_warn_due",
-                                condition=Q(status="sent", warned_at__isnull=True)),
-                   models.Index(fields=["due_at"], name="notice_overdue_due",
-                                condition=Q(status="sent", overdue_at__isnull=True))]
+        indexes = timed_indexes(prefix="notice", open_rows={"status": "sent"})
         constraints = [models.UniqueConstraint(fields=["department", "month"], name="one_notice_per_month")]
 
     def __str__(self):
         return f"{self.department} {self.month:%Y-%m}"
 
 
-class ImprovementOrder(models.Model):
+class ImprovementOrder(TimedRow):
     """劣势指标改进单: an indicator below target. The department answers with the cause and its measures by a
     deadline; the complaint centre accepts or returns the answer; it closes by itself when a later month meets the
     target, and stays open (flagged) while none does."""
@@ -582,10 +577,7 @@ class ImprovementOrder(models.Model):
     latest_value = models.DecimalField(_("latest value"), max_digits=12, decimal_places=4, null=True)
     months_below = models.PositiveSmallIntegerField(_("months below target"), default=1)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
-    due_at = models.DateTimeField(_("answer by"))
-    warn_at = models.DateTimeField(_("warning at"))
-    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
-    overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("answer by"))  # warn_at, warned_at, overdue_at: TimedRow's
     cause_analysis = models.TextField(_("cause analysis"), blank=True)
     measures = models.TextField(_("measures"), blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True,
@@ -601,10 +593,7 @@ class ImprovementOrder(models.Model):
         verbose_name = _("improvement order")
         verbose_name_plural = _("improvement orders")
         ordering = ["-opened_at", "-id"]
-        indexes = [models.Index(fields=["warn_at"], name="improvement_warn_due",
-                                condition=Q(status="open", warned_at__isnull=True)),
-                   models.Index(fields=["due_at"], name="improvement_overdue_due",
-                                condition=Q(status="open", overdue_at__isnull=True))]
+        indexes = timed_indexes(prefix="improvement", open_rows={"status": "open"})
         constraints = [
             models.UniqueConstraint(fields=["department", "indicator"], condition=~Q(status="closed"),
                                     name="one_open_improvement_per_indicator"),

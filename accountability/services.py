@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -34,6 +35,7 @@ from accountability.models import (
 )
 from complaints.models import Kind, OrderSource, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
+from core.timed import OVERDUE, WARNING, Point, sweep_all
 from jobs.models import Job
 from jobs.services import job_create
 from org import roles
@@ -434,17 +436,27 @@ def deduction_record(*, actor, item: DeductionItem, department: Department, mont
         return deduction
 
 
+# A determination is final from the moment its appeal window closed; a deduction just leaves the recorded ones.
+_APPEAL_CLOSED = Point("appeal_due_at", "final_at")
+_APPEAL_ENDS = Point("appeal_due_at", None)
+
+
 def accountability_finalise_due(*, now: datetime | None = None) -> int:
-    """Determinations and deductions whose appeal window has passed without an appeal become final."""
+    """Determinations and deductions whose appeal window has passed without an appeal become final, determinations
+    stamped with the moment the window closed."""
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(Determination.objects.select_for_update(skip_locked=True)
-                   .filter(status__in=[Determination.Status.PROPOSED, Determination.Status.CONFIRMED],
-                           appeal_due_at__lte=now).values_list("pk", flat=True)[:5000])
-        Determination.objects.filter(pk__in=due).update(status=Determination.Status.FINAL, final_at=now)
-        deductions = Deduction.objects.filter(status=Deduction.Status.RECORDED, appeal_due_at__lte=now)
-        count = deductions.update(status=Deduction.Status.FINAL)
-    return len(due) + count
+
+    def finalise(rows):
+        Determination.objects.filter(pk__in=[row.pk for row in rows]).update(status=Determination.Status.FINAL)
+
+    def finalise_deductions(rows):
+        Deduction.objects.filter(pk__in=[row.pk for row in rows]).update(status=Deduction.Status.FINAL)
+
+    pending = Determination.objects.filter(status__in=[Determination.Status.PROPOSED, Determination.Status.CONFIRMED])
+    recorded = Deduction.objects.filter(status=Deduction.Status.RECORDED)
+    return (sweep_all(pending.only("pk", "appeal_due_at"), _APPEAL_CLOSED, now=now, limit=5000, record=finalise)
+            + sweep_all(recorded.only("pk", "appeal_due_at"), _APPEAL_ENDS, now=now, limit=5000,
+                        record=finalise_deductions))
 
 
 # --- notices and improvement orders ------------------------------------------------------------------------
@@ -546,20 +558,18 @@ def accountability_sweep(*, now: datetime | None = None) -> dict:
     counts = {"warned": 0, "overdue": 0, "finalised": accountability_finalise_due(now=now)}
     for model, label, link in ((MonthlyNotice, _("Monthly notice %(what)s"), "/accountability/notices/%s/"),
                                (ImprovementOrder, _("Improvement order %(what)s"), "/accountability/improvements/%s/")):
-        open_status = "sent" if model is MonthlyNotice else "open"
-        for stamp, due_field, word, kind in (("warned_at", "warn_at", _("due soon"), "warned"),
-                                             ("overdue_at", "due_at", _("overdue"), "overdue")):
-            with transaction.atomic():
-                rows = list(model.objects.select_for_update(skip_locked=True)
-                            .filter(status=open_status, **{f"{stamp}__isnull": True, f"{due_field}__lte": now})
-                            .select_related("department")[:1000])
-                for row in rows:
-                    setattr(row, stamp, getattr(row, due_field))
-                    row.save(update_fields=[stamp])
-                    leads_notify(department=row.department, kind="notice" if model is MonthlyNotice else "improvement",
-                                 subject=label % {"what": f"{word}: {row}"}, link=link % row.pk)
-                counts[kind] += len(rows)
+        open_status, kind = ("sent", "notice") if model is MonthlyNotice else ("open", "improvement")
+        for point, word, key in ((WARNING, _("due soon"), "warned"), (OVERDUE, _("overdue"), "overdue")):
+            counts[key] += sweep_all(model.objects.filter(status=open_status).select_related("department"), point,
+                                     now=now, limit=1000,
+                                     notify=partial(_leads_tell, kind=kind, subject=label, word=word, link=link))
     return counts
+
+
+def _leads_tell(rows, *, kind: str, subject: str, word: str, link: str) -> None:
+    for row in rows:
+        leads_notify(department=row.department, kind=kind, subject=subject % {"what": f"{word}: {row}"},
+                     link=link % row.pk)
 
 
 # --- targets by month ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Kind, OrderStatus, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
+from core.timed import Point, sweep_all
 from org import roles
 from org.models import Department, Region, User
 from quality.kpis import Context
@@ -453,29 +454,30 @@ def incident_answer_children(*, incident_id: int, batch: int = 200) -> int:
                 answered += 1
 
 
+# An incident's clocks: the department's first feedback (a warning point and a deadline), and the expected recovery.
+FEEDBACK_WARNING = Point("feedback_warn_at", "feedback_warned_at")
+FEEDBACK_OVERDUE = Point("feedback_due_at", "feedback_overdue_at")
+RECOVERY_OVERDUE = Point("expected_recovery_at", "recovery_overdue_at")
+
+
 def incidents_sweep(*, now: datetime.datetime | None = None) -> dict:
     """Feedback deadlines (warning, overdue) and missed recoveries, told once; and the safety net for attaching
     and answering that the broker missed."""
     now = now or timezone.now()
     counts = {"warned": 0, "overdue": 0, "recovery_overdue": 0, "answered": 0, "attached": 0}
-    checks = (("feedback_warned_at", "feedback_warn_at", Q(feedback_at__isnull=True), "warned",
-               _("Incident feedback due soon: %(title)s")),
-              ("feedback_overdue_at", "feedback_due_at", Q(feedback_at__isnull=True), "overdue",
-               _("Incident feedback overdue: %(title)s")),
-              ("recovery_overdue_at", "expected_recovery_at", Q(), "recovery_overdue",
-               _("Incident not recovered by the expected time: %(title)s")))
-    for stamp, due_field, extra, key, subject in checks:
-        with transaction.atomic():
-            rows = list(Incident.objects.select_for_update(skip_locked=True).select_related("department")
-                        .filter(extra, status=Incident.Status.OPEN,
-                                **{f"{stamp}__isnull": True, f"{due_field}__lte": now})[:500])
+    awaiting_feedback = Q(feedback_at__isnull=True)
+    checks = ((FEEDBACK_WARNING, awaiting_feedback, "warned", _("Incident feedback due soon: %(title)s")),
+              (FEEDBACK_OVERDUE, awaiting_feedback, "overdue", _("Incident feedback overdue: %(title)s")),
+              (RECOVERY_OVERDUE, Q(), "recovery_overdue", _("Incident not recovered by the expected time: %(title)s")))
+    for point, extra, key, subject in checks:
+        def notify(rows, subject=subject):
             for incident in rows:
-                setattr(incident, stamp, getattr(incident, due_field))
-                incident.save(update_fields=[stamp])
                 leads_notify(department=incident.department, kind="accountability",
                              subject=subject % {"title": incident.title},
                              link=f"/early-warning/incidents/{incident.pk}/")
-            counts[key] += len(rows)
+
+        open_incidents = Incident.objects.filter(extra, status=Incident.Status.OPEN).select_related("department")
+        counts[key] += sweep_all(open_incidents, point, now=now, limit=500, notify=notify)
     for incident_id in (Incident.objects.filter(status=Incident.Status.RESOLVED, orders__status=OrderStatus.IN_INCIDENT)
                         .values_list("pk", flat=True).distinct()[:20]):
         counts["answered"] += incident_answer_children(incident_id=incident_id)

@@ -12,6 +12,7 @@ from viewflow.workflow.models import AbstractProcess, AbstractTask
 
 from core.audit import AuditEvent
 from core.effective import EffectivePolicy
+from core.timed import TimedRow, timed_indexes
 
 
 class SupportPolicy(EffectivePolicy):
@@ -53,7 +54,7 @@ class SupportPolicy(EffectivePolicy):
         return self.problem_working_days if kind == SupportRequest.Kind.PROBLEM else self.requirement_working_days
 
 
-class SupportRequest(models.Model):
+class SupportRequest(TimedRow):
     class Kind(models.TextChoices):
         PROBLEM = "problem", _("Problem")
         REQUIREMENT = "requirement", _("Requirement")
@@ -95,12 +96,9 @@ class SupportRequest(models.Model):
 
     # The promised answer: set when the request is raised (or reopened), moved by a deferral.
     clock_started_at = models.DateTimeField(_("clock started at"))
-    due_at = models.DateTimeField(_("promised answer by"))
-    warn_at = models.DateTimeField(_("warning at"))
+    due_at = models.DateTimeField(_("promised answer by"))  # warn_at, warned_at, overdue_at: TimedRow's
     original_due_at = models.DateTimeField(_("originally promised by"))
     calendar_unconfirmed = models.BooleanField(_("calendar unconfirmed"), default=False)
-    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
-    overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True)
 
     # 暂缓: at most once, within the policy's working days.
     deferred_at = models.DateTimeField(_("deferred at"), null=True, blank=True)
@@ -146,10 +144,7 @@ class SupportRequest(models.Model):
             models.Index(fields=["status", "received_at"], name="support_open_by_status",
                          condition=~Q(status="closed")),
             # The sweep's questions, each answered from a partial index on the rows still waiting.
-            models.Index(fields=["warn_at"], name="support_warn_due",
-                         condition=Q(status__in=["sorting", "handling", "approval"], warned_at__isnull=True)),
-            models.Index(fields=["due_at"], name="support_overdue_due",
-                         condition=Q(status__in=["sorting", "handling", "approval"], overdue_at__isnull=True)),
+            *timed_indexes(prefix="support", open_rows={"status__in": ["sorting", "handling", "approval"]}),
             models.Index(fields=["rating_due_at"], name="support_rating_due", condition=Q(status="rating")),
         ]
         constraints = [

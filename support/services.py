@@ -18,12 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
 from core.counters import day_number_format, day_number_next
+from core.timed import OVERDUE, WARNING, Point, sweep_due, sweep_until_done
 from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
 from org.models import Department, User
@@ -678,25 +678,19 @@ class _Directory:
 
 
 def _stamp(*, now: datetime, batch: int, overdue: bool, directory: _Directory) -> int:
-    """Claim requests past their warning point (or promised date) that nobody stamped yet, SKIP LOCKED: stamp the
-    real moment, write the history at that moment and the inbox rows, in one transaction (so once)."""
-    point, stamp = ("due_at", "overdue_at") if overdue else ("warn_at", "warned_at")
-    with transaction.atomic():
-        due = list(
-            SupportRequest.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=SupportRequest.ANSWER_PENDING, **{f"{stamp}__isnull": True, f"{point}__lte": now})
-            .only("pk", "number", "title", "status", "department_id", "warn_at", "due_at")
-            .order_by(point)[:batch]
-        )
-        if not due:
-            return 0
-        SupportRequest.objects.filter(pk__in=[r.pk for r in due]).update(**{stamp: F(point)})
-        action = Action.OVERDUE if overdue else Action.DEADLINE_NEAR
+    """Claim requests past their warning point (or promised date) that nobody stamped yet: stamp the real moment and
+    write the history at that moment in one transaction (so once), then tell the people concerned."""
+    point = OVERDUE if overdue else WARNING
+    action = Action.OVERDUE if overdue else Action.DEADLINE_NEAR
+
+    def record(due):
         SupportEvent.objects.bulk_create([
             SupportEvent(request=r, action=action, actor=None, actor_name="system", from_status=r.status,
-                         to_status=r.status, data={"due_at": _iso(r.due_at)}, created_at=getattr(r, point))
+                         to_status=r.status, data={"due_at": _iso(r.due_at)}, created_at=getattr(r, point.at))
             for r in due
         ])
+
+    def notify(due):
         kind = Notification.Kind.OVERDUE if overdue else Notification.Kind.DEADLINE_NEAR
         rows = []
         with translation.override(settings.LANGUAGE_CODE):
@@ -705,7 +699,14 @@ def _stamp(*, now: datetime, batch: int, overdue: bool, directory: _Directory) -
                 rows += _rows(directory.for_deadline(r, overdue=overdue), request=r, kind=kind,
                               subject=_subject(r, what))
         notify_rows(rows)
-        return len(due)
+
+    waiting = (SupportRequest.objects.filter(status__in=SupportRequest.ANSWER_PENDING)
+               .only("pk", "number", "title", "status", "department_id", "warn_at", "due_at"))
+    return len(sweep_due(waiting, point, now=now, limit=batch, record=record, notify=notify))
+
+
+# The rating window: the request leaves the rating step when it closes, so nothing is stamped.
+_RATING_ENDS = Point("request__rating_due_at", None)
 
 
 def requests_close_unrated(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
@@ -713,20 +714,15 @@ def requests_close_unrated(*, now: datetime | None = None, batch: int = SWEEP_BA
     moment the window ended. The process and request rows are claimed together, SKIP LOCKED: a requester rating at
     this moment is never waited for (nor overridden: the row is skipped, and the rating wins)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        processes = list(
-            SupportProcess.objects.select_for_update(skip_locked=True, of=("self", "request"))
-            .select_related("request")
-            .filter(request__status=Status.RATING, request__rating_due_at__lte=now)
-            .order_by("request__rating_due_at")[:batch]
-        )
-        closed = 0
+
+    def record(processes):
+        closed = []
         for process in processes:
             request = process.request
             ctx = RequestContext(request=request, process=process, task=_open_task(process))
             if ctx.stage != "rate":
                 continue
-            closed += 1
+            closed.append(process)
             before, at = request.status, request.rating_due_at
             request.resolution = SupportRequest.Resolution.NOT_RATED
             request.save(update_fields=["resolution"])
@@ -737,6 +733,9 @@ def requests_close_unrated(*, now: datetime | None = None, batch: int = SWEEP_BA
                    rating_due_at=_iso(at))
         return closed
 
+    rating = SupportProcess.objects.select_related("request").filter(request__status=Status.RATING)
+    return len(sweep_due(rating, _RATING_ENDS, now=now, limit=batch, record=record, lock=("self", "request")))
+
 
 def support_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict:
     """Warnings, breaches of the promised date, and unrated answers past their window. Idempotent: a stamped row is
@@ -746,8 +745,6 @@ def support_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> d
     directory = _Directory()
     counts = {"warned": 0, "overdue": 0, "closed_unrated": 0}
     for key, overdue in (("warned", False), ("overdue", True)):
-        while done := _stamp(now=now, batch=batch, overdue=overdue, directory=directory):
-            counts[key] += done
-    while done := requests_close_unrated(now=now, batch=batch):
-        counts["closed_unrated"] += done
+        counts[key] = sweep_until_done(partial(_stamp, now=now, batch=batch, overdue=overdue, directory=directory))
+    counts["closed_unrated"] = sweep_until_done(lambda: requests_close_unrated(now=now, batch=batch))
     return counts

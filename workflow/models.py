@@ -9,6 +9,7 @@ from viewflow.workflow.models import AbstractProcess, AbstractTask
 from complaints.models import Kind, RatingVerdict, Severity, Tier, bilingual
 from core.audit import AuditEvent
 from core.effective import EffectiveDated, EffectivePolicy
+from core.timed import TimedRow, timed_indexes
 
 
 class OrderEvent(AuditEvent):
@@ -463,7 +464,7 @@ class StageLimit(models.Model):
         return f"{self.get_stage_display()}: {self.amount} {self.get_unit_display()}"
 
 
-class OrderStage(models.Model):
+class OrderStage(TimedRow):
     """One running (or finished) timed stage of an order: its deadline and warning point, the policy that set
     them, pauses, and what the sweep found. Deadlines are columns, not timers: the sweep reads the open rows
     through partial indexes."""
@@ -474,8 +475,6 @@ class OrderStage(models.Model):
     department = models.ForeignKey("org.Department", verbose_name=_("department"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(_("started at"))
-    due_at = models.DateTimeField(_("due at"))
-    warn_at = models.DateTimeField(_("warning at"))
     original_due_at = models.DateTimeField(_("original deadline"))
     policy = models.ForeignKey(TimeLimitPolicy, verbose_name=_("policy"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
@@ -486,8 +485,6 @@ class OrderStage(models.Model):
     calendar_unconfirmed = models.BooleanField(_("calendar unconfirmed"), default=False)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
-    overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True)
     next_escalation_at = models.DateTimeField(_("next escalation at"), null=True, blank=True)
     extended = models.BooleanField(_("extended"), default=False)
     # Recorded when the stage ends, for whatever reason (reply, transfer, return, assignment, cancellation):
@@ -501,10 +498,7 @@ class OrderStage(models.Model):
         indexes = [
             models.Index(fields=["order", "started_at"], name="stage_order"),
             # The sweep's three questions, each answered from a partial index on open rows only.
-            models.Index(fields=["warn_at"], name="stage_warn_due",
-                         condition=Q(ended_at__isnull=True, paused_at__isnull=True, warned_at__isnull=True)),
-            models.Index(fields=["due_at"], name="stage_overdue_due",
-                         condition=Q(ended_at__isnull=True, paused_at__isnull=True, overdue_at__isnull=True)),
+            *timed_indexes(prefix="stage", open_rows={"ended_at__isnull": True, "paused_at__isnull": True}),
             models.Index(fields=["next_escalation_at"], name="stage_escalation_due",
                          condition=Q(ended_at__isnull=True, next_escalation_at__isnull=False)),
             models.Index(fields=["order"], name="stage_open_by_order", condition=Q(ended_at__isnull=True)),

@@ -30,6 +30,7 @@ from org import roles
 from org.models import Department, Region, User
 from workflow import notifications, sla
 from workflow.audit import event_record
+from workflow.escalation import MAX_ESCALATION_LEVEL, escalation_step
 from workflow.flows import ComplaintFlow
 from workflow.hooks import order_rated, order_reopened
 from workflow.models import (
@@ -44,7 +45,6 @@ from workflow.models import (
 )
 from workflow.notes import order_note_add, order_note_allowed
 
-MAX_ESCALATION_LEVEL = 3
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
@@ -744,12 +744,12 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
     with ORDERS.transition("escalate", actor=actor, obj=order) as step:
         ctx = step.ctx
         before = ctx.order.status
-        ctx.order.escalation_level += 1
+        step = escalation_step(ctx.order)
+        ctx.order.escalation_level = step.level
         ctx.order.escalated_at = timezone.now()
         fields = ["escalation_level", "escalated_at"]
-        into_lead_queue = (ctx.stage == "handle" and ctx.task.owner_id is None
-                           and ctx.order.queue_level != QueueLevel.LEAD)
-        if ctx.stage == "handle" and ctx.task.owner_id is None:
+        into_lead_queue = step.into_lead_queue and ctx.order.queue_level != QueueLevel.LEAD
+        if step.into_lead_queue:
             ctx.order.queue_level = QueueLevel.LEAD
             fields.append("queue_level")
         ctx.order.save(update_fields=fields)

@@ -18,20 +18,27 @@ Everything runs in set-based statements per batch, so 10,000 stages falling due 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from complaints.models import WorkOrder
+from core.timed import OVERDUE, WARNING, Point, sweep_due, sweep_until_done
 from org import roles
 from org.models import Department, Region, User
 from workflow import notifications
+from workflow.escalation import (
+    MAX_ESCALATION_LEVEL,
+    EscalationStep,
+    escalation_interval,
+    escalation_step,
+    escalations_write,
+)
 from workflow.models import Notification, OrderEvent, OrderStage, SlaAlert, WorkflowPolicy
 
 BATCH = 500
-MAX_LEVEL = 3
 
 
 @dataclass
@@ -50,56 +57,30 @@ class SweepReport:
 def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport()
-    report.warned = _until_done(_detect_warnings, now, batch)
-    report.overdue = _until_done(_detect_overdue, now, batch)
-    report.escalated = _until_done(_detect_further_escalations, now, batch)
+    report.warned = sweep_until_done(lambda: _detect_warnings(now, batch))
+    report.overdue = sweep_until_done(lambda: _detect_overdue(now, batch))
+    report.escalated = sweep_until_done(lambda: _detect_further_escalations(now, batch))
     directory = []  # built on first need, once per sweep
 
-    def notify(now, batch):
+    def notify():
         if not directory:
             directory.append(Directory())
         return _notify_alerts(now, batch, directory[0])
 
-    report.notified = _until_done(notify, now, batch) if SlaAlert.objects.filter(notified_at__isnull=True).exists() \
-        else 0
+    report.notified = sweep_until_done(notify) if SlaAlert.objects.filter(notified_at__isnull=True).exists() else 0
     return report
-
-
-def _until_done(step, now, batch) -> int:
-    """Batches until a step finds nothing (a stage that caught up through several escalation levels comes back
-    once per level)."""
-    total = 0
-    while True:
-        done = step(now, batch)
-        total += done
-        if done == 0:
-            return total
 
 
 def _system_event(order_id, action, at, **data) -> OrderEvent:
     return OrderEvent(order_id=order_id, action=action, actor=None, actor_name="system", data=data, created_at=at)
 
 
-def _escalation_interval(level: int, policy) -> timedelta | None:
-    """Time from reaching `level` to the next one; None at the top."""
-    if level == 1:
-        return timedelta(minutes=policy.escalate_level2_after_minutes)
-    if level == 2:
-        return timedelta(minutes=policy.escalate_level3_after_minutes)
-    return None
+# The stages whose clock runs: not ended, not paused.
+_RUNNING = OrderStage.objects.filter(ended_at__isnull=True, paused_at__isnull=True)
 
 
 def _detect_warnings(now: datetime, batch: int) -> int:
-    with transaction.atomic():
-        stages = list(
-            OrderStage.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(ended_at__isnull=True, paused_at__isnull=True, warned_at__isnull=True, warn_at__lte=now)
-            .only("pk", "order_id", "kind", "warn_at", "due_at")
-            .order_by("warn_at")[:batch]
-        )
-        if not stages:
-            return 0
-        OrderStage.objects.filter(pk__in=[stage.pk for stage in stages]).update(warned_at=F("warn_at"))
+    def record(stages):
         SlaAlert.objects.bulk_create([
             SlaAlert(stage=stage, order_id=stage.order_id, kind=SlaAlert.Kind.WARNING, happened_at=stage.warn_at,
                      detected_at=now) for stage in stages
@@ -108,7 +89,9 @@ def _detect_warnings(now: datetime, batch: int) -> int:
             _system_event(stage.order_id, OrderEvent.Action.DEADLINE_NEAR, stage.warn_at, stage=stage.kind,
                           due_at=stage.due_at.isoformat()) for stage in stages
         ])
-        return len(stages)
+
+    stages = _RUNNING.only("pk", "order_id", "kind", "warn_at", "due_at")
+    return len(sweep_due(stages, WARNING, now=now, limit=batch, record=record))
 
 
 @dataclass
@@ -116,41 +99,24 @@ class _Escalations:
     """The orders of one batch raised one level, written in three statements whatever the batch size."""
 
     now: datetime
-    raised: dict[int, tuple[int, datetime, bool]] = field(default_factory=dict)  # order -> (level, at, to lead)
+    raised: dict[int, tuple[EscalationStep, datetime]] = field(default_factory=dict)  # order -> (step, at)
     events: list = field(default_factory=list)
     alerts: list = field(default_factory=list)
 
     def level_after(self, order: WorkOrder, at: datetime) -> int:
         """Raise the order once in this batch (not beyond the top); its level afterwards."""
         if order.pk in self.raised:
-            return self.raised[order.pk][0]
-        if order.status in ("closed", "cancelled") or order.escalation_level >= MAX_LEVEL:
+            return self.raised[order.pk][0].level
+        step = escalation_step(order)
+        if step is None:
             return order.escalation_level
-        level = order.escalation_level + 1
-        self.raised[order.pk] = (level, at, order.status == "queued")
+        self.raised[order.pk] = (step, at)
         self.events.append(_system_event(order.pk, OrderEvent.Action.ESCALATED, at, reason_kind="overdue",
-                                         level=level))
-        return level
+                                         level=step.level))
+        return step.level
 
     def write(self) -> None:
-        if self.raised and connection.vendor != "postgresql":  # the zero-setup SQLite default: demo sizes
-            for pk, (level, at, lead) in self.raised.items():
-                changes = {"escalation_level": level, "escalated_at": at}
-                if lead:
-                    changes["queue_level"] = "lead"
-                WorkOrder.objects.filter(pk=pk).update(**changes)
-        elif self.raised:
-            rows = [(pk, level, at, lead) for pk, (level, at, lead) in self.raised.items()]
-            table = WorkOrder._meta.db_table
-            with connection.cursor() as cursor:
-                # An unclaimed order moves to the lead's queue, as with a manual escalation.
-                cursor.execute(
-                    f"UPDATE {table} AS o SET escalation_level = v.level, escalated_at = v.at, "
-                    f"queue_level = CASE WHEN v.to_lead THEN 'lead' ELSE o.queue_level END "
-                    f"FROM (VALUES {', '.join(['(%s, %s, %s::timestamptz, %s)'] * len(rows))}) "
-                    f"AS v(id, level, at, to_lead) WHERE o.id = v.id",
-                    [value for row in rows for value in row],
-                )
+        escalations_write(self.raised)
         OrderEvent.objects.bulk_create(self.events)
         SlaAlert.objects.bulk_create(self.alerts)
 
@@ -164,49 +130,45 @@ def _set_next_escalation(stages_by_time: dict) -> None:
             OrderStage.objects.filter(pk__in=ids).update(next_escalation_at=F(base_field) + interval)
 
 
-def _locked_due(filter_q, order_by: str, batch: int) -> list[OrderStage]:
-    # Lock the stage and its order together, skipping either when someone holds it: no waiting, and no deadlock
-    # with a user's action (which locks the order first); a skipped row is picked up by the next sweep.
-    return list(
-        OrderStage.objects.select_for_update(skip_locked=True, of=("self", "order"))
-        .select_related("order")
-        .only("pk", "kind", "order_id", "due_at", "next_escalation_at",
-              "order__id", "order__status", "order__escalation_level")
-        .filter(filter_q)
-        .order_by(order_by)[:batch]
-    )
+def _with_orders(queryset):
+    # Claimed with their order, skipping either when someone holds it: no waiting, and no deadlock with a user's
+    # action (which locks the order first); a skipped row is picked up by the next sweep.
+    return (queryset.select_related("order")
+            .only("pk", "kind", "order_id", "due_at", "next_escalation_at",
+                  "order__id", "order__status", "order__escalation_level", "order__current_owner"))
+
+
+_WITH_ORDERS = ("self", "order")
 
 
 def _detect_overdue(now: datetime, batch: int) -> int:
     policy = WorkflowPolicy.in_force()
-    with transaction.atomic():
-        stages = _locked_due(Q(ended_at__isnull=True, paused_at__isnull=True, overdue_at__isnull=True,
-                               due_at__lte=now), "due_at", batch)
-        if not stages:
-            return 0
+
+    def record(stages):
         work = _Escalations(now)
         next_times: dict = {}
         for stage in stages:
             work.events.append(_system_event(stage.order_id, OrderEvent.Action.OVERDUE, stage.due_at,
                                              stage=stage.kind, due_at=stage.due_at.isoformat()))
             level = work.level_after(stage.order, stage.due_at)
-            next_times.setdefault(("due_at", _escalation_interval(level, policy)), []).append(stage.pk)
+            next_times.setdefault(("due_at", escalation_interval(level, policy)), []).append(stage.pk)
             work.alerts.append(SlaAlert(stage=stage, order_id=stage.order_id, kind=SlaAlert.Kind.OVERDUE,
                                         level=level, happened_at=stage.due_at, detected_at=now))
-        OrderStage.objects.filter(pk__in=[stage.pk for stage in stages]).update(overdue_at=F("due_at"))
         _set_next_escalation(next_times)
         work.write()
-        return len(stages)
+
+    return len(sweep_due(_with_orders(_RUNNING), OVERDUE, now=now, limit=batch, record=record, lock=_WITH_ORDERS))
+
+
+# The next escalation time is moved on (or cleared at the top) by the step itself: nothing to stamp.
+_NEXT_ESCALATION = Point("next_escalation_at", None)
 
 
 def _detect_further_escalations(now: datetime, batch: int) -> int:
     """Still open after the time between levels: level 2 (complaint-centre manager), then 3 (emergency group)."""
     policy = WorkflowPolicy.in_force()
-    with transaction.atomic():
-        stages = _locked_due(Q(ended_at__isnull=True, paused_at__isnull=True, next_escalation_at__lte=now),
-                             "next_escalation_at", batch)
-        if not stages:
-            return 0
+
+    def record(stages):
         work = _Escalations(now)
         next_times: dict = {}
         for stage in stages:
@@ -216,11 +178,13 @@ def _detect_further_escalations(now: datetime, batch: int) -> int:
             if not raised_before and stage.order_id in work.raised:
                 work.alerts.append(SlaAlert(stage=stage, order_id=stage.order_id, kind=SlaAlert.Kind.ESCALATION,
                                             level=level, happened_at=at, detected_at=now))
-            interval = _escalation_interval(level, policy) if level < MAX_LEVEL else None
+            interval = escalation_interval(level, policy) if level < MAX_ESCALATION_LEVEL else None
             next_times.setdefault(("next_escalation_at", interval), []).append(stage.pk)
         _set_next_escalation(next_times)
         work.write()
-        return len(stages)
+
+    return len(sweep_due(_with_orders(_RUNNING), _NEXT_ESCALATION, now=now, limit=batch, record=record,
+                         lock=_WITH_ORDERS))
 
 
 class Directory:

@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -56,9 +57,9 @@ SELECT 'TB' || lpad(g::text, 14, '0'), 'complaint', CASE WHEN g %% 2 = 0 THEN 'q
 FROM generate_series(1, %(orders)s) g;
 
 INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_at, warn_at, original_due_at,
-                                 limit_amount, limit_unit, calendar_unconfirmed, extended)
+                                 limit_amount, limit_unit, calendar_unconfirmed, extended, outcome)
 SELECT o.id, 'handle', o.current_department_id, now() - interval '2 days', o.stage_due_at, o.stage_warn_at,
-       o.stage_due_at, 24, 'clock_hours', false, false
+       o.stage_due_at, 24, 'clock_hours', false, false, ''
 FROM complaints_workorder o WHERE o.stage_due_at IS NOT NULL;
 ANALYZE;
 """
@@ -140,6 +141,7 @@ def main(argv=None) -> int:
 
         from django.utils import timezone
 
+        from core.timed import sweep_until_done
         from workflow import sweep as sweep_module
         from workflow.models import Notification, SlaAlert
 
@@ -148,11 +150,11 @@ def main(argv=None) -> int:
         detected = {}
         for step in ("_detect_warnings", "_detect_overdue", "_detect_further_escalations"):
             step_started = time.perf_counter()
-            detected[step] = sweep_module._until_done(getattr(sweep_module, step), now, sweep_module.BATCH)
+            detected[step] = sweep_until_done(partial(getattr(sweep_module, step), now, sweep_module.BATCH))
             detected[step + "_s"] = time.perf_counter() - step_started
         detection = time.perf_counter() - started
         notify_started = time.perf_counter()
-        notified = sweep_module._until_done(sweep_module._notify_alerts, now, sweep_module.BATCH)
+        notified = sweep_until_done(partial(sweep_module._notify_alerts, now, sweep_module.BATCH))
         notify = time.perf_counter() - notify_started
         total = time.perf_counter() - started
         print(f"\nSweep of {args.due:,} due stages among {args.running:,} running ({args.orders:,} open orders):")
