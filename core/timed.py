@@ -7,12 +7,12 @@ partial index per point (`timed_indexes`), so an empty sweep reads a handful of 
 
 `sweep_due` is one step of a sweep, in the healthchecks pattern:
 
-1. In one transaction: claim a batch of due rows with SELECT … FOR UPDATE SKIP LOCKED (two sweeps at once take
-   different rows, and neither waits for a user working on one of them), let the caller `record` what must exist
-   if and only if the stamp does (audit events, alerts), and stamp the rows with their true moment. A stamped row
-   is never claimed again.
-2. After that transaction, hand the rows to the caller's `notify` step (inbox rows, e-mails), so nobody is told
-   about a stamp that was rolled back, and the rows' locks are not held while the recipients are looked up.
+In one transaction: claim a batch of due rows with SELECT … FOR UPDATE SKIP LOCKED (two sweeps at once take
+different rows, and neither waits for a user working on one of them), let the caller `record` what must exist if
+and only if the stamp does (audit events, alerts), stamp the rows with their true moment, and hand them to the
+caller's `notify` step, which writes the inbox rows (the outbox: e-mail goes out later from those rows, in
+workflow.notifications, never inside this transaction). A stamped row is never claimed again; a stamp never
+commits without its notices (a crash after the commit loses nothing) and no notice without its stamp.
 
 No domain here: each app passes its own queryset (what "open" means for it) and its own record and notify steps.
 """
@@ -71,11 +71,11 @@ def sweep_due(queryset: models.QuerySet, point: Point, *, now: datetime, limit: 
               notify: Callable[[Rows], object] | None = None,
               lock: Sequence[str] = ("self",)) -> Rows:
     """Claim up to `limit` rows of `queryset` whose `point` has passed by `now` and is not stamped yet (earliest
-    first), SKIP LOCKED; `record(rows)` in the same transaction, which may return the rows it acted on (None: all);
-    stamp those with their true moment; commit; then `notify(rows)`. Returns the rows (empty: nothing was due).
+    first), SKIP LOCKED; `record(rows)`, which may return the rows it acted on (None: all); stamp those with their
+    true moment; `notify(rows)` (inbox rows); all in one transaction. Returns the rows (empty: nothing was due).
 
     `lock` names the tables locked with the row (`of=`; a skipped one skips the row). Called inside a caller's
-    transaction, "commit" is the end of this step's savepoint: the periodic tasks call it outside any."""
+    transaction, the step is a savepoint of it: the periodic tasks call it outside any."""
     due = queryset.filter(**{f"{point.at}__lte": now})
     if point.stamp is not None:
         due = due.filter(**{f"{point.stamp}__isnull": True})
@@ -91,8 +91,7 @@ def sweep_due(queryset: models.QuerySet, point: Point, *, now: datetime, limit: 
                 **{point.stamp: F(point.at)})
             for row in rows:
                 setattr(row, point.stamp, getattr(row, point.at))
-    if notify is not None and rows:
-        with transaction.atomic():  # its own transaction: a batch's notices all or none
+        if notify is not None and rows:
             notify(rows)
     return rows
 

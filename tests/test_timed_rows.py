@@ -1,6 +1,6 @@
 """The sweep step every clock shares (core.timed.sweep_due), on real PostgreSQL with real commits: two sweeps at once
-take different rows, the stamp is the moment the point really passed, and the notify step runs only after the
-claim has committed (and not at all when it rolled back)."""
+take different rows, the stamp is the moment the point really passed, and the notify step writes its inbox rows in
+the stamp's transaction (a stamp never commits without its notices, nor a notice without its stamp)."""
 
 import datetime
 import threading
@@ -89,18 +89,31 @@ def test_only_rows_past_their_point_are_claimed(notices):
     assert [r.pk for r in swept] == [notices[0].pk, notices[1].pk]
 
 
-def test_notify_runs_after_the_commit(notices):
+def test_notify_runs_in_the_stamps_transaction(notices):
     seen = {}
 
     def notify(rows):
-        # Another connection already sees the stamps: the claim has committed.
+        # Another connection does not see the stamps yet: they commit together with the notices.
         thread, other = in_thread(lambda: sent().filter(warned_at__isnull=False).count())
         thread.join()
         seen["committed"] = other.get("value")
         seen["rows"] = [r.pk for r in rows]
 
     sweep_due(sent(), WARNING, now=NOON, limit=10, notify=notify)
-    assert seen == {"committed": 4, "rows": [n.pk for n in notices]}
+    assert seen == {"committed": 0, "rows": [n.pk for n in notices]}
+    assert sent().filter(warned_at__isnull=False).count() == 4
+
+
+def test_a_failing_notify_leaves_the_rows_unstamped_for_the_next_sweep(notices):
+    def notify(rows):
+        raise RuntimeError("the inbox could not be written")
+
+    with pytest.raises(RuntimeError):
+        sweep_due(sent(), WARNING, now=NOON, limit=10, notify=notify)
+    assert sent().filter(warned_at__isnull=False).count() == 0
+    told = []
+    sweep_due(sent(), WARNING, now=NOON, limit=10, notify=told.append)
+    assert [r.pk for r in told[0]] == [n.pk for n in notices]
 
 
 def test_notify_does_not_run_when_the_claim_rolls_back(notices):
@@ -128,7 +141,7 @@ def test_nothing_due_claims_nothing_and_tells_nobody(notices):
     assert told == []
 
 
-def test_inside_a_callers_transaction_notify_waits_for_the_step_not_the_outer_commit(notices):
+def test_inside_a_callers_transaction_the_step_is_a_savepoint_of_it(notices):
     told = []
     with transaction.atomic():
         sweep_due(sent(), WARNING, now=NOON, limit=10, notify=told.append)
