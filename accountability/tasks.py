@@ -2,16 +2,15 @@
 
 from celery import shared_task
 
+from accountability.scoring import monthly_cycle_due
+from accountability.services import accountability_sweep as sweep
+
 
 @shared_task(ignore_result=True)
 def accountability_sweep() -> dict:
-    from accountability.services import accountability_sweep as sweep
-
     return sweep()
 
 
 @shared_task(ignore_result=True)
 def monthly_cycle() -> str:
-    from accountability.scoring import monthly_cycle_due
-
     return str(monthly_cycle_due())

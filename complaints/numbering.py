@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from complaints.models import Kind
+from complaints.models import Kind, OrderSource
 from core.counters import day_number_format, day_number_next, day_numbers_take
 
 PREFIXES = {Kind.COMPLAINT: "TS", Kind.INQUIRY: "ZX", Kind.SUGGESTION: "JY"}
@@ -20,8 +20,6 @@ SERIES = "order"
 
 def order_number_day(*, source: str, received_at: datetime) -> date:
     """The day whose sequence an order's number is taken from (see the module's docstring)."""
-    from complaints.models import OrderSource
-
     return timezone.localdate(received_at if source == OrderSource.IMPORT else timezone.now())
 
 

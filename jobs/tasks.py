@@ -2,16 +2,15 @@
 
 from celery import shared_task
 
+from jobs.services import job_run as run
+from jobs.services import jobs_redispatch as redispatch
+
 
 @shared_task(ignore_result=True)
 def job_run(job_id: int) -> str:
-    from jobs.services import job_run as run
-
     return run(job_id=job_id)
 
 
 @shared_task(ignore_result=True)
 def jobs_redispatch() -> int:
-    from jobs.services import jobs_redispatch as redispatch
-
     return redispatch()

@@ -25,6 +25,7 @@ from scipy import stats
 
 from quality.kpis import KPIS, Context, Period, Slice, Value, measure_sums
 from quality.models import OrderFact, RollupCategory
+from quality.selectors import fact_slice_q
 
 SIGNIFICANCE = 0.05
 MIN_PAIR_SIZE = 5
@@ -199,8 +200,6 @@ def _volume_test(result: Comparison) -> None:
 
 def handling_times(*, period: Period, slice_: Slice, ctx: Context) -> list[float]:
     """Each replied order's handling time in hours (a regular sample beyond 200,000 orders)."""
-    from quality.selectors import fact_slice_q
-
     facts = OrderFact.objects.filter(fact_slice_q(slice_, ctx), replied_day__gte=period.start,
                                      replied_day__lte=period.end, handling_seconds__isnull=False)
     total = facts.count()

@@ -13,6 +13,7 @@ from viewflow.workflow.models import AbstractProcess, AbstractTask
 from core.audit import AuditEvent
 from core.effective import EffectivePolicy
 from core.timed import TimedRow, timed_indexes
+from workflow.steps import process_label, task_label
 
 
 class SupportPolicy(EffectivePolicy):
@@ -236,8 +237,6 @@ class SupportProcess(AbstractProcess):
     """The viewflow process that drives one support request."""
 
     def __str__(self):
-        from workflow.steps import process_label
-
         return process_label(self)
 
     request = models.OneToOneField(SupportRequest, verbose_name=_("support request"), on_delete=models.PROTECT,
@@ -252,8 +251,6 @@ class SupportTask(AbstractTask):
     """One step of a support request's process (sort, handle, approve, rate), with the department it sat with."""
 
     def __str__(self):
-        from workflow.steps import task_label
-
         return task_label(self)
 
     # viewflow reaches a process's tasks as `process.task_set`.

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from support.services import support_sweep as sweep
+
 
 @shared_task(ignore_result=True)
 def support_sweep() -> dict:
-    from support.services import support_sweep as sweep
-
     return sweep()

@@ -26,6 +26,7 @@ from workflow.models import (
     WorkingPeriod,
 )
 from workflow.services import ActionNotPossible, order_cancel
+from workflow.sla import _policies
 from workflow.steps import step_label
 
 # viewflow's own default Process/Task tables are unused here (orders have their own); hide their editable admin.
@@ -216,7 +217,6 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        from workflow.sla import _policies
 
         _policies.cache_clear()  # this process at once; the others within a minute (core.memo)
 

@@ -12,9 +12,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from holidays.countries.china import ChinaStaticHolidays
 
 from core.memo import cached_for
 from org import roles
+from org.models import User
 from workflow.calendar import WorkCalendar
 from workflow.models import BusinessCalendar, CalendarDay, CalendarYear, OrderStage, WorkingPeriod
 
@@ -29,8 +31,6 @@ FALLBACK_CODE = "builtin"
 def official_years() -> set[int]:
     """Years for which the installed `holidays` package carries the official notice (not only rules)."""
     try:
-        from holidays.countries.china import ChinaStaticHolidays
-
         return set(ChinaStaticHolidays.special_public_holidays)
     except (ImportError, AttributeError):  # a future package layout: fall back to years with make-up days
         known = holidays.CN(years=range(timezone.localdate().year - 2, timezone.localdate().year + 2))
@@ -124,8 +124,6 @@ def calendars_tell_admins_of_unconfirmed_years(*, now=None) -> list[str]:
 
 
 def _mail_admins(calendar: BusinessCalendar, year: int) -> None:
-    from org.models import User
-
     addresses = list(
         User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(groups__name=roles.ADMIN))
         .exclude(email="").values_list("email", flat=True).distinct()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import Kind, OrderStatus, Rating, ResultCode, Severity
 from org.models import Department, User
 from workflow.models import WorkflowPolicy
+from workflow.selectors import department_handlers, dispatch_targets
 from workflow.services import CancelReason, EscalationReason, ReturnReason
 
 
@@ -200,8 +201,6 @@ class WorkListFilterForm(forms.Form):
 
 
 def action_form_kwargs(action: str, order) -> dict:
-    from workflow.selectors import department_handlers, dispatch_targets
-
     if action in ("dispatch", "transfer"):
         return {"departments": dispatch_targets().exclude(pk=order.current_department_id or 0)}
     if action == "assign":

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -6,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import AbstractProcess, AbstractTask
 
-from complaints.models import Kind, RatingVerdict, Severity, Tier, bilingual
+from complaints.models import Kind, OrderStatus, RatingVerdict, Severity, Tier, bilingual
 from core.audit import AuditEvent
 from core.effective import EffectiveDated, EffectivePolicy
 from core.timed import TimedRow, timed_indexes
+from workflow.steps import process_label, task_label
 
 
 class OrderEvent(AuditEvent):
@@ -73,8 +75,6 @@ class OrderEvent(AuditEvent):
         return self.action in self.PUBLIC_ACTIONS
 
     def status_label(self, value: str) -> str:
-        from complaints.models import OrderStatus
-
         return OrderStatus(value).label if value in OrderStatus.values else value
 
     @property
@@ -90,8 +90,6 @@ class OrderProcess(AbstractProcess):
     """The viewflow process that drives one work order."""
 
     def __str__(self):
-        from workflow.steps import process_label
-
         return process_label(self)
 
     order = models.OneToOneField(
@@ -107,8 +105,6 @@ class OrderTask(AbstractTask):
     """One step of an order's process (dispatch, handle, review, callback…), with the department it sat with."""
 
     def __str__(self):
-        from workflow.steps import task_label
-
         return task_label(self)
 
     # viewflow reaches a process's tasks as `process.task_set`.
@@ -295,8 +291,6 @@ class WorkingPeriod(models.Model):
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.start and self.end and self.start >= self.end:
             raise ValidationError({"end": _("The period must end after it starts.")})
         if self.calendar_id and self.start and self.end:
@@ -427,8 +421,6 @@ class TimeLimitPolicy(EffectiveDated):
         )
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         same = TimeLimitPolicy.objects.filter(
             effective_from=self.effective_from, kind=self.kind, severity=self.severity,
             customer_tier=self.customer_tier, channel_id=self.channel_id, category_id=self.category_id,

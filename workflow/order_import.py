@@ -26,12 +26,14 @@ workflow, each in its own savepoint.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -40,6 +42,8 @@ from django.utils.translation import gettext as _
 from complaints.models import Category, Channel, Kind, OrderSource, Severity, Tier, WorkOrder
 from complaints.phone import mask, normalise_contact, normalise_mobile
 from core.web.exports import neutralise, unneutralise
+from jobs.models import Job
+from jobs.services import job_create, job_output_save
 from workflow.intake import HistoricalOrder, order_create, orders_historical_create, user_may_intake
 
 FIELDS = {
@@ -632,11 +636,7 @@ def orders_import_preview(*, actor, rows: Iterable[Record], mapping: Mapping, li
 def job_run_import(*, job, progress) -> dict:
     """The import page's job: the stored file with the stored mapping, by the account that started it. Safe to run
     again from the start: rows committed by an earlier attempt are skipped as already imported."""
-    import io
 
-    from django.core.files.base import ContentFile
-
-    from jobs.services import job_output_save
 
     mapping = mapping_parse(job.params["mapping"], name=job.params.get("mapping_name", ""))
     path = job.input_file.path
@@ -661,9 +661,6 @@ def job_run_import(*, job, progress) -> dict:
 def order_import_prepare(*, actor, csv_upload, mapping_data, mapping_name: str = ""):
     """The import page's first step: check the mapping and the file (encoding, header) and keep them as a draft job
     whose dry run the page shows; nothing is imported until the job is started (jobs.services.job_queue)."""
-    from jobs.models import Job
-    from jobs.services import job_create
-
     if not may_import(actor):
         raise PermissionDenied(_("Only administrators and the accounts that log orders may import history."))
     mapping = mapping_parse(mapping_data, name=mapping_name)
