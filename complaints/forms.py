@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, OrderStatus, Severity, Tier
 from complaints.phone import normalise_mobile
-from config.widgets import DateInput
+from core.widgets import DateInput
 from knowledge.models import ArticleVersion
 from org.models import Department, Region
 from quality.models import Bulletin, Incident

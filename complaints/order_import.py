@@ -43,9 +43,9 @@ from complaints.services import (
     HistoricalOrder,
     order_create,
     orders_historical_create,
-    user_may_intake,
 )
 from complaints.spreadsheet import neutralise, unneutralise
+from core.permissions import may_intake
 
 FIELDS = {
     # our field: must the mapping give it (a column or a default)?
@@ -480,15 +480,11 @@ def _already_imported(source: str, refs: Iterable[str]) -> set[str]:
 # --- the run -------------------------------------------------------------------------------------------------------
 
 
-def may_import(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user_may_intake(user))
-
-
 def orders_import(*, actor, rows: Iterable, mapping: Mapping, batch_size: int = 500,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
     """Load the records (from CsvRecords) as orders logged by `actor`. Safe to run again, or to resume after a
     crash: each batch commits whole, and rows already imported from this source are skipped."""
-    if not may_import(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("The import account must be allowed to log orders (frontline agent, dispatcher "
                                  "or channel system)."))
     report = ImportReport()
@@ -594,7 +590,7 @@ class PreviewRow:
 
 def orders_import_preview(*, actor, rows: Iterable[Record], mapping: Mapping, limit: int = 20) -> list[PreviewRow]:
     """What the first `limit` rows would become, or why each would be refused; writes nothing."""
-    if not may_import(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("The import account must be allowed to log orders."))
     lookups = _Lookups()
     now = timezone.now()
@@ -669,7 +665,7 @@ def order_import_prepare(*, actor, csv_upload, mapping_data, mapping_name: str =
     from jobs.models import Job
     from jobs.services import job_create
 
-    if not may_import(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("Only administrators and the accounts that log orders may import history."))
     mapping = mapping_parse(mapping_data, name=mapping_name)
     name = (getattr(csv_upload, "name", "") or "export.csv").rsplit("/", 1)[-1]

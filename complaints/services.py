@@ -34,9 +34,10 @@ from complaints.models import (
     WorkOrder,
 )
 from complaints.numbering import order_number_day, order_number_next
-from complaints.phone import may_unmask, normalise_contact, normalise_mobile, sees_full_phone
+from complaints.phone import normalise_contact, normalise_mobile
 from complaints.selectors import repeat_candidate
-from config.logs import bind as bind_log_context
+from core.logs import bind as bind_log_context
+from core.permissions import may_intake, may_see_full_phone, may_unmask_phone
 from org import roles
 from org.models import Region
 from workflow.audit import event_record
@@ -75,10 +76,6 @@ class OrderCreateResult:
     order: WorkOrder
     created: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def user_may_intake(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.has_role(*roles.INTAKE_ROLES))
 
 
 def request_fingerprint(payload: dict) -> str:
@@ -275,7 +272,7 @@ def order_create(
     """Log a new order. What was typed about a known customer goes on the order (its tier, brand and region at
     intake) and is kept as a proposal; the customer's record changes only with `update_customer` (the agent's
     explicit confirmation), within customer_update_check's limits, and the change is logged (CustomerChange)."""
-    if not user_may_intake(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
 
     if (placeholder_customer or external_source) and source != OrderSource.IMPORT:
@@ -432,7 +429,7 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
     from complaints.numbering import order_numbers_take
     from complaints.selectors import repeat_window_days
 
-    if not user_may_intake(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
     if any(row.closed_at is None for row in rows):
         raise ValidationError(_("Only closed orders are written in bulk; open ones start their workflow."))
@@ -803,12 +800,12 @@ def phone_disclose(*, actor, order: WorkOrder, page: str) -> WorkOrder:
 
     if page not in DISCLOSURE_PAGES:
         raise ValidationError({"page": [_("Unknown page.")]})
-    if not sees_full_phone(actor) and not may_unmask(actor):
+    if not may_see_full_phone(actor) and not may_unmask_phone(actor):
         raise PermissionDenied(_("Your role may not reveal customers' phone numbers."))
     visible = orders_visible_to(actor).select_related("customer").filter(pk=order.pk).first()
     if visible is None:
         raise PermissionDenied(_("You may not read order %(number)s.") % {"number": order.number})
-    if not sees_full_phone(actor):
+    if not may_see_full_phone(actor):
         PhoneDisclosure.objects.create(user=actor, user_name=actor.get_username()[:150],
                                        customer_id=visible.customer_id, order=visible, page=page)
         log.info("phone of order %s revealed to %s on %s", visible.number, actor.get_username(), page)

@@ -21,17 +21,18 @@ from complaints.files import DOWNLOAD_POLICY, INLINE_TYPES, attachment_filename,
 from complaints.forms import AttachmentForm, IntakeForm, OrderFilterForm, TrackForm
 from complaints.models import Attachment, Category, OrderSource
 from complaints.pagination import page_without_count
-from complaints.phone import mask, normalise_mobile, sees_full_phone
+from complaints.phone import mask, normalise_mobile
 from complaints.redaction import redact_name
-from config.security import browser_create_refusal, client_network
-from org.permissions import staff_required
+from core.permissions import may_intake, may_see_full_phone, staff_required
+from core.security import client_network
+from core.throttles import browser_create_refusal
 
 ORDERS_PER_PAGE = 50
 
 
 @staff_required
 def home(request):
-    if services.user_may_intake(request.user):
+    if may_intake(request.user):
         return redirect("complaints:intake")
     return redirect("complaints:order_list")
 
@@ -45,12 +46,12 @@ def _apply_service_errors(form, exc: ValidationError):
 
 
 def intake_required(view):
-    """The intake page and its panels: for those who may log orders (services.user_may_intake, the rule of
+    """The intake page and its panels: for those who may log orders (core.permissions.may_intake, the rule of
     order_create); any other role is refused (403)."""
     @staff_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not services.user_may_intake(request.user):
+        if not may_intake(request.user):
             raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
         return view(request, *args, **kwargs)
 
@@ -141,7 +142,7 @@ def intake_customer_panel(request):
     category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
     # Echoed back so the page can tell an answer to an older request (the category or the number changed since)
     # from a current one; the number as the reader may see it.
-    full = sees_full_phone(request.user)
+    full = may_see_full_phone(request.user)
     context = {"raw_phone": raw_phone if full else mask(raw_phone), "phone_masked": not full,
                "requested_category": category_id, "category": category}
     panel = None
@@ -225,14 +226,17 @@ def order_list(request):
 
 def _incident_actions(user, order, ctx) -> dict:
     """Open incidents the order could join (while it waits at dispatch or in a queue), and whether it may leave."""
-    from org import roles
     from quality.warning_views import incidents_for_order
+    from workflow.services import (  # local: the views move to workflow/
+        may_attach_incident,
+        may_detach_incident,
+    )
 
     may_attach = order.is_open and order.incident_id is None and ctx.stage in ("dispatch", "handle") \
         and order.status in ("new", "queued", "in_progress") and order.kind == "complaint" \
-        and (user.is_superuser or user.has_role(roles.DISPATCHER, roles.FRONTLINE_AGENT, roles.LEAD))
+        and may_attach_incident(user, department_id=order.current_department_id)
     return {"joinable_incidents": incidents_for_order(order) if may_attach else [],
-            "may_detach": order.status == "in_incident" and (user.is_superuser or user.has_role(roles.DISPATCHER))}
+            "may_detach": order.status == "in_incident" and may_detach_incident(user)}
 
 
 def _order_or_404(request, number):

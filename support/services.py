@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
 from core.counters import day_number_format, day_number_next
+from core.permissions import is_lead_of, is_quality, is_staff_of
 from org import roles
 from org.models import Department, User
 from support.models import (
@@ -39,7 +40,7 @@ from support.models import (
     SupportRequest,
     SupportTask,
 )
-from support.selectors import is_quality, may_raise, requests_visible_to, support_policy
+from support.selectors import may_raise, requests_visible_to, support_policy
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit, Notification
 from workflow.notifications import notify_rows
@@ -76,18 +77,6 @@ class RequestContext:
 
 
 # --- who is who ---------------------------------------------------------------------------------------------
-
-
-def _member_of(user, department_id) -> bool:
-    return department_id is not None and user.department_id == department_id
-
-
-def _is_staff_of(user, department_id) -> bool:
-    return _member_of(user, department_id) and user.has_role(roles.HANDLER, roles.LEAD)
-
-
-def _is_lead_of(user, department_id) -> bool:
-    return _member_of(user, department_id) and user.has_role(roles.LEAD)
 
 
 def _dept_name(department) -> str:
@@ -137,13 +126,13 @@ def _require_quality(actor) -> None:
 
 
 def _require_staff(actor, ctx: RequestContext) -> None:
-    if not _is_staff_of(actor, ctx.request.department_id):
+    if not is_staff_of(actor, ctx.request.department_id):
         raise PermissionDenied(_("Only handlers and the lead of %(department)s may do this.")
                                % {"department": _dept_name(ctx.request.department)})
 
 
 def _require_lead(actor, ctx: RequestContext, what: str) -> None:
-    if not _is_lead_of(actor, ctx.request.department_id):
+    if not is_lead_of(actor, ctx.request.department_id):
         raise PermissionDenied(_("Only the lead of %(department)s may %(action)s.")
                                % {"department": _dept_name(ctx.request.department), "action": what})
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.pagination import page_without_count
 from complaints.views import _apply_service_errors
-from org.permissions import staff_required
+from core.permissions import staff_required
 from support import selectors, services
 from support.forms import ListFilterForm, RaiseForm, action_form
 from support.selectors import ListFilters, OnTimeRate

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import models as viewflow_models
 
-from complaints.phone import mask_in_text, sees_full_phone
+from complaints.phone import mask_in_text
+from core.permissions import may_see_full_phone
 from workflow.calendars import work_calendar
 from workflow.forms import CancelForm
 from workflow.models import (
@@ -40,7 +41,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        if obj is None or sees_full_phone(request.user):
+        if obj is None or may_see_full_phone(request.user):
             return fields
         return [self._masked_text(name) if self._is_text(name) else name for name in fields]
 

@@ -23,7 +23,8 @@ from viewflow.workflow.status import STATUS
 
 from complaints.models import OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
-from config.logs import bind as bind_log_context
+from core.logs import bind as bind_log_context
+from core.permissions import has_role, is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from org import roles
 from org.models import Department, User
 from quality import services as quality
@@ -120,20 +121,8 @@ class OrderContext:
 # --- who is who ---------------------------------------------------------------------------------------------
 
 
-def _member_of(user, department) -> bool:
-    return department is not None and user.department_id == department.pk
-
-
-def _is_dispatcher(user) -> bool:
-    return user.is_superuser or user.has_role(roles.DISPATCHER)
-
-
-def _is_handler_of(user, department) -> bool:
-    return _member_of(user, department) and user.has_role(roles.HANDLER, roles.LEAD)
-
-
-def _is_lead_of(user, department) -> bool:
-    return _member_of(user, department) and user.has_role(roles.LEAD)
+def _pk(department) -> int | None:
+    return department.pk if department is not None else None
 
 
 def _is_owner(user, ctx: OrderContext) -> bool:
@@ -162,7 +151,7 @@ def _require_stage(ctx: OrderContext, action: str, *stages: str) -> None:
 
 def _check_dispatch(actor, ctx: OrderContext) -> None:
     _require_stage(ctx, "dispatch", "dispatch")
-    if not _is_dispatcher(actor):
+    if not is_dispatcher(actor):
         raise PermissionDenied(_("Only dispatchers of the complaint centre may dispatch orders."))
 
 
@@ -175,10 +164,10 @@ def _check_claim(actor, ctx: OrderContext) -> None:
                                                                        "owner": ctx.task.owner},
         )
     department = ctx.order.current_department
-    if not _is_handler_of(actor, department):
+    if not is_staff_of(actor, _pk(department)):
         raise PermissionDenied(_("Only handlers of %(department)s may claim this order.")
                                % {"department": _dept_name(department)})
-    if ctx.order.queue_level == QueueLevel.LEAD and not _is_lead_of(actor, department):
+    if ctx.order.queue_level == QueueLevel.LEAD and not is_lead_of(actor, _pk(department)):
         raise PermissionDenied(_("This order waits in the lead's queue of %(department)s: the lead claims it or "
                                  "assigns it.") % {"department": _dept_name(department)})
 
@@ -188,7 +177,7 @@ def _check_owner_or_lead(actor, ctx: OrderContext, action: str, *, claimed: bool
     if claimed and ctx.task.owner_id is None:
         raise ActionNotPossible(ctx.order, _("Order %(number)s has not been claimed by anyone.")
                                 % {"number": ctx.order.number})
-    if not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
+    if not (_is_owner(actor, ctx) or is_lead_of(actor, ctx.order.current_department_id)):
         raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may do this.")
                                % {"department": _dept_name(ctx.order.current_department)})
 
@@ -199,7 +188,7 @@ def _check_release(actor, ctx):
 
 def _check_assign(actor, ctx):
     _require_stage(ctx, "assign", "handle")
-    if not _is_lead_of(actor, ctx.order.current_department):
+    if not is_lead_of(actor, ctx.order.current_department_id):
         raise PermissionDenied(_("Only the lead of %(department)s may assign this order.")
                                % {"department": _dept_name(ctx.order.current_department)})
 
@@ -223,7 +212,7 @@ def _check_wait(actor, ctx):
 def _check_resume(actor, ctx):
     if ctx.order.status != OrderStatus.WAITING:
         raise _not_now(ctx, "resume")
-    if actor is not None and not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
+    if actor is not None and not (_is_owner(actor, ctx) or is_lead_of(actor, ctx.order.current_department_id)):
         raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may do this.")
                                % {"department": _dept_name(ctx.order.current_department)})
 
@@ -231,7 +220,7 @@ def _check_resume(actor, ctx):
 def _check_reply(actor, ctx):
     _require_stage(ctx, "reply", "handle", "answer")
     if ctx.stage == "answer":
-        if not _is_dispatcher(actor):
+        if not is_dispatcher(actor):
             raise PermissionDenied(_("Inquiries are answered by dispatchers of the complaint centre."))
         return
     if ctx.task.owner_id is None:
@@ -243,14 +232,14 @@ def _check_reply(actor, ctx):
 
 def _check_review(actor, ctx):
     _require_stage(ctx, "review", "review")
-    if not _is_dispatcher(actor):
+    if not is_dispatcher(actor):
         raise PermissionDenied(_("Replies are reviewed by dispatchers of the complaint centre."))
 
 
 def _check_callback(actor, ctx, action="callback"):
     _require_stage(ctx, action, "callback")
     unit = ctx.order.current_department
-    if not (_is_dispatcher(actor) or (_member_of(actor, unit) and actor.has_role(roles.FRONTLINE_AGENT))):
+    if not (is_dispatcher(actor) or (is_member_of(actor, _pk(unit)) and has_role(actor, roles.FRONTLINE_AGENT))):
         raise PermissionDenied(_("The callback is made by agents of %(unit)s, the first responder's unit.")
                                % {"unit": _dept_name(unit)})
 
@@ -262,7 +251,7 @@ def _check_reopen(actor, ctx):
 def _check_cancel(actor, ctx):
     if not ctx.order.is_open:
         raise _not_now(ctx, "cancel")
-    if not _is_dispatcher(actor):
+    if not is_dispatcher(actor):
         raise PermissionDenied(_("Only dispatchers of the complaint centre may cancel orders."))
 
 
@@ -275,8 +264,8 @@ def _check_escalate(actor, ctx):
     if actor is None:  # the time-limit sweep
         return
     if not (
-        _is_dispatcher(actor)
-        or actor.has_role(roles.FRONTLINE_AGENT, roles.LEAD)
+        is_dispatcher(actor)
+        or has_role(actor, roles.FRONTLINE_AGENT, roles.LEAD)
         or _is_owner(actor, ctx)
     ):
         raise PermissionDenied(_("Orders are escalated by frontline agents, dispatchers, leads or the handler "
@@ -294,7 +283,7 @@ def _check_extend(actor, ctx):
     if timezone.now() >= stage.warn_at:
         raise ActionNotPossible(ctx.order, _("An extension must be asked for before the warning point (%(at)s); "
                                              "it has passed.") % {"at": f"{timezone.localtime(stage.warn_at):%Y-%m-%d %H:%M}"})
-    if not (_is_owner(actor, ctx) or _is_lead_of(actor, ctx.order.current_department)):
+    if not (_is_owner(actor, ctx) or is_lead_of(actor, ctx.order.current_department_id)):
         raise PermissionDenied(_("Only the handler who holds the order or the lead of %(department)s may ask for "
                                  "an extension.") % {"department": _dept_name(ctx.order.current_department)})
 
@@ -302,7 +291,7 @@ def _check_extend(actor, ctx):
 def _check_decide_extension(actor, ctx):
     if ctx.pending_extension is None or not ctx.order.is_open:
         raise _not_now(ctx, "decide_extension")
-    if not _is_dispatcher(actor):
+    if not is_dispatcher(actor):
         raise PermissionDenied(_("Extensions are approved or refused by dispatchers of the complaint centre."))
 
 
@@ -535,7 +524,7 @@ def order_assign(*, actor, order: WorkOrder, assignee: User, comment: str = "") 
     with _order_locked(actor=actor, order=order) as ctx:
         _check_assign(actor, ctx)
         department = ctx.order.current_department
-        if not (assignee.is_active and _is_handler_of(assignee, department)):
+        if not (assignee.is_active and is_staff_of(assignee, _pk(department))):
             raise ValidationError({"assignee": [_("%(user)s is not an active handler of %(department)s.")
                                                 % {"user": assignee, "department": _dept_name(department)}]})
         if ctx.task.owner_id == assignee.pk:
@@ -855,6 +844,17 @@ def order_escalate(*, actor, order: WorkOrder, reason_kind: str, reason: str = "
 INCIDENT_STEPS = ("dispatch", "handle")
 
 
+def may_attach_incident(user, *, department_id: int | None) -> bool:
+    """Who attaches an order (now in `department_id`) to an incident: the complaint centre's dispatchers, frontline
+    agents and the lead of the order's department — the service's check and the order page's offer alike."""
+    return is_dispatcher(user) or has_role(user, roles.FRONTLINE_AGENT) or is_lead_of(user, department_id)
+
+
+def may_detach_incident(user) -> bool:
+    """Only the complaint centre's dispatchers detach an order attached by mistake."""
+    return is_dispatcher(user)
+
+
 def order_attach_incident(*, actor, order: WorkOrder, incident) -> WorkOrder:
     """Join an open incident: the order goes to the incident's department and waits there (its clock paused)
     until the incident is resolved and answers it. `actor` None: attached automatically at intake."""
@@ -863,8 +863,7 @@ def order_attach_incident(*, actor, order: WorkOrder, incident) -> WorkOrder:
     with _order_locked(actor=actor, order=order) as ctx:
         if ctx.stage not in INCIDENT_STEPS or ctx.order.status in (OrderStatus.WAITING, OrderStatus.IN_INCIDENT):
             raise _not_now(ctx, "attach")
-        if actor is not None and not (_is_dispatcher(actor) or actor.has_role(roles.FRONTLINE_AGENT)
-                                      or _is_lead_of(actor, ctx.order.current_department)):
+        if actor is not None and not may_attach_incident(actor, department_id=ctx.order.current_department_id):
             raise PermissionDenied(_("Orders are attached to incidents by the complaint centre, frontline agents and "
                                      "the department's lead."))
         before = ctx.order.status
@@ -887,7 +886,7 @@ def order_detach_incident(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
     with _order_locked(actor=actor, order=order) as ctx:
         if ctx.order.status != OrderStatus.IN_INCIDENT:
             raise _not_now(ctx, "detach")
-        if not _is_dispatcher(actor):
+        if not may_detach_incident(actor):
             raise PermissionDenied(_("Only dispatchers of the complaint centre may detach orders from incidents."))
         before, incident_id = ctx.order.status, ctx.order.incident_id
         ctx.order.incident = None

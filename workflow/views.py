@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.pagination import page_without_count
 from complaints.views import _apply_service_errors, _order_or_404, order_page, search_filters
-from org.permissions import staff_required
+from core.permissions import staff_required
 from workflow import selectors, services
 from workflow.forms import WorkListFilterForm, action_form
 from workflow.services import ActionNotPossible
