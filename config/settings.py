@@ -317,7 +317,7 @@ if PRODUCTION:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# LOG_FORMAT=json: one JSON object per line; every line names its request id, user and order (config.logs).
+# LOG_FORMAT=json: one JSON object per line; every line names its request id, user and order (core.logs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
