@@ -23,7 +23,7 @@ from accountability.models import (
     RuleShare,
     ScoreRecomputation,
 )
-from workflow.admin import ReadOnlyAdmin
+from complaints.admin import ReadOnlyAdmin
 
 
 @admin.register(AccountabilityPolicy)

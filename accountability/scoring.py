@@ -11,7 +11,7 @@ standing when the score is computed (a later appeal decision counts when the mon
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -33,12 +33,15 @@ from accountability.models import (
     MonthlyScore,
     ScoreRecomputation,
 )
-from accountability.selectors import targets_in_force
+from accountability.selectors import department_sample_orders, department_worst_categories, targets_in_force
 from accountability.services import accountability_policy, improvement_event, working_days_after
 from complaints.models import Kind
 from org.models import Department
 from quality.kpis import Context, Period, kpi_value, subscribers_by_region
-from quality.models import MEASURES
+from quality.models import MEASURES, Incident
+from workflow.calendars import work_calendar
+from workflow.models import LimitUnit
+from workflow.notifications import leads_notify
 
 # The measures of a department's month, summed over the complaints it answers for, each weighted by its share.
 SHARE_MEASURES = ("closed", "timed", "in_time", "in_time_original", "breached", "repeat", "escalated", "reopened",
@@ -114,8 +117,6 @@ class Computed:
 
 def incident_sums(*, period: Period) -> dict[int, dict[str, float]]:
     """{department: incidents resolved in the period, feedback in time, hours from the fault to recovery}."""
-    from quality.models import Incident
-
     out: dict[int, dict[str, float]] = {}
     incidents = Incident.objects.filter(status=Incident.Status.RESOLVED, resolved_at__date__gte=period.start,
                                         resolved_at__date__lte=period.end)
@@ -308,8 +309,6 @@ def month_close(*, month: datetime.date, progress=None, recomputation: ScoreReco
 
 
 def _notice(*, score: MonthlyScore, item: DepartmentMonth, month, now, policy) -> MonthlyNotice:
-    from accountability.selectors import department_sample_orders, department_worst_categories
-
     below = [{"indicator": indicator.name, "value": c.value, "target": float(target)}
              for indicator, c, target, met, _points in item.results if not met]
     content = {
@@ -327,8 +326,6 @@ def _notice(*, score: MonthlyScore, item: DepartmentMonth, month, now, policy) -
     due = working_days_after(now, policy.notice_ack_working_days)
     notice = MonthlyNotice.objects.create(department=item.department, month=month, score=score, content=content,
                                           sent_at=now, due_at=due, warn_at=_warn_point(now, due, policy))
-    from accountability.notify import leads_notify
-
     leads_notify(department=item.department, kind="notice", subject=_("Monthly notice %(month)s: rank %(rank)s of "
                                                                      "%(of)s") % {
         "month": f"{month:%Y-%m}", "rank": score.rank, "of": score.ranked}, link=f"/accountability/notices/{notice.pk}/")
@@ -336,16 +333,11 @@ def _notice(*, score: MonthlyScore, item: DepartmentMonth, month, now, policy) -
 
 
 def _warn_point(start, due, policy):
-    from workflow.calendars import work_calendar
-    from workflow.models import LimitUnit
-
     calendar, _id = work_calendar(None)
     return calendar.point_between(start, due, LimitUnit.WORKING_DAYS, policy.warn_percent)
 
 
 def _improvements(*, item: DepartmentMonth, month, now, policy, report: CycleReport) -> None:
-    from accountability.notify import leads_notify
-
     open_orders = {o.indicator.code: o for o in ImprovementOrder.objects.select_for_update()
                    .filter(department=item.department).exclude(status=ImprovementOrder.Status.CLOSED)
                    .select_related("indicator")}
@@ -387,8 +379,6 @@ def previous_month(day: datetime.date) -> datetime.date:
 
 def monthly_cycle_due(*, today: datetime.date | None = None) -> CycleReport | None:
     """From the first working day of a month on, close the month before once (Celery beat, every morning)."""
-    from workflow.calendars import work_calendar
-
     today = today or timezone.localdate()
     calendar, _id = work_calendar(None)
     first = today.replace(day=1)
@@ -405,8 +395,6 @@ def monthly_cycle_due(*, today: datetime.date | None = None) -> CycleReport | No
 def job_run_month_close(*, job, progress) -> dict:
     """The background job the ranking page starts (jobs.services): the whole month in one transaction, so a retry
     after a lost worker simply closes it again."""
-    from dataclasses import asdict
-
     month = datetime.date.fromisoformat(job.params["month"])
     report = month_close(month=month, progress=progress)
     progress(2, 2, "")

@@ -59,17 +59,6 @@ def months_closed(months) -> set[datetime.date]:
     return scored | reported
 
 
-def closed_month_of_arrival(*, received_at: datetime.datetime,
-                            closed_at: datetime.datetime | None = None, closed: set | None = None):
-    """The closed month an arriving order lands in (its received month, or the month it closed in when it arrives
-    closed), or None. `closed`: months_closed already looked up for a batch."""
-    months = {timezone.localdate(received_at).replace(day=1)}
-    if closed_at is not None:
-        months.add(timezone.localdate(closed_at).replace(day=1))
-    hit = months & (closed if closed is not None else months_closed(months))
-    return min(hit) if hit else None
-
-
 def late_arrivals(*, month: datetime.date) -> QuerySet:
     """The orders that arrived for a month after it was closed."""
     return WorkOrder.objects.filter(closed_month_arrival=month.replace(day=1))

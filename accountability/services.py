@@ -23,17 +23,26 @@ from accountability.models import (
     DeductionItem,
     Determination,
     DeterminationShare,
+    ImprovementOrder,
     Indicator,
     IndicatorTarget,
     IndicatorTargetChange,
+    MonthlyNotice,
+    MonthlyScore,
     ResponsibilityRule,
+    ScoreRecomputation,
 )
+from accountability.selectors import late_arrivals, may_recompute_scores
 from complaints.models import Kind, OrderSource, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
 from core.permissions import has_role, is_centre_or_quality, is_centre_staff, is_lead_of, is_quality
+from jobs.models import Job
+from jobs.services import job_create
 from org import roles
 from org.models import Department, User
+from workflow.calendars import work_calendar
 from workflow.models import LimitUnit
+from workflow.notifications import leads_notify
 
 log = logging.getLogger("accountability")
 
@@ -45,8 +54,6 @@ def accountability_policy(*, on_date: date | None = None) -> AccountabilityPolic
 
 
 def working_days_after(moment: datetime, days: int) -> datetime:
-    from workflow.calendars import work_calendar
-
     calendar, _id = work_calendar(None)
     return calendar.add_limit(moment, days, LimitUnit.WORKING_DAYS).at
 
@@ -158,10 +165,6 @@ def determinations_propose_bulk(*, orders: list[WorkOrder], memo: dict | None = 
 def month_close_start(*, actor, month: date):
     """Close an ended month in the background (jobs): its scores, notices and improvement orders. One close of a
     month at a time."""
-    from accountability.models import Indicator
-    from jobs.models import Job
-    from jobs.services import job_create
-
     if not is_centre_or_quality(actor):
         raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
     month = month.replace(day=1)
@@ -170,7 +173,7 @@ def month_close_start(*, actor, month: date):
                                 "department's page."))
     if not Indicator.objects.filter(year=month.year).exists():
         raise ValidationError(_("No indicators are configured for %(year)s.") % {"year": month.year})
-    from accountability.scoring import MonthArchived, month_archived
+    from accountability.scoring import MonthArchived, month_archived  # local: scoring imports this module
 
     if month_archived(month):
         raise MonthArchived(month)
@@ -182,9 +185,7 @@ def month_scores_recompute(*, actor, month: date, reason: str):
     """Compute an archived month's scores again (after a late order, an appeal decided late, a corrected rule):
     only by an administrator or a quality manager, with a reason; the record keeps who, when, why and every
     department's total before and after, in the same transaction as the new scores."""
-    from accountability.models import MonthlyScore, ScoreRecomputation
-    from accountability.scoring import month_archived, month_close
-    from accountability.selectors import late_arrivals, may_recompute_scores
+    from accountability.scoring import month_archived, month_close  # local: scoring imports this module
 
     if not may_recompute_scores(actor):
         raise PermissionDenied(_("Archived scores are recomputed only by administrators and quality managers."))
@@ -453,7 +454,6 @@ def _require_lead_of(actor, department_id: int) -> None:
 
 
 def notice_acknowledge(*, actor, notice, comment: str = ""):
-    from accountability.models import MonthlyNotice
 
     with transaction.atomic():
         locked = MonthlyNotice.objects.select_for_update().get(pk=notice.pk)
@@ -469,7 +469,6 @@ def notice_acknowledge(*, actor, notice, comment: str = ""):
 
 def improvement_answer(*, actor, improvement, cause_analysis: str, measures: str):
     """The department's answer: why the indicator fell short and what it does about it."""
-    from accountability.models import ImprovementOrder
 
     cause_analysis, measures = (cause_analysis or "").strip(), (measures or "").strip()
     errors = {}
@@ -497,9 +496,6 @@ def improvement_answer(*, actor, improvement, cause_analysis: str, measures: str
 def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
     """The complaint centre accepts the measures (the order then waits for the indicator to recover) or returns
     the answer with a reason and a new deadline."""
-    from accountability.models import ImprovementOrder
-    from accountability.notify import leads_notify
-
     reason = (reason or "").strip()
     if not accept and not reason:
         raise ValidationError({"reason": [_("Say why the answer is returned.")]})
@@ -518,7 +514,7 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
             _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_ACCEPTED, improvement=locked,
                    comment=reason)
         else:
-            from accountability.scoring import _warn_point
+            from accountability.scoring import _warn_point  # local: scoring imports this module
 
             policy = accountability_policy()
             locked.status = ImprovementOrder.Status.OPEN
@@ -539,9 +535,6 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
 def accountability_sweep(*, now: datetime | None = None) -> dict:
     """Notices and improvement orders past their warning point or deadline (stamped with the real moment, told to
     the department's leads once), and appeal windows that have closed. Idempotent."""
-    from accountability.models import ImprovementOrder, MonthlyNotice
-    from accountability.notify import leads_notify
-
     now = now or timezone.now()
     counts = {"warned": 0, "overdue": 0, "finalised": accountability_finalise_due(now=now)}
     for model, label, link in ((MonthlyNotice, _("Monthly notice %(what)s"), "/accountability/notices/%s/"),

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
@@ -12,11 +14,49 @@ from complaints.models import (
     Kind,
     PhoneDisclosure,
     Severity,
-    WorkOrder,
 )
 from complaints.phone import mask, mask_in_text
 from core.permissions import may_see_full_phone
-from workflow.admin import ReadOnlyAdmin, cancel_orders
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept as evidence: read, never added, changed or deleted here. A reader without the permission to
+    see full phone numbers reads the records' text with the numbers in it masked (complaints.phone)."""
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or may_see_full_phone(request.user):
+            return fields
+        return [self._masked_text(name) if self._is_text(name) else name for name in fields]
+
+    def _is_text(self, name) -> bool:
+        try:
+            field = self.model._meta.get_field(name)
+        except (FieldDoesNotExist, TypeError):
+            return False
+        # Plain text only: a CharField subclass may hold something else (viewflow's flow class reference).
+        return type(field) in (models.CharField, models.TextField) and not field.choices
+
+    def _masked_text(self, name: str) -> str:
+        """A read-only display of the text field with phone numbers masked, made once per admin class."""
+        attribute = f"{name}_phones_masked"
+        if not hasattr(type(self), attribute):
+            def display(admin_, obj, _name=name):
+                value = getattr(obj, _name)
+                return mask_in_text(value) if isinstance(value, str) else value
+
+            display.short_description = self.model._meta.get_field(name).verbose_name
+            setattr(type(self), attribute, display)
+        return attribute
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Channel)
@@ -108,9 +148,9 @@ class IntakePolicyAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "repeat_window_days"]
 
 
-@admin.register(WorkOrder)
 class WorkOrderAdmin(admin.ModelAdmin):
-    """Read-only: orders change only through the services, never by editing a row."""
+    """Read-only: orders change only through the services, never by editing a row. Registered by workflow/admin.py
+    with the lifecycle's actions."""
 
     list_display = ["number", "kind", "status", "channel", "category", "customer_masked", "region",
                     "current_department", "received_at"]
@@ -120,7 +160,6 @@ class WorkOrderAdmin(admin.ModelAdmin):
     list_select_related = ["channel", "category", "customer", "region", "current_department"]
     date_hierarchy = "received_at"
     show_full_result_count = False
-    actions = [cancel_orders]
 
     @admin.display(description=_("customer"), ordering="customer__phone")
     def customer_masked(self, obj):

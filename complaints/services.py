@@ -1,136 +1,30 @@
-"""Writes on customers and work orders. Each function takes the acting user, checks permission, validates
-everything before the first write, and commits its changes and its audit records together."""
+"""Writes on customers: their records as intake finds or changes them (checked against what the agent may see),
+and the logged disclosure of their phone numbers. Each function takes the acting user and checks permission."""
 
-import hashlib
-import json
 import logging
-import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints.authority import authority_check
-from complaints.files import attachment_filename, attachment_validate
 from complaints.models import (
     PLACEHOLDER_PHONE,
-    Attachment,
     Brand,
-    Category,
-    Channel,
     Customer,
-    Kind,
-    Note,
-    OrderSource,
-    OrderStatus,
+    CustomerChange,
     PhoneDisclosure,
-    Severity,
     Tier,
     WorkOrder,
 )
-from complaints.numbering import order_number_day, order_number_next
-from complaints.phone import normalise_contact, normalise_mobile
-from complaints.selectors import repeat_candidate
-from core.logs import bind as bind_log_context
-from core.permissions import may_intake, may_see_full_phone, may_unmask_phone
-from org import roles
+from complaints.selectors import customer_get, customer_visible_to, orders_visible_to, regions_visible_to
+from core.permissions import may_see_full_phone, may_unmask_phone
 from org.models import Region
-from workflow.audit import event_record
-from workflow.models import OrderEvent
 
 log = logging.getLogger("complaints")
 
 
-class IdempotencyConflict(Exception):
-    """The idempotency key was used before for a different request."""
-
-    def __init__(self, order: WorkOrder):
-        self.order = order
-        super().__init__(
-            _("This Idempotency-Key was already used for order %(number)s with different content.")
-            % {"number": order.number}
-        )
-
-
-@dataclass
-class OnSpotAnswer:
-    answer: str
-    compensation: Decimal | None = None
-
-
-@dataclass
-class HistoricalClose:
-    """A closed order brought over from another system: its answer and when it was closed there."""
-
-    answer: str
-    closed_at: datetime
-
-
-@dataclass
-class OrderCreateResult:
-    order: WorkOrder
-    created: bool
-    warnings: list[str] = field(default_factory=list)
-
-
-def request_fingerprint(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def received_at_problem(received_at: datetime, *, live: bool = True) -> str | None:
-    """Why an order's received time is refused, or None. A live order (browser, API) was received at most
-    API_RECEIVED_AT_MAX_AGE_HOURS ago: older history comes only through the historical import, which marks what it
-    brings. Nothing is received in the future beyond a few minutes of clock skew."""
-    now = timezone.now()
-    skew = settings.RECEIVED_AT_CLOCK_SKEW_MINUTES
-    if received_at > now + timedelta(minutes=skew):
-        return _("The received time lies in the future (at most %(minutes)s minutes ahead are allowed for clock "
-                 "skew).") % {"minutes": skew}
-    hours = settings.API_RECEIVED_AT_MAX_AGE_HOURS
-    if live and received_at < now - timedelta(hours=hours):
-        return _("The received time lies more than %(hours)s hours in the past: older orders come only through the "
-                 "historical import.") % {"hours": hours}
-    return None
-
-
-def _validate_order_input(*, kind, channel, category, severity, description, attachments, received_at,
-                          leaf_required: bool = True, live: bool = True):
-    errors: dict[str, list[str]] = {}
-    if kind not in Kind.values:
-        errors["kind"] = [_("Unknown kind “%(value)s”.") % {"value": kind}]
-    if severity not in Severity.values:
-        errors["severity"] = [_("Unknown severity “%(value)s”.") % {"value": severity}]
-    if channel is None or not channel.is_active:
-        errors["channel"] = [_("Unknown or inactive channel.")]
-    if category is None or not category.is_active:
-        errors["category"] = [_("Unknown or inactive category.")]
-    elif leaf_required and category.children.exists():
-        errors["category"] = [_("Choose a leaf category, not the group “%(name)s”.") % {"name": category.label}]
-    if not (description or "").strip():
-        errors["description"] = [_("Describe the complaint.")]
-    problem = received_at_problem(received_at, live=live) if received_at is not None else None
-    if problem:
-        errors["received_at"] = [problem]
-    attachment_errors = []
-    content_types = []
-    for upload in attachments:
-        try:
-            content_types.append(attachment_validate(upload))
-        except ValidationError as exc:
-            attachment_errors.extend(exc.messages)
-    if attachment_errors:
-        errors["attachments"] = attachment_errors
-    if errors:
-        raise ValidationError(errors)
-    return content_types
-
-
-def _customer_typed_changes(customer: Customer, *, name: str, tier: str | None, brand: str | None,
+def customer_typed_changes(customer: Customer, *, name: str, tier: str | None, brand: str | None,
                             home_region: Region | None) -> dict:
     """What the intake typed that differs from the record, {field: (old, new)}; an empty value changes nothing."""
     typed = {"name": (name or "").strip(), "tier": tier, "brand": brand, "home_region": home_region}
@@ -142,8 +36,6 @@ def customer_update_check(*, actor, customer: Customer, changes: dict) -> None:
     """An intake may change the record of a customer the agent may see (selectors.customer_visible_to), and move
     the home region only from there into the agent's own region (their department's region or below): the city
     that keeps a customer's record passes them on, another city cannot take them. Raises a field error otherwise."""
-    from complaints.selectors import customer_visible_to, regions_visible_to
-
     if not changes or actor.is_superuser:
         return
     # Any change, a move included, needs a customer the agent may see: another city's agent cannot take a
@@ -167,7 +59,7 @@ def _change_values(changes: dict) -> dict:
     return {name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()}
 
 
-def _customer_for_intake(*, actor, phone: str, name: str, tier: str | None, brand: str | None,
+def customer_for_intake(*, actor, phone: str, name: str, tier: str | None, brand: str | None,
                          home_region: Region | None, update: bool) -> tuple[Customer, dict]:
     """The customer of a new order. A new one is stored as typed (there is nothing to overwrite); a known one
     changes only when the agent confirmed the update, else what was typed is a proposal. Returns the customer and
@@ -186,7 +78,7 @@ def _customer_for_intake(*, actor, phone: str, name: str, tier: str | None, bran
     if update:
         customer = Customer.objects.select_for_update(no_key=True, of=("self",)).select_related("home_region").get(
             pk=customer.pk)
-    changes = _customer_typed_changes(customer, name=name, tier=tier, brand=brand, home_region=home_region)
+    changes = customer_typed_changes(customer, name=name, tier=tier, brand=brand, home_region=home_region)
     if update and changes:
         customer_update_check(actor=actor, customer=customer, changes=changes)
         for field_name, (_old, new) in changes.items():
@@ -195,9 +87,7 @@ def _customer_for_intake(*, actor, phone: str, name: str, tier: str | None, bran
     return customer, changes
 
 
-def _customer_change_record(*, actor, customer: Customer, order: WorkOrder, changes: dict, applied: bool) -> None:
-    from complaints.models import CustomerChange
-
+def customer_change_record(*, actor, customer: Customer, order: WorkOrder, changes: dict, applied: bool) -> None:
     CustomerChange.objects.create(customer=customer, order=order, actor=actor, actor_name=str(actor)[:64],
                                   applied=applied, changes=_change_values(changes))
     if applied:
@@ -212,317 +102,11 @@ def placeholder_customer_get() -> Customer:
     return customer
 
 
-def _incident_region(region: Region, incident) -> Region:
-    """An agent who joins a complaint to an incident says the customer is in its area: an incident of a county
-    below the agent's city places the order there."""
-    if incident is None or region.path.startswith(incident.region.path):
-        return region
-    if incident.region.path.startswith(region.path):
-        return incident.region
-    raise ValidationError({"incident": [_("The incident (%(area)s) does not cover the customer's region "
-                                          "(%(region)s).") % {"area": incident.region.name, "region": region.name}]})
-
-
-def _order_region(*, customer: Customer, actor, typed: Region | None = None) -> Region:
-    """Fixed at receipt: the region typed for this order, else the customer's home region, else the agent's."""
-    if typed is not None:
-        return typed
-    if customer.home_region_id:
-        return customer.home_region
-    if actor.region is not None:
-        return actor.region
-    region = Region.objects.filter(level=Region.Level.PROVINCE).order_by("id").first()
-    if region is None:
-        raise ValidationError(_("No region is configured; an administrator must create the province first."))
-    return region
-
-
-def order_create(
-    *,
-    actor,
-    kind: str,
-    channel: Channel | None,
-    category: Category | None,
-    severity: str,
-    description: str,
-    customer_phone: str,
-    contact_phone: str = "",
-    customer_name: str = "",
-    customer_tier: str | None = None,
-    customer_brand: str | None = None,
-    customer_region: Region | None = None,
-    received_at: datetime | None = None,
-    note: str = "",
-    attachments=(),
-    on_spot: OnSpotAnswer | None = None,
-    historical_close: HistoricalClose | None = None,
-    idempotency_key: str | None = None,
-    replay_checked: bool = False,  # the caller asked order_replay already (the API, before judging the body)
-    fingerprint: str = "",
-    source: str = OrderSource.BROWSER,
-    external_ref: str = "",
-    external_source: str = "",
-    placeholder_customer: bool = False,
-    area: str = "",
-    bulletin=None,
-    incident=None,
-    article_version=None,
-    update_customer: bool = False,
-) -> OrderCreateResult:
-    """Log a new order. What was typed about a known customer goes on the order (its tier, brand and region at
-    intake) and is kept as a proposal; the customer's record changes only with `update_customer` (the agent's
-    explicit confirmation), within customer_update_check's limits, and the change is logged (CustomerChange)."""
-    if not may_intake(actor):
-        raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
-
-    if (placeholder_customer or external_source) and source != OrderSource.IMPORT:
-        raise PermissionDenied(_("Only the historical import may file an order without a phone number or under a "
-                                 "source system."))
-    # A retry is answered with the order its first attempt made, before anything that depends on the moment
-    # (a received time that has since aged past the limit must not turn a retry into a refusal).
-    replayed = None if replay_checked else order_replay(actor=actor, idempotency_key=idempotency_key,
-                                                        fingerprint=fingerprint)
-    if replayed is not None:
-        return replayed
-    errors = {}
-    phone = None
-    if not placeholder_customer:
-        try:
-            phone = normalise_mobile(customer_phone)
-        except ValidationError as exc:
-            errors["customer_phone"] = exc.messages
-    try:
-        contact = normalise_contact(contact_phone) if contact_phone else None
-    except ValidationError as exc:
-        errors["contact_phone"] = exc.messages
-    if customer_tier and customer_tier not in Tier.values:
-        errors["customer_tier"] = [_("Unknown tier “%(value)s”.") % {"value": customer_tier}]
-    if customer_brand and customer_brand not in Brand.values:
-        errors["customer_brand"] = [_("Unknown brand “%(value)s”.") % {"value": customer_brand}]
-    try:
-        content_types = _validate_order_input(
-            kind=kind, channel=channel, category=category, severity=severity, description=description,
-            attachments=attachments, received_at=received_at,
-            # History keeps the category it had, whatever its level; new orders are filed under a leaf.
-            leaf_required=source != OrderSource.IMPORT, live=source != OrderSource.IMPORT,
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if on_spot is not None:
-        if not (on_spot.answer or "").strip():
-            errors["answer"] = [_("An order closed on the spot needs the answer given to the customer.")]
-        if on_spot.compensation is not None and on_spot.compensation < 0:
-            errors["compensation"] = [_("Compensation cannot be negative.")]
-    if historical_close is not None:
-        if source != OrderSource.IMPORT:
-            raise PermissionDenied(_("Only the historical import may bring in orders that are already closed."))
-        if on_spot is not None:
-            errors["closed_at"] = [_("An order is either resolved on the spot or imported as closed, not both.")]
-        elif received_at is not None and historical_close.closed_at < received_at:
-            errors["closed_at"] = [_("The closing time lies before the received time.")]
-        elif historical_close.closed_at > timezone.now() + timedelta(minutes=5):
-            errors["closed_at"] = [_("The closing time lies in the future.")]
-    if incident is not None:
-        if on_spot is not None or historical_close is not None:
-            errors["incident"] = [_("An order closed at intake does not join an incident.")]
-        elif kind != Kind.COMPLAINT:
-            errors["incident"] = [_("Only complaints join a batch-complaint incident.")]
-        elif not incident.is_open:
-            errors["incident"] = [_("The incident is resolved; nothing joins it any more.")]
-        elif category is not None and not category.path.startswith(incident.category.path):
-            errors["incident"] = [_("The incident is about another category (%(category)s).")
-                                  % {"category": incident.category.name}]
-    if update_customer and phone is not None and "customer_phone" not in errors:
-        errors.update(_customer_update_errors(actor=actor, phone=phone, name=customer_name, tier=customer_tier,
-                                              brand=customer_brand, home_region=customer_region))
-    if errors:
-        raise ValidationError(errors)
-    if on_spot is not None:
-        authority_check(user=actor, kind=kind, severity=severity, compensation=on_spot.compensation)
-
-    received_at = received_at or timezone.now()
-    closed_month = _closed_month_of_arrival(
-        received_at=received_at, closed_at=historical_close.closed_at if historical_close is not None else None)
-    try:
-        with transaction.atomic():
-            order = _order_insert(
-                actor=actor, kind=kind, channel=channel, category=category, severity=severity,
-                description=description.strip(), phone=phone, contact=contact or phone or "", customer_name=customer_name,
-                customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
-                received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
-                external_ref=external_ref, external_source=external_source, on_spot=on_spot,
-                historical_close=historical_close,
-                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident, closed_month=closed_month,
-                update_customer=update_customer,
-            )
-            if note.strip():
-                _note_insert(order=order, actor=actor, body=note.strip(), internal=True)
-            for upload, content_type in zip(attachments, content_types, strict=True):
-                _attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
-            if article_version is not None:
-                from knowledge.services import article_use_record
-
-                article_use_record(order=order, version=article_version, actor=actor)
-            if order.status != OrderStatus.CLOSED:
-                # A complaint about an open incident's fault joins it at once: the flow takes it straight to the
-                # incident's department, where it waits (its clock paused) for the incident's answer.
-                order.incident = incident or _incident_for(order)
-                _order_flow_start(order=order)
-            _order_number_assign(order=order, kind=kind, received_at=received_at, source=source)
-    except IntegrityError:
-        # Two retries with the same key raced: the other one committed first.
-        if idempotency_key:
-            existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return _idempotent_replay(existing, fingerprint)
-        raise
-    bind_log_context(order=order.number)
-    log.info("order %s received (%s, %s) by %s", order.number, order.kind, order.channel.code, actor.get_username())
-    if closed_month is not None:
-        log.warning("order %s arrived for the closed month %s (its archived scores and report do not count it)",
-                    order.number, f"{closed_month:%Y-%m}")
-    warnings = []
-    if order.incident_id:
-        warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
-                        % {"title": order.incident.title})
-    if order.repeat_of_id:
-        from complaints.selectors import orders_visible_to
-
-        if orders_visible_to(actor).filter(pk=order.repeat_of_id).exists():
-            warnings.append(
-                _("Repeat complaint: linked to %(number)s of %(date)s.")
-                % {"number": order.repeat_of.number,
-                   "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
-            )
-        else:  # another city's order: the agent learns that it exists, not which it is
-            warnings.append(_("Repeat complaint: linked to an earlier order of this customer in another region."))
-    return OrderCreateResult(order=order, created=True, warnings=warnings)
-
-
-@dataclass
-class HistoricalOrder:
-    """One closed or still open order of another system, checked and resolved (historical import)."""
-
-    external_ref: str
-    external_source: str
-    kind: str
-    severity: str
-    channel: Channel
-    category: Category
-    customer_tier: str | None
-    customer_phone: str | None  # None: the placeholder customer
-    customer_name: str
-    contact_phone: str
-    description: str
-    received_at: datetime
-    closed_at: datetime | None
-    answer: str
-
-
-def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict | None = None) -> list[WorkOrder]:
-    """Closed orders of another system in bulk (a few statements per batch instead of a dozen per order), ending in
-    the state order_create gives a closed import: the customer upserted, the repeat link, the number of the
-    receiving day, the audit trail (whose trigger queues each order for the KPI rollups) and the determination.
-    Rows are checked beforehand (order_import._row_parse); the caller holds the transaction. `memo` keeps what a run
-    looks up once (responsibility rules by category) from one batch to the next."""
-    from accountability.services import determinations_propose_bulk
-    from complaints.numbering import order_numbers_take
-    from complaints.selectors import repeat_window_days
-
-    if not may_intake(actor):
-        raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
-    if any(row.closed_at is None for row in rows):
-        raise ValidationError(_("Only closed orders are written in bulk; open ones start their workflow."))
-    if not rows:
-        return []
-    now = timezone.now()
-    customers = _customers_upsert_bulk(rows)
-    placeholder = placeholder_customer_get() if any(r.customer_phone is None for r in rows) else None
-    numbers = order_numbers_take(kind_days=[(row.kind, row.received_at) for row in rows])
-    from accountability.selectors import months_closed
-
-    closed = months_closed({timezone.localdate(t).replace(day=1) for row in rows for t in (row.received_at,
-                                                                                           row.closed_at)})
-
-    # Repeat links as order_create makes them one by one: the latest earlier order of the customer and category
-    # within the window, among the database's and this batch's earlier rows.
-    windows = {d: timedelta(days=repeat_window_days(on_date=d))
-               for d in {timezone.localdate(row.received_at) for row in rows}}
-    known = [c.pk for c in customers.values()]
-    earlier: dict[tuple[int, int], list[tuple]] = {}
-    if known:
-        since = min(row.received_at for row in rows) - max(windows.values())
-        until = max(row.received_at for row in rows)
-        for pk, number, customer_id, category_id, received_at in WorkOrder.objects.filter(
-                customer_id__in=known, received_at__gte=since, received_at__lte=until).values_list(
-                "pk", "number", "customer_id", "category_id", "received_at"):
-            earlier.setdefault((customer_id, category_id), []).append((received_at, pk, number, None))
-
-    region_of_actor = _order_region(customer=Customer(), actor=actor)
-    orders, repeats = [], []
-    for position, (row, number) in enumerate(zip(rows, numbers, strict=True)):
-        if row.customer_phone is None:
-            customer = placeholder
-        else:
-            customer = customers[row.customer_phone]
-            customer.tier = row.customer_tier or customer.tier
-        order = WorkOrder(
-            number=number, kind=row.kind, status=OrderStatus.CLOSED, channel=row.channel, category=row.category,
-            severity=row.severity, customer=customer, customer_tier=customer.tier, customer_brand=customer.brand,
-            contact_phone=row.contact_phone or row.customer_phone or "", description=row.description,
-            region_id=customer.home_region_id or region_of_actor.pk, first_responder=actor,
-            first_responder_name=str(actor)[:64], first_responder_department=actor.department,
-            source=OrderSource.IMPORT, received_at=row.received_at, created_at=now, answer=row.answer,
-            closed_at=row.closed_at, external_ref=row.external_ref, external_source=row.external_source,
-            closed_month_arrival=_closed_month_of_arrival(received_at=row.received_at, closed_at=row.closed_at,
-                                                          closed=closed),
-        )
-        repeat = None
-        if not customer.is_placeholder:
-            key = (customer.pk, row.category.pk)
-            window = windows[timezone.localdate(row.received_at)]
-            candidates = [c for c in earlier.get(key, ())
-                          if row.received_at - window <= c[0] <= row.received_at]
-            if candidates:
-                # Latest first; at the same moment the one inserted last (this batch's rows after the database's).
-                repeat = max(candidates, key=lambda c: (c[0], c[1] is None, c[3] or c[1]))
-            earlier.setdefault(key, []).append((row.received_at, None, number, position + 1))
-        if repeat is not None and repeat[1] is not None:
-            order.repeat_of_id = repeat[1]
-        orders.append(order)
-        repeats.append(repeat)
-    WorkOrder.objects.bulk_create(orders)
-    later_links = []
-    for order, repeat in zip(orders, repeats, strict=True):
-        if repeat is not None and repeat[1] is None:  # an earlier row of this batch
-            order.repeat_of_id = orders[repeat[3] - 1].pk
-            later_links.append(order)
-    if later_links:
-        _rows_update(WorkOrder, ["repeat_of"], [(o.pk, o.repeat_of_id) for o in later_links])
-
-    actor_name = str(actor)[:64]
-    events = []
-    for order, repeat in zip(orders, repeats, strict=True):
-        events.append(OrderEvent(
-            order=order, action=OrderEvent.Action.IMPORTED, actor=actor, actor_name=actor_name, from_status="",
-            to_status=OrderStatus.CLOSED, comment=order.answer, created_at=now,
-            data={"channel": order.channel.code, "category": order.category.code, "source": OrderSource.IMPORT,
-                  "closed_at": order.closed_at.isoformat(),
-                  **({"closed_month": f"{order.closed_month_arrival:%Y-%m}"} if order.closed_month_arrival else {})}))
-        if repeat is not None:
-            events.append(OrderEvent(order=order, action=OrderEvent.Action.LINKED_REPEAT, actor=actor,
-                                     actor_name=actor_name, created_at=now, data={"repeat_of": repeat[2]}))
-    OrderEvent.objects.bulk_create(events)
-    determinations_propose_bulk(orders=orders, memo=memo)
-    log.info("%s historical orders imported in bulk by %s", len(orders), actor.get_username())
-    return orders
-
-
-def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
-    """The customers of a batch by phone, created when new (the last row of a customer gives the name and tier).
-    A known customer's record is never overwritten by history — it is older than the record, and a live intake
+def customers_upsert_bulk(rows: list) -> dict[str, Customer]:
+    """The customers of a batch of historical orders (workflow.intake.HistoricalOrder) by phone, created when new
+    (the last row of a customer gives the name and tier). A known customer's record is never overwritten by history — it is older than the record, and a live intake
     changes it only when the agent confirms — except that a record without a name takes the history's."""
-    wanted: dict[str, HistoricalOrder] = {}
+    wanted: dict = {}
     for row in rows:
         if row.customer_phone is not None:
             wanted[row.customer_phone] = row
@@ -543,15 +127,13 @@ def _customers_upsert_bulk(rows: list[HistoricalOrder]) -> dict[str, Customer]:
             customer.name, customer.updated_at = row.customer_name.strip(), timezone.now()
             named.append(customer)
     if named:
-        _rows_update(Customer, ["name", "updated_at"], [(c.pk, c.name, c.updated_at) for c in named])
+        rows_update(Customer, ["name", "updated_at"], [(c.pk, c.name, c.updated_at) for c in named])
     return customers
 
 
-def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
+def rows_update(model, columns: list[str], rows: list[tuple]) -> None:
     """UPDATE … FROM (VALUES …): many rows, each its own values, in one statement (bulk_update's CASE per column
     grows with the rows and costs more than the import's inserts)."""
-    from django.db import connection
-
     table = connection.ops.quote_name(model._meta.db_table)
     names = [connection.ops.quote_name(model._meta.get_field(c).column) for c in columns]
     types = [model._meta.get_field(c).db_type(connection) for c in columns]
@@ -564,38 +146,12 @@ def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
                        f"WHERE {table}.id = v.id", [value for row in rows for value in row])
 
 
-PROVISIONAL_PREFIX = "~"
-
-
-def _order_number_assign(*, order: WorkOrder, kind: str, received_at, source: str) -> None:
-    """The order's number, taken as the transaction's last step. The day's counter row stays locked from here to
-    the commit (that keeps the numbers gapless and in commit order); taken at the insert, it was locked through
-    the whole workflow start, and every create in the province queued on it (the load test's storm: ~15 creates/s
-    at most, whatever the hardware)."""
-    order.number = order_number_next(kind=kind, day=order_number_day(source=source, received_at=received_at))
-    WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
-
-
-def _closed_month_of_arrival(*, received_at, closed_at=None, closed=None):
-    from accountability.selectors import closed_month_of_arrival
-
-    return closed_month_of_arrival(received_at=received_at, closed_at=closed_at, closed=closed)
-
-
-def _incident_for(order: WorkOrder):
-    from quality.batch import incident_for_new_order
-
-    return incident_for_new_order(order)
-
-
-def _customer_update_errors(*, actor, phone, name, tier, brand, home_region) -> dict:
+def customer_update_errors(*, actor, phone, name, tier, brand, home_region) -> dict:
     """customer_update_check before the first write, as field errors (the insert checks again under the lock)."""
-    from complaints.selectors import customer_get
-
     customer = customer_get(phone=phone)
     if customer is None:
         return {}
-    changes = _customer_typed_changes(customer, name=name, tier=tier, brand=brand, home_region=home_region)
+    changes = customer_typed_changes(customer, name=name, tier=tier, brand=brand, home_region=home_region)
     try:
         customer_update_check(actor=actor, customer=customer, changes=changes)
     except ValidationError as exc:
@@ -603,201 +159,12 @@ def _customer_update_errors(*, actor, phone, name, tier, brand, home_region) -> 
     return {}
 
 
-def order_replay(*, actor, idempotency_key: str | None, fingerprint: str) -> OrderCreateResult | None:
-    """The answer to a retried create: the order the same caller made with the same Idempotency-Key (a conflict when
-    the content differs), or None when the key is new."""
-    if not idempotency_key:
-        return None
-    existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
-    return _idempotent_replay(existing, fingerprint) if existing is not None else None
-
-
-def _idempotent_replay(order: WorkOrder, fingerprint: str) -> OrderCreateResult:
-    if fingerprint and order.idempotency_fingerprint and fingerprint != order.idempotency_fingerprint:
-        raise IdempotencyConflict(order)
-    return OrderCreateResult(order=order, created=False)
-
-
-def _order_insert(
-    *, actor, kind, channel, category, severity, description, phone, contact, customer_name, customer_tier,
-    customer_brand, customer_region, received_at, idempotency_key, fingerprint, source, external_ref, on_spot,
-    historical_close=None, area="", bulletin=None, incident=None, external_source="", closed_month=None,
-    update_customer=False,
-) -> WorkOrder:
-    changes = {}
-    if phone is None:
-        customer = placeholder_customer_get()
-    else:
-        customer, changes = _customer_for_intake(
-            actor=actor, phone=phone, name=customer_name.strip(), tier=customer_tier, brand=customer_brand,
-            home_region=customer_region, update=update_customer,
-        )
-    repeat_of = repeat_candidate(customer=customer, category=category, received_at=received_at)
-    now = timezone.now()
-    order = WorkOrder(
-        kind=kind,
-        channel=channel,
-        category=category,
-        severity=severity,
-        customer=customer,
-        customer_tier=customer_tier or customer.tier,
-        customer_brand=customer_brand or customer.brand,
-        contact_phone=contact,
-        description=description,
-        region=_incident_region(_order_region(customer=customer, actor=actor, typed=customer_region), incident),
-        first_responder=actor,
-        first_responder_name=str(actor)[:64],
-        first_responder_department=actor.department,
-        source=source,
-        received_at=received_at,
-        created_at=now,
-        repeat_of=repeat_of,
-        idempotency_key=idempotency_key or None,
-        idempotency_fingerprint=fingerprint,
-        external_ref=external_ref,
-        external_source=external_source,
-        area=area or (incident.area if incident is not None else ""),
-        bulletin=bulletin if on_spot is not None else None,
-        closed_month_arrival=closed_month,
-    )
-    if on_spot is not None:
-        order.status = OrderStatus.CLOSED
-        order.resolved_on_spot = True
-        order.answer = on_spot.answer.strip()
-        order.compensation_amount = on_spot.compensation
-        order.closed_at = now
-        order.closed_by = actor
-    elif historical_close is not None:
-        order.status = OrderStatus.CLOSED
-        order.answer = historical_close.answer.strip()
-        order.closed_at = historical_close.closed_at
-    # A provisional number until the transaction's last statement (_order_number_assign): nobody outside this
-    # transaction ever sees it.
-    order.number = PROVISIONAL_PREFIX + secrets.token_hex(9)
-    order.save(force_insert=True)
-    if changes:
-        _customer_change_record(actor=actor, customer=customer, order=order, changes=changes, applied=update_customer)
-
-    action = OrderEvent.Action.IMPORTED if source == OrderSource.IMPORT else OrderEvent.Action.RECEIVED
-    events = [
-        dict(action=action, to_status=OrderStatus.NEW,
-             data={"channel": channel.code, "category": category.code, "source": source}),
-    ]
-    if historical_close is not None:
-        events[0].update(to_status=OrderStatus.CLOSED, comment=order.answer,
-                         data={**events[0]["data"], "closed_at": order.closed_at.isoformat()})
-    if closed_month is not None:
-        events[0]["data"]["closed_month"] = f"{closed_month:%Y-%m}"
-    if repeat_of is not None:
-        events.append(dict(action=OrderEvent.Action.LINKED_REPEAT, data={"repeat_of": repeat_of.number}))
-    if on_spot is not None:
-        events.append(
-            dict(action=OrderEvent.Action.RESOLVED_ON_SPOT, from_status=OrderStatus.NEW, to_status=OrderStatus.CLOSED,
-                 comment=order.answer,
-                 data={"compensation": str(on_spot.compensation) if on_spot.compensation is not None else None})
-        )
-    for event in events:
-        event_record(order=order, actor=actor, at=now, **event)
-    if order.status == OrderStatus.CLOSED:  # resolved on the spot, or imported as closed
-        from accountability.services import determination_propose
-
-        determination_propose(order=order)
-    return order
-
-
-def _order_flow_start(*, order: WorkOrder) -> None:
-    """Hand the order to the workflow: it dispatches automatically when the rules allow (or to its incident's
-    department, attached), else to a dispatcher."""
-    from workflow.flows import ComplaintFlow
-
-    ComplaintFlow.start.run(order=order)
-    if order.status == OrderStatus.IN_INCIDENT:
-        event_record(order=order, actor=None, action=OrderEvent.Action.ATTACHED_TO_INCIDENT,
-                     from_status=OrderStatus.NEW, to_status=order.status,
-                     data={"incident": order.incident_id, "title": order.incident.title,
-                           "department": order.current_department.name})
-    elif order.status == OrderStatus.QUEUED or order.status == OrderStatus.IN_PROGRESS:
-        event_record(order=order, actor=None, action=OrderEvent.Action.AUTO_DISPATCHED, from_status=OrderStatus.NEW,
-                     to_status=order.status,
-                     data={"department": order.current_department.name, "queue": order.queue_level})
-        if order.status == OrderStatus.QUEUED:
-            from workflow.services import order_arrival_announce
-
-            order_arrival_announce(order=order, actor=None)
-
-
-def _note_insert(*, order: WorkOrder, actor, body: str, internal: bool) -> Note:
-    note = Note.objects.create(order=order, author=actor, author_name=str(actor)[:64], body=body, is_internal=internal)
-    event_record(order=order, actor=actor, action=OrderEvent.Action.NOTE_ADDED, data={"internal": internal})
-    return note
-
-
-def _attachment_insert(*, order: WorkOrder, actor, upload, content_type: str) -> Attachment:
-    # Stored, listed and served under the extension of its real type: a GIF called x.html becomes x.gif.
-    name = attachment_filename(upload.name, content_type)
-    attachment = Attachment(
-        order=order,
-        original_name=name,
-        content_type=content_type,
-        size=upload.size,
-        uploaded_by=actor,
-    )
-    attachment.file.save(name, upload, save=False)
-    attachment.save()
-    data = {"name": name, "size": attachment.size}
-    if upload.name and upload.name != name:
-        data["uploaded_as"] = upload.name[:255]
-    event_record(order=order, actor=actor, action=OrderEvent.Action.ATTACHMENT_ADDED, data=data)
-    return attachment
-
-
-def _order_lock_for_user(*, actor, order: WorkOrder) -> WorkOrder:
-    from complaints.selectors import orders_visible_to
-
-    locked = orders_visible_to(actor).select_for_update(no_key=True, of=("self",)).filter(pk=order.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("You may not act on order %(number)s.") % {"number": order.number})
-    return locked
-
-
-def order_note_allowed(*, actor, order: WorkOrder) -> None:
-    if not order.is_open and not actor.has_role(roles.QUALITY_MANAGER):
-        raise PermissionDenied(_("Order %(number)s is closed: only the quality team may add notes.")
-                               % {"number": order.number})
-
-
-def order_note_add(*, actor, order: WorkOrder, body: str, internal: bool = True) -> Note:
-    """A note on the order: internal, or visible to the customer on the progress page. A closed order is
-    read-only except for notes by the quality team."""
-    if not (body or "").strip():
-        raise ValidationError({"body": [_("The note is empty.")]})
-    with transaction.atomic():
-        locked = _order_lock_for_user(actor=actor, order=order)
-        order_note_allowed(actor=actor, order=locked)
-        return _note_insert(order=locked, actor=actor, body=body.strip(), internal=internal)
-
-
-def order_attachment_add(*, actor, order: WorkOrder, upload) -> Attachment:
-    try:
-        content_type = attachment_validate(upload)
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from None
-    with transaction.atomic():
-        locked = _order_lock_for_user(actor=actor, order=order)
-        if not locked.is_open:
-            raise PermissionDenied(_("Order %(number)s is closed: no more attachments.") % {"number": order.number})
-        return _attachment_insert(order=locked, actor=actor, upload=upload, content_type=content_type)
-
-
-# The pages a masked number may be revealed from (the disclosure says which).
 DISCLOSURE_PAGES = ("order_detail", "follow_up")
 
 
 def phone_disclose(*, actor, order: WorkOrder, page: str) -> WorkOrder:
     """Show the customer's and the contact's full numbers of a visible order to someone who may unmask them, and
     log it. A reader who sees full numbers anyway is not logged (their role needs the number every day)."""
-    from complaints.selectors import orders_visible_to
-
     if page not in DISCLOSURE_PAGES:
         raise ValidationError({"page": [_("Unknown page.")]})
     if not may_see_full_phone(actor) and not may_unmask_phone(actor):

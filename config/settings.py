@@ -1,6 +1,7 @@
 """Settings for the complaint work-order platform. Every value that differs between
 machines comes from the environment through config.env.Env, which refuses bad values."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -133,6 +134,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL is required when APP_ENV=production.")
+# Under pytest-xdist each test process (and every Celery worker a test starts, which inherits its environment)
+# uses a Redis database of its own: a real worker started by one process never takes another process's tasks.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _XDIST_WORKER.startswith("gw") and _XDIST_WORKER[2:].isdigit():
+    _scheme, _slash, _rest = REDIS_URL.rpartition("/")
+    if _rest.isdigit():
+        REDIS_URL = f"{_scheme}/{int(_rest) + 1 + int(_XDIST_WORKER[2:])}"
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -235,7 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "complaints.api.exception_handler",
+    "EXCEPTION_HANDLER": "workflow.api.exception_handler",
     # Per API token (a browser session: per user), at the rates below (config/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": ["config.throttles.ApiRateThrottle"],
 }

@@ -22,7 +22,7 @@ log = logging.getLogger("jobs")
 
 # What runs each kind: runner(job=Job, progress=Progress) -> dict (stored as the job's result).
 RUNNERS = {
-    Job.Kind.IMPORT_ORDERS: "complaints.order_import.job_run_import",
+    Job.Kind.IMPORT_ORDERS: "workflow.order_import.job_run_import",
     Job.Kind.ACCOUNTABILITY_MONTH: "accountability.scoring.job_run_month_close",
 }
 # A queued job no worker has taken after this long is sent again; a running one without progress for this long has

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category
 from core.widgets import DateInput
-from knowledge.models import Article, Audience
+from knowledge.models import Article, ArticleVersion, Audience
 from org.models import Department
 
 
@@ -77,3 +77,13 @@ class CaseReviewForm(CaseForm):
 
 class WithdrawForm(forms.Form):
     comment = forms.CharField(label=_("Why it is withdrawn"), max_length=500)
+
+
+def intake_form_fields() -> dict:
+    """The intake form's field of the knowledge base (workflow.hooks.intake_form_fields)."""
+    return {
+        # Set by "Use this answer" next to a suggested article in the side panel: the version is kept with the order.
+        "article_version": forms.ModelChoiceField(
+            queryset=ArticleVersion.objects.all(), required=False, widget=forms.HiddenInput,
+            error_messages={"invalid_choice": _("Unknown article version.")}),
+    }

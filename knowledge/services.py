@@ -197,6 +197,12 @@ def article_use_record(*, order: WorkOrder, version: ArticleVersion, actor) -> A
     return use
 
 
+def article_use_at_intake(*, order: WorkOrder, actor, article_version: ArticleVersion | None) -> None:
+    """A new order (workflow.hooks.order_received): the article the agent answered from, if they chose one."""
+    if article_version is not None:
+        article_use_record(order=order, version=article_version, actor=actor)
+
+
 # --- cases -----------------------------------------------------------------------------------------------------
 
 

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from knowledge.search import stats_refresh_if_stale
+
 
 @shared_task(ignore_result=True)
 def search_stats_refresh() -> bool:
-    from knowledge.search import stats_refresh_if_stale
-
     return stats_refresh_if_stale()

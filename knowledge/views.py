@@ -308,10 +308,16 @@ def case_propose(request, number):
     return render(request, "knowledge/case_propose.html", _context(request, form=form, order=order, tab="cases"))
 
 
-def order_knowledge(order: WorkOrder, user) -> dict:
-    """For the order page: the article versions used for it, and whether it may be proposed as a case."""
+def order_knowledge(*, order: WorkOrder, user, stage: str | None) -> dict:
+    """For the order page (workflow.hooks.order_page_panel): the article versions used for it, and whether it may
+    be proposed as a case."""
     uses = list(order.article_uses.select_related("version__article", "used_by"))
     live_case = order.cases.exclude(status__in=[Case.Status.REJECTED, Case.Status.WITHDRAWN]).first()
     readable = live_case is not None and selectors.cases_readable(user).filter(pk=live_case.pk).exists()
     return {"article_uses": uses, "live_case": live_case, "live_case_readable": readable,
             "may_propose_case": order.status == "closed" and live_case is None and services.may_propose_case(user)}
+
+
+def intake_suggestions_panel(*, user, customer, category, description: str) -> dict:
+    """The intake panel's suggested articles (workflow.hooks.intake_panel)."""
+    return {"suggestions": selectors.intake_suggestions(user=user, category=category, description=description)}

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from complaints.admin import ReadOnlyAdmin
 from quality.kpis import KPIS
 from quality.models import (
     BatchAlert,
@@ -15,7 +16,6 @@ from quality.models import (
     QualityPolicy,
     SubscriberCount,
 )
-from workflow.admin import ReadOnlyAdmin
 
 
 class KpiTargetForm(forms.ModelForm):

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import Category, Kind, OrderStatus, WorkOrder
-from complaints.selectors import regions_visible_to
+from complaints.selectors import category_responsible_department, regions_visible_to
 from core.permissions import is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from org import roles
 from org.models import Department, Region, User
@@ -43,6 +43,9 @@ from quality.models import (
     Incident,
     WarningLevel,
 )
+from workflow.models import Notification
+from workflow.notifications import leads_notify, notify_about
+from workflow.services import ActionNotPossible, order_answer_from_incident, order_attach_incident
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +221,7 @@ def _dispatchers_for(region_id: int) -> list[User]:
 
 
 def _tell(alert: BatchAlert, subject: str) -> None:
-    from workflow.models import Notification
-    from workflow.notifications import notify_about
-
     recipients = _dispatchers_for(alert.region_id)
-    from complaints.selectors import category_responsible_department
-
     department = category_responsible_department(category=alert.category)
     if department is not None:
         recipients += list(User.objects.filter(is_active=True, department=department, groups__name=roles.LEAD))
@@ -323,8 +321,6 @@ def incident_open(*, actor, title: str, department: Department, category: Catego
             alert.status, alert.incident = BatchAlert.Status.CONFIRMED, incident
             alert.save(update_fields=["status", "incident"])
         transaction.on_commit(lambda: _attach_later(incident.pk))
-    from accountability.notify import leads_notify
-
     leads_notify(department=department, kind="accountability", actor=actor,
                  subject=_("Batch-complaint incident for your department: %(title)s") % {"title": title},
                  link=f"/early-warning/incidents/{incident.pk}/")
@@ -332,7 +328,7 @@ def incident_open(*, actor, title: str, department: Department, category: Catego
 
 
 def _attach_later(incident_id: int) -> None:
-    from quality.tasks import incident_attach
+    from quality.tasks import incident_attach  # local: quality.tasks imports this module
 
     try:
         incident_attach.apply_async(args=[incident_id], retry=False)
@@ -354,8 +350,6 @@ def incident_matching_orders(incident: Incident):
 
 def incident_attach_open_orders(*, incident_id: int, batch: int = 200) -> int:
     """Attach the incident's open matching complaints, batch by batch (safe to run twice)."""
-    from workflow.services import ActionNotPossible, order_attach_incident
-
     incident = Incident.objects.get(pk=incident_id)
     attached, passed_over = 0, set()
     while incident.is_open:
@@ -436,7 +430,7 @@ def incident_resolve(*, actor, incident: Incident, answer: str, cause_report: st
 
 
 def _answer_later(incident_id: int) -> None:
-    from quality.tasks import incident_answer
+    from quality.tasks import incident_answer  # local: quality.tasks imports this module
 
     try:
         incident_answer.apply_async(args=[incident_id], retry=False)
@@ -446,8 +440,6 @@ def _answer_later(incident_id: int) -> None:
 
 def incident_answer_children(*, incident_id: int, batch: int = 200) -> int:
     """Answer every order still waiting on a resolved incident (safe to run twice: answered ones are skipped)."""
-    from workflow.services import order_answer_from_incident
-
     incident = Incident.objects.select_related("department", "resolved_by").get(pk=incident_id)
     if incident.is_open:
         return 0
@@ -465,8 +457,6 @@ def incident_answer_children(*, incident_id: int, batch: int = 200) -> int:
 def incidents_sweep(*, now: datetime.datetime | None = None) -> dict:
     """Feedback deadlines (warning, overdue) and missed recoveries, told once; and the safety net for attaching
     and answering that the broker missed."""
-    from accountability.notify import leads_notify
-
     now = now or timezone.now()
     counts = {"warned": 0, "overdue": 0, "recovery_overdue": 0, "answered": 0, "attached": 0}
     checks = (("feedback_warned_at", "feedback_warn_at", Q(feedback_at__isnull=True), "warned",

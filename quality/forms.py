@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from quality.models import FollowUp
+from quality.models import Bulletin, FollowUp, Incident
 
 
 class FollowUpContactForm(forms.Form):
@@ -13,3 +13,16 @@ class FollowUpContactForm(forms.Form):
     note = forms.CharField(label=_("What was said or tried"), widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=4000, required=False)
     close = forms.BooleanField(label=_("Close the follow-up"), required=False)
+
+
+def intake_form_fields() -> dict:
+    """The intake form's fields of early warning (workflow.hooks.intake_form_fields)."""
+    return {
+        # Set by "Answer from this bulletin" in the side panel.
+        "bulletin": forms.ModelChoiceField(queryset=Bulletin.objects.filter(withdrawn_at__isnull=True),
+                                           required=False, widget=forms.HiddenInput),
+        # Set by "The customer is in this area: join" next to a known fault in the side panel.
+        "incident": forms.ModelChoiceField(
+            queryset=Incident.objects.filter(status=Incident.Status.OPEN), required=False, widget=forms.HiddenInput,
+            error_messages={"invalid_choice": _("That incident is resolved or unknown.")}),
+    }

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from complaints.models import WorkOrder
 from core.permissions import is_centre_or_quality
 from quality.models import CallbackSurvey, FollowUp, FollowUpEvent, QualityPolicy
+from workflow.calendars import work_calendar
 from workflow.models import LimitUnit
 
 
@@ -25,8 +26,8 @@ def quality_policy(*, on_date=None) -> QualityPolicy:
 
 def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str, solved: bool, comment: str = "",
                            at: datetime | None = None) -> CallbackSurvey:
-    """Called by workflow.services.order_callback inside its transaction, for a callback that reached the
-    customer; `verdict` is the workflow policy's reading of the rating."""
+    """A callback that reached the customer (workflow.hooks.order_rated, inside the callback's transaction);
+    `verdict` is the workflow policy's reading of the rating."""
     at = at or timezone.now()
     local = timezone.localtime(at)
     return CallbackSurvey.objects.create(
@@ -47,13 +48,12 @@ def _event(follow_up: FollowUp, *, actor, action: str, comment: str = "", **data
 
 def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, actor=None) -> FollowUp:
     """A dissatisfied customer needs a follow-up: one open task per order; a second trigger while it is open is
-    recorded on it. Called inside the workflow's transaction (callback, reopen)."""
+    recorded on it. Subscribed to workflow.hooks.order_reopened (inside the callback's or the reopen's
+    transaction)."""
     existing = FollowUp.objects.select_for_update().filter(order=order).exclude(status=FollowUp.Status.CLOSED).first()
     if existing is not None:
         _event(existing, actor=actor, action=FollowUpEvent.Action.TRIGGERED_AGAIN, reason=reason, rating=rating)
         return existing
-    from workflow.calendars import work_calendar
-
     now = timezone.now()
     calendar, _calendar_id = work_calendar(None)
     days = quality_policy().follow_up_working_days

@@ -2,44 +2,34 @@
 
 from celery import shared_task
 
+from quality import batch, facts
+
 
 @shared_task(ignore_result=True)
 def rollups_apply() -> str:
-    from quality.facts import rollups_apply as apply
-
-    return str(apply())
+    return str(facts.rollups_apply())
 
 
 @shared_task(ignore_result=True)
 def open_orders_snapshot() -> int:
-    from quality.facts import open_orders_snapshot as snapshot
-
-    return snapshot()
+    return facts.open_orders_snapshot()
 
 
 @shared_task(ignore_result=True)
 def batch_detect() -> str:
-    from quality.batch import batch_detect as detect
-
-    return str(detect())
+    return str(batch.batch_detect())
 
 
 @shared_task(ignore_result=True)
 def incidents_sweep() -> dict:
-    from quality.batch import incidents_sweep as sweep
-
-    return sweep()
+    return batch.incidents_sweep()
 
 
 @shared_task(ignore_result=True)
 def incident_attach(incident_id: int) -> int:
-    from quality.batch import incident_attach_open_orders
-
-    return incident_attach_open_orders(incident_id=incident_id)
+    return batch.incident_attach_open_orders(incident_id=incident_id)
 
 
 @shared_task(ignore_result=True)
 def incident_answer(incident_id: int) -> int:
-    from quality.batch import incident_answer_children
-
-    return incident_answer_children(incident_id=incident_id)
+    return batch.incident_answer_children(incident_id=incident_id)

@@ -8,6 +8,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,7 +25,13 @@ from org import roles
 from org.models import Department, Region
 from quality import batch
 from quality.models import BatchAlert, Bulletin, Incident, WarningLevel
-from workflow.services import ActionNotPossible, order_attach_incident, order_detach_incident
+from workflow.services import (
+    ActionNotPossible,
+    may_attach_incident,
+    may_detach_incident,
+    order_attach_incident,
+    order_detach_incident,
+)
 
 PER_PAGE = 50
 WARNING_ROLES = (roles.DISPATCHER, roles.QUALITY_MANAGER, roles.LEAD, roles.HANDLER, roles.FRONTLINE_AGENT)
@@ -309,6 +316,40 @@ def incidents_for_order(order: WorkOrder) -> list[Incident]:
     codes = [c for c in order.category.path.strip("/").split("/") if c]
     region_codes = [c for c in order.region.path.strip("/").split("/") if c]
     return list(Incident.objects.filter(status="open", category__code__in=codes, region__code__in=region_codes)[:5])
+
+
+def order_incident_panel(*, order: WorkOrder, user, stage: str | None) -> dict:
+    """The order page's incident panel (workflow.hooks.order_page_panel): open incidents the order could join
+    (while it waits at dispatch or in a queue), and whether it may leave."""
+    may_attach = order.is_open and order.incident_id is None and stage in ("dispatch", "handle") \
+        and order.status in ("new", "queued", "in_progress") and order.kind == "complaint" \
+        and may_attach_incident(user, department_id=order.current_department_id)
+    return {"joinable_incidents": incidents_for_order(order) if may_attach else [],
+            "may_detach": order.status == "in_incident" and may_detach_incident(user)}
+
+
+def _incidents_matching(*, region, category):
+    """Open incidents of this category covering the region (a new complaint joins them by itself) or an area
+    within it (the agent asks the customer where they are, and joins it with one click: `incident.joins_by_itself`
+    is False)."""
+    if region is None or category is None:
+        return []
+    codes = [c for c in category.path.strip("/").split("/") if c]
+    region_codes = [c for c in region.path.strip("/").split("/") if c]
+    incidents = list(Incident.objects.filter(status=Incident.Status.OPEN, category__code__in=codes)
+                     .filter(Q(region__code__in=region_codes) | Q(region__path__startswith=region.path))
+                     .select_related("region").order_by("-opened_at")[:5])
+    for incident in incidents:
+        incident.joins_by_itself = region.path.startswith(incident.region.path)
+    return incidents
+
+
+def intake_incident_panel(*, user, customer, category, description: str) -> dict:
+    """The intake panel's bulletins and incidents (workflow.hooks.intake_panel): the customer's region only when
+    the agent may see it (the faults of the district would tell it)."""
+    region = batch.order_region_for(customer=customer, actor=user)
+    return {"bulletins": batch.bulletins_matching(region=region, category=category),
+            "incidents": _incidents_matching(region=region, category=category)}
 
 
 @warning_required

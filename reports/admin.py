@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from complaints.admin import ReadOnlyAdmin
 from reports.models import ExportRecord, MonthlyReport, ReportWithdrawal
-from workflow.admin import ReadOnlyAdmin
 
 
 @admin.register(ExportRecord)

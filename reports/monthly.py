@@ -31,6 +31,7 @@ from quality.services import quality_policy
 from reports import svg
 from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PERCENTAGE_POINTS, unit_label
 from reports.models import MonthlyReport, ReportWithdrawal
+from workflow.calendars import work_calendar
 
 log = logging.getLogger(__name__)
 
@@ -332,8 +333,6 @@ def report_regions() -> list[Region]:
 def monthly_reports_due(*, today: datetime.date | None = None) -> list[MonthlyReport]:
     """From the first working day of the month on, make last month's scheduled report for every province and city
     that has none yet. Idempotent; catches up after a missed morning."""
-    from workflow.calendars import work_calendar
-
     today = today or timezone.localdate()
     calendar, _id = work_calendar(None)
     first_working = month_start(today)

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from complaints.admin import ReadOnlyAdmin
 from support.models import SupportEvent, SupportPolicy, SupportRequest, SupportTask
-from workflow.admin import ReadOnlyAdmin, TransitionAdmin, task_step
+from workflow.admin import TransitionAdmin, task_step
 
 
 @admin.register(SupportPolicy)

@@ -9,7 +9,6 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from complaints.api import exception_handler as platform_exception_handler
 from org.models import ApiScope
 from org.tokens import TokenScope
 from support import selectors, services
@@ -21,6 +20,7 @@ from support.serializers import (
     SupportRequestSerializer,
 )
 from support.services import RequestNotPossible
+from workflow.api import exception_handler as platform_exception_handler
 
 
 def exception_handler(exc, context):

@@ -216,7 +216,7 @@ def api_for():
 @pytest.fixture
 def make_order(coverage):
     """Log an order through the real intake service; keyword overrides go straight to order_create."""
-    from complaints.services import order_create
+    from workflow.intake import order_create
 
     def _make(actor, **overrides):
         values = dict(kind="complaint", channel=channel("hotline"), category=coverage, severity="ordinary",

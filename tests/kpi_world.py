@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from complaints.services import OnSpotAnswer, order_create
 from tests.factories import channel
 from workflow import services as flow
+from workflow.intake import OnSpotAnswer, order_create
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAYS = {"Mon": 2, "Tue": 3, "Wed": 4, "Thu": 5, "Fri": 6}

@@ -23,12 +23,12 @@ from accountability.models import (
     ResponsibilityRule,
     RuleShare,
 )
-from complaints.services import OnSpotAnswer
 from org import roles
 from org.models import Department
 from quality.facts import rollups_apply
 from tests.factories import DepartmentFactory, UserFactory
 from workflow import services as flow
+from workflow.intake import OnSpotAnswer
 from workflow.models import Notification
 
 SH = ZoneInfo("Asia/Shanghai")

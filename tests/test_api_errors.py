@@ -11,7 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
 
-from complaints.api import OrderListCreateApi
+from workflow.api import OrderListCreateApi
 from workflow.services import ACTIONS
 
 URL = "/api/v1/orders/"

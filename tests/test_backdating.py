@@ -159,7 +159,7 @@ def scores(month=NOVEMBER):
 
 def historical_row(ref, *, received, closed, category):
     from complaints.models import Channel
-    from complaints.services import HistoricalOrder
+    from workflow.intake import HistoricalOrder
 
     return HistoricalOrder(external_ref=ref, external_source="旧客服系统", kind="complaint", severity="ordinary",
                            channel=Channel.objects.get(code="hotline"), category=category, customer_tier=None,
@@ -219,7 +219,7 @@ def test_a_month_whose_report_is_archived_is_closed_too(db, province):
 def test_the_historical_import_marks_its_orders_and_flags_those_of_a_closed_month(
         november_archived, channel_system, coverage, quality_manager, login_client, api_for):
     from complaints.models import OrderSource
-    from complaints.services import orders_historical_create
+    from workflow.intake import orders_historical_create
 
     with time_machine.travel(DECEMBER_FIRST + timedelta(days=1), tick=False):
         imported, = orders_historical_create(actor=channel_system, rows=[historical_row(
@@ -243,7 +243,7 @@ def test_the_historical_import_marks_its_orders_and_flags_those_of_a_closed_mont
 
 def test_the_historical_import_and_live_intake_never_share_a_number(channel_system, hotline_agent, make_order,
                                                                     coverage):
-    from complaints.services import orders_historical_create
+    from workflow.intake import orders_historical_create
 
     with time_machine.travel(datetime(2026, 11, 10, 18, 0, tzinfo=SHANGHAI), tick=False):
         live = make_order(hotline_agent)
@@ -260,8 +260,8 @@ def test_the_historical_import_and_live_intake_never_share_a_number(channel_syst
 @pytest.fixture
 def late_closed_november(november_archived, channel_system, coverage):
     """A November complaint of the network department imported after November was archived."""
-    from complaints.services import orders_historical_create
     from quality.facts import rollups_apply
+    from workflow.intake import orders_historical_create
 
     with time_machine.travel(DECEMBER_FIRST + timedelta(days=1), tick=False):
         order, = orders_historical_create(actor=channel_system, rows=[historical_row(

@@ -12,10 +12,10 @@ from django.utils import timezone
 from accountability import scoring
 from accountability.models import Indicator, MonthlyScore, ScoreRecomputation
 from complaints.models import Channel
-from complaints.services import HistoricalOrder, orders_historical_create
 from quality.facts import rollups_apply
 from tests.conftest import browser_login, screenshot
 from workflow import services as flow
+from workflow.intake import HistoricalOrder, orders_historical_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from accountability import scoring
 from accountability.models import Indicator
-from complaints.services import order_create
 from org.models import Department
 from quality.facts import open_orders_snapshot, rollups_apply
 from tests.conftest import browser_login, screenshot
 from tests.factories import CategoryFactory, DepartmentFactory, channel
+from workflow.intake import order_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

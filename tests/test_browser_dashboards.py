@@ -8,12 +8,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from complaints.services import order_create
 from quality.facts import open_orders_snapshot, rollups_apply
 from reports.monthly import report_generate
 from tests.conftest import browser_login, screenshot
 from tests.factories import channel
 from tests.kpi_world import build_week
+from workflow.intake import order_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 
 from accountability.models import Indicator, IndicatorTarget, IndicatorTargetChange
-from complaints.services import order_create
 from reports.models import MonthlyReport
 from tests.conftest import browser_login, screenshot
 from tests.factories import channel
+from workflow.intake import order_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SH = ZoneInfo("Asia/Shanghai")

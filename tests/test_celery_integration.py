@@ -12,15 +12,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.processes import child_env
 from workflow.models import LimitUnit, Notification, Stage, StageLimit, TimeLimitPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def test_a_real_worker_and_beat_produce_a_warning(tmp_path, hotline_agent, make_order, province_dispatcher):
@@ -31,8 +27,7 @@ def test_a_real_worker_and_beat_produce_a_warning(tmp_path, hotline_agent, make_
     StageLimit.objects.create(policy=policy, stage=Stage.DISPATCH, amount=1, unit=LimitUnit.CLOCK_MINUTES)
     order = make_order(hotline_agent, severity="difficult")  # waits for a dispatcher: the dispatch stage runs
 
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "SLA_SWEEP_SECONDS": "1",
-           "VAR_DIR": str(tmp_path)}
+    env = child_env(SLA_SWEEP_SECONDS="1", VAR_DIR=str(tmp_path))
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--loglevel=INFO", "--concurrency=1",
          "--pool=solo", f"--schedule={tmp_path / 'beat-schedule'}", "-n", f"sla-test-{os.getpid()}@%h"],

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job
+from tests.processes import child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,15 +26,9 @@ MAPPING = ('{"source": "old-crm", "columns": {"external_ref": "工单号", "rece
            '"date_format": "%Y/%m/%d %H:%M", "defaults": {"kind": "complaint", "channel": "hotline"}}')
 
 
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(tmp_path):
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "VAR_DIR": str(tmp_path),
-           "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    env = child_env(VAR_DIR=str(tmp_path), MEDIA_ROOT=str(settings.MEDIA_ROOT))
     log = tmp_path / "worker.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",

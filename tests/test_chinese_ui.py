@@ -36,8 +36,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
-from complaints.order_import import MAPPING_KEYS
 from tests.test_permission_matrix import FIXED_MOMENT, World, url_names
+from workflow.order_import import MAPPING_KEYS
 
 pytestmark = pytest.mark.django_db
 

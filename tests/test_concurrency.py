@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, connections
 
 from complaints.models import WorkOrder
-from complaints.services import order_create
 from tests.factories import channel
+from workflow.intake import order_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +46,7 @@ def test_fifty_concurrent_creates_get_fifty_distinct_consecutive_numbers(hotline
 def test_a_create_in_the_middle_of_its_workflow_start_does_not_hold_up_another(hotline_agent, coverage, monkeypatch):
     """The day's number is taken as a create's last step: while one create is still starting its workflow
     (dispatch, deadlines, notifications), another completes; the numbers follow the commits, gapless."""
-    import complaints.services as services
+    import workflow.intake as services
 
     hotline = channel("hotline")
     inside, release = threading.Event(), threading.Event()

@@ -134,7 +134,7 @@ def test_demo_users_have_addresses_and_their_notifications_are_e_mailed(tmp_path
 
 
 def _an_order_for_the_lead(users):
-    from complaints.services import order_create
+    from workflow.intake import order_create
 
     leaf = Category.objects.get(code="NET-MOB-COV-01")
     order = order_create(actor=users["agent_gz"], kind="complaint", channel=users["agent_gz"].department.channel,

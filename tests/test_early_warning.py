@@ -10,13 +10,13 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from complaints.models import OrderStatus, WorkOrder
-from complaints.services import OnSpotAnswer, order_create
 from org import roles
 from org.models import Department
 from quality import batch
 from quality.models import BatchAlert, BatchPolicy, Bulletin, Incident, WarningLevel
 from tests.factories import DepartmentFactory, UserFactory, channel
 from workflow import services as flow
+from workflow.intake import OnSpotAnswer, order_create
 from workflow.models import OrderStage
 
 SH = ZoneInfo("Asia/Shanghai")

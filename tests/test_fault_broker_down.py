@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from complaints.models import OrderStatus, WorkOrder
+from tests.processes import child_env
 from workflow.models import Heartbeat, Notification, WorkflowPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,12 +76,9 @@ def _dead_port() -> int:
 
 
 def _env(tmp_path, redis_url: str) -> dict:
-    db = settings.DATABASES["default"]
-    return {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-                                          f"{db['NAME']}",
-            "REDIS_URL": redis_url, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings",
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(tmp_path / "mail"), "SLA_SWEEP_SECONDS": "1", "NOTIFICATION_FLUSH_SECONDS": "2"}
+    return child_env(REDIS_URL=redis_url, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings",
+                     EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+                     EMAIL_FILE_PATH=str(tmp_path / "mail"), SLA_SWEEP_SECONDS="1", NOTIFICATION_FLUSH_SECONDS="2")
 
 
 def test_intake_claim_and_reply_work_without_the_broker_and_nothing_is_lost(

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from complaints import selectors
 from complaints.models import Customer, CustomerChange, WorkOrder
-from complaints.services import order_create
 from tests.factories import CustomerFactory, channel
+from workflow.intake import order_create
 
 PANEL = "/intake/customer/"
 

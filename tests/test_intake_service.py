@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from complaints.models import AuthorityLevel, Customer, IntakePolicy, OrderStatus, WorkOrder
-from complaints.services import OnSpotAnswer, order_create
 from org import roles
 from tests.factories import channel
+from workflow.intake import OnSpotAnswer, order_create
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"

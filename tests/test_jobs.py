@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.models import WorkOrder
-from complaints.order_import import order_import_prepare
 from jobs.models import Job
 from jobs.services import job_queue, job_run, jobs_redispatch
+from workflow.order_import import order_import_prepare
 
 DATA = Path(__file__).parent / "data"
 SHANGHAI = timezone.get_fixed_timezone(8 * 60)

@@ -10,11 +10,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from complaints.models import WorkOrder
-from complaints.services import OnSpotAnswer, order_create
 from knowledge import search, selectors, services
 from knowledge.models import Article, ArticleUse, Audience, Case, SearchEntry
 from knowledge.text import anonymise, personal_data, tokens
 from tests.factories import channel
+from workflow.intake import OnSpotAnswer, order_create
 
 LABELLED = json.loads((Path(__file__).parent / "data" / "knowledge_labelled.json").read_text(encoding="utf-8"))
 

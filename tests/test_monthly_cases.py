@@ -12,12 +12,12 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from pypdf import PdfReader
 
-from complaints.services import order_create
 from org import roles
 from org.models import Department
 from reports.models import MonthlyReport
 from reports.monthly import report_generate
 from tests.factories import DepartmentFactory, UserFactory, channel
+from workflow.intake import order_create
 
 NOVEMBER = datetime.date(2026, 11, 1)
 SH = ZoneInfo("Asia/Shanghai")

@@ -124,8 +124,8 @@ PERSONAL = ("客户张伟先生来电，身份证440106199001011234，回电1391
 @pytest.fixture
 def personal_case(week, hotline_agent, coverage):
     """A major complaint of November whose description carries what agents type: a name, an ID, numbers."""
-    from complaints.services import order_create
     from tests.factories import channel
+    from workflow.intake import order_create
 
     with time_machine.travel(datetime.datetime(2026, 11, 20, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         return order_create(actor=hotline_agent, kind="complaint", channel=channel("hotline"), category=coverage,

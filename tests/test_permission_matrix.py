@@ -105,18 +105,18 @@ class World:
     def __init__(self):
         from accountability.models import Deduction, Determination, ImprovementOrder, MonthlyNotice
         from complaints.models import WorkOrder
-        from complaints.services import order_attachment_add
         from knowledge.models import Article, Case
         from org.models import User
         from quality.models import BatchAlert as Alert
         from quality.models import Bulletin, FollowUp, Incident
         from support.models import SupportRequest
         from workflow.models import Notification
+        from workflow.notes import order_attachment_add
 
         self.users = {u.username: u for u in User.objects.all()}
         # A fresh ordinary complaint logged by the Guangzhou agent: dispatched to its category's department.
         from complaints.models import Category, Channel
-        from complaints.services import order_create
+        from workflow.intake import order_create
 
         category = (Category.objects.filter(code__startswith="NET-", is_active=True, children__isnull=True)
                     .order_by("code").first())

@@ -3,12 +3,10 @@ disagreed, decided for the stricter reading."""
 
 import ast
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from complaints.views import _incident_actions
 from core import permissions
 from core.permissions import (
     department_kind,
@@ -27,6 +25,7 @@ from knowledge.services import may_write_articles
 from org import roles
 from org.models import Department
 from quality.selectors import may_see_dashboards
+from quality.warning_views import order_incident_panel
 from workflow.services import may_attach_incident, may_detach_incident
 
 from .factories import DepartmentFactory, UserFactory
@@ -150,6 +149,5 @@ def test_the_order_page_and_the_service_agree_on_who_attaches_an_incident(hotlin
     assert not may_detach_incident(network_lead) and may_detach_incident(province_dispatcher)
 
     monkeypatch.setattr("quality.warning_views.incidents_for_order", lambda order: ["incident"])
-    ctx = SimpleNamespace(stage="dispatch")
-    assert _incident_actions(other_lead, order, ctx)["joinable_incidents"] == []
-    assert _incident_actions(network_lead, order, ctx)["joinable_incidents"] == ["incident"]
+    assert order_incident_panel(order=order, user=other_lead, stage="dispatch")["joinable_incidents"] == []
+    assert order_incident_panel(order=order, user=network_lead, stage="dispatch")["joinable_incidents"] == ["incident"]

@@ -96,10 +96,10 @@ def test_the_monthly_report_takes_out_a_number_grouped_with_a_chinese_keyboards_
                                                                                        province):
     """End to end through the archived report (HTML, PDF and kept figures), as a quality manager's PDF would be
     read outside."""
-    from complaints.services import order_create
     from reports.monthly import report_generate
     from tests.factories import channel
     from tests.test_monthly_reports import NOVEMBER, pdf_text_and_fonts
+    from workflow.intake import order_create
 
     with time_machine.travel(datetime.datetime(2026, 11, 20, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         order = order_create(actor=hotline_agent, kind="complaint", channel=channel("hotline"), category=coverage,

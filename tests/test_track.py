@@ -5,7 +5,7 @@ import random
 import pytest
 from django.utils.translation import override
 
-from complaints.services import order_note_add
+from workflow.notes import order_note_add
 
 
 def _address() -> str:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from complaints.models import WorkOrder
-from complaints.services import OnSpotAnswer
+from workflow.intake import OnSpotAnswer
 
 
 @pytest.fixture

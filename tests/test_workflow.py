@@ -10,9 +10,9 @@ from django.utils import timezone
 from viewflow.workflow.status import PROCESS
 
 from complaints.models import OrderStatus, QueueLevel, Tier
-from complaints.services import order_note_add
 from workflow import services
 from workflow.models import Notification, OrderEvent, OrderTask, WorkflowPolicy
+from workflow.notes import order_note_add
 from workflow.services import ActionNotPossible
 
 
@@ -379,7 +379,7 @@ def test_the_sweep_can_escalate_without_an_actor(complaint, network_lead):
 
 
 def test_a_closed_order_takes_notes_only_from_the_quality_team(hotline_agent, make_order, quality_manager):
-    from complaints.services import OnSpotAnswer
+    from workflow.intake import OnSpotAnswer
 
     order = make_order(hotline_agent, on_spot=OnSpotAnswer("已解释"))
     with pytest.raises(PermissionDenied):

@@ -1,13 +1,12 @@
 from django.contrib import admin, messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import models as viewflow_models
 
-from complaints.phone import mask_in_text
-from core.permissions import may_see_full_phone
+from complaints.admin import ReadOnlyAdmin, WorkOrderAdmin
+from complaints.models import WorkOrder
 from workflow.calendars import work_calendar
 from workflow.forms import CancelForm
 from workflow.models import (
@@ -33,46 +32,6 @@ from workflow.steps import step_label
 for model in (viewflow_models.Process, viewflow_models.Task):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records kept as evidence: read, never added, changed or deleted here. A reader without the permission to
-    see full phone numbers reads the records' text with the numbers in it masked (complaints.phone)."""
-
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        if obj is None or may_see_full_phone(request.user):
-            return fields
-        return [self._masked_text(name) if self._is_text(name) else name for name in fields]
-
-    def _is_text(self, name) -> bool:
-        try:
-            field = self.model._meta.get_field(name)
-        except (FieldDoesNotExist, TypeError):
-            return False
-        # Plain text only: a CharField subclass may hold something else (viewflow's flow class reference).
-        return type(field) in (models.CharField, models.TextField) and not field.choices
-
-    def _masked_text(self, name: str) -> str:
-        """A read-only display of the text field with phone numbers masked, made once per admin class."""
-        attribute = f"{name}_phones_masked"
-        if not hasattr(type(self), attribute):
-            def display(admin_, obj, _name=name):
-                value = getattr(obj, _name)
-                return mask_in_text(value) if isinstance(value, str) else value
-
-            display.short_description = self.model._meta.get_field(name).verbose_name
-            setattr(type(self), attribute, display)
-        return attribute
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TransitionAdmin(ReadOnlyAdmin):
@@ -164,6 +123,13 @@ def cancel_orders(modeladmin, request, queryset):
             done += 1
     modeladmin.message_user(request, _("%(count)s orders cancelled.") % {"count": done}, messages.SUCCESS)
     return None
+
+
+@admin.register(WorkOrder)
+class OrderAdmin(WorkOrderAdmin):
+    """The order record's admin (complaints) with the lifecycle's action: cancel, through the order service."""
+
+    actions = [cancel_orders]
 
 
 class WorkingPeriodInline(admin.TabularInline):

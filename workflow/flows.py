@@ -22,10 +22,10 @@ from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from accountability.services import determination_propose
 from complaints.models import Kind, OrderStatus, QueueLevel, Severity
 from complaints.selectors import category_responsible_department
 from workflow import sla
+from workflow.hooks import order_closed
 from workflow.models import OrderProcess, OrderTask, Stage
 
 
@@ -197,4 +197,4 @@ class ComplaintFlow(Flow):
         order.stage_started_at = None
         order.save(update_fields=["status", "closed_at", "current_department", "current_owner", "queue_level",
                                   "stage_started_at"])
-        determination_propose(order=order)  # 认责: who answers for the closed complaint
+        order_closed.announce(order=order)  # accountability proposes who answers for it (认责)

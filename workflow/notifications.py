@@ -17,7 +17,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.redaction import redact
+from org import roles
+from org.models import User
+from workflow.calendars import work_calendar
 from workflow.models import Notification
+from workflow.policy import workflow_policy
 
 log = logging.getLogger(__name__)
 # A claim older than this belongs to a sender that died mid-way; the row is offered again.
@@ -45,7 +49,7 @@ def notify_rows(rows: list[Notification]) -> list[Notification]:
 
 
 def _request_sending() -> None:
-    from workflow.tasks import notifications_send
+    from workflow.tasks import notifications_send  # local: workflow.tasks imports this module
 
     try:
         notifications_send.apply_async(retry=False)
@@ -55,9 +59,6 @@ def _request_sending() -> None:
 
 def _quiet_now(now) -> bool:
     """Outside working hours (default calendar) e-mails about ordinary orders wait for the morning."""
-    from workflow.calendars import work_calendar
-    from workflow.policy import workflow_policy
-
     if not workflow_policy().quiet_outside_working_hours:
         return False
     calendar, _id = work_calendar(None)
@@ -140,3 +141,10 @@ def notify_about(*, recipients, kind: str, subject: str, link: str, actor=None, 
                      actor_name=(str(actor) if actor else _("system"))[:64], comment=(comment or "")[:2000])
         for user in unique.values()
     ])
+
+
+def leads_notify(*, department, kind: str, subject: str, link: str, actor=None, comment: str = "") -> None:
+    """A department's leads, about something that is not a work order (notices, improvement orders, determinations
+    to appeal, incident decisions)."""
+    leads = User.objects.filter(department=department, is_active=True, groups__name=roles.LEAD)
+    notify_about(recipients=list(leads), kind=kind, subject=subject, link=link, actor=actor, comment=comment)

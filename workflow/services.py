@@ -26,10 +26,11 @@ from complaints.selectors import orders_visible_to
 from core.logs import bind as bind_log_context
 from core.permissions import has_role, is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from org import roles
-from org.models import Department, User
-from quality import services as quality
+from org.models import Department, Region, User
 from workflow import notifications, sla
 from workflow.audit import event_record
+from workflow.flows import ComplaintFlow
+from workflow.hooks import order_rated, order_reopened
 from workflow.models import (
     ExtensionRequest,
     Notification,
@@ -39,6 +40,7 @@ from workflow.models import (
     OrderTask,
     Stage,
 )
+from workflow.notes import order_note_add, order_note_allowed
 from workflow.policy import workflow_policy
 
 MAX_ESCALATION_LEVEL = 3
@@ -296,8 +298,6 @@ def _check_decide_extension(actor, ctx):
 
 
 def _check_note(actor, ctx):
-    from complaints.services import order_note_allowed
-
     order_note_allowed(actor=actor, order=ctx.order)
 
 
@@ -400,8 +400,6 @@ def _order_locked(*, actor, order: WorkOrder) -> Iterator[OrderContext]:
             locked = WorkOrder.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.pk)
             yield OrderContext(order=locked, process=None, task=None)
             return
-        from workflow.flows import ComplaintFlow
-
         with ComplaintFlow.lock(process_pk):
             locked = (
                 WorkOrder.objects.select_for_update(no_key=True, of=("self",))
@@ -748,8 +746,8 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         ctx.order.callback_at = timezone.now()
         ctx.order.save(update_fields=["satisfaction", "problem_solved", "callback_at"])
         verdict = policy.rating_verdict(satisfaction)
-        quality.callback_survey_record(order=ctx.order, actor=actor, rating=satisfaction, verdict=verdict,
-                                       solved=solved, comment=comment, at=ctx.order.callback_at)
+        order_rated.announce(order=ctx.order, actor=actor, rating=satisfaction, verdict=verdict, solved=solved,
+                             comment=comment, at=ctx.order.callback_at)
         low = verdict == RatingVerdict.DISSATISFIED
         if low or not solved:
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
@@ -784,7 +782,7 @@ def _reopen(ctx: OrderContext, actor, reason: str, *, follow_up_reason: str = "r
     _record(ctx, actor=actor, action=OrderEvent.Action.REOPENED, before=before, comment=reason,
             department=_dept_name(ctx.order.current_department), times=ctx.order.reopen_count)
     _notify_department(ctx, actor, Notification.Kind.REOPENED, reason)
-    quality.follow_up_open(order=ctx.order, reason=follow_up_reason, rating=rating, actor=actor)
+    order_reopened.announce(order=ctx.order, actor=actor, reason=follow_up_reason, rating=rating)
 
 
 def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:
@@ -795,8 +793,6 @@ def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
         _check_cancel(actor, ctx)
         before = ctx.order.status
         if ctx.process is not None:
-            from workflow.flows import ComplaintFlow
-
             ComplaintFlow.instance.cancel(ctx.process)
         sla.stages_end(order=ctx.order)
         ctx.order.status = OrderStatus.CANCELLED
@@ -986,8 +982,6 @@ def escalation_recipients(*, order: WorkOrder) -> list[User]:
 
 def _regions_above(region):
     """The region and its ancestors (the materialised path lists their codes)."""
-    from org.models import Region
-
     codes = [code for code in region.path.strip("/").split("/") if code]
     return Region.objects.filter(code__in=codes)
 
@@ -1049,8 +1043,6 @@ def order_arrival_announce(*, order: WorkOrder, actor, comment: str = "", told=(
 
 
 def _order_note(*, actor, order: WorkOrder, body: str, internal: bool = True):
-    from complaints.services import order_note_add
-
     order_note_add(actor=actor, order=order, body=body, internal=internal)
     return order
 

@@ -3,9 +3,11 @@
 from celery import shared_task
 from django.utils import timezone
 
+from workflow.calendars import calendars_tell_admins_of_unconfirmed_years
 from workflow.models import Heartbeat
 from workflow.notifications import notifications_send_pending
 from workflow.services import orders_resume_due
+from workflow.sweep import sweep
 
 
 def beat(name: str) -> None:
@@ -25,8 +27,6 @@ def orders_resume_waiting() -> int:
 
 @shared_task(ignore_result=True)
 def sla_sweep() -> str:
-    from workflow.sweep import sweep
-
     report = str(sweep())
     beat("sla_sweep")
     return report
@@ -34,8 +34,6 @@ def sla_sweep() -> str:
 
 @shared_task(ignore_result=True)
 def calendars_check() -> list[str]:
-    from workflow.calendars import calendars_tell_admins_of_unconfirmed_years
-
     return calendars_tell_admins_of_unconfirmed_years()
 
 

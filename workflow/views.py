@@ -8,11 +8,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from complaints import selectors as complaint_selectors
+from complaints.forms import AttachmentForm, TrackForm
 from complaints.pagination import page_without_count
-from complaints.views import _apply_service_errors, _order_or_404, order_page, search_filters
+from complaints.phone import normalise_mobile
+from complaints.redaction import redact_name
+from complaints.views import _apply_service_errors, _order_or_404, search_filters, track_rate_limited
 from core.permissions import staff_required
-from workflow import selectors, services
-from workflow.forms import WorkListFilterForm, action_form
+from workflow import hooks, notes, selectors, services
+from workflow.forms import WorkListFilterForm, action_form, action_forms
 from workflow.services import ActionNotPossible
 
 PER_PAGE = 50
@@ -36,6 +40,103 @@ SUCCESS_MESSAGES = {
     "extend": gettext_lazy("Extension asked for; the complaint centre decides."),
     "decide_extension": gettext_lazy("Extension decision recorded."),
 }
+
+
+def _related_repeats(user, order) -> dict:
+    """The order this one repeats and the orders that repeat it, as far as `user` may open them: the numbers of
+    the others are withheld and counted (the same rule as the intake's repeat warning)."""
+    visible = complaint_selectors.orders_visible_to(user)
+    later = list(order.repeats.only("number", "received_at").order_by("received_at"))
+    shown_ids = set(visible.filter(pk__in=[o.pk for o in later]).values_list("pk", flat=True)) if later else set()
+    repeat_of = None
+    if order.repeat_of_id:
+        repeat_of = visible.filter(pk=order.repeat_of_id).only("number").first()
+    return {"repeat_of": repeat_of, "repeat_of_hidden": bool(order.repeat_of_id) and repeat_of is None,
+            "repeats": [o for o in later if o.pk in shown_ids], "repeats_hidden": len(later) - len(shown_ids)}
+
+
+def order_page(request, order, *, bound: dict | None = None, status: int = 200):
+    ctx = services.order_context(order=order)
+    available = services.order_actions_available(user=request.user, order=order, ctx=ctx)
+    customer_shown = complaint_selectors.customer_visible_to(user=request.user, customer=order.customer)
+    stages = list(order.stages.select_related("policy").order_by("started_at", "id"))
+    history = [
+        other for other in complaint_selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
+        if other.pk != order.pk
+    ][:20]
+    context = {
+        "order": order,
+        "task": ctx.task,
+        "stage": ctx.stage,
+        "history": history,
+        "events": selectors.order_timeline(order=order).select_related("actor"),
+        "notes": order.notes.all(),
+        "attachments": order.attachments.all(),
+        # Repeats are linked across the province, but another region's order is only counted, never named.
+        **_related_repeats(request.user, order),
+        # Who the customer is, as far as the reader may know (another region's customer: the order's own record).
+        "customer_shown": customer_shown,
+        "customer_name_shown": order.customer.name if customer_shown else redact_name(order.customer.name),
+        "available": available,
+        "stages": stages,
+        "promises": selectors.order_promises(order=order, stages=stages),
+        "pending_extension": ctx.pending_extension if order.is_open else None,
+        "forms": action_forms(order=order, available=available, bound=bound),
+        "attachment_form": AttachmentForm() if order.is_open else None,
+    }
+    # The incident panel (quality), the articles used and the case proposal (knowledge).
+    for panel in hooks.order_page_panel.gather(order=order, user=request.user, stage=ctx.stage):
+        context.update(panel)
+    return render(request, "complaints/order_detail.html", context, status=status)
+
+
+@staff_required
+@require_GET
+def order_detail(request, number):
+    return order_page(request, _order_or_404(request, number))
+
+
+@staff_required
+@require_POST
+def order_attachment_add(request, number):
+    order = _order_or_404(request, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            notes.order_attachment_add(actor=request.user, order=order, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Attachment added."))
+    else:
+        messages.error(request, _("Choose a file."))
+    return redirect("complaints:order_detail", number=order.number)
+
+
+def track(request):
+    """Public progress page: the same answer for an unknown number and a wrong phone number."""
+    form = TrackForm(request.POST or None)
+    context = {"form": form}
+    status_code = 200
+    if request.method == "POST":
+        if track_rate_limited(request):
+            context["rate_limited"] = True
+            status_code = 429
+        elif form.is_valid():
+            order = None
+            try:
+                phone = normalise_mobile(form.cleaned_data["phone"])
+            except ValidationError:
+                phone = None
+            if phone:
+                order = complaint_selectors.order_track(number=form.cleaned_data["number"], phone=phone)
+            if order is None:
+                context["not_found"] = True
+            else:
+                context["order"] = order
+                context["progress"] = selectors.order_progress_public(order=order)
+                context["public_notes"] = order.notes.filter(is_internal=False).only("body", "created_at")
+    return render(request, "complaints/track.html", context, status=status_code)
 
 
 @staff_required

@@ -1,4 +1,6 @@
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from workflow.countdown import countdown_text, duration_text
@@ -49,9 +51,6 @@ STATE_LABELS = {
 def deadline_badge(order, now=None):
     """The order's nearest deadline as a countdown with its colour: on track, warning (orange), overdue (red),
     closed (black). static/js/deadlines.js keeps the countdown ticking, in the same words (workflow.countdown)."""
-    from django.utils import timezone
-    from django.utils.html import format_html
-
     now = now or timezone.now()
     state = order.deadline_state(now)
     if state == "closed":
@@ -69,8 +68,6 @@ def deadline_badge(order, now=None):
 @register.filter
 def elapsed(since, now=None):
     """Time since a moment in the countdown's format ("2 小时 5 分"), e.g. how long an order is in its step."""
-    from django.utils import timezone
-
     if not since:
         return ""
     return duration_text((now or timezone.now()) - since)

@@ -1,9 +1,12 @@
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accountability.scoring import month_close
+from accountability.services import month_scores_recompute
 
 
 class Command(BaseCommand):
@@ -19,11 +22,6 @@ class Command(BaseCommand):
                                                        "who asks for the recomputation")
 
     def handle(self, *args, month=None, recompute=False, reason="", user="", **options):
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
-        from accountability.services import month_scores_recompute
-
         if month:
             try:
                 day = datetime.datetime.strptime(month, "%Y-%m").date()

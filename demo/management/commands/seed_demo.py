@@ -1,6 +1,7 @@
 """Demo data for a first look: a province with cities and counties, a dozen departments, a user for every
 role, the category tree, customers and about 2,000 orders over the last 90 days. Re-running adds nothing twice."""
 
+import json
 import random
 import secrets
 from datetime import datetime, time, timedelta
@@ -18,16 +19,39 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accountability import scoring
+from accountability import services as accountability
+from accountability.models import (
+    Cause,
+    DeductionItem,
+    Determination,
+    ImprovementOrder,
+    Indicator,
+    MonthlyNotice,
+    MonthlyScore,
+    ResponsibilityRule,
+    RuleShare,
+)
+from accountability.services import accountability_finalise_due
 from complaints.models import Brand, Category, Channel, Customer, OrderSource, Tier, WorkOrder
 from complaints.selectors import category_responsible_department, leaf_categories
-from complaints.services import OnSpotAnswer, order_create
 from demo.phrasings import Phrasings
 from demo.support_requests import seed_support_requests
+from knowledge import services as knowledge
+from knowledge.models import Article, Case
 from org import roles
-from org.models import Department, Region, User
-from quality.models import BatchPolicy
+from org.models import ApiScope, ApiToken, Department, Region, User
+from org.tokens import key_hash, token_issue
+from quality import services as follow_ups
+from quality.batch import bulletin_publish, incident_attach_open_orders, incident_feedback, incident_open
+from quality.facts import open_orders_snapshot, rollups_apply
+from quality.models import BatchPolicy, Bulletin, FollowUp, Incident, KpiTarget, SubscriberCount
+from reports.monthly import monthly_reports_due
 from workflow import services as flow
+from workflow.calendars import work_calendar
+from workflow.intake import OnSpotAnswer, order_create
 from workflow.models import Notification, OrderStage
+from workflow.sweep import sweep
 
 CATEGORY_FILE = Path(settings.BASE_DIR) / "complaints" / "data" / "telecom_categories_zh.json"
 
@@ -128,7 +152,6 @@ class Command(BaseCommand):
             created += self._outage(users, regions)
         if created:
             # What the deadline sweep would have found while these orders were being worked on.
-            from workflow.sweep import sweep
 
             self.stdout.write(f"Deadline sweep: {sweep()}.")
         DemoWarning(users=users, regions=regions, stdout=self.stdout).run()
@@ -199,8 +222,6 @@ class Command(BaseCommand):
     def _demo_token(self, cti) -> str:
         """The demo CTI's API key: issued once per installation (scopes of a channel system), its key kept in var/
         beside the password so re-runs print it; a revoked or lost one is issued anew."""
-        from org.models import ApiScope, ApiToken
-        from org.tokens import key_hash, token_issue
 
         path = Path(settings.VAR_DIR) / "demo-api-key.txt"
         if path.exists():
@@ -304,7 +325,6 @@ class Command(BaseCommand):
         """A weak cell in Nanshan since yesterday: complaints about outdoor coverage come in; the dispatcher sends
         the first ones to the network department, confirms the incident once six have arrived (they join it), and
         agents join later callers to it at intake. A hot spot for the dashboards, an incident that is being worked."""
-        from quality.models import Incident
 
         leaf = Category.objects.filter(code=OUTAGE_CATEGORY).first()
         if leaf is None:
@@ -351,7 +371,6 @@ class Command(BaseCommand):
         return created
 
     def _outage_incident(self, users, regions, leaf, *, started_at, opened_at):
-        from quality.batch import incident_attach_open_orders, incident_feedback, incident_open
 
         with time_machine.travel(opened_at, tick=False):
             incident = incident_open(actor=users["dispatcher"], title=OUTAGE_INCIDENT,
@@ -572,8 +591,6 @@ class DemoWarning:
         self.users, self.regions, self.stdout = users, regions, stdout
 
     def run(self):
-        from quality.batch import bulletin_publish
-        from quality.models import Bulletin
 
         now = timezone.now()
         network = Department.objects.get(code="network")
@@ -610,10 +627,7 @@ class DemoKnowledge:
         self.users, self.stdout = users, stdout
 
     def run(self, *, cases: bool = True):
-        import json
 
-        from knowledge import services as knowledge
-        from knowledge.models import Article, Case
 
         quality = self.users["quality"]
         if not Article.objects.exists():
@@ -664,8 +678,6 @@ class DemoQuality:
         self.users, self.regions, self.stdout = users, regions, stdout
 
     def run(self, *, reports: bool = True):
-        from quality.facts import open_orders_snapshot, rollups_apply
-        from quality.models import KpiTarget, SubscriberCount
 
         today = timezone.localdate()
         month = today.replace(day=1)
@@ -683,7 +695,6 @@ class DemoQuality:
         open_orders_snapshot()
         if not reports:  # last month's report waits for the history (it is archived as it is first made)
             return
-        from reports.monthly import monthly_reports_due
 
         made = monthly_reports_due()
         if made:
@@ -691,8 +702,6 @@ class DemoQuality:
 
     def _work_follow_ups(self):
         """Follow-ups opened more than five days ago were called back by the complaint centre."""
-        from quality import services
-        from quality.models import FollowUp
 
         dispatcher = self.users["dispatcher"]
         cutoff = timezone.now() - timedelta(days=5)
@@ -702,9 +711,9 @@ class DemoQuality:
             moment = follow_up.opened_at + timedelta(hours=rng.randint(2, 40))
             with time_machine.travel(moment, tick=False):
                 if outcome == "unreachable":
-                    services.follow_up_contact(actor=dispatcher, follow_up=follow_up, reached=False,
+                    follow_ups.follow_up_contact(actor=dispatcher, follow_up=follow_up, reached=False,
                                                note="多次拨打无人接听")
-                services.follow_up_contact(
+                follow_ups.follow_up_contact(
                     actor=dispatcher, follow_up=follow_up, reached=outcome != "unreachable", outcome=outcome,
                     note={"won_back": "已致歉并说明处理结果，客户表示满意", "still_dissatisfied": "客户仍不认可处理结果，已记录诉求",
                           "unreachable": "三次联系未接通，按规定结束"}[outcome], close=True)
@@ -736,7 +745,6 @@ class DemoAccountability:
 
     @staticmethod
     def rules(departments):
-        from accountability.models import Cause, ResponsibilityRule, RuleShare
 
         effective = timezone.localdate().replace(month=1, day=1)
         if ResponsibilityRule.objects.exists():
@@ -755,8 +763,6 @@ class DemoAccountability:
                     RuleShare.objects.create(rule=rule, department=departments[code], share=Decimal(share))
 
     def run(self):
-        from accountability import scoring
-        from accountability.models import DeductionItem, Indicator, MonthlyScore
 
         months = self._months()
         for year in sorted({m.year for m in months} | {timezone.localdate().year}):
@@ -778,7 +784,6 @@ class DemoAccountability:
                 report = scoring.month_close(month=month)
             self.stdout.write(f"Accountability {month:%Y-%m}: {report}.")
             self._answer(month, moment)
-        from accountability.services import accountability_finalise_due
 
         accountability_finalise_due()
 
@@ -792,7 +797,6 @@ class DemoAccountability:
 
     @staticmethod
     def _first_working_moment_after(month):
-        from workflow.calendars import work_calendar
 
         calendar, _id = work_calendar(None)
         day = (month + timedelta(days=32)).replace(day=1)
@@ -802,9 +806,6 @@ class DemoAccountability:
 
     def _decide(self, month):
         """The complaint centre confirms most proposals a day later, changes a few; some leads appeal."""
-        from accountability import services
-        from accountability.models import Determination
-        from org.models import Department
 
         dispatcher = self.users["dispatcher"]
         network = Department.objects.get(code="network")
@@ -814,28 +815,25 @@ class DemoAccountability:
             moment = determination.proposed_at + timedelta(hours=rng.randint(4, 30))
             with time_machine.travel(moment, tick=False):
                 if roll < 0.6:
-                    services.determination_decide(actor=dispatcher, determination=determination)
+                    accountability.determination_decide(actor=dispatcher, determination=determination)
                 elif roll < 0.65 and determination.shares.exclude(department=network).exists():
-                    services.determination_decide(actor=dispatcher, determination=determination, cause="company",
+                    accountability.determination_decide(actor=dispatcher, determination=determination, cause="company",
                                                   shares=[(network, Decimal("1"))], reason="核实为网络原因")
                 elif roll < 0.72:
                     share = determination.shares.select_related("department").first()
                     lead = User.objects.filter(department=share.department, groups__name=roles.LEAD).first()
                     if lead is None:
                         continue
-                    appeal = services.appeal_file(actor=lead, determination=determination, reason="非本部门原因",
+                    appeal = accountability.appeal_file(actor=lead, determination=determination, reason="非本部门原因",
                                                   evidence="附系统日志与处理记录")
                     with time_machine.travel(moment + timedelta(hours=20), tick=False):
                         if rng.random() < 0.5:
-                            services.appeal_decide(actor=dispatcher, appeal=appeal, uphold=True, reason="证据不足，维持")
+                            accountability.appeal_decide(actor=dispatcher, appeal=appeal, uphold=True, reason="证据不足，维持")
                         else:
-                            services.appeal_decide(actor=dispatcher, appeal=appeal, uphold=False, cause="customer",
+                            accountability.appeal_decide(actor=dispatcher, appeal=appeal, uphold=False, cause="customer",
                                                    reason="核实为客户自身原因")
 
     def _deduct(self, month):
-        from accountability import services
-        from accountability.models import DeductionItem
-        from org.models import Department
 
         quality = self.users["quality"]
         rng = random.Random(month.toordinal())
@@ -844,33 +842,31 @@ class DemoAccountability:
             if rng.random() < 0.7:
                 moment = timezone.make_aware(datetime.combine(month + timedelta(days=rng.randint(5, 25)), time(15)))
                 with time_machine.travel(moment, tick=False):
-                    services.deduction_record(actor=quality, item=items[code], department=Department.objects.get(
+                    accountability.deduction_record(actor=quality, item=items[code], department=Department.objects.get(
                         code=department), month=month, evidence="抽查发现，附工单截图")
         if month.month % 2 == 0:
             moment = timezone.make_aware(datetime.combine(month + timedelta(days=12), time(11)))
             with time_machine.travel(moment, tick=False):
-                services.deduction_record(actor=quality, item=items["regulator"],
+                accountability.deduction_record(actor=quality, item=items["regulator"],
                                           department=Department.objects.get(code="vas"), month=month,
                                           evidence="客户向工信部申诉，申诉编号 MIIT-DEMO",
                                           summary="SP 违规订购引发工信部申诉，已约谈合作方")
 
     def _answer(self, month, moment):
         """Leads acknowledge their notices; improvement orders get answers, most are accepted."""
-        from accountability import services
-        from accountability.models import ImprovementOrder, MonthlyNotice
 
         dispatcher = self.users["dispatcher"]
         for notice in MonthlyNotice.objects.filter(month=month, status="sent").select_related("department"):
             lead = User.objects.filter(department=notice.department, groups__name=roles.LEAD).first()
             if lead is not None and notice.month < self._months()[-1]:
                 with time_machine.travel(moment + timedelta(hours=26), tick=False):
-                    services.notice_acknowledge(actor=lead, notice=notice, comment="已组织学习")
+                    accountability.notice_acknowledge(actor=lead, notice=notice, comment="已组织学习")
         for improvement in ImprovementOrder.objects.filter(opened_month=month, status="open"):
             lead = User.objects.filter(department=improvement.department, groups__name=roles.LEAD).first()
             if lead is None or improvement.opened_month == self._months()[-1]:
                 continue
             with time_machine.travel(moment + timedelta(days=3), tick=False):
-                services.improvement_answer(actor=lead, improvement=improvement, cause_analysis="夜间人手不足，复杂工单积压",
+                accountability.improvement_answer(actor=lead, improvement=improvement, cause_analysis="夜间人手不足，复杂工单积压",
                                             measures="增设夜班，疑难工单每日晨会跟进")
             with time_machine.travel(moment + timedelta(days=4), tick=False):
-                services.improvement_review(actor=dispatcher, improvement=improvement, accept=True)
+                accountability.improvement_review(actor=dispatcher, improvement=improvement, accept=True)

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from complaints import api
-from workflow import api as workflow_api
+from workflow import api
 from workflow.services import ACTIONS
 
 urlpatterns = [
@@ -9,11 +8,11 @@ urlpatterns = [
     path("orders/<str:number>/", api.OrderDetailApi.as_view(), name="api-order-detail"),
     path("orders/<str:number>/attachments/", api.OrderAttachmentApi.as_view(), name="api-order-attachments"),
     path("customers/<str:phone>/orders/", api.CustomerHistoryApi.as_view(), name="api-customer-history"),
-    path("orders/<str:number>/timeline/", workflow_api.OrderTimelineApi.as_view(), name="api-order-timeline"),
+    path("orders/<str:number>/timeline/", api.OrderTimelineApi.as_view(), name="api-order-timeline"),
     *[
-        path(f"orders/<str:number>/actions/{action}/", workflow_api.action_view(action), name=f"api-order-{action}")
+        path(f"orders/<str:number>/actions/{action}/", api.action_view(action), name=f"api-order-{action}")
         for action in ACTIONS
     ],
-    path("orders/<str:number>/actions/<str:action>/", workflow_api.UnknownActionApi.as_view(),
+    path("orders/<str:number>/actions/<str:action>/", api.UnknownActionApi.as_view(),
          name="api-order-unknown-action"),
 ]

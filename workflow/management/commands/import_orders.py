@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from complaints.order_import import csv_encoding_check, csv_rows, mapping_parse, orders_import, rejected_write
 from org.models import User
+from workflow.order_import import csv_encoding_check, csv_rows, mapping_parse, orders_import, rejected_write
 
 
 class Command(BaseCommand):

@@ -39,13 +39,9 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Channel, Kind, OrderSource, Severity, Tier, WorkOrder
 from complaints.phone import mask, normalise_contact, normalise_mobile
-from complaints.services import (
-    HistoricalOrder,
-    order_create,
-    orders_historical_create,
-)
 from complaints.spreadsheet import neutralise, unneutralise
 from core.permissions import may_intake
+from workflow.intake import HistoricalOrder, order_create, orders_historical_create
 
 FIELDS = {
     # our field: must the mapping give it (a column or a default)?
