@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Kind, OrderStatus, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
+from core.permissions import is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from core.timed import Point, sweep_all
 from org import roles
 from org.models import Department, Region, User
@@ -229,12 +230,8 @@ def _tell(alert: BatchAlert, subject: str) -> None:
 # --- who may -----------------------------------------------------------------------------------------------
 
 
-def _is_dispatcher(user) -> bool:
-    return user.is_superuser or user.has_role(roles.DISPATCHER)
-
-
 def _require_dispatcher_of(actor, region: Region) -> None:
-    if not _is_dispatcher(actor):
+    if not is_dispatcher(actor):
         raise PermissionDenied(_("Alerts and incidents are handled by dispatchers of the complaint centre."))
     if not actor.is_superuser and not regions_visible_to(actor).filter(pk=region.pk).exists():
         raise PermissionDenied(_("This belongs to another city's complaint centre."))
@@ -397,8 +394,7 @@ def incident_feedback(*, actor, incident: Incident, feedback: str) -> Incident:
 
 
 def _require_department_of(actor, incident: Incident) -> None:
-    if not (actor.is_superuser or _is_dispatcher(actor)
-            or (actor.department_id == incident.department_id and actor.has_role(roles.HANDLER, roles.LEAD))):
+    if not (is_dispatcher(actor) or is_staff_of(actor, incident.department_id)):
         raise PermissionDenied(_("Only the responsible department (or the complaint centre) may do this."))
 
 
@@ -415,8 +411,7 @@ def incident_resolve(*, actor, incident: Incident, answer: str, cause_report: st
         raise ValidationError(errors)
     with transaction.atomic():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        if not (actor.department_id == locked.department_id and actor.has_role(roles.LEAD)) and not (
-                actor.is_superuser or _is_dispatcher(actor)):
+        if not (is_lead_of(actor, locked.department_id) or is_dispatcher(actor)):
             raise PermissionDenied(_("The responsible department's lead (or the complaint centre) resolves it."))
         if not locked.is_open:
             raise ValidationError(_("The incident is resolved already."))
@@ -509,8 +504,7 @@ def bulletin_publish(*, actor, kind: str, title: str, department: Department, re
         errors["ends_at"] = [_("It ends before it begins.")]
     if errors:
         raise ValidationError(errors)
-    if not (actor.is_superuser or _is_dispatcher(actor) or (actor.department_id == department.pk
-                                                           and actor.has_role(roles.LEAD, roles.HANDLER))):
+    if not (is_dispatcher(actor) or is_staff_of(actor, department.pk)):
         raise PermissionDenied(_("Bulletins are published by the department concerned or the complaint centre."))
     now = timezone.now()
     late_reason = ""
@@ -542,7 +536,7 @@ def _first_matching_complaint(regions, categories, *, since, until):
 
 
 def bulletin_withdraw(*, actor, bulletin: Bulletin) -> Bulletin:
-    if not (actor.is_superuser or _is_dispatcher(actor) or actor.department_id == bulletin.department_id):
+    if not (is_dispatcher(actor) or is_member_of(actor, bulletin.department_id)):
         raise PermissionDenied(_("Bulletins are withdrawn by the department concerned or the complaint centre."))
     Bulletin.objects.filter(pk=bulletin.pk, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
     bulletin.refresh_from_db()

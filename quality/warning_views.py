@@ -18,17 +18,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, OrderStatus, WorkOrder
 from complaints.selectors import order_get_for_user, regions_visible_to
+from core.permissions import has_role, is_dispatcher, is_lead_of, is_staff_of, staff_required
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import page_without_count
 from org import roles
 from org.models import Department, Region
-from org.permissions import staff_required
 from quality import batch
 from quality.models import BatchAlert, Bulletin, Incident, WarningLevel
-from workflow.services import ActionNotPossible, order_attach_incident, order_detach_incident
+from workflow.services import (
+    ActionNotPossible,
+    order_attach_incident,
+    order_detach_incident,
+)
 
 PER_PAGE = 50
 WARNING_ROLES = (roles.DISPATCHER, roles.QUALITY_MANAGER, roles.LEAD, roles.HANDLER, roles.FRONTLINE_AGENT)
+
+
+def may_see_warnings(user) -> bool:
+    """Early warning is for the complaint centre, departments and the frontline (and the quality team)."""
+    return bool(user.is_authenticated and (user.is_superuser or has_role(user, *WARNING_ROLES)))
 
 
 def warning_required(view):
@@ -36,7 +45,7 @@ def warning_required(view):
     @staff_required
     def wrapper(request, *args, **kwargs):
         user = request.user
-        if not (user.is_superuser or user.has_role(*WARNING_ROLES)):
+        if not may_see_warnings(user):
             raise PermissionDenied(_("Early warning is for the complaint centre, departments and the frontline."))
         return view(request, *args, **kwargs)
 
@@ -109,14 +118,14 @@ class BulletinForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        if not (user.is_superuser or user.has_role(roles.DISPATCHER)) and user.department_id:
+        if not is_dispatcher(user) and user.department_id:
             self.fields["department"].queryset = Department.objects.filter(pk=user.department_id)
             self.fields["department"].initial = user.department_id
 
 
 def _context(request, **extra):
     user = request.user
-    return {"tab": "", "is_dispatcher": user.is_superuser or user.has_role(roles.DISPATCHER), **extra}
+    return {"tab": "", "is_dispatcher": is_dispatcher(user), **extra}
 
 
 @warning_required
@@ -197,7 +206,7 @@ def alert_level(request, pk):
 @warning_required
 def incident_list(request):
     form = None
-    if request.user.is_superuser or request.user.has_role(roles.DISPATCHER):
+    if is_dispatcher(request.user):
         form = IncidentForm(request.POST or None)
         if request.method == "POST":
             done = form_submit(request, form, lambda f: batch.incident_open(actor=request.user, **f.cleaned_data),
@@ -230,15 +239,14 @@ def _incident_page(request, incident, *, forms_=None, status=200):
     user = request.user
     children = incident.orders.select_related("customer", "channel", "category", "region", "current_department")
     page = page_without_count(children.order_by("-received_at"), request.GET.get("page"), PER_PAGE)
-    department_staff = user.department_id == incident.department_id and user.has_role(roles.LEAD, roles.HANDLER)
+    department_staff = is_staff_of(user, incident.department_id)
     return render(request, "quality/incident.html", _context(
         request, tab="incidents", incident=incident, page=page, now=timezone.now(),
         waiting=incident.orders.filter(status=OrderStatus.IN_INCIDENT).count(),
         total=incident.orders.count(),
         feedback_form=forms_.get("feedback") or FeedbackForm(), resolve_form=forms_.get("resolve") or ResolveForm(),
-        may_feedback=incident.is_open and (department_staff or user.has_role(roles.DISPATCHER) or user.is_superuser),
-        may_resolve=incident.is_open and ((department_staff and user.has_role(roles.LEAD))
-                                          or user.has_role(roles.DISPATCHER) or user.is_superuser),
+        may_feedback=incident.is_open and (department_staff or is_dispatcher(user)),
+        may_resolve=incident.is_open and (is_lead_of(user, incident.department_id) or is_dispatcher(user)),
         query_string=""), status=status)
 
 
@@ -334,7 +342,7 @@ def intake_incident_panel(*, user, customer, category, description: str) -> dict
 @warning_required
 def bulletin_list(request):
     user = request.user
-    may_publish = user.is_superuser or user.has_role(roles.DISPATCHER, roles.LEAD, roles.HANDLER)
+    may_publish = user.is_superuser or has_role(user, roles.DISPATCHER, roles.LEAD, roles.HANDLER)
     form = BulletinForm(request.POST or None, user=user) if may_publish else None
     if request.method == "POST":
         if form is None:
