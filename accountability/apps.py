@@ -8,8 +8,8 @@ class AccountabilityConfig(AppConfig):
 
     def ready(self):
         # local: models and services load only once the apps are ready
-        from accountability import selectors, services
-        from workflow import hooks
+        from accountability import selectors, services  # local: apps ready only now
+        from workflow import hooks  # local: apps ready only now
 
         hooks.order_closed.subscribe(services.determination_propose)
         hooks.orders_imported_closed.subscribe(services.determinations_propose_bulk)

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accountability.models import Cause, DeductionItem
+from accountability.services import target_field
+from complaints.selectors import order_get_for_user
 from org.models import Department, User
 
 SHARE_ROWS = 3
@@ -105,8 +107,6 @@ class DeductionForm(forms.Form):
         self.fields["month"].initial = today.replace(day=1)
 
     def clean_order_number(self):
-        from complaints.selectors import order_get_for_user
-
         number = (self.cleaned_data.get("order_number") or "").strip().upper()
         if not number:
             return None
@@ -140,8 +140,6 @@ class TargetGridForm(forms.Form):
     """A department's targets of a year: one cell per indicator and month, empty where no new step starts."""
 
     def __init__(self, data=None, *, rows: list[dict], **kwargs):
-        from accountability.services import target_field
-
         super().__init__(data, **kwargs)
         self.rows = []
         for row in rows:

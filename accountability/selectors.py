@@ -17,10 +17,12 @@ from accountability.models import (
     DeterminationShare,
     ImprovementOrder,
     Indicator,
+    IndicatorResult,
     IndicatorTarget,
     IndicatorTargetChange,
     MonthlyNotice,
     MonthlyScore,
+    ScoreRecomputation,
 )
 from complaints.models import Category, RatingVerdict, WorkOrder
 from complaints.selectors import orders_visible_to, regions_visible_to
@@ -28,6 +30,7 @@ from core.permissions import is_admin, is_centre_or_quality, is_lead, is_quality
 from org.models import Department
 from quality.kpis import Period
 from quality.models import CallbackSurvey, OrderFact
+from reports.models import MonthlyReport
 
 
 def may_see_accountability(user) -> bool:
@@ -48,8 +51,6 @@ def may_recompute_scores(user) -> bool:
 def months_closed(months) -> set[datetime.date]:
     """Of these months (their first days), the closed ones: ended, with their departments' scores or a monthly
     report archived. Two small queries whatever the number of months."""
-    from reports.models import MonthlyReport
-
     this_month = timezone.localdate().replace(day=1)
     months = {m.replace(day=1) for m in months if m.replace(day=1) < this_month}
     if not months:
@@ -70,8 +71,6 @@ LATE_SHOWN = 20
 def month_archive(*, user, month: datetime.date) -> dict:
     """What the ranking page says of an archived month: when it was scored, the orders that arrived for it since
     (those the reader may see, the latest few; the count of all), and its recomputations."""
-    from accountability.models import ScoreRecomputation
-
     month = month.replace(day=1)
     late = late_arrivals(month=month)
     return {
@@ -178,8 +177,6 @@ def months_scored() -> list[datetime.date]:
 
 def score_trend(*, user, indicator_code: str, months: list[datetime.date]) -> dict:
     """{department: {month: value}} of one indicator over the months (the ranking's trend chart)."""
-    from accountability.models import IndicatorResult
-
     rows = (IndicatorResult.objects.filter(score__in=scores_visible_to(user), score__month__in=months,
                                            indicator__code=indicator_code)
             .values_list("score__department__name", "score__month", "value"))

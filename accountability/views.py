@@ -34,6 +34,8 @@ from core.web.exports import ExportAbout
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import count_bounded, page_without_count
 from core.web.tables import Cell, Table, list_export, table_page
+from jobs.models import Job
+from jobs.selectors import job_latest, job_visible_to
 from org.models import Department
 from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PER_10K, Chart
 
@@ -161,9 +163,6 @@ def ranking(request):
 
 def _close_job(request, month):
     """The month's close that is running, or finished within the hour, for the page to show its progress."""
-    from jobs.models import Job
-    from jobs.selectors import job_latest, job_visible_to
-
     job = job_latest(kind=Job.Kind.ACCOUNTABILITY_MONTH, key=f"{month:%Y-%m}")
     if job is None or not job_visible_to(user=request.user, job=job):
         return None

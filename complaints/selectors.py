@@ -3,10 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from complaints.models import Category, Customer, IntakePolicy, WorkOrder
+from complaints.phone import normalise_mobile
 from org.models import Region
 
 DEFAULT_REPEAT_WINDOW_DAYS = 30
@@ -78,9 +80,6 @@ def _deadline_condition(state: str) -> Q:
 def order_search_filters(query: str | None) -> dict:
     """One search box (the order search of the browser, `?q=` of the API): a mobile number finds the customer's
     orders, anything else an order number."""
-    from django.core.exceptions import ValidationError
-
-    from complaints.phone import normalise_mobile
 
     query = (query or "").strip()
     if not query:

@@ -1,4 +1,5 @@
 from axes.apps import AppConfig as AxesAppConfig
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.staticfiles.apps import StaticFilesConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -19,10 +20,9 @@ class Axes(AxesAppConfig):
 
     def ready(self):
         super().ready()
-        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-        from django.contrib.auth.signals import user_login_failed
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # local: apps ready only now
 
-        from config.security import login_failure_count
+        from config.security import login_failure_count  # local: it reads the models
 
         # Failed logins per address, beside django-axes' per username and address (config/security.py).
         user_login_failed.connect(login_failure_count, dispatch_uid="login-failures-per-address")

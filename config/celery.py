@@ -4,6 +4,8 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import beat_init, task_prerun
 
+from core.logs import celery_task_context
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("complaints_platform")
@@ -13,8 +15,6 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 def _log_context(sender=None, task_id=None, task=None, **kwargs):
-    from core.logs import celery_task_context
-
     celery_task_context(sender=sender, task_id=task_id, task=task)
 
 

@@ -1,8 +1,12 @@
+from django.utils.functional import SimpleLazyObject
+
 from accountability.selectors import may_see_accountability
 from core.permissions import is_centre_or_quality, may_intake
 from quality.selectors import may_see_dashboards
 from quality.warning_views import may_see_warnings
 from support.selectors import may_use_support
+from workflow import selectors
+from workflow.countdown import countdown_words
 
 
 def roles(request):
@@ -26,10 +30,7 @@ def work(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.is_channel_system:
         return {}
-    from django.utils.functional import SimpleLazyObject
 
-    from workflow import selectors
-    from workflow.countdown import countdown_words
 
     counts = SimpleLazyObject(lambda: selectors.work_list_counts(user=user))
     return {

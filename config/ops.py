@@ -13,19 +13,26 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import sys
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from django.views.defaults import bad_request as site_bad_request
+from django.views.defaults import page_not_found as site_page_not_found
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from config.celery import app
 from core.permissions import is_admin
 from core.throttles import refusal_counts
 from workflow.models import Heartbeat, OrderStage
@@ -51,8 +58,6 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    from config.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         if conn.transport.driver_type == "redis":
@@ -129,8 +134,6 @@ def _work_figures() -> dict:
 
 def _queue_depth() -> float:
     """Messages waiting in Celery's default queue (Redis); NaN when the broker cannot be asked."""
-    from config.celery import app
-
     try:
         with app.connection_for_write() as conn:
             if conn.transport.driver_type != "redis":
@@ -183,8 +186,6 @@ class RefusalCollector:
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(REQUEST_SECONDS)
@@ -218,11 +219,8 @@ def page_not_found(request, exception):
     """The 404 handler: JSON under /api/ (a client of the API never gets the site's HTML page), the site's page
     elsewhere."""
     if request.path.startswith("/api/"):
-        from django.utils.translation import gettext as _
-
         return JsonResponse({"detail": _("No such API address: %(path)s. The API is described at /api/schema/ "
                                          "and /api/docs/.") % {"path": request.path}}, status=404)
-    from django.views.defaults import page_not_found as site_page_not_found
 
     return site_page_not_found(request, exception)
 
@@ -231,12 +229,9 @@ def bad_request(request, exception):
     """The 400 handler (a request Django refused before any view, e.g. a malformed or oversized body): JSON under
     /api/; 413 for a body over the size limit."""
     if request.path.startswith("/api/"):
-        from django.core.exceptions import RequestDataTooBig
-
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse({"detail": "The request body is too large."}, status=413)
         return JsonResponse({"detail": "Bad request."}, status=400)
-    from django.views.defaults import bad_request as site_bad_request
 
     return site_bad_request(request, exception)
 
@@ -245,10 +240,6 @@ def server_error(request):
     """The 500 handler. When the database is unreachable (restarting, failing over) the answer is 503 with
     Retry-After, as JSON for the API: the request did nothing, and the same request will work in a moment (the
     next one reconnects; a retried create with its Idempotency-Key never makes a second order)."""
-    import sys
-
-    from django.db import DatabaseError, InterfaceError, OperationalError
-    from django.template import loader
 
     error = sys.exc_info()[1]
     unavailable = isinstance(error, OperationalError | InterfaceError) or (

@@ -97,7 +97,7 @@ def _queue(job: Job) -> None:
 
 
 def _dispatch(job_id: int) -> None:
-    from jobs.tasks import job_run as task
+    from jobs.tasks import job_run as task  # local: jobs.tasks imports this module
 
     try:
         task.delay(job_id)

@@ -8,8 +8,8 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self):
         # local: models and services load only once the apps are ready
-        from knowledge import forms, services, views
-        from workflow import hooks
+        from knowledge import forms, services, views  # local: apps ready only now
+        from workflow import hooks  # local: apps ready only now
 
         hooks.order_received.subscribe(services.article_use_at_intake)
         hooks.intake_panel.subscribe(views.intake_suggestions_panel)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from complaints.models import Category, OrderStatus, WorkOrder
 from complaints.redaction import personal_data
 from complaints.redaction import redact as anonymise
+from complaints.selectors import orders_visible_to
 from core.permissions import has_role, is_lead, is_lead_of, is_quality
 from knowledge import search
 from knowledge.models import (
@@ -226,8 +227,6 @@ def _case_text_errors(fields: dict, order) -> dict:
 
 def case_propose(*, actor, order: WorkOrder, title: str, problem: str, handling: str, lessons: str = "",
                  category=None) -> Case:
-    from complaints.selectors import orders_visible_to
-
     if not may_propose_case(actor) or not orders_visible_to(actor).filter(pk=order.pk).exists():
         raise PermissionDenied(_("You may not propose this order as a case."))
     if order.status != OrderStatus.CLOSED:

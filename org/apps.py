@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,10 +8,10 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self):
-        from django.contrib.auth.models import Group, Permission
+        from django.contrib.auth.models import Group, Permission  # local: apps ready only now
 
-        from org import schema  # noqa: F401  (registers the OpenAPI description of the token authentication)
-        from org.roles import ROLE_LABELS
+        from org import schema  # noqa: F401  # local: registers the OpenAPI description of the token authentication
+        from org.roles import ROLE_LABELS  # local: apps ready only now
 
         # A role is a group with a stable code for a name; wherever a group is shown (admin lists, pickers, the
         # authority levels) the reader sees the role's label in their language, not the code.
@@ -27,8 +28,6 @@ DEFAULT_PERMISSIONS = {
 
 
 def permission_label(permission) -> str:
-    from django.utils.translation import gettext
-
     model = permission.content_type.model_class()
     action, _sep, model_name = permission.codename.partition("_")
     if model is not None and action in DEFAULT_PERMISSIONS and model_name == model._meta.model_name:

@@ -8,8 +8,8 @@ class QualityConfig(AppConfig):
 
     def ready(self):
         # local: models and services load only once the apps are ready
-        from quality import batch, forms, services, warning_views
-        from workflow import hooks
+        from quality import batch, forms, services, warning_views  # local: apps ready only now
+        from workflow import hooks  # local: apps ready only now
 
         hooks.order_rated.subscribe(services.callback_survey_record)
         hooks.order_reopened.subscribe(services.follow_up_open)

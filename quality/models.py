@@ -349,13 +349,13 @@ class KpiTarget(EffectiveDated):
         ordering = ["kpi", "-effective_from"]
 
     def __str__(self):
-        from quality.kpis import KPIS
+        from quality.kpis import KPIS  # local: quality.kpis imports this module
 
         kpi = KPIS.get(self.kpi)
         return f"{kpi.label if kpi else self.kpi} {self.value} ({self.effective_from})"
 
     def clean(self):
-        from quality.kpis import KPIS
+        from quality.kpis import KPIS  # local: quality.kpis imports this module
 
         if self.kpi not in KPIS:
             raise ValidationError({"kpi": _("Unknown KPI.")})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from complaints.models import RatingVerdict
 from complaints.selectors import orders_visible_to, regions_visible_to
@@ -121,8 +124,6 @@ def fact_slice_q(slice_: Slice, ctx: Context, *, prefix: str = "") -> Q:
 
 def group_q(grouping: str, value, ctx: Context, *, prefix: str = "") -> tuple[Q, Period | None]:
     """One group of a table as a condition (a time group narrows the period instead)."""
-    import datetime
-
     if grouping in ("day", "week", "month"):
         start = value
         if grouping == "day":
@@ -185,8 +186,6 @@ def follow_ups_visible_to(user) -> QuerySet:
 
 
 def follow_up_list(*, user, state: str = "open") -> QuerySet:
-    from django.utils import timezone
-
     qs = follow_ups_visible_to(user).select_related("customer", "order", "order__category", "assignee", "region")
     if state == "open":
         qs = qs.exclude(status=FollowUp.Status.CLOSED).order_by("due_at", "id")

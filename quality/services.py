@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from complaints.models import WorkOrder
 from core.permissions import is_centre_or_quality
 from quality.models import CallbackSurvey, FollowUp, FollowUpEvent, QualityPolicy
+from quality.selectors import follow_ups_visible_to
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit
 
@@ -58,8 +59,6 @@ def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, 
 
 
 def _locked(*, actor, follow_up: FollowUp) -> FollowUp:
-    from quality.selectors import follow_ups_visible_to
-
     if not is_centre_or_quality(actor):
         raise PermissionDenied(_("Follow-ups of dissatisfied customers are worked by the quality team and the "
                                  "complaint centre."))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, OrderStatus, WorkOrder
-from complaints.selectors import order_get_for_user, regions_visible_to
+from complaints.selectors import category_responsible_department, order_get_for_user, regions_visible_to
 from core.permissions import has_role, is_dispatcher, is_lead_of, is_staff_of, staff_required
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import page_without_count
@@ -150,7 +150,6 @@ def _alert(request, pk) -> BatchAlert:
 
 def _alert_page(request, alert, *, forms_=None, status=200):
     forms_ = forms_ or {}
-    from complaints.selectors import category_responsible_department
 
     department = category_responsible_department(category=alert.category)
     initial = {"title": f"{alert.region} · {alert.category.label}", "department": department.pk if department else None,

@@ -242,7 +242,7 @@ class ReportError(Exception):
 
 def report_pdf(html: str) -> bytes:
     try:
-        from weasyprint import HTML
+        from weasyprint import HTML  # local: loads Pango and the fonts: only when a PDF is made
     except OSError as exc:  # WeasyPrint loads Pango through its C library
         raise ReportError(_("PDF reports need the Pango library (Debian: apt-get install libpango-1.0-0 "
                             "libpangoft2-1.0-0) and a CJK font (fonts-noto-cjk).")) from exc

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import DateInput
-from support import selectors
+from support import selectors, services
 from support.models import SupportRequest
 
 
@@ -92,8 +92,6 @@ ACTION_FORMS = {
 
 def action_form(action: str, request: SupportRequest, data=None) -> forms.Form:
     """The form of one action on this request, prefixed with the action's name (several share a page)."""
-    from support import services
-
     kwargs = {}
     if action == "defer":
         kwargs["latest"] = services.deferral_latest_date(request=request)

@@ -35,6 +35,7 @@ from core.timed import OVERDUE, WARNING, Point, sweep_due, sweep_until_done
 from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
 from org.models import Department, User
+from support.flows import SupportFlow
 from support.models import (
     SupportEvent,
     SupportPolicy,
@@ -188,7 +189,6 @@ def _lock_request(pk: int) -> SupportRequest:
 def _locked(*, actor, obj: SupportRequest) -> Iterator[RequestContext]:
     """Lock the process row (viewflow's lock), then the request row; yield the fresh state."""
     request = obj
-    from support.flows import SupportFlow
 
     with transaction.atomic():
         if actor is not None and not requests_visible_to(actor).filter(pk=request.pk).exists():
@@ -363,7 +363,6 @@ def request_raise(*, actor, kind: str, title: str, description: str) -> SupportR
         errors["description"] = [_("Describe the problem or the requirement.")]
     if errors:
         raise ValidationError(errors)
-    from support.flows import SupportFlow
 
     with transaction.atomic():
         now = timezone.now()
