@@ -22,35 +22,27 @@ from accountability.models import (
     MonthlyNotice,
     MonthlyScore,
 )
-from accountability.services import is_centre, may_record_deductions
 from complaints.models import Category, RatingVerdict, WorkOrder
 from complaints.selectors import orders_visible_to, regions_visible_to
-from org import roles
+from core.permissions import is_admin, is_centre_or_quality, is_lead, is_quality
 from org.models import Department
 from quality.kpis import Period
 from quality.models import CallbackSurvey, OrderFact
 
 
-def is_lead(user) -> bool:
-    return user.has_role(roles.LEAD) and user.department_id is not None
-
-
 def may_see_accountability(user) -> bool:
-    return user.is_authenticated and (is_centre(user) or may_record_deductions(user) or is_lead(user))
+    return is_centre_or_quality(user) or is_lead(user)
 
 
 def may_follow_month_close(user, job) -> bool:
-    """Whoever may close a month sees a close that someone else started (the scores are the whole company's)."""
-    return may_close_month(user)
-
-
-def may_close_month(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or is_centre(user) or user.has_role(roles.QUALITY_MANAGER))
+    """Whoever may close a month (the complaint centre and the quality team) sees a close that someone else
+    started (the scores are the whole company's)."""
+    return is_centre_or_quality(user)
 
 
 def may_recompute_scores(user) -> bool:
     """Archived scores are computed again only by administrators and the quality team, with a recorded reason."""
-    return user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMIN, roles.QUALITY_MANAGER))
+    return is_admin(user) or is_quality(user)
 
 
 def months_closed(months) -> set[datetime.date]:
@@ -105,11 +97,6 @@ def _total_changes(record) -> list[dict]:
     return rows
 
 
-def sees_all_of_region(user) -> bool:
-    """The complaint centre and the quality team see their region's accountability; a lead only their own."""
-    return user.is_superuser or is_centre(user) or user.has_role(roles.QUALITY_MANAGER)
-
-
 def _region_q(user, field: str = "region") -> Q:
     if user.is_superuser:
         return Q()
@@ -118,14 +105,14 @@ def _region_q(user, field: str = "region") -> Q:
 
 def departments_scored_for(user) -> QuerySet:
     qs = Department.objects.filter(is_active=True).select_related("region")
-    if sees_all_of_region(user):
+    if is_centre_or_quality(user):
         return qs.filter(_region_q(user))
     return qs.filter(pk=user.department_id)
 
 
 def determinations_visible_to(user) -> QuerySet:
     qs = Determination.objects.select_related("order", "order__category", "region")
-    if sees_all_of_region(user):
+    if is_centre_or_quality(user):
         return qs.filter(_region_q(user))
     shares = DeterminationShare.objects.filter(determination=OuterRef("pk"), department_id=user.department_id)
     return qs.filter(Exists(shares))
@@ -150,14 +137,14 @@ def determination_get(*, user, pk: int) -> Determination | None:
 
 def appeals_visible_to(user) -> QuerySet:
     qs = Appeal.objects.select_related("department", "filed_by", "determination__order", "deduction__item")
-    if sees_all_of_region(user):
+    if is_centre_or_quality(user):
         return qs.filter(_region_q(user))
     return qs.filter(department_id=user.department_id)
 
 
 def deductions_visible_to(user) -> QuerySet:
     qs = Deduction.objects.select_related("item", "department", "person", "order", "recorded_by")
-    if sees_all_of_region(user):
+    if is_centre_or_quality(user):
         return qs.filter(_region_q(user))
     return qs.filter(department_id=user.department_id)
 

@@ -37,8 +37,10 @@ from accountability.models import (
     ResponsibilityRule,
     ScoreRecomputation,
 )
+from accountability.selectors import late_arrivals, may_recompute_scores
 from complaints.models import Kind, OrderSource, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
+from core.permissions import has_role, is_centre_or_quality, is_centre_staff, is_lead_of, is_quality
 from core.timed import OVERDUE, WARNING, Point, sweep_all
 from core.transitions import ActionSpec, Rule, Transitions
 from jobs.models import Job
@@ -162,9 +164,7 @@ def determinations_propose_bulk(*, orders: list[WorkOrder], memo: dict | None = 
 def month_close_start(*, actor, month: date):
     """Close an ended month in the background (jobs): its scores, notices and improvement orders. One close of a
     month at a time."""
-    from accountability.selectors import may_close_month  # local: a cycle inside the app
-
-    if not may_close_month(actor):
+    if not is_centre_or_quality(actor):
         raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
     month = month.replace(day=1)
     if month >= timezone.localdate().replace(day=1):
@@ -185,7 +185,6 @@ def month_scores_recompute(*, actor, month: date, reason: str):
     only by an administrator or a quality manager, with a reason; the record keeps who, when, why and every
     department's total before and after, in the same transaction as the new scores."""
     from accountability.scoring import month_archived, month_close  # local: scoring imports this module
-    from accountability.selectors import late_arrivals, may_recompute_scores  # local: a cycle
 
     if not may_recompute_scores(actor):
         raise PermissionDenied(_("Archived scores are recomputed only by administrators and quality managers."))
@@ -220,18 +219,6 @@ def _shares_data(shares) -> list[dict]:
 # --- who may -------------------------------------------------------------------------------------------------
 
 
-def is_centre(user) -> bool:
-    """The complaint centre rules on determinations and appeals: its dispatchers and leads."""
-    if user.is_superuser:
-        return True
-    return user.department_id is not None and user.department.kind == Department.Kind.COMPLAINT_CENTRE and \
-        user.has_role(roles.DISPATCHER, roles.LEAD)
-
-
-def may_record_deductions(user) -> bool:
-    return is_centre(user) or user.has_role(roles.QUALITY_MANAGER)
-
-
 def _in_region(user, region_id: int) -> bool:
     return user.is_superuser or regions_visible_to(user).filter(pk=region_id).exists()
 
@@ -247,13 +234,13 @@ def _status_refusal(message) -> Callable[[Any], str]:
     return lambda row: str(message) % {"status": row.get_status_display()}
 
 
-CENTRE = Rule(lambda user, row: is_centre(user),
+CENTRE = Rule(lambda user, row: is_centre_staff(user),
               lambda row: _("Determinations and appeals are ruled on by the complaint centre."))
 CENTRE_OF_REGION = Rule(lambda user, row: _in_region(user, _region_of(row)),
                         lambda row: _("This belongs to another city's complaint centre."))
 ANSWERING_LEAD = Rule(lambda user, row: _lead_of(user, _answering_departments(row)),
                       lambda row: _("Only the lead of a department that answers for it may appeal."))
-DEPARTMENT_LEAD = Rule(lambda user, row: user.has_role(roles.LEAD) and user.department_id == row.department_id,
+DEPARTMENT_LEAD = Rule(lambda user, row: is_lead_of(user, row.department_id),
                        lambda row: _("Only the department's lead may do this."))
 APPEAL_WINDOW_OPEN = Rule(lambda row: timezone.now() < row.appeal_due_at,
                           lambda row: _("The appeal window closed on %(at)s.")
@@ -411,7 +398,7 @@ def _current_shares(determination: Determination) -> list[dict]:
 
 
 def _lead_of(actor, department_ids) -> bool:
-    return actor.has_role(roles.LEAD) and actor.department_id in set(department_ids)
+    return has_role(actor, roles.LEAD) and actor.department_id in set(department_ids)
 
 
 def appeal_file(*, actor, reason: str, evidence: str, determination: Determination | None = None,
@@ -495,7 +482,7 @@ def deduction_record(*, actor, item: DeductionItem, department: Department, mont
         errors["summary"] = [_("A major incident needs a summary for its accountability record.")]
     if errors:
         raise ValidationError(errors)
-    if not may_record_deductions(actor):
+    if not is_centre_or_quality(actor):
         raise PermissionDenied(_("Deductions are recorded by the complaint centre and the quality team."))
     region_id = order.region_id if order is not None else department.region_id
     if not _in_region(actor, region_id):
@@ -631,10 +618,6 @@ def _leads_tell(rows, *, kind: str, subject: str, word: str, link: str) -> None:
 # --- targets by month ---------------------------------------------------------------------------------------
 
 
-def may_set_targets(user) -> bool:
-    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER)
-
-
 def target_field(indicator_id: int, month: int) -> str:
     """The name of a month's cell of an indicator on the targets page (and the key of its errors)."""
     return f"t-{indicator_id}-{month}"
@@ -646,7 +629,7 @@ def indicator_targets_set(*, actor, department: Department, year: int,
     force from that month on (until the next step), None for no step there (the month keeps the one before; before
     the first step, the indicator's yearly default). Every value is checked before anything is written; each change
     is recorded with its old and new value and the actor. Returns how many steps changed."""
-    if not may_set_targets(actor):
+    if not is_quality(actor):
         raise PermissionDenied(_("Targets are set by the quality team."))
     if not _in_region(actor, department.region_id):
         raise PermissionDenied(_("This belongs to another city."))

@@ -29,13 +29,13 @@ from accountability.forms import (
     TargetGridForm,
 )
 from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
+from core.permissions import is_centre_or_quality, is_centre_staff, is_lead, is_quality, staff_required
 from core.transitions import available_actions
 from core.web.exports import ExportAbout
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import count_bounded, page_without_count
 from core.web.tables import Cell, Table, list_export, table_page
 from org.models import Department
-from org.permissions import staff_required
 from reports.dashboards import UNIT_HOURS, UNIT_ORDERS, UNIT_PER_10K, Chart
 
 PER_PAGE = 50
@@ -55,9 +55,9 @@ def accountability_required(view):
 
 def _context(request, **extra) -> dict:
     user = request.user
-    return {"tab": "", "is_lead": selectors.is_lead(user), "is_centre": services.is_centre(user),
-            "may_record": services.may_record_deductions(user), "sees_region": selectors.sees_all_of_region(user),
-            "may_set_targets": services.may_set_targets(user),
+    return {"tab": "", "is_lead": is_lead(user), "is_centre": is_centre_staff(user),
+            "may_record": is_centre_or_quality(user), "sees_region": is_centre_or_quality(user),
+            "may_set_targets": is_quality(user),
             **extra}
 
 
@@ -89,7 +89,7 @@ def _shares_text(determination) -> str:
 @accountability_required
 @require_GET
 def home(request):
-    if selectors.sees_all_of_region(request.user):
+    if is_centre_or_quality(request.user):
         return redirect("accountability:ranking")
     return redirect("accountability:department", pk=request.user.department_id)
 
@@ -119,7 +119,7 @@ def indicator_unit(indicator) -> str:
 @accountability_required
 @require_GET
 def ranking(request):
-    if not selectors.sees_all_of_region(request.user):
+    if not is_centre_or_quality(request.user):
         raise PermissionDenied(_("The ranking is for the complaint centre and the quality team."))
     months = selectors.months_scored()
     month = _month(request, months[0] if months else timezone.localdate().replace(day=1))
@@ -207,7 +207,7 @@ def _trend_chart(request, indicators, months) -> Chart | None:
 def ranking_compute(request):
     """Closing a month takes a while at a province's size: it runs as a background job whose progress the ranking
     page shows."""
-    if not selectors.may_close_month(request.user):
+    if not is_centre_or_quality(request.user):
         raise PermissionDenied(_("Scores are computed by the complaint centre and the quality team."))
     form = MonthForm(request.POST)
     if not form.is_valid() or not form.cleaned_data.get("month"):
@@ -282,7 +282,7 @@ def department(request, pk):
                 indicator.weight), css="num")])
     user = request.user
     open_determinations = selectors.determination_list(user=user, state="open").filter(
-        shares__department=department)[:20] if selectors.is_lead(user) else []
+        shares__department=department)[:20] if is_lead(user) else []
     context = _context(
         request, tab="department", department=department, month=month, running=running, score=score,
         totals=totals, table=table,
@@ -327,7 +327,7 @@ DETERMINATION_STATE_LABELS = {"open": gettext_lazy("Open to appeal"), "to_confir
 @accountability_required
 @require_GET
 def determination_list(request):
-    state = request.GET.get("state", "to_confirm" if services.is_centre(request.user) else "open")
+    state = request.GET.get("state", "to_confirm" if is_centre_staff(request.user) else "open")
     if state not in DETERMINATION_STATES:
         state = "open"
     queryset = selectors.determination_list(user=request.user, state=state)
@@ -459,7 +459,7 @@ def appeal_list(request):
 @accountability_required
 def deduction_list(request):
     form = None
-    if services.may_record_deductions(request.user):
+    if is_centre_or_quality(request.user):
         form = DeductionForm(request.POST or None, user=request.user)
         if request.method == "POST":
             if form.is_valid():
@@ -667,7 +667,7 @@ def improvement_review(request, pk):
 @require_http_methods(["GET", "POST"])
 def targets(request):
     """A department's indicator targets month by month: quality managers set the months where a target steps."""
-    if not services.may_set_targets(request.user):
+    if not is_quality(request.user):
         raise PermissionDenied(_("Targets are set by the quality team."))
     departments = selectors.target_departments_for(request.user)
     years = sorted(set(Indicator.objects.values_list("year", flat=True)), reverse=True)

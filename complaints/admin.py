@@ -15,7 +15,8 @@ from complaints.models import (
     PhoneDisclosure,
     Severity,
 )
-from complaints.phone import mask, mask_in_text, sees_full_phone
+from complaints.phone import mask, mask_in_text
+from core.permissions import may_see_full_phone
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        if obj is None or sees_full_phone(request.user):
+        if obj is None or may_see_full_phone(request.user):
             return fields
         return [self._masked_text(name) if self._is_text(name) else name for name in fields]
 
@@ -111,18 +112,18 @@ class CustomerAdmin(admin.ModelAdmin):
         return mask(obj.phone)
 
     def get_list_display(self, request):
-        if sees_full_phone(request.user):
+        if may_see_full_phone(request.user):
             return self.list_display
         return ["masked_phone", *self.list_display[1:]]
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        if obj is not None and not sees_full_phone(request.user):
+        if obj is not None and not may_see_full_phone(request.user):
             return ["masked_phone" if f == "phone" else f for f in fields if f != "masked_phone"]
         return fields
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not sees_full_phone(request.user):
+        if obj is not None and not may_see_full_phone(request.user):
             return ["masked_phone"]
         return []
 
@@ -166,7 +167,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
         return f"{obj.customer.name or '-'} {mask(obj.customer.phone)}"
 
     def get_list_display(self, request):
-        if sees_full_phone(request.user):
+        if may_see_full_phone(request.user):
             return ["customer" if f == "customer_masked" else f for f in self.list_display]
         return self.list_display
 
@@ -187,7 +188,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = [f for f in super().get_fields(request, obj) if f not in self.MASKED_FIELDS.values()]
-        if sees_full_phone(request.user):
+        if may_see_full_phone(request.user):
             return fields
         return [self.MASKED_FIELDS.get(f, f) for f in fields]
 

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Channel, Kind, OrderStatus
-from config.widgets import DateInput
+from core.widgets import DateInput
 from org.models import Department, Region
 
 

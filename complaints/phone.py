@@ -1,9 +1,12 @@
 """Phone numbers as customers type them, and as we key customers by them."""
 
+import logging
 import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from core.permissions import may_see_full_phone
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -54,41 +57,20 @@ def mask(phone: str) -> str:
 
 # Who sees which — ONE rule, used by pages, admin, the API, exports, notifications and logs: the roles whose work
 # is calling the customer on the order in front of them (agents, dispatchers, handlers, leads, the emergency group,
-# channel systems) hold complaints.view_full_phone; the quality team and administrators see numbers masked and,
-# holding complaints.unmask_phone, may reveal one, which is logged (complaints.services.phone_disclose).
+# channel systems) hold complaints.view_full_phone (core.permissions.may_see_full_phone); the quality team and
+# administrators see numbers masked and, holding complaints.unmask_phone, may reveal one, which is logged
+# (complaints.services.phone_disclose).
 # A superuser holds every permission implicitly in Django; for full numbers that is not enough: a superuser sees
 # them only when view_full_phone was granted explicitly (to the account or one of its groups), so that an
 # administrator's account does not read every customer's number without leaving a disclosure row.
 # Dashboard drill-downs and their exports mask for everyone unless a full-number export is asked for.
-PERMISSION = "view_full_phone"
-_CACHE = "_sees_full_phone_cache"
-
-
-def sees_full_phone(user) -> bool:
-    """May this reader see customers' full phone numbers without revealing them (the one rule)?"""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if not user.is_superuser:
-        return user.has_perm(f"complaints.{PERMISSION}")
-    if not hasattr(user, _CACHE):
-        from django.contrib.auth.models import Permission
-        from django.db.models import Q
-
-        granted = (Permission.objects.filter(content_type__app_label="complaints", codename=PERMISSION)
-                   .filter(Q(user=user) | Q(group__user=user)).exists())
-        setattr(user, _CACHE, granted)
-    return getattr(user, _CACHE)
-
-
-def may_unmask(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("complaints.unmask_phone"))
 
 
 def phone_for(user, phone: str) -> str:
     """The number as this user may read it."""
     if not phone:
         return ""
-    return phone if sees_full_phone(user) else mask(phone)
+    return phone if may_see_full_phone(user) else mask(phone)
 
 
 # A mainland mobile number in free text (optionally +86, grouped with spaces or dashes), or a landline with its
@@ -106,4 +88,16 @@ def mask_in_text(text: str) -> str:
 
 def text_for(user, text: str) -> str:
     """Free text as this reader may read it: phone numbers in it masked unless the reader sees full numbers."""
-    return text if sees_full_phone(user) else mask_in_text(text)
+    return text if may_see_full_phone(user) else mask_in_text(text)
+
+
+class PhoneMaskFilter(logging.Filter):
+    """Customers' phone numbers never reach the logs in full (a 404 line names the URL, and the customer-history
+    URL carries the number): nobody who reads logs holds the permission to see them (LOGGING in config.settings)."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        masked = mask_in_text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True

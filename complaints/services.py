@@ -17,8 +17,8 @@ from complaints.models import (
     Tier,
     WorkOrder,
 )
-from complaints.phone import may_unmask, sees_full_phone
 from complaints.selectors import customer_get, customer_visible_to, orders_visible_to, regions_visible_to
+from core.permissions import may_see_full_phone, may_unmask_phone
 from org.models import Region
 
 log = logging.getLogger("complaints")
@@ -167,12 +167,12 @@ def phone_disclose(*, actor, order: WorkOrder, page: str) -> WorkOrder:
     log it. A reader who sees full numbers anyway is not logged (their role needs the number every day)."""
     if page not in DISCLOSURE_PAGES:
         raise ValidationError({"page": [_("Unknown page.")]})
-    if not sees_full_phone(actor) and not may_unmask(actor):
+    if not may_see_full_phone(actor) and not may_unmask_phone(actor):
         raise PermissionDenied(_("Your role may not reveal customers' phone numbers."))
     visible = orders_visible_to(actor).select_related("customer").filter(pk=order.pk).first()
     if visible is None:
         raise PermissionDenied(_("You may not read order %(number)s.") % {"number": order.number})
-    if not sees_full_phone(actor):
+    if not may_see_full_phone(actor):
         PhoneDisclosure.objects.create(user=actor, user_name=actor.get_username()[:150],
                                        customer_id=visible.customer_id, order=visible, page=page)
         log.info("phone of order %s revealed to %s on %s", visible.number, actor.get_username(), page)

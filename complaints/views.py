@@ -16,9 +16,10 @@ from complaints import selectors, services
 from complaints.files import DOWNLOAD_POLICY, INLINE_TYPES, attachment_filename, stored_file_type
 from complaints.forms import OrderFilterForm
 from complaints.models import Attachment
-from config.security import browser_create_refusal, client_network
+from core.permissions import staff_required
+from core.security import client_network
+from core.throttles import browser_create_refusal
 from core.web.pagination import page_without_count
-from org.permissions import staff_required
 
 ORDERS_PER_PAGE = 50
 
@@ -61,7 +62,7 @@ def order_list(request):
 
 
 def creation_budget_refusal(request, form):
-    """A script driving the order form meets the same creation budget as the API's (config.security): the
+    """A script driving the order form meets the same creation budget as the API's (core.throttles): the
     refusal, with its error on the form, or None."""
     refused = browser_create_refusal(request)
     if refused is not None:

@@ -13,7 +13,7 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 def _log_context(sender=None, task_id=None, task=None, **kwargs):
-    from config.logs import celery_task_context
+    from core.logs import celery_task_context
 
     celery_task_context(sender=sender, task_id=task_id, task=task)
 

@@ -1,24 +1,21 @@
-from org import roles as role_defs
+from accountability.selectors import may_see_accountability
+from core.permissions import is_centre_or_quality, may_intake
+from quality.selectors import may_see_dashboards
+from quality.warning_views import may_see_warnings
+from support.selectors import may_use_support
 
 
 def roles(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from accountability.selectors import may_see_accountability
-    from quality.selectors import may_see_dashboards
-    from quality.services import may_work_follow_ups
-    from support.selectors import may_use_support
-
     return {
         "user_roles": user.role_names,
-        "can_intake": user.is_superuser or user.has_role(*role_defs.INTAKE_ROLES),
+        "can_intake": may_intake(user),
         "can_see_dashboards": may_see_dashboards(user),
-        "can_work_follow_ups": may_work_follow_ups(user),
+        "can_work_follow_ups": is_centre_or_quality(user),
         "can_see_accountability": may_see_accountability(user),
-        "can_see_warning": user.is_superuser or user.has_role(
-            role_defs.DISPATCHER, role_defs.QUALITY_MANAGER, role_defs.LEAD, role_defs.HANDLER,
-            role_defs.FRONTLINE_AGENT),
+        "can_see_warning": may_see_warnings(user),
         "can_see_support": may_use_support(user),
     }
 

@@ -1,26 +1,14 @@
 """One place that reads settings from the environment and refuses bad values."""
 
 import os
-import re
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.throttles import parse_rate
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-_RATE = re.compile(r"^(\d+)/(\d*)(s|sec|second|m|min|minute|h|hour|d|day)$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """"N/unit" or "N/<count><unit>" (unit s, min, hour or day: "600/min", "50/10s") → (N, window in seconds)."""
-    match = _RATE.match(rate.strip().replace(" ", ""))
-    if not match:
-        raise ValueError(f"{rate!r} is not a rate such as 600/min or 50/10s")
-    limit, count, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
-    if limit < 1 or count < 1:
-        raise ValueError(f"{rate!r}: the number and the window must be at least 1")
-    return limit, count * _UNIT_SECONDS[unit[0]]
 
 
 class Env:

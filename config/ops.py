@@ -26,7 +26,9 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from org import roles
+from core.permissions import is_admin
+from core.throttles import refusal_counts
+from workflow.models import Heartbeat, OrderStage
 
 log = logging.getLogger("config.ops")
 
@@ -36,13 +38,6 @@ GAUGE_CACHE_SECONDS = 15
 REQUEST_SECONDS = Histogram(
     "complaints_http_request_seconds", "Server time per request, by route and method.",
     ["route", "method", "status"], buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10))
-
-
-def beat(name: str) -> None:
-    """Stamp that the job `name` ran now."""
-    from workflow.models import Heartbeat
-
-    Heartbeat.objects.update_or_create(name=name, defaults={"ran_at": timezone.now()})
 
 
 # --- health ---------------------------------------------------------------------------------------------
@@ -66,8 +61,6 @@ def _check_broker() -> str:
 
 
 def _check_beat() -> str:
-    from workflow.models import Heartbeat
-
     row = Heartbeat.objects.filter(name="beat").first()
     if row is None:
         raise RuntimeError("no heartbeat yet: is celery beat running, and a worker?")
@@ -118,8 +111,6 @@ def _work_figures() -> dict:
     figures = cache.get("ops:figures")
     if figures is not None:
         return figures
-    from workflow.models import Heartbeat, OrderStage
-
     now = timezone.now()
     running = OrderStage.objects.filter(ended_at__isnull=True, paused_at__isnull=True)
     oldest_unswept = (running.filter(overdue_at__isnull=True, due_at__lte=now).order_by("due_at")
@@ -173,8 +164,6 @@ class RefusalCollector:
     """Requests refused by a rate limit: counted in the shared cache by whichever worker refused them."""
 
     def collect(self):
-        from config.throttles import refusal_counts
-
         try:
             counts = refusal_counts()
         except Exception:  # noqa: BLE001 - the cache being down must not take the other metrics with it
@@ -209,8 +198,7 @@ def _may_scrape(request) -> bool:
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
         return True
-    user = request.user
-    return user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMIN))
+    return is_admin(request.user)
 
 
 @never_cache

@@ -1,5 +1,5 @@
-"""Security helpers shared by the web tier: the client's address as the proxy reports it, the limit on failed
-logins per address, the Content Security Policy header every response carries, and the cache headers that keep
+"""Security helpers of the web tier: the limit on failed logins per address (counted by the client's network,
+core.security), the Content Security Policy header every response carries, and the cache headers that keep
 answers out of shared browsers.
 
 Failed logins are limited twice: per username and address by django-axes (LOGIN_FAILURE_LIMIT, the lock an
@@ -13,7 +13,6 @@ inline style element, no eval, no other site. Pages satisfy it (tests/test_brows
 browser's violation reports); a page that needs another policy sets its own header (`with_policy`).
 """
 
-import ipaddress
 import logging
 import math
 import time
@@ -22,7 +21,11 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+
+from core.security import client_network
+from core.throttles import LOGIN_METRIC, cache_unavailable, count, refusal_count
 
 log = logging.getLogger("config.security")
 
@@ -42,39 +45,6 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
-
-
-def client_address(request) -> str | None:
-    """The caller's IP address: behind a known proxy the last X-Forwarded-For hop (the address the proxy saw: a
-    proxy appends it to whatever the client sent, so the earlier hops are the client's to invent, and a spray
-    rotating them would escape every per-address limit), else REMOTE_ADDR; None when the request has neither
-    (a login made in code)."""
-    meta = getattr(request, "META", {})
-    if settings.TRUST_X_FORWARDED_FOR:
-        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return meta.get("REMOTE_ADDR") or None
-
-
-def browser_create_refusal(request):
-    """The browser's order form spends the signed-in user's write and creation budgets, as the API would
-    (config.throttles.budget_spend): the refusal, or None."""
-    from config.throttles import CREATE, WRITE, budget_spend
-
-    return budget_spend(caller="user", ident=f"user:{request.user.pk}", scopes=[WRITE, CREATE])
-
-
-def client_network(request) -> str | None:
-    """What a per-address limit counts: the client's IPv4 address, or the /64 network of an IPv6 one (a subscriber
-    holds a whole /64 and could take a new address of it for every attempt)."""
-    address = client_address(request)
-    if address and ":" in address:
-        try:
-            return str(ipaddress.ip_network(f"{address}/64", strict=False))
-        except ValueError:
-            return address
-    return address
 
 
 def with_policy(policy: str):
@@ -133,8 +103,6 @@ def login_address_locked_until(address: str | None) -> float | None:
     try:
         until = cache.get(LOGIN_LOCKED + address)
     except Exception as exc:  # noqa: BLE001 - Redis down: the per-username limit (in the database) still holds
-        from config.throttles import cache_unavailable
-
         cache_unavailable(exc)
         return None
     return until if until is not None and until > time.time() else None
@@ -166,8 +134,6 @@ def login_failure_count(sender, credentials, request=None, **kwargs):
     address = client_network(request)
     if not address:
         return
-    from config.throttles import cache_unavailable, count
-
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
     try:
         failures = count(LOGIN_FAILURES + address, timeout=seconds)
@@ -185,10 +151,6 @@ def login_failure_count(sender, credentials, request=None, **kwargs):
 def lockout_response(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out login (the username from this address, or the whole address): the login
     page's layout, the wait in minutes, HTTP 429 with Retry-After; counted for /metrics by which limit refused."""
-    from django.shortcuts import render
-
-    from config.throttles import LOGIN_METRIC, refusal_count
-
     limit = getattr(request, "login_refused_by", "username")
     refusal_count(LOGIN_METRIC + limit)
     wait = settings.AXES_COOLOFF_TIME.total_seconds()

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import Env
-from config.logs import TEXT_FORMAT
+from core.logs import TEXT_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "config.logs.LogContextMiddleware",
+    "core.logs.LogContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
@@ -239,7 +239,7 @@ REST_FRAMEWORK = {
         "org.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["org.tokens.TokenScope", "org.permissions.IsStaffMember"],
+    "DEFAULT_PERMISSION_CLASSES": ["org.tokens.TokenScope", "core.permissions.IsStaffMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -298,7 +298,7 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_VERBOSE = False
@@ -325,12 +325,12 @@ if PRODUCTION:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# LOG_FORMAT=json: one JSON object per line; every line names its request id, user and order (config.logs).
+# LOG_FORMAT=json: one JSON object per line; every line names its request id, user and order (core.logs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.logs.ContextFilter"}, "phones": {"()": "config.logs.PhoneMaskFilter"}},
-    "formatters": {"text": {"format": TEXT_FORMAT}, "json": {"()": "config.logs.JsonFormatter"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}, "phones": {"()": "complaints.phone.PhoneMaskFilter"}},
+    "formatters": {"text": {"format": TEXT_FORMAT}, "json": {"()": "core.logs.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context", "phones"],
                              "formatter": "json" if env.str("LOG_FORMAT", "text") == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},

@@ -1,5 +1,7 @@
-"""A job's progress as a page fragment (polled by htmx while it runs) and the file it produced."""
+"""A job's progress as a page fragment (polled by htmx while it runs) and the file it produced. Signed-in callers
+only; who may follow which job is job_visible_to's (its creator, superusers, and the readers its kind names)."""
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
@@ -8,7 +10,6 @@ from django.views.decorators.http import require_GET
 
 from jobs.models import Job
 from jobs.selectors import job_visible_to
-from org.permissions import staff_required
 
 
 def _job(request, pk) -> Job:
@@ -18,7 +19,7 @@ def _job(request, pk) -> Job:
     return job
 
 
-@staff_required
+@login_required
 @require_GET
 def job_progress(request, pk):
     job = _job(request, pk)
@@ -26,7 +27,7 @@ def job_progress(request, pk):
     return render(request, template, {"job": job})
 
 
-@staff_required
+@login_required
 @require_GET
 def job_output(request, pk):
     job = _job(request, pk)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
+from core.permissions import is_quality
 from knowledge import search
 from knowledge.models import Article, ArticleFeedback, Case
-from knowledge.services import is_quality
 
 
 def articles_in_force(*, on=None):

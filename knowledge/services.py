@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from complaints.models import Category, OrderStatus, WorkOrder
 from complaints.redaction import personal_data
 from complaints.redaction import redact as anonymise
+from core.permissions import has_role, is_lead, is_lead_of, is_quality
 from knowledge import search
 from knowledge.models import (
     Article,
@@ -33,18 +34,13 @@ SNIPPET = 160
 # --- who may ---------------------------------------------------------------------------------------------------
 
 
-def is_quality(user) -> bool:
-    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER, roles.ADMIN)
-
-
 def may_write_articles(user) -> bool:
     """The quality team writes the knowledge base; a department lead writes the articles of their department."""
-    return is_quality(user) or (user.department_id is not None and user.has_role(roles.LEAD))
+    return is_quality(user) or is_lead(user)
 
 
 def may_edit(user, article: Article) -> bool:
-    return is_quality(user) or (article.owner_department_id is not None
-                                and article.owner_department_id == user.department_id and user.has_role(roles.LEAD))
+    return is_quality(user) or is_lead_of(user, article.owner_department_id)
 
 
 def may_read(user, article: Article) -> bool:
@@ -58,8 +54,8 @@ def may_read(user, article: Article) -> bool:
 
 
 def may_propose_case(user) -> bool:
-    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER, roles.DISPATCHER, roles.LEAD, roles.HANDLER,
-                                              roles.FRONTLINE_AGENT)
+    return bool(user.is_superuser or has_role(user, roles.QUALITY_MANAGER, roles.DISPATCHER, roles.LEAD,
+                                              roles.HANDLER, roles.FRONTLINE_AGENT))
 
 
 # --- articles --------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, WorkOrder
 from complaints.selectors import orders_visible_to
+from core.permissions import is_quality, staff_required
 from core.web.exports import ExportAbout
 from core.web.forms import apply_service_errors
 from core.web.pagination import page_without_count
@@ -22,15 +23,14 @@ from core.web.tables import Cell, Table, table_page
 from knowledge import search, selectors, services
 from knowledge.forms import ArticleForm, CaseForm, CaseReviewForm, FeedbackForm, SearchForm, WithdrawForm
 from knowledge.models import Article, ArticleVersion, Case
-from org.permissions import staff_required
 
 PER_PAGE = 30
 
 
 def _context(request, **extra) -> dict:
     user = request.user
-    return {"may_write": services.may_write_articles(user), "is_quality": services.is_quality(user),
-            "to_review": Case.objects.filter(status=Case.Status.PROPOSED).count() if services.is_quality(user) else 0,
+    return {"may_write": services.may_write_articles(user), "is_quality": is_quality(user),
+            "to_review": Case.objects.filter(status=Case.Status.PROPOSED).count() if is_quality(user) else 0,
             **extra}
 
 
@@ -106,7 +106,7 @@ def _article_form_values(data) -> dict:
 def article_new(request):
     if not services.may_write_articles(request.user):
         raise PermissionDenied(_("Articles are written by the quality team and department leads."))
-    owner_choice = services.is_quality(request.user)
+    owner_choice = is_quality(request.user)
     form = ArticleForm(request.POST or None, owner_choice=owner_choice,
                        initial={"effective_from": timezone.localdate(), "category": request.GET.get("category")})
     if request.method == "POST" and form.is_valid():
@@ -127,7 +127,7 @@ def article_edit(request, pk):
     article = _article_for(request, pk)
     if not services.may_edit(request.user, article):
         raise PermissionDenied(_("You may not edit this article."))
-    owner_choice = services.is_quality(request.user)
+    owner_choice = is_quality(request.user)
     initial = {name: getattr(article, name) for name in services.FIELDS}
     initial.update(body=article.current.body, change_note="")
     form = ArticleForm(request.POST or None, owner_choice=owner_choice, initial=initial)
@@ -225,7 +225,7 @@ def feedback_report(request):
 def case_list(request):
     state = request.GET.get("state", "published")
     cases = selectors.cases_readable(request.user).select_related("category", "proposed_by")
-    if state == "review" and services.is_quality(request.user):
+    if state == "review" and is_quality(request.user):
         cases = cases.filter(status=Case.Status.PROPOSED).order_by("proposed_at")
     elif state == "mine":
         cases = cases.filter(proposed_by=request.user)
@@ -253,7 +253,7 @@ def _case_for(request, pk) -> Case:
 def case_detail(request, pk):
     case = _case_for(request, pk)
     review_form = withdraw_form = None
-    if services.is_quality(request.user) and case.status == Case.Status.PROPOSED:
+    if is_quality(request.user) and case.status == Case.Status.PROPOSED:
         review_form = CaseReviewForm(request.POST or None, initial={
             "title": case.title, "problem": case.problem, "handling": case.handling, "lessons": case.lessons})
         if request.method == "POST" and review_form.is_valid():
@@ -268,7 +268,7 @@ def case_detail(request, pk):
             else:
                 messages.success(request, _("Case published.") if publish else _("Case not published."))
                 return redirect("knowledge:case", case.pk)
-    elif services.is_quality(request.user) and case.status == Case.Status.PUBLISHED:
+    elif is_quality(request.user) and case.status == Case.Status.PUBLISHED:
         withdraw_form = WithdrawForm(request.POST or None)
         if request.method == "POST" and withdraw_form.is_valid():
             try:

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import permissions
 from org import roles
 
 
@@ -48,8 +49,8 @@ class Region(models.Model):
 
 class Department(models.Model):
     class Kind(models.TextChoices):
-        FRONTLINE = "frontline", _("Frontline unit")
-        COMPLAINT_CENTRE = "complaint_centre", _("Complaint centre")
+        FRONTLINE = permissions.FRONTLINE_UNIT, _("Frontline unit")
+        COMPLAINT_CENTRE = permissions.COMPLAINT_CENTRE, _("Complaint centre")
         BACK_OFFICE = "back_office", _("Back-office department")
         QUALITY = "quality", _("Quality management")
 

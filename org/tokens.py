@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 
+from core.logs import bind
+from core.security import client_address
 from org.models import ApiScope, ApiToken
 
 log = logging.getLogger("org.tokens")
@@ -108,9 +110,6 @@ class TokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         user, token = self.authenticate_credentials(key)
-        from config.logs import bind
-        from config.security import client_address
-
         bind(user=user.get_username())
         _touch(token, client_address(request._request))
         return user, token

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from complaints.models import Category, Kind, OrderStatus, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
+from core.permissions import is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from core.timed import Point, sweep_all
 from core.transitions import ActionSpec, Rule, Transitions
 from org import roles
@@ -232,12 +233,8 @@ def _tell(alert: BatchAlert, subject: str) -> None:
 # --- who may -----------------------------------------------------------------------------------------------
 
 
-def _is_dispatcher(user) -> bool:
-    return user.is_superuser or user.has_role(roles.DISPATCHER)
-
-
 def _require_dispatcher_of(actor, region: Region) -> None:
-    if not _is_dispatcher(actor):
+    if not is_dispatcher(actor):
         raise PermissionDenied(_("Alerts and incidents are handled by dispatchers of the complaint centre."))
     if not actor.is_superuser and not regions_visible_to(actor).filter(pk=region.pk).exists():
         raise PermissionDenied(_("This belongs to another city's complaint centre."))
@@ -385,12 +382,10 @@ def incident_for_new_order(order: WorkOrder) -> Incident | None:
 # ValidationError (HTTP 400) as the page and its tests have it. Attaching and detaching orders are the order's
 # actions (workflow.services.ORDER_ACTIONS "attach", "detach"); bulletins have no steps (published or withdrawn).
 DEPARTMENT_OR_CENTRE = Rule(
-    lambda user, incident: (user.is_superuser or _is_dispatcher(user) or (
-        user.department_id == incident.department_id and user.has_role(roles.HANDLER, roles.LEAD))),
+    lambda user, incident: is_dispatcher(user) or is_staff_of(user, incident.department_id),
     lambda incident: _("Only the responsible department (or the complaint centre) may do this."))
 LEAD_OR_CENTRE = Rule(
-    lambda user, incident: (user.department_id == incident.department_id and user.has_role(roles.LEAD))
-    or user.is_superuser or _is_dispatcher(user),
+    lambda user, incident: is_lead_of(user, incident.department_id) or is_dispatcher(user),
     lambda incident: _("The responsible department's lead (or the complaint centre) resolves it."))
 INCIDENT_ACTIONS = {
     "feedback": ActionSpec(gettext_lazy("Feedback"), actor=(DEPARTMENT_OR_CENTRE,),
@@ -537,8 +532,7 @@ def bulletin_publish(*, actor, kind: str, title: str, department: Department, re
         errors["ends_at"] = [_("It ends before it begins.")]
     if errors:
         raise ValidationError(errors)
-    if not (actor.is_superuser or _is_dispatcher(actor) or (actor.department_id == department.pk
-                                                           and actor.has_role(roles.LEAD, roles.HANDLER))):
+    if not (is_dispatcher(actor) or is_staff_of(actor, department.pk)):
         raise PermissionDenied(_("Bulletins are published by the department concerned or the complaint centre."))
     now = timezone.now()
     late_reason = ""
@@ -570,7 +564,7 @@ def _first_matching_complaint(regions, categories, *, since, until):
 
 
 def bulletin_withdraw(*, actor, bulletin: Bulletin) -> Bulletin:
-    if not (actor.is_superuser or _is_dispatcher(actor) or actor.department_id == bulletin.department_id):
+    if not (is_dispatcher(actor) or is_member_of(actor, bulletin.department_id)):
         raise PermissionDenied(_("Bulletins are withdrawn by the department concerned or the complaint centre."))
     Bulletin.objects.filter(pk=bulletin.pk, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
     bulletin.refresh_from_db()

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from complaints.models import RatingVerdict
 from complaints.selectors import orders_visible_to, regions_visible_to
+from core.permissions import has_role, is_centre_or_quality, is_lead
 from org import roles
 from org.models import Department, Region
 from quality.kpis import GROUPINGS, KPIS, Context, Period, Slice
@@ -14,16 +15,10 @@ from quality.models import CallbackSurvey, FollowUp, OrderFact
 # --- who sees what ---------------------------------------------------------------------------------------------
 
 
-def is_centre_staff(user) -> bool:
-    return (user.is_superuser or user.has_role(roles.QUALITY_MANAGER, roles.DISPATCHER)
-            or (user.has_role(roles.LEAD) and user.department_id is not None
-                and user.department.kind == Department.Kind.COMPLAINT_CENTRE))
-
-
 def may_see_dashboards(user) -> bool:
     """Quality managers, the complaint centre (dispatchers, its leads) and administrators see every dashboard of
     their region; other department leads see their own department's."""
-    return user.is_authenticated and (is_centre_staff(user) or user.has_role(roles.LEAD))
+    return is_centre_or_quality(user) or is_lead(user)
 
 
 def dashboard_region(user) -> Region | None:
@@ -35,13 +30,13 @@ def dashboard_region(user) -> Region | None:
 
 def departments_viewable_by(user) -> QuerySet:
     """The departments whose department view the user may open."""
-    if is_centre_staff(user):
+    if is_centre_or_quality(user):
         region = dashboard_region(user)
         qs = Department.objects.filter(is_active=True).exclude(kind=Department.Kind.QUALITY)
         if region is not None:
             qs = qs.filter(Q(region__path__startswith=region.path) | Q(region__in=_ancestors(region)))
         return qs.select_related("region").order_by("kind", "region__path", "name")
-    if user.has_role(roles.LEAD) and user.department_id:
+    if is_lead(user):
         return Department.objects.filter(pk=user.department_id).select_related("region")
     return Department.objects.none()
 
@@ -54,7 +49,7 @@ def _ancestors(region: Region) -> list[int]:
 def viewer_slice(user, **filters) -> Slice:
     """The slice a user's dashboards start from: their region; a department lead's: their department."""
     slice_ = Slice(regions=dashboard_region(user), **filters)
-    if not is_centre_staff(user) and user.has_role(roles.LEAD):
+    if not is_centre_or_quality(user) and has_role(user, roles.LEAD):
         slice_ = slice_.narrowed(department_id=user.department_id)
     return slice_
 

@@ -12,8 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import WorkOrder
-from org import roles
-from org.models import Department
+from core.permissions import is_centre_or_quality
 from quality.models import CallbackSurvey, FollowUp, FollowUpEvent, QualityPolicy
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit
@@ -58,19 +57,10 @@ def follow_up_open(*, order: WorkOrder, reason: str, rating: int | None = None, 
     return follow_up
 
 
-def may_work_follow_ups(user) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser or user.has_role(roles.QUALITY_MANAGER, roles.DISPATCHER):
-        return True
-    return (user.has_role(roles.LEAD) and user.department_id is not None
-            and user.department.kind == Department.Kind.COMPLAINT_CENTRE)
-
-
 def _locked(*, actor, follow_up: FollowUp) -> FollowUp:
     from quality.selectors import follow_ups_visible_to
 
-    if not may_work_follow_ups(actor):
+    if not is_centre_or_quality(actor):
         raise PermissionDenied(_("Follow-ups of dissatisfied customers are worked by the quality team and the "
                                  "complaint centre."))
     locked = follow_ups_visible_to(actor).select_for_update(of=("self",)).filter(pk=follow_up.pk).first()

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.permissions import is_centre_or_quality, staff_required
 from core.web.forms import form_submit
 from core.web.pagination import page_without_count
-from org.permissions import staff_required
 from quality import selectors, services
 from quality.forms import FollowUpContactForm
 
@@ -24,7 +24,7 @@ def follow_ups_required(view):
     @wraps(view)
     @staff_required
     def wrapper(request, *args, **kwargs):
-        if not services.may_work_follow_ups(request.user):
+        if not is_centre_or_quality(request.user):
             raise PermissionDenied(_("Follow-ups of dissatisfied customers are worked by the quality team and the "
                                      "complaint centre."))
         return view(request, *args, **kwargs)
@@ -42,7 +42,7 @@ def follow_up_list(request):
                               PER_PAGE)
     return render(request, "quality/follow_ups.html", {
         "page": page, "state": state, "now": timezone.now(), "tab": "follow_ups", "query_string": f"state={state}",
-        "can_see_centre": selectors.is_centre_staff(request.user),
+        "can_see_centre": is_centre_or_quality(request.user),
     })
 
 
@@ -58,7 +58,7 @@ def _detail(request, follow_up, *, form=None, status=200):
         "follow_up": follow_up, "events": follow_up.events.all(), "form": form or FollowUpContactForm(),
         "history": follow_up.customer.orders.select_related("category").order_by("-received_at")[:10],
         "surveys": follow_up.order.surveys.order_by("at"), "now": timezone.now(), "tab": "follow_ups",
-        "can_see_centre": selectors.is_centre_staff(request.user),
+        "can_see_centre": is_centre_or_quality(request.user),
     }, status=status)
 
 

@@ -18,18 +18,27 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, OrderStatus, WorkOrder
 from complaints.selectors import order_get_for_user, regions_visible_to
+from core.permissions import has_role, is_dispatcher, staff_required
 from core.transitions import available_actions
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import page_without_count
 from org import roles
 from org.models import Department, Region
-from org.permissions import staff_required
 from quality import batch
 from quality.models import BatchAlert, Bulletin, Incident, WarningLevel
-from workflow.services import ActionNotPossible, order_attach_incident, order_detach_incident
+from workflow.services import (
+    ActionNotPossible,
+    order_attach_incident,
+    order_detach_incident,
+)
 
 PER_PAGE = 50
 WARNING_ROLES = (roles.DISPATCHER, roles.QUALITY_MANAGER, roles.LEAD, roles.HANDLER, roles.FRONTLINE_AGENT)
+
+
+def may_see_warnings(user) -> bool:
+    """Early warning is for the complaint centre, departments and the frontline (and the quality team)."""
+    return bool(user.is_authenticated and (user.is_superuser or has_role(user, *WARNING_ROLES)))
 
 
 def warning_required(view):
@@ -37,7 +46,7 @@ def warning_required(view):
     @staff_required
     def wrapper(request, *args, **kwargs):
         user = request.user
-        if not (user.is_superuser or user.has_role(*WARNING_ROLES)):
+        if not may_see_warnings(user):
             raise PermissionDenied(_("Early warning is for the complaint centre, departments and the frontline."))
         return view(request, *args, **kwargs)
 
@@ -110,14 +119,14 @@ class BulletinForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        if not (user.is_superuser or user.has_role(roles.DISPATCHER)) and user.department_id:
+        if not is_dispatcher(user) and user.department_id:
             self.fields["department"].queryset = Department.objects.filter(pk=user.department_id)
             self.fields["department"].initial = user.department_id
 
 
 def _context(request, **extra):
     user = request.user
-    return {"tab": "", "is_dispatcher": user.is_superuser or user.has_role(roles.DISPATCHER), **extra}
+    return {"tab": "", "is_dispatcher": is_dispatcher(user), **extra}
 
 
 @warning_required
@@ -198,7 +207,7 @@ def alert_level(request, pk):
 @warning_required
 def incident_list(request):
     form = None
-    if request.user.is_superuser or request.user.has_role(roles.DISPATCHER):
+    if is_dispatcher(request.user):
         form = IncidentForm(request.POST or None)
         if request.method == "POST":
             done = form_submit(request, form, lambda f: batch.incident_open(actor=request.user, **f.cleaned_data),
@@ -333,7 +342,7 @@ def intake_incident_panel(*, user, customer, category, description: str) -> dict
 @warning_required
 def bulletin_list(request):
     user = request.user
-    may_publish = user.is_superuser or user.has_role(roles.DISPATCHER, roles.LEAD, roles.HANDLER)
+    may_publish = user.is_superuser or has_role(user, roles.DISPATCHER, roles.LEAD, roles.HANDLER)
     form = BulletinForm(request.POST or None, user=user) if may_publish else None
     if request.method == "POST":
         if form is None:

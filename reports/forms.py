@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier
 from complaints.selectors import regions_visible_to
-from config.widgets import DateInput
+from core.permissions import is_centre_or_quality
+from core.widgets import DateInput
 from org.models import Region
 from quality.kpis import KPIS, PERIOD_PRESETS, Period, period_preset
-from quality.selectors import departments_viewable_by, is_centre_staff, viewer_slice
+from quality.selectors import departments_viewable_by, viewer_slice
 
 KIND_CHOICES = [*Kind.choices, ("all", _("All kinds"))]
 MAX_DAYS = 3 * 366
@@ -53,7 +54,7 @@ class DashboardForm(forms.Form):
         self.fields["region"].queryset = regions_visible_to(user).order_by("path")
         self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by("path")
         self.fields["department"].queryset = departments_viewable_by(user)
-        if not is_centre_staff(user):
+        if not is_centre_or_quality(user):
             del self.fields["department"]  # a department lead's dashboards are their department's
 
     def clean(self):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from complaints.models import Kind, Severity, WorkOrder
 from complaints.phone import mask
 from complaints.redaction import redact
-from org import roles
+from core.permissions import is_admin, is_quality
 from org.models import Department, Region
 from quality import analysis
 from quality.kpis import KPIS, Context, Period, Slice, Value, kpi_target, measure_sums, subscribers_of
@@ -257,7 +257,7 @@ def report_generate(*, region: Region, month: datetime.date, actor=None,
     month = month_start(month)
     if month >= month_start(timezone.localdate()) and trigger == MonthlyReport.Trigger.SCHEDULED:
         raise ValueError("A scheduled report is only made for a month that has ended.")
-    if cases is not None and not (actor is not None and (actor.is_superuser or actor.has_role(roles.QUALITY_MANAGER))):
+    if cases is not None and not (actor is not None and is_quality(actor)):
         raise PermissionDenied(_("Notable cases are chosen by quality managers."))
     if cases is not None:  # checked before the report is rendered in Chinese: the error is in the reader's language
         cases = cases_check(region=region, month=month, numbers=cases)
@@ -289,16 +289,11 @@ def _archive(*, region: Region, month: datetime.date, actor, trigger: str, html:
     return report
 
 
-def may_withdraw_reports(user) -> bool:
-    """Administrators (superusers and the administrator role) withdraw archived reports; nobody else."""
-    return bool(user and user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMIN)))
-
-
 def report_withdraw(*, actor, report: MonthlyReport, reason: str) -> MonthlyReport:
     """Withdraw an archived version and regenerate it in its place (same region, month and notable cases, through
     today's code: its case summaries redacted). The withdrawn version stays stored, marked; the withdrawal (who,
     when, why, the new version) is recorded, append-only. Returns the new version."""
-    if not may_withdraw_reports(actor):
+    if not (actor is not None and is_admin(actor)):  # administrators withdraw archived reports; nobody else
         raise PermissionDenied(_("Archived reports are withdrawn by administrators."))
     reason = (reason or "").strip()
     if not reason:

@@ -18,15 +18,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from complaints.phone import mask, may_unmask, sees_full_phone
+from complaints.phone import mask
 from complaints.redaction import redact_name
 from complaints.selectors import regions_visible_to
+from core.permissions import (
+    is_admin,
+    is_centre_or_quality,
+    is_quality,
+    may_see_full_phone,
+    may_unmask_phone,
+    staff_required,
+)
 from core.web.exports import ExportAbout, form_filters, table_response
 from core.web.pagination import count_bounded, page_without_count
 from core.web.tables import Cell, Table, table_page
-from org import roles
 from org.models import Department
-from org.permissions import staff_required
 from quality import analysis
 from quality.facts import rollup_state
 from quality.kpis import (
@@ -45,7 +51,6 @@ from quality.selectors import (
     drill_orders,
     drill_parts,
     group_q,
-    is_centre_staff,
     may_see_dashboards,
 )
 from reports import dashboards as d
@@ -88,7 +93,7 @@ def _about(table, context: dict, period=None) -> ExportAbout:
 def _page(request, template: str, context: dict, tables: list, *, period=None):
     """Render, or answer ?export=csv|xlsx&table=NAME with that table of the page."""
     if not request.GET.get("export"):
-        context.update({"freshness": rollup_state(), "can_see_centre": is_centre_staff(request.user)})
+        context.update({"freshness": rollup_state(), "can_see_centre": is_centre_or_quality(request.user)})
     return table_page(request, template, context, tables, about=lambda table: _about(table, context, period))
 
 
@@ -101,7 +106,7 @@ def _base(request, *, default_period="30d"):
 @dashboard_required
 @require_GET
 def overview(request):
-    if not is_centre_staff(request.user):
+    if not is_centre_or_quality(request.user):
         return redirect("reports:department")
     form, period, slice_, ctx, labels, links = _base(request)
     subscribers = d.region_subscribers(period=period, ctx=ctx)
@@ -350,7 +355,7 @@ def orders(request):
         "form": form, "kpi": KPIS[kpi_code], "part": part, "part_links": part_links, "period": period,
         "described": [f"{label}: {value}" for label, value in described], "page": page,
         "total": count_bounded(queryset), "pager_query": query.urlencode(), "tab": "",
-        "export_limit": ORDERS_EXPORT_LIMIT, "may_export_full_phones": sees_full_phone(request.user) or may_unmask(
+        "export_limit": ORDERS_EXPORT_LIMIT, "may_export_full_phones": may_see_full_phone(request.user) or may_unmask_phone(
             request.user),
     }, [])
 
@@ -362,7 +367,7 @@ def _orders_export(request, queryset, *, about: ExportAbout):
     if export not in ("csv", "xlsx"):
         raise Http404(_("Unknown export format."))
     unmasked = request.GET.get("unmask") == "1"
-    if unmasked and not (sees_full_phone(request.user) or may_unmask(request.user)):
+    if unmasked and not (may_see_full_phone(request.user) or may_unmask_phone(request.user)):
         raise PermissionDenied(_("Your role may not export customers' full phone numbers."))
     show = (lambda number: number) if unmasked else mask
     # The customer's name goes with the numbers: in full in a full-number export (recorded as such), else the
@@ -419,10 +424,6 @@ def _reports_visible(user):
         else MonthlyReport.objects.all()
 
 
-def _may_generate(user) -> bool:
-    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER)
-
-
 def centre_required(view):
     """The monthly reports: the quality team and the complaint centre, and the administrators, who withdraw
     archived versions and so must be able to find them."""
@@ -430,11 +431,11 @@ def centre_required(view):
     @staff_required
     def wrapper(request, *args, **kwargs):
         user = request.user
-        if not monthly.may_withdraw_reports(user):
+        if not is_admin(user):
             if not may_see_dashboards(user):
                 raise PermissionDenied(_("Dashboards are for quality managers, the complaint centre and department "
                                          "leads."))
-            if not is_centre_staff(user):
+            if not is_centre_or_quality(user):
                 raise PermissionDenied(_("Monthly reports are for quality managers and the complaint centre."))
         return view(request, *args, **kwargs)
 
@@ -449,8 +450,8 @@ def monthly_list(request):
     page = page_without_count(reports, request.GET.get("page"), ORDERS_PER_PAGE)
     return render(request, "reports/monthly_list.html", {
         "page": page, "tab": "monthly", "query_string": "", "can_see_centre": True,
-        "generate_form": ReportGenerateForm(user=request.user) if _may_generate(request.user) else None,
-        "may_withdraw": monthly.may_withdraw_reports(request.user),
+        "generate_form": ReportGenerateForm(user=request.user) if is_quality(request.user) else None,
+        "may_withdraw": is_admin(request.user),
     })
 
 
@@ -485,7 +486,7 @@ def monthly_detail(request, pk):
     report = _report_or_404(request, pk)
     html = report.html
     if report.is_withdrawn:
-        if not monthly.may_withdraw_reports(request.user):
+        if not is_admin(request.user):
             return _withdrawn_page(request, report)
         # The stored document is unchanged; what is served to an administrator says it was withdrawn.
         html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _withdrawn_banner(report), html, count=1)
@@ -504,7 +505,7 @@ def monthly_pdf(request, pk):
     report = _report_or_404(request, pk)
     name = f"{report.region.name}-{report.month:%Y-%m}-v{report.version}.pdf"
     if report.is_withdrawn:
-        if not monthly.may_withdraw_reports(request.user):
+        if not is_admin(request.user):
             return _withdrawn_page(request, report)
         name = f"{report.region.name}-{report.month:%Y-%m}-v{report.version}-{_('withdrawn')}.pdf"
     return FileResponse(report.pdf.open("rb"), content_type="application/pdf", filename=name)
@@ -514,7 +515,7 @@ def admin_required(view):
     @wraps(view)
     @staff_required
     def wrapper(request, *args, **kwargs):
-        if not monthly.may_withdraw_reports(request.user):
+        if not is_admin(request.user):
             raise PermissionDenied(_("Archived reports are withdrawn by administrators."))
         return view(request, *args, **kwargs)
 
@@ -565,7 +566,7 @@ def _prepare_page(request, form, *, chosen: list[str] | None = None, added: str 
 
 
 def _generate_form(request, data):
-    if not _may_generate(request.user):
+    if not is_quality(request.user):
         raise PermissionDenied(_("Reports are generated by quality managers."))
     return ReportGenerateForm(data, user=request.user)
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.widgets import DateInput
+from core.widgets import DateInput
 from support import selectors
 from support.models import SupportRequest
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from core.permissions import has_role, is_admin, is_dispatcher, is_quality
 from org import roles
 from org.models import Department
 from support.models import SupportEvent, SupportRequest
@@ -27,16 +28,12 @@ SUPPORT_ROLES = (roles.FRONTLINE_AGENT, roles.DISPATCHER, roles.HANDLER, roles.L
 
 
 def sees_all(user) -> bool:
-    return user.is_superuser or user.has_role(roles.ADMIN, roles.DISPATCHER, roles.QUALITY_MANAGER)
-
-
-def is_quality(user) -> bool:
-    """The quality department sorts and routes (an administrator may stand in)."""
-    return user.is_superuser or user.has_role(roles.QUALITY_MANAGER)
+    """Administrators, the complaint centre's dispatchers and the quality team see every request of their region."""
+    return is_admin(user) or is_dispatcher(user) or is_quality(user)
 
 
 def may_use_support(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.has_role(*SUPPORT_ROLES))
+    return bool(user.is_authenticated and (user.is_superuser or has_role(user, *SUPPORT_ROLES)))
 
 
 def may_raise(user) -> bool:
@@ -44,7 +41,7 @@ def may_raise(user) -> bool:
     return (
         user.is_authenticated and user.is_active and user.department_id is not None
         and user.department.kind == Department.Kind.FRONTLINE and user.department.is_active
-        and user.has_role(roles.FRONTLINE_AGENT, roles.LEAD)
+        and has_role(user, roles.FRONTLINE_AGENT, roles.LEAD)
     )
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
 from core.counters import day_number_format, day_number_next
+from core.permissions import is_lead_of, is_quality, is_staff_of
 from core.timed import OVERDUE, WARNING, Point, sweep_due, sweep_until_done
 from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
@@ -41,7 +42,7 @@ from support.models import (
     SupportRequest,
     SupportTask,
 )
-from support.selectors import is_quality, may_raise, requests_visible_to
+from support.selectors import may_raise, requests_visible_to
 from workflow.calendars import work_calendar
 from workflow.models import LimitUnit, Notification
 from workflow.notifications import notify_rows
@@ -79,18 +80,6 @@ class RequestContext:
 # --- who is who ---------------------------------------------------------------------------------------------
 
 
-def _member_of(user, department_id) -> bool:
-    return department_id is not None and user.department_id == department_id
-
-
-def _is_staff_of(user, department_id) -> bool:
-    return _member_of(user, department_id) and user.has_role(roles.HANDLER, roles.LEAD)
-
-
-def _is_lead_of(user, department_id) -> bool:
-    return _member_of(user, department_id) and user.has_role(roles.LEAD)
-
-
 def _dept_name(department) -> str:
     return department.name if department is not None else "—"
 
@@ -117,13 +106,13 @@ def _not_now(ctx: RequestContext, action: str) -> RequestNotPossible:
 
 QUALITY = Rule(lambda user, ctx: is_quality(user),
                lambda ctx: _("Support requests are sorted by the quality department."))
-STAFF = Rule(lambda user, ctx: _is_staff_of(user, ctx.request.department_id),
+STAFF = Rule(lambda user, ctx: is_staff_of(user, ctx.request.department_id),
              lambda ctx: _("Only handlers and the lead of %(department)s may do this.")
              % {"department": _dept_name(ctx.request.department)})
 
 
 def _lead(label) -> Rule:
-    return Rule(lambda user, ctx: _is_lead_of(user, ctx.request.department_id),
+    return Rule(lambda user, ctx: is_lead_of(user, ctx.request.department_id),
                 lambda ctx: _("Only the lead of %(department)s may %(action)s.")
                 % {"department": _dept_name(ctx.request.department), "action": label})
 

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.permissions import staff_required
 from core.transitions import available_actions
 from core.web.forms import apply_service_errors
 from core.web.pagination import page_without_count
-from org.permissions import staff_required
 from support import selectors, services
 from support.forms import ListFilterForm, RaiseForm, action_form
 from support.models import SupportPolicy

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from complaints.models import WorkOrder
 from config.env import Env
-from config.throttles import window_hit
+from core.throttles import window_hit
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/orders/"
@@ -168,7 +168,7 @@ def test_the_settings_read_api_throttle_rates(settings):
 def test_the_benchmarks_keep_the_throttle_on_at_rates_they_never_reach(tmp_path):
     """The benches (and the side-by-side comparison) measure the throttle's cost honestly: it runs, never refuses."""
     from bench.common import server_env
-    from config.env import parse_rate
+    from core.throttles import parse_rate
 
     env = server_env(db_url="postgres://u@h/bench", redis="redis://h:6379/2", var_dir=tmp_path)
     rates = Env(env).rates("API_THROTTLE_RATES", {"read": "1/s", "write": "1/s", "create": "1/s"})

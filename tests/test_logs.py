@@ -3,7 +3,7 @@
 import json
 import logging
 
-from config.logs import ContextFilter, JsonFormatter, bound, celery_task_context, current
+from core.logs import ContextFilter, JsonFormatter, bound, celery_task_context, current
 
 
 def _records(caplog, logger):
@@ -69,7 +69,7 @@ def test_celery_tasks_and_text_lines_carry_the_context():
     with bound(order="TS20261202000001"):
         other = logging.LogRecord("workflow", logging.WARNING, __file__, 1, "late", (), None)
         ContextFilter().filter(other)
-    from config.logs import TEXT_FORMAT
+    from core.logs import TEXT_FORMAT
 
     text = logging.Formatter(TEXT_FORMAT).format(other)
     assert "WARNING workflow [order=TS20261202000001] late" in text

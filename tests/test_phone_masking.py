@@ -250,7 +250,7 @@ def test_log_lines_never_carry_a_full_number(client, caplog, settings):
     """Django logs a refused request's path; the customer-history URL has the number in it."""
     import logging
 
-    from config.logs import PhoneMaskFilter
+    from complaints.phone import PhoneMaskFilter
 
     assert "phones" in settings.LOGGING["handlers"]["console"]["filters"]
     caplog.handler.addFilter(PhoneMaskFilter())

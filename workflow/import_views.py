@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints.forms import OrderImportForm
+from core.permissions import may_intake, staff_required
 from jobs.models import Job
 from jobs.selectors import job_visible_to, jobs_of
 from jobs.services import job_queue
-from org.permissions import staff_required
-from workflow.order_import import may_import, order_import_prepare, order_import_preview_of
+from workflow.order_import import order_import_prepare, order_import_preview_of
 
 
 def _require_importer(user) -> None:
-    if not may_import(user):
+    if not may_intake(user):
         raise PermissionDenied(_("Only administrators and the accounts that log orders may import history."))
 
 

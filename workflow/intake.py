@@ -42,8 +42,8 @@ from complaints.services import (
     placeholder_customer_get,
     rows_update,
 )
-from config.logs import bind as bind_log_context
-from org import roles
+from core.logs import bind as bind_log_context
+from core.permissions import may_intake
 from org.models import Region
 from workflow import hooks
 from workflow.audit import event_record
@@ -85,10 +85,6 @@ class OrderCreateResult:
     order: WorkOrder
     created: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def user_may_intake(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.has_role(*roles.INTAKE_ROLES))
 
 
 def request_fingerprint(payload: dict) -> str:
@@ -203,7 +199,7 @@ def order_create(
     """Log a new order. What was typed about a known customer goes on the order (its tier, brand and region at
     intake) and is kept as a proposal; the customer's record changes only with `update_customer` (the agent's
     explicit confirmation), within customer_update_check's limits, and the change is logged (CustomerChange)."""
-    if not user_may_intake(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
 
     if (placeholder_customer or external_source) and source != OrderSource.IMPORT:
@@ -351,7 +347,7 @@ def orders_historical_create(*, actor, rows: list[HistoricalOrder], memo: dict |
     receiving day, the audit trail (whose trigger queues each order for the KPI rollups) and the determination.
     Rows are checked beforehand (order_import._row_parse); the caller holds the transaction. `memo` keeps what a run
     looks up once (responsibility rules by category) from one batch to the next."""
-    if not user_may_intake(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
     if any(row.closed_at is None for row in rows):
         raise ValidationError(_("Only closed orders are written in bulk; open ones start their workflow."))

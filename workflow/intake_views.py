@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET
 from complaints import selectors
 from complaints.authority import authority_levels_in_force
 from complaints.models import Category, OrderSource
-from complaints.phone import mask, normalise_mobile, sees_full_phone
+from complaints.phone import mask, normalise_mobile
 from complaints.views import creation_budget_refusal
+from core.permissions import may_intake, may_see_full_phone, staff_required
 from core.web.forms import apply_service_errors
-from org.permissions import staff_required
 from workflow import hooks
 from workflow import intake as intake_services
 from workflow.intake_forms import IntakeForm
@@ -23,18 +23,18 @@ from workflow.intake_forms import IntakeForm
 
 @staff_required
 def home(request):
-    if intake_services.user_may_intake(request.user):
+    if may_intake(request.user):
         return redirect("complaints:intake")
     return redirect("complaints:order_list")
 
 
 def intake_required(view):
-    """The intake page and its panels: for those who may log orders (intake_services.user_may_intake, the rule of
+    """The intake page and its panels: for those who may log orders (core.permissions.may_intake, the rule of
     order_create); any other role is refused (403)."""
     @staff_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not intake_services.user_may_intake(request.user):
+        if not may_intake(request.user):
             raise PermissionDenied(_("Only frontline agents, dispatchers and channel systems may log orders."))
         return view(request, *args, **kwargs)
 
@@ -120,7 +120,7 @@ def intake_customer_panel(request):
     category = Category.objects.filter(pk=category_id).first() if category_id.isdigit() else None
     # Echoed back so the page can tell an answer to an older request (the category or the number changed since)
     # from a current one; the number as the reader may see it.
-    full = sees_full_phone(request.user)
+    full = may_see_full_phone(request.user)
     context = {"raw_phone": raw_phone if full else mask(raw_phone), "phone_masked": not full,
                "requested_category": category_id, "category": category}
     panel = None

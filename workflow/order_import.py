@@ -41,10 +41,11 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Channel, Kind, OrderSource, Severity, Tier, WorkOrder
 from complaints.phone import mask, normalise_contact, normalise_mobile
+from core.permissions import may_intake
 from core.web.exports import neutralise, unneutralise
 from jobs.models import Job
 from jobs.services import job_create, job_output_save
-from workflow.intake import HistoricalOrder, order_create, orders_historical_create, user_may_intake
+from workflow.intake import HistoricalOrder, order_create, orders_historical_create
 
 FIELDS = {
     # our field: must the mapping give it (a column or a default)?
@@ -479,15 +480,11 @@ def _already_imported(source: str, refs: Iterable[str]) -> set[str]:
 # --- the run -------------------------------------------------------------------------------------------------------
 
 
-def may_import(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user_may_intake(user))
-
-
 def orders_import(*, actor, rows: Iterable, mapping: Mapping, batch_size: int = 500,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
     """Load the records (from CsvRecords) as orders logged by `actor`. Safe to run again, or to resume after a
     crash: each batch commits whole, and rows already imported from this source are skipped."""
-    if not may_import(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("The import account must be allowed to log orders (frontline agent, dispatcher "
                                  "or channel system)."))
     report = ImportReport()
@@ -593,7 +590,7 @@ class PreviewRow:
 
 def orders_import_preview(*, actor, rows: Iterable[Record], mapping: Mapping, limit: int = 20) -> list[PreviewRow]:
     """What the first `limit` rows would become, or why each would be refused; writes nothing."""
-    if not may_import(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("The import account must be allowed to log orders."))
     lookups = _Lookups()
     now = timezone.now()
@@ -661,7 +658,7 @@ def job_run_import(*, job, progress) -> dict:
 def order_import_prepare(*, actor, csv_upload, mapping_data, mapping_name: str = ""):
     """The import page's first step: check the mapping and the file (encoding, header) and keep them as a draft job
     whose dry run the page shows; nothing is imported until the job is started (jobs.services.job_queue)."""
-    if not may_import(actor):
+    if not may_intake(actor):
         raise PermissionDenied(_("Only administrators and the accounts that log orders may import history."))
     mapping = mapping_parse(mapping_data, name=mapping_name)
     name = (getattr(csv_upload, "name", "") or "export.csv").rsplit("/", 1)[-1]

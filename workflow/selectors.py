@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import OPEN_STATUSES, OrderStatus, PublicStage, QueueLevel, WorkOrder, public_stage
 from complaints.selectors import orders_filtered, orders_visible_to
+from core.permissions import is_centre_staff, is_dispatcher
 from org import roles
 from org.models import Department, User
 from workflow.models import ExtensionRequest, Notification, OrderEvent, Stage
@@ -53,17 +54,13 @@ def work_lists_for(user) -> list[WorkList]:
         keys += ["team", "escalated"]
     if user.has_role(roles.FRONTLINE_AGENT):
         keys += ["callback"]
-    if user.is_superuser or user.has_role(roles.DISPATCHER):
+    if is_dispatcher(user):
         keys += ["dispatch", "answer", "review", "extensions", "escalated", "open"]
     if user.has_role(roles.EMERGENCY):
         keys += ["escalated"]
     if user.has_role(roles.QUALITY_MANAGER):
         keys += ["open"]
     return [WORK_LISTS[key] for key in dict.fromkeys(keys)]
-
-
-def _is_centre_staff(user) -> bool:
-    return user.department_id is not None and user.department.kind == Department.Kind.COMPLAINT_CENTRE
 
 
 def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str = "deadline") -> QuerySet:
@@ -92,9 +89,9 @@ def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str =
         qs = visible.filter(status__in=OPEN_STATUSES, escalation_level__gt=0)
         if user.has_role(roles.EMERGENCY):
             qs = qs.filter(escalation_level__gte=3)
-        elif user.has_role(roles.LEAD) and not _is_centre_staff(user):
+        elif user.has_role(roles.LEAD) and not is_centre_staff(user):
             qs = qs.filter(current_department=department)
-        elif not (user.is_superuser or user.has_role(roles.DISPATCHER)):
+        elif not is_dispatcher(user):
             qs = qs.filter(escalation_level__gte=2)
     elif key == "extensions":
         pending = ExtensionRequest.objects.filter(order=OuterRef("pk"), status=ExtensionRequest.Status.PENDING)

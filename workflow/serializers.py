@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, ResultCode, Severity, Tier, WorkOrder
-from complaints.phone import mask, mask_in_text, sees_full_phone
+from complaints.phone import mask, mask_in_text
 from complaints.redaction import redact_name
 from complaints.selectors import customer_visible_to, orders_visible_to
 from complaints.serializers import CodeRelatedField
+from core.permissions import may_see_full_phone
 from org.models import Department, Region, User
 from workflow.intake import received_at_problem
 from workflow.models import OrderEvent
@@ -119,7 +120,7 @@ class OrderSerializer(serializers.ModelSerializer):
         if order.repeat_of_id and not (user is not None and orders_visible_to(user).filter(
                 pk=order.repeat_of_id).exists()):
             data["repeat_of"] = None  # another region's order: the caller learns a repeat exists, not its number
-        if not sees_full_phone(user):
+        if not may_see_full_phone(user):
             data["customer"]["phone"] = mask(data["customer"]["phone"])
             data["contact_phone"] = mask(data["contact_phone"]) if data["contact_phone"] else ""
             for name in ("description", "answer"):  # a number typed into the text is masked as well

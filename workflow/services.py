@@ -24,7 +24,8 @@ from viewflow.workflow.status import STATUS
 
 from complaints.models import Kind, OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
 from complaints.selectors import orders_visible_to
-from config.logs import bind as bind_log_context
+from core.logs import bind as bind_log_context
+from core.permissions import has_role, is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
 from org.models import Department, Region, User
@@ -123,20 +124,8 @@ class OrderContext:
 # --- who is who ---------------------------------------------------------------------------------------------
 
 
-def _member_of(user, department) -> bool:
-    return department is not None and user.department_id == department.pk
-
-
-def _is_dispatcher(user) -> bool:
-    return user.is_superuser or user.has_role(roles.DISPATCHER)
-
-
-def _is_handler_of(user, department) -> bool:
-    return _member_of(user, department) and user.has_role(roles.HANDLER, roles.LEAD)
-
-
-def _is_lead_of(user, department) -> bool:
-    return _member_of(user, department) and user.has_role(roles.LEAD)
+def _pk(department) -> int | None:
+    return department.pk if department is not None else None
 
 
 def _is_owner(user, ctx: OrderContext) -> bool:
@@ -159,7 +148,7 @@ def _not_now(ctx: OrderContext, action: str) -> ActionNotPossible:
 
 
 def _dispatcher(refusal) -> Rule:
-    return Rule(lambda user, ctx: _is_dispatcher(user), lambda ctx: refusal())
+    return Rule(lambda user, ctx: is_dispatcher(user), lambda ctx: refusal())
 
 
 def _may_note(user, ctx: OrderContext) -> bool:
@@ -173,7 +162,7 @@ def _extension_deadline_ahead(ctx: OrderContext) -> bool:
 
 def _callback_by(user, ctx: OrderContext) -> bool:
     unit = ctx.order.current_department
-    return _is_dispatcher(user) or (_member_of(user, unit) and user.has_role(roles.FRONTLINE_AGENT))
+    return is_dispatcher(user) or (is_member_of(user, _pk(unit)) and has_role(user, roles.FRONTLINE_AGENT))
 
 
 CLAIMED = Rule(lambda ctx: ctx.task.owner_id is not None,
@@ -181,17 +170,17 @@ CLAIMED = Rule(lambda ctx: ctx.task.owner_id is not None,
 UNCLAIMED = Rule(lambda ctx: ctx.task.owner_id is None,
                  lambda ctx: _("Order %(number)s was already claimed by %(owner)s.")
                  % {"number": ctx.order.number, "owner": ctx.task.owner})
-HANDLER = Rule(lambda user, ctx: _is_handler_of(user, ctx.order.current_department),
+HANDLER = Rule(lambda user, ctx: is_staff_of(user, ctx.order.current_department_id),
                lambda ctx: _("Only handlers of %(department)s may claim this order.")
                % {"department": _dept_name(ctx.order.current_department)})
 LEAD_QUEUE = Rule(lambda user, ctx: ctx.order.queue_level != QueueLevel.LEAD
-                  or _is_lead_of(user, ctx.order.current_department),
+                  or is_lead_of(user, ctx.order.current_department_id),
                   lambda ctx: _("This order waits in the lead's queue of %(department)s: the lead claims it or "
                                 "assigns it.") % {"department": _dept_name(ctx.order.current_department)})
-OWNER_OR_LEAD = Rule(lambda user, ctx: _is_owner(user, ctx) or _is_lead_of(user, ctx.order.current_department),
+OWNER_OR_LEAD = Rule(lambda user, ctx: _is_owner(user, ctx) or is_lead_of(user, ctx.order.current_department_id),
                      lambda ctx: _("Only the handler who holds the order or the lead of %(department)s may do "
                                    "this.") % {"department": _dept_name(ctx.order.current_department)})
-LEAD = Rule(lambda user, ctx: _is_lead_of(user, ctx.order.current_department),
+LEAD = Rule(lambda user, ctx: is_lead_of(user, ctx.order.current_department_id),
             lambda ctx: _("Only the lead of %(department)s may assign this order.")
             % {"department": _dept_name(ctx.order.current_department)})
 OWNER = Rule(_is_owner, lambda ctx: _("Only the handler who holds the order may park it."))
@@ -202,7 +191,7 @@ IS_OPEN = Rule(lambda ctx: ctx.order.is_open)
 REPLY_CLAIMED = Rule(lambda ctx: ctx.stage != "handle" or ctx.task.owner_id is not None,
                      lambda ctx: _("Order %(number)s must be claimed before it can be replied to.")
                      % {"number": ctx.order.number})
-REPLIER = Rule(lambda user, ctx: _is_dispatcher(user) if ctx.stage == "answer" else _is_owner(user, ctx),
+REPLIER = Rule(lambda user, ctx: is_dispatcher(user) if ctx.stage == "answer" else _is_owner(user, ctx),
                lambda ctx: _("Inquiries are answered by dispatchers of the complaint centre.") if ctx.stage == "answer"
                else _("Only %(owner)s, who holds the order, may reply to it.") % {"owner": ctx.task.owner})
 CALLBACK_AGENT = Rule(_callback_by,
@@ -211,7 +200,7 @@ CALLBACK_AGENT = Rule(_callback_by,
 BELOW_TOP_LEVEL = Rule(lambda ctx: ctx.order.escalation_level < MAX_ESCALATION_LEVEL,
                        lambda ctx: _("Order %(number)s is already at the highest escalation level.")
                        % {"number": ctx.order.number})
-ESCALATOR = Rule(lambda user, ctx: _is_dispatcher(user) or user.has_role(roles.FRONTLINE_AGENT, roles.LEAD)
+ESCALATOR = Rule(lambda user, ctx: is_dispatcher(user) or has_role(user, roles.FRONTLINE_AGENT, roles.LEAD)
                  or _is_owner(user, ctx),
                  lambda ctx: _("Orders are escalated by frontline agents, dispatchers, leads or the handler who "
                                "holds them."))
@@ -229,8 +218,8 @@ EXTENSION_PENDING = Rule(lambda ctx: ctx.pending_extension is not None and ctx.o
 # Joining an incident: a complaint still waiting at dispatch or in a department queue (or being handled).
 INCIDENT_JOINABLE = Rule(lambda ctx: ctx.order.kind == Kind.COMPLAINT
                          and ctx.order.status in (OrderStatus.NEW, OrderStatus.QUEUED, OrderStatus.IN_PROGRESS))
-INCIDENT_ATTACHER = Rule(lambda user, ctx: _is_dispatcher(user) or user.has_role(roles.FRONTLINE_AGENT)
-                         or _is_lead_of(user, ctx.order.current_department),
+INCIDENT_ATTACHER = Rule(lambda user, ctx: is_dispatcher(user) or has_role(user, roles.FRONTLINE_AGENT)
+                         or is_lead_of(user, ctx.order.current_department_id),
                          lambda ctx: _("Orders are attached to incidents by the complaint centre, frontline agents "
                                        "and the department's lead."))
 IN_INCIDENT = Rule(lambda ctx: ctx.order.status == OrderStatus.IN_INCIDENT)
@@ -449,7 +438,7 @@ def order_assign(*, actor, order: WorkOrder, assignee: User, comment: str = "") 
     with ORDERS.transition("assign", actor=actor, obj=order) as step:
         ctx = step.ctx
         department = ctx.order.current_department
-        if not (assignee.is_active and _is_handler_of(assignee, department)):
+        if not (assignee.is_active and is_staff_of(assignee, _pk(department))):
             raise ValidationError({"assignee": [_("%(user)s is not an active handler of %(department)s.")
                                                 % {"user": assignee, "department": _dept_name(department)}]})
         if ctx.task.owner_id == assignee.pk:

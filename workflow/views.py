@@ -13,10 +13,10 @@ from complaints.forms import AttachmentForm, TrackForm
 from complaints.phone import normalise_mobile
 from complaints.redaction import redact_name
 from complaints.views import _order_or_404, search_filters, track_rate_limited
+from core.permissions import staff_required
 from core.transitions import available_actions
 from core.web.forms import apply_service_errors
 from core.web.pagination import page_without_count
-from org.permissions import staff_required
 from workflow import hooks, notes, selectors, services
 from workflow.forms import WorkListFilterForm, action_form, action_forms
 from workflow.services import ActionNotPossible

@@ -3,7 +3,8 @@
 
 from django import template
 
-from complaints.phone import mask, may_unmask, phone_for, sees_full_phone, text_for
+from complaints.phone import mask, phone_for, text_for
+from core.permissions import may_see_full_phone, may_unmask_phone
 
 register = template.Library()
 
@@ -22,7 +23,7 @@ def phone_reveal(context, order, page):
     """The “show full number” button, for a reader who sees numbers masked and may reveal them (logged)."""
     user = context.get("user")
     return {"order": order, "page": page, "csrf_token": context.get("csrf_token"),
-            "show": may_unmask(user) and not sees_full_phone(user)}
+            "show": may_unmask_phone(user) and not may_see_full_phone(user)}
 
 
 @register.filter

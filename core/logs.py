@@ -55,20 +55,6 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class PhoneMaskFilter(logging.Filter):
-    """Customers' phone numbers never reach the logs in full (a 404 line names the URL, and the customer-history
-    URL carries the number): nobody who reads logs holds the permission to see them (complaints.phone)."""
-
-    def filter(self, record):
-        from complaints.phone import mask_in_text
-
-        message = record.getMessage()
-        masked = mask_in_text(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True
-
-
 class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
@@ -92,7 +78,7 @@ class LogContextMiddleware:
         self.get_response = get_response
         # Kept until the response is finished, not just until this middleware returns: Django logs a 4xx or 5xx
         # answer ("Not Found: /orders/…") after the middleware chain, and that line should name the request too.
-        request_finished.connect(_context_clear, dispatch_uid="config.logs.context_clear")
+        request_finished.connect(_context_clear, dispatch_uid="core.logs.context_clear")
 
     def __call__(self, request):
         request_id = (request.headers.get("X-Request-ID") or "")[:64] or uuid.uuid4().hex[:16]
