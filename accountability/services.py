@@ -5,14 +5,18 @@ it and that the current state allows it, and writes its history in the same tran
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accountability.models import (
     AccountabilityEvent,
@@ -38,6 +42,7 @@ from complaints.models import Kind, OrderSource, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
 from core.permissions import has_role, is_centre_or_quality, is_centre_staff, is_lead_of, is_quality
 from core.timed import OVERDUE, WARNING, Point, sweep_all
+from core.transitions import ActionSpec, Rule, Transitions
 from jobs.models import Job
 from jobs.services import job_create
 from org import roles
@@ -218,11 +223,105 @@ def _in_region(user, region_id: int) -> bool:
     return user.is_superuser or regions_visible_to(user).filter(pk=region_id).exists()
 
 
-def _require_centre_of(actor, region_id: int) -> None:
-    if not is_centre_staff(actor):
-        raise PermissionDenied(_("Determinations and appeals are ruled on by the complaint centre."))
-    if not _in_region(actor, region_id):
-        raise PermissionDenied(_("This belongs to another city's complaint centre."))
+# --- the action tables (core.transitions) ---------------------------------------------------------------------
+# Every accountability action is declared here as data: the pages offer what `available_actions` allows, and the
+# services take the same checks through the runner. Accountability keeps its order and its error type: the actor is
+# checked before the state (actor_first), and a state that does not allow the action is a ValidationError (HTTP
+# 400), as its callers and tests have always had it, not the runner's 409.
+
+
+def _status_refusal(message) -> Callable[[Any], str]:
+    return lambda row: str(message) % {"status": row.get_status_display()}
+
+
+CENTRE = Rule(lambda user, row: is_centre_staff(user),
+              lambda row: _("Determinations and appeals are ruled on by the complaint centre."))
+CENTRE_OF_REGION = Rule(lambda user, row: _in_region(user, _region_of(row)),
+                        lambda row: _("This belongs to another city's complaint centre."))
+ANSWERING_LEAD = Rule(lambda user, row: _lead_of(user, _answering_departments(row)),
+                      lambda row: _("Only the lead of a department that answers for it may appeal."))
+DEPARTMENT_LEAD = Rule(lambda user, row: is_lead_of(user, row.department_id),
+                       lambda row: _("Only the department's lead may do this."))
+APPEAL_WINDOW_OPEN = Rule(lambda row: timezone.now() < row.appeal_due_at,
+                          lambda row: _("The appeal window closed on %(at)s.")
+                          % {"at": f"{timezone.localtime(row.appeal_due_at):%Y-%m-%d %H:%M}"})
+
+
+def _region_of(row) -> int:
+    return row.department.region_id if isinstance(row, ImprovementOrder) else row.region_id
+
+
+def _answering_departments(row) -> list[int]:
+    if isinstance(row, Determination):
+        return list(row.shares.values_list("department_id", flat=True))
+    return [row.department_id]
+
+
+def _in_status(statuses, message) -> Rule:
+    return Rule(lambda row: row.status in statuses, _status_refusal(message))
+
+
+DETERMINATION_ACTIONS = {
+    "decide": ActionSpec(gettext_lazy("Complaint centre"), actor=(CENTRE, CENTRE_OF_REGION), state=(
+        _in_status((Determination.Status.PROPOSED, Determination.Status.CONFIRMED),
+                   gettext_lazy("The determination is “%(status)s”: it can no longer be changed here.")),)),
+    "appeal": ActionSpec(gettext_lazy("Appeal"), actor=(ANSWERING_LEAD,), state=(
+        _in_status((Determination.Status.PROPOSED, Determination.Status.CONFIRMED),
+                   gettext_lazy("It is “%(status)s”: there is nothing to appeal now.")), APPEAL_WINDOW_OPEN)),
+}
+DEDUCTION_ACTIONS = {
+    "appeal": ActionSpec(gettext_lazy("Appeal"), actor=(ANSWERING_LEAD,), state=(
+        _in_status((Deduction.Status.RECORDED,), gettext_lazy("It is “%(status)s”: there is nothing to appeal now.")),
+        APPEAL_WINDOW_OPEN)),
+}
+APPEAL_ACTIONS = {
+    "decide": ActionSpec(gettext_lazy("Decide the appeal"), actor=(CENTRE, CENTRE_OF_REGION), state=(
+        _in_status((Appeal.Status.PENDING,), gettext_lazy("The appeal was decided already (%(status)s).")),)),
+}
+NOTICE_ACTIONS = {
+    "acknowledge": ActionSpec(gettext_lazy("Acknowledge"), actor=(DEPARTMENT_LEAD,), state=(
+        Rule(lambda row: row.status != MonthlyNotice.Status.ACKNOWLEDGED,
+             lambda row: _("The notice was acknowledged already.")),)),
+}
+IMPROVEMENT_ACTIONS = {
+    "answer": ActionSpec(gettext_lazy("Answer"), actor=(DEPARTMENT_LEAD,), state=(
+        _in_status((ImprovementOrder.Status.OPEN,),
+                   gettext_lazy("The improvement order is “%(status)s”: it waits for no answer now.")),)),
+    "review": ActionSpec(gettext_lazy("Review"), actor=(CENTRE, CENTRE_OF_REGION), state=(
+        _in_status((ImprovementOrder.Status.ANSWERED,),
+                   gettext_lazy("The improvement order is “%(status)s”: there is no answer to review.")),)),
+}
+
+
+def _audit_of(link: str):
+    """The domain's writer: an accountability event on the row (its status is not stored: the action says it)."""
+    def audit(row, *, actor, action, before, comment, **data):
+        return _event(actor=actor, action=action, comment=comment, **{link: row}, **data)
+    return audit
+
+
+def _table(model, actions, *, related=(), link=None) -> Transitions:
+    @contextmanager
+    def lock(*, actor, obj):
+        yield model.objects.select_for_update().select_related(*related).get(pk=obj.pk)
+
+    def conflict(row, message):
+        return ValidationError(message)
+
+    def not_now(row, action):  # never reached: no action names steps, every state rule names its refusal
+        return ValidationError(str(actions[action].state[0].refusal(row)))
+
+    return Transitions(model=model, actions=actions, read=lambda row: row, lock=lock,
+                       step_of=lambda row: row.status, status_of=lambda row: row.status,
+                       not_now=not_now, conflict=conflict, actor_first=True,
+                       audit=_audit_of(link) if link else (lambda row, **kwargs: None))
+
+
+DETERMINATIONS = _table(Determination, DETERMINATION_ACTIONS, related=("order",), link="determination")
+DEDUCTIONS = _table(Deduction, DEDUCTION_ACTIONS, link="deduction")
+APPEALS = _table(Appeal, APPEAL_ACTIONS)
+NOTICES = _table(MonthlyNotice, NOTICE_ACTIONS)
+IMPROVEMENTS = _table(ImprovementOrder, IMPROVEMENT_ACTIONS, related=("department", "indicator"), link="improvement")
 
 
 def _validated_shares(shares) -> list[tuple[Department, Decimal]]:
@@ -272,12 +371,8 @@ def determination_decide(*, actor, determination: Determination, cause: str | No
     if changed and not reason:
         raise ValidationError({"reason": [_("Say why the determination is changed.")]})
     cleaned = _validated_shares(shares) if shares is not None else None
-    with transaction.atomic():
-        locked = _locked_determination(determination)
-        _require_centre_of(actor, locked.region_id)
-        if locked.status not in (Determination.Status.PROPOSED, Determination.Status.CONFIRMED):
-            raise ValidationError(_("The determination is “%(status)s”: it can no longer be changed here.")
-                                  % {"status": locked.get_status_display()})
+    with DETERMINATIONS.transition("decide", actor=actor, obj=determination) as step:
+        locked = step.ctx
         before = {"cause": locked.cause, "shares": _current_shares(locked)}
         now = timezone.now()
         if cause is not None:
@@ -317,30 +412,15 @@ def appeal_file(*, actor, reason: str, evidence: str, determination: Determinati
         errors["evidence"] = [_("Give the evidence (what shows it).")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        if determination is not None:
-            target = _locked_determination(determination)
-            departments = list(target.shares.values_list("department_id", flat=True))
-            open_states = (Determination.Status.PROPOSED, Determination.Status.CONFIRMED)
-        else:
-            target = Deduction.objects.select_for_update().get(pk=deduction.pk)
-            departments = [target.department_id]
-            open_states = (Deduction.Status.RECORDED,)
-        if not _lead_of(actor, departments):
-            raise PermissionDenied(_("Only the lead of a department that answers for it may appeal."))
-        if target.status not in open_states:
-            raise ValidationError(_("It is “%(status)s”: there is nothing to appeal now.")
-                                  % {"status": target.get_status_display()})
-        if timezone.now() >= target.appeal_due_at:
-            raise ValidationError(_("The appeal window closed on %(at)s.")
-                                  % {"at": f"{timezone.localtime(target.appeal_due_at):%Y-%m-%d %H:%M}"})
+    table, row = (DETERMINATIONS, determination) if determination is not None else (DEDUCTIONS, deduction)
+    with table.transition("appeal", actor=actor, obj=row) as step:
+        target = step.ctx
         appeal = Appeal.objects.create(determination=determination and target, deduction=deduction and target,
                                        department=actor.department, region_id=target.region_id, filed_by=actor,
                                        reason=reason, evidence=evidence)
         target.status = Determination.Status.APPEALED if determination is not None else Deduction.Status.APPEALED
         target.save(update_fields=["status"])
-        _event(actor=actor, action="appealed", determination=determination and target,
-               deduction=deduction and target, comment=reason, evidence=evidence, appeal=appeal.pk)
+        step.record("appealed", comment=reason, evidence=evidence, appeal=appeal.pk)
         return appeal
 
 
@@ -353,12 +433,8 @@ def appeal_decide(*, actor, appeal: Appeal, uphold: bool, reason: str, cause: st
         raise ValidationError({"reason": [_("Say why the appeal is decided so.")]})
     if cause is not None and cause not in Cause.values:
         raise ValidationError({"cause": [_("Choose one of: %(values)s.") % {"values": ", ".join(Cause.values)}]})
-    with transaction.atomic():
-        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        _require_centre_of(actor, locked.region_id)
-        if locked.status != Appeal.Status.PENDING:
-            raise ValidationError(_("The appeal was decided already (%(status)s).")
-                                  % {"status": locked.get_status_display()})
+    with APPEALS.transition("decide", actor=actor, obj=appeal) as step:
+        locked = step.ctx
         now = timezone.now()
         locked.status = Appeal.Status.UPHELD if uphold else Appeal.Status.OVERTURNED
         locked.decided_by, locked.decided_at, locked.decision_reason = actor, now, reason
@@ -454,18 +530,9 @@ def improvement_event(*, improvement, action: str, **data) -> AccountabilityEven
     return _event(actor=None, action=action, improvement=improvement, **data)
 
 
-def _require_lead_of(actor, department_id: int) -> None:
-    if not is_lead_of(actor, department_id):
-        raise PermissionDenied(_("Only the department's lead may do this."))
-
-
 def notice_acknowledge(*, actor, notice, comment: str = ""):
-
-    with transaction.atomic():
-        locked = MonthlyNotice.objects.select_for_update().get(pk=notice.pk)
-        _require_lead_of(actor, locked.department_id)
-        if locked.status == MonthlyNotice.Status.ACKNOWLEDGED:
-            raise ValidationError(_("The notice was acknowledged already."))
+    with NOTICES.transition("acknowledge", actor=actor, obj=notice) as step:
+        locked = step.ctx
         locked.status = MonthlyNotice.Status.ACKNOWLEDGED
         locked.acknowledged_by, locked.acknowledged_at = actor, timezone.now()
         locked.comment = (comment or "").strip()
@@ -484,18 +551,13 @@ def improvement_answer(*, actor, improvement, cause_analysis: str, measures: str
         errors["measures"] = [_("Say what the department will do.")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        locked = ImprovementOrder.objects.select_for_update().get(pk=improvement.pk)
-        _require_lead_of(actor, locked.department_id)
-        if locked.status != ImprovementOrder.Status.OPEN:
-            raise ValidationError(_("The improvement order is “%(status)s”: it waits for no answer now.")
-                                  % {"status": locked.get_status_display()})
+    with IMPROVEMENTS.transition("answer", actor=actor, obj=improvement) as step:
+        locked = step.ctx
         locked.cause_analysis, locked.measures = cause_analysis, measures
         locked.answered_by, locked.answered_at = actor, timezone.now()
         locked.status = ImprovementOrder.Status.ANSWERED
         locked.save(update_fields=["cause_analysis", "measures", "answered_by", "answered_at", "status"])
-        _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_ANSWERED, improvement=locked,
-               cause_analysis=cause_analysis, measures=measures)
+        step.record(AccountabilityEvent.Action.IMPROVEMENT_ANSWERED, cause_analysis=cause_analysis, measures=measures)
         return locked
 
 
@@ -505,20 +567,14 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
     reason = (reason or "").strip()
     if not accept and not reason:
         raise ValidationError({"reason": [_("Say why the answer is returned.")]})
-    with transaction.atomic():
-        locked = ImprovementOrder.objects.select_for_update().select_related("department", "indicator").get(
-            pk=improvement.pk)
-        _require_centre_of(actor, locked.department.region_id)
-        if locked.status != ImprovementOrder.Status.ANSWERED:
-            raise ValidationError(_("The improvement order is “%(status)s”: there is no answer to review.")
-                                  % {"status": locked.get_status_display()})
+    with IMPROVEMENTS.transition("review", actor=actor, obj=improvement) as step:
+        locked = step.ctx
         now = timezone.now()
         locked.reviewed_by, locked.reviewed_at, locked.review_reason = actor, now, reason
         fields = ["reviewed_by", "reviewed_at", "review_reason", "status"]
         if accept:
             locked.status = ImprovementOrder.Status.ACCEPTED
-            _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_ACCEPTED, improvement=locked,
-                   comment=reason)
+            step.record(AccountabilityEvent.Action.IMPROVEMENT_ACCEPTED, comment=reason)
         else:
             from accountability.scoring import _warn_point  # local: scoring imports this module
 
@@ -528,10 +584,10 @@ def improvement_review(*, actor, improvement, accept: bool, reason: str = ""):
             locked.warn_at = _warn_point(now, locked.due_at, policy)
             locked.warned_at = locked.overdue_at = None
             fields += ["due_at", "warn_at", "warned_at", "overdue_at"]
-            _event(actor=actor, action=AccountabilityEvent.Action.IMPROVEMENT_RETURNED, improvement=locked,
-                   comment=reason, due_at=locked.due_at.isoformat())
+            step.record(AccountabilityEvent.Action.IMPROVEMENT_RETURNED, comment=reason,
+                        due_at=locked.due_at.isoformat())
         locked.save(update_fields=fields)
-        leads_notify(department=locked.department, kind="improvement", actor=actor, comment=reason,
+        step.notify(leads_notify, department=locked.department, kind="improvement", actor=actor, comment=reason,
                      subject=(_("Improvement measures accepted: %(indicator)s") if accept
                               else _("Improvement answer returned: %(indicator)s")) % {"indicator": locked.indicator.name},
                      link=f"/accountability/improvements/{locked.pk}/")

@@ -30,6 +30,7 @@ from accountability.forms import (
 )
 from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
 from core.permissions import is_centre_or_quality, is_centre_staff, is_lead, is_quality, staff_required
+from core.transitions import available_actions
 from core.web.exports import ExportAbout
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import count_bounded, page_without_count
@@ -359,6 +360,7 @@ def _determination_page(request, determination, *, forms=None, status=200):
         initial[f"share_{n}"] = share.share
     pending = determination.appeals.filter(status="pending").select_related("filed_by", "department").first()
     user = request.user
+    offered = available_actions(user, determination)
     return render(request, "accountability/determination.html", _context(
         request, tab="determinations", determination=determination, shares=shares, pending=pending,
         appeals=determination.appeals.select_related("filed_by", "decided_by", "department"),
@@ -366,10 +368,8 @@ def _determination_page(request, determination, *, forms=None, status=200):
         decide_form=forms.get("decide") or SharesForm(initial=initial, prefix="decide"),
         appeal_form=forms.get("appeal") or AppealForm(prefix="appeal"),
         ruling_form=forms.get("ruling") or AppealDecisionForm(initial=initial, prefix="ruling"),
-        may_decide=is_centre_staff(user) and determination.status in ("proposed", "confirmed"),
-        may_appeal=determination.is_open_to_appeal and is_lead(user)
-        and any(s.department_id == user.department_id for s in shares),
-        may_rule=is_centre_staff(user) and pending is not None,
+        may_decide="decide" in offered, may_appeal="appeal" in offered,
+        may_rule=pending is not None and "decide" in available_actions(user, pending),
     ), status=status)
 
 
@@ -507,9 +507,8 @@ def _deduction_page(request, deduction, *, forms=None, status=200):
         record=getattr(deduction, "record", None),
         appeal_form=forms.get("appeal") or AppealForm(prefix="appeal"),
         ruling_form=forms.get("ruling") or AppealDecisionForm(prefix="ruling", for_deduction=True),
-        may_appeal=deduction.is_open_to_appeal and is_lead(user)
-        and user.department_id == deduction.department_id,
-        may_rule=is_centre_staff(user) and pending is not None), status=status)
+        may_appeal="appeal" in available_actions(user, deduction),
+        may_rule=pending is not None and "decide" in available_actions(user, pending)), status=status)
 
 
 @accountability_required
@@ -570,8 +569,7 @@ def notice_detail(request, pk):
                 return redirect("accountability:notice", pk=pk)
     return render(request, "accountability/notice.html", _context(
         request, tab="notices", notice=notice, form=form, now=timezone.now(),
-        may_ack=is_lead(request.user) and request.user.department_id == notice.department_id
-        and notice.status == "sent"), status=status)
+        may_ack="acknowledge" in available_actions(request.user, notice)), status=status)
 
 
 @accountability_required
@@ -614,15 +612,14 @@ def improvement_list(request):
 def _improvement_page(request, improvement, *, forms=None, status=200):
     forms = forms or {}
     user = request.user
+    offered = available_actions(user, improvement)
     return render(request, "accountability/improvement.html", _context(
         request, tab="improvements", improvement=improvement, now=timezone.now(),
         events=selectors.improvement_history(improvement=improvement),
         answer_form=forms.get("answer") or ImprovementAnswerForm(prefix="answer", initial={
             "cause_analysis": improvement.cause_analysis, "measures": improvement.measures}),
         review_form=forms.get("review") or ImprovementReviewForm(prefix="review"),
-        may_answer=improvement.status == "open" and is_lead(user)
-        and user.department_id == improvement.department_id,
-        may_review=improvement.status == "answered" and is_centre_staff(user)), status=status)
+        may_answer="answer" in offered, may_review="review" in offered), status=status)
 
 
 def _improvement(request, pk):

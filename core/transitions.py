@@ -97,14 +97,16 @@ class Transitions:
     object's status (for the audit). `not_now(ctx, action)` builds the domain's "not possible now"
     conflict and `conflict(ctx, message)` its conflict with another message. `audit(ctx, actor=, action=,
     before=, comment=, **data)` writes one audit event. `hooks[action]` are called after the change (in order,
-    in the transaction) with the Step."""
+    in the transaction) with the Step. `actor_first` checks the actor before the state, for a domain whose
+    callers were always told who may before where the object stands (accountability, incidents)."""
 
     def __init__(self, *, model: type, actions: Mapping[str, ActionSpec], read: Callable[[Any], Any],
                  lock: Callable[..., AbstractContextManager], step_of: Callable[[Any], str | None],
                  not_now: Callable[[Any, str], Exception], conflict: Callable[[Any, str], Exception],
                  audit: Callable[..., Any], status_of: Callable[[Any], str],
-                 hooks: Mapping[str, Sequence[Callable[[Step], None]]] | None = None):
+                 hooks: Mapping[str, Sequence[Callable[[Step], None]]] | None = None, actor_first: bool = False):
         self.model = model
+        self.actor_first = actor_first
         self.actions = dict(actions)
         self.read, self.lock, self.step_of = read, lock, step_of
         self.not_now, self.conflict, self.audit = not_now, conflict, audit
@@ -136,10 +138,17 @@ class Transitions:
         return None
 
     def check(self, action: str, user, ctx) -> None:
-        """The state first (the domain's conflict, HTTP 409), then the actor (PermissionDenied, HTTP 403)."""
+        """The state first (the domain's conflict, HTTP 409), then the actor (PermissionDenied, HTTP 403); the
+        other way round for a table declared `actor_first`."""
+        if self.actor_first:
+            self._check_actor(action, user, ctx)
         conflict = self._state_refusal(action, ctx)
         if conflict is not None:
             raise conflict
+        if not self.actor_first:
+            self._check_actor(action, user, ctx)
+
+    def _check_actor(self, action: str, user, ctx) -> None:
         refusal = self._actor_refusal(action, user, ctx)
         if refusal is not None:
             raise PermissionDenied(refusal)

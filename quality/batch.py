@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,11 +28,13 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from complaints.models import Category, Kind, OrderStatus, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
 from core.permissions import is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from core.timed import Point, sweep_all
+from core.transitions import ActionSpec, Rule, Transitions
 from org import roles
 from org.models import Department, Region, User
 from quality.kpis import Context
@@ -374,15 +377,49 @@ def incident_for_new_order(order: WorkOrder) -> Incident | None:
     return candidates.first()
 
 
+# The incident's actions, declared as data (core.transitions): the incident page offers what the table allows.
+# Like accountability, incidents keep their order and error type: the actor first, then the state, refused with a
+# ValidationError (HTTP 400) as the page and its tests have it. Attaching and detaching orders are the order's
+# actions (workflow.services.ORDER_ACTIONS "attach", "detach"); bulletins have no steps (published or withdrawn).
+DEPARTMENT_OR_CENTRE = Rule(
+    lambda user, incident: is_dispatcher(user) or is_staff_of(user, incident.department_id),
+    lambda incident: _("Only the responsible department (or the complaint centre) may do this."))
+LEAD_OR_CENTRE = Rule(
+    lambda user, incident: is_lead_of(user, incident.department_id) or is_dispatcher(user),
+    lambda incident: _("The responsible department's lead (or the complaint centre) resolves it."))
+INCIDENT_ACTIONS = {
+    "feedback": ActionSpec(gettext_lazy("Feedback"), actor=(DEPARTMENT_OR_CENTRE,),
+                           state=(Rule(lambda incident: incident.is_open, lambda incident: _("The incident is resolved.")),)),
+    "resolve": ActionSpec(gettext_lazy("Resolve"), actor=(LEAD_OR_CENTRE,), state=(
+        Rule(lambda incident: incident.is_open, lambda incident: _("The incident is resolved already.")),)),
+}
+
+
+@contextmanager
+def _locked_incident(*, actor, obj: Incident):
+    yield Incident.objects.select_for_update().get(pk=obj.pk)
+
+
+def _incident_refused(incident: Incident, message) -> ValidationError:
+    return ValidationError(str(message))
+
+
+INCIDENTS = Transitions(
+    model=Incident, actions=INCIDENT_ACTIONS, read=lambda incident: incident, lock=_locked_incident,
+    step_of=lambda incident: incident.status, status_of=lambda incident: incident.status,
+    # never reached: no action names steps and every state rule names its refusal
+    not_now=lambda incident, action: _incident_refused(incident, INCIDENT_ACTIONS[action].state[0].refusal(incident)),
+    conflict=_incident_refused, actor_first=True,
+    audit=lambda incident, **kwargs: None,  # an incident keeps its feedback and resolution on its row, no events
+)
+
+
 def incident_feedback(*, actor, incident: Incident, feedback: str) -> Incident:
     feedback = (feedback or "").strip()
     if not feedback:
         raise ValidationError({"feedback": [_("Write the progress so far.")]})
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        _require_department_of(actor, locked)
-        if not locked.is_open:
-            raise ValidationError(_("The incident is resolved."))
+    with INCIDENTS.transition("feedback", actor=actor, obj=incident) as step:
+        locked = step.ctx
         stamp = timezone.localtime()
         locked.feedback = (locked.feedback + "\n" if locked.feedback else "") + f"[{stamp:%m-%d %H:%M} {actor}] {feedback}"
         fields = ["feedback"]
@@ -391,11 +428,6 @@ def incident_feedback(*, actor, incident: Incident, feedback: str) -> Incident:
             fields.append("feedback_at")
         locked.save(update_fields=fields)
         return locked
-
-
-def _require_department_of(actor, incident: Incident) -> None:
-    if not (is_dispatcher(actor) or is_staff_of(actor, incident.department_id)):
-        raise PermissionDenied(_("Only the responsible department (or the complaint centre) may do this."))
 
 
 def incident_resolve(*, actor, incident: Incident, answer: str, cause_report: str) -> Incident:
@@ -409,18 +441,14 @@ def incident_resolve(*, actor, incident: Incident, answer: str, cause_report: st
         errors["cause_report"] = [_("Report the cause.")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        if not (is_lead_of(actor, locked.department_id) or is_dispatcher(actor)):
-            raise PermissionDenied(_("The responsible department's lead (or the complaint centre) resolves it."))
-        if not locked.is_open:
-            raise ValidationError(_("The incident is resolved already."))
+    with INCIDENTS.transition("resolve", actor=actor, obj=incident) as step:
+        locked = step.ctx
         locked.status, locked.resolved_at, locked.resolved_by = Incident.Status.RESOLVED, timezone.now(), actor
         locked.answer, locked.cause_report = answer, cause_report
         locked.save(update_fields=["status", "resolved_at", "resolved_by", "answer", "cause_report"])
         BatchAlert.objects.filter(incident=locked, status=BatchAlert.Status.CONFIRMED).update(
             status=BatchAlert.Status.LAPSED)
-        transaction.on_commit(lambda: _answer_later(locked.pk))
+        step.on_commit(lambda: _answer_later(locked.pk))
         return locked
 
 

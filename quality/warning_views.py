@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Category, OrderStatus, WorkOrder
 from complaints.selectors import category_responsible_department, order_get_for_user, regions_visible_to
-from core.permissions import has_role, is_dispatcher, is_lead_of, is_staff_of, staff_required
+from core.permissions import has_role, is_dispatcher, staff_required
+from core.transitions import available_actions
 from core.web.forms import apply_service_errors, form_submit
 from core.web.pagination import page_without_count
 from org import roles
@@ -238,14 +239,13 @@ def _incident_page(request, incident, *, forms_=None, status=200):
     user = request.user
     children = incident.orders.select_related("customer", "channel", "category", "region", "current_department")
     page = page_without_count(children.order_by("-received_at"), request.GET.get("page"), PER_PAGE)
-    department_staff = is_staff_of(user, incident.department_id)
+    offered = available_actions(user, incident)
     return render(request, "quality/incident.html", _context(
         request, tab="incidents", incident=incident, page=page, now=timezone.now(),
         waiting=incident.orders.filter(status=OrderStatus.IN_INCIDENT).count(),
         total=incident.orders.count(),
         feedback_form=forms_.get("feedback") or FeedbackForm(), resolve_form=forms_.get("resolve") or ResolveForm(),
-        may_feedback=incident.is_open and (department_staff or is_dispatcher(user)),
-        may_resolve=incident.is_open and (is_lead_of(user, incident.department_id) or is_dispatcher(user)),
+        may_feedback="feedback" in offered, may_resolve="resolve" in offered,
         query_string=""), status=status)
 
 

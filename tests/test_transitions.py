@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from accountability import services as accountability
+from accountability.models import MonthlyNotice
 from complaints.models import OrderStatus
 from core.transitions import (
     ActionSpec,
@@ -19,17 +21,23 @@ from core.transitions import (
     available_actions,
     transitions_for,
 )
+from org import roles
+from org.models import Department
 from quality import batch
 from quality.models import Incident
 from support import services as support
 from support.models import SupportEvent, SupportRequest
+from tests import test_accountability, test_improvement_history
 from tests import test_support_world as world
+from tests.factories import DepartmentFactory, UserFactory
 from tests.test_support_world import at
 from workflow import services as flow
 from workflow.models import Notification
 
 support_reference_data, hotline_lead, cast, at_stage = (world.support_reference_data, world.hotline_lead,
                                                         world.cast, world.at_stage)
+closer, items, accountability_at = test_accountability.closer, test_accountability.items, test_accountability.at
+improvement = test_improvement_history.improvement
 
 
 # --- the contract, on a door that opens and closes ------------------------------------------------------------
@@ -275,3 +283,145 @@ def test_only_complaints_join_incidents(staff, make_order, coverage, network_dep
     assert "attach" not in available_actions(staff["dispatcher"], order)
     with pytest.raises(flow.ActionNotPossible, match="not possible now"):
         flow.order_attach_incident(actor=staff["dispatcher"], order=order, incident=incident)
+
+
+def test_a_table_may_check_the_actor_before_the_state():
+    table = door_table(audit=[], locks=[])
+    table.actor_first = True
+    with pytest.raises(PermissionDenied, match="Only ann"):  # bob at the wrong step hears who may
+        table.check("close", Person("bob"), Door())
+    with pytest.raises(DoorConflict):
+        table.check("close", Person("ann"), Door())
+
+
+# --- accountability and incidents: each page offers what its table allows ----------------------------------
+
+
+def _assert_the_page_offers(client, users, obj, url, flags, *, pending=None):
+    """For every user: the table's list agrees with its checks, and the page offers (flags: action → the page's
+    context flag) exactly that; `pending` is an appeal whose "decide" the page offers as may_rule."""
+    shown = 0
+    for who, user in users.items():
+        allowed = available_actions(user, obj)
+        table = transitions_for(obj)
+        for action in table.actions:
+            try:
+                table.check(action, user, table.read(obj))
+            except (ValidationError, TransitionConflict, PermissionDenied):
+                assert action not in allowed, (who, action)
+            else:
+                assert action in allowed, (who, action)
+        client.force_login(user)
+        page = client.get(url)
+        if page.status_code != 200:
+            continue
+        shown += 1
+        for action, flag in flags.items():
+            assert page.context[flag] == (action in allowed), (who, action)
+        if "may_rule" in page.context:
+            assert page.context["may_rule"] == (pending is not None and "decide" in available_actions(user, pending))
+    assert shown >= 2  # the page was seen (by the centre and a department at least)
+
+
+@pytest.fixture
+def accountable(hotline_agent, province_dispatcher, billing_handler, billing_lead, network_lead, quality_manager,
+                shenzhen):
+    centre = DepartmentFactory(code="sz-centre", name="深圳投诉中心", kind=Department.Kind.COMPLAINT_CENTRE,
+                               region=shenzhen)
+    return dict(agent=hotline_agent, centre=province_dispatcher, handler=billing_handler, lead=billing_lead,
+                other_lead=network_lead, quality=quality_manager,
+                other_centre=UserFactory(username="sz_dispatcher", department=centre, roles=[roles.DISPATCHER]))
+
+
+def test_the_determination_and_appeal_pages_offer_what_their_tables_allow(client, accountable, closer, dispute):
+    determination = closer(datetime.date(2026, 11, 3), category=dispute,
+                           handler=accountable["handler"]).determination
+    url = f"/accountability/determinations/{determination.pk}/"
+    flags = {"decide": "may_decide", "appeal": "may_appeal"}
+    assert transitions_for(determination) is accountability.DETERMINATIONS
+    with time_machine.travel(accountability_at(datetime.date(2026, 11, 4)), tick=False):
+        _assert_the_page_offers(client, accountable, determination, url, flags)
+        appeal = accountability.appeal_file(actor=accountable["lead"], determination=determination, reason="x",
+                                            evidence="y")
+        determination.refresh_from_db()
+        _assert_the_page_offers(client, accountable, determination, url, flags, pending=appeal)
+        assert available_actions(accountable["centre"], appeal) == ["decide"]
+        assert available_actions(accountable["other_centre"], appeal) == []
+        accountability.appeal_decide(actor=accountable["centre"], appeal=appeal, uphold=True, reason="维持")
+        determination.refresh_from_db()
+        _assert_the_page_offers(client, accountable, determination, url, flags)
+
+
+def test_the_deduction_page_offers_what_its_table_allows(client, accountable, items, billing_dept):
+    with time_machine.travel(accountability_at(datetime.date(2026, 11, 20)), tick=False):
+        deduction = accountability.deduction_record(actor=accountable["quality"], item=items["overdue"],
+                                                    department=billing_dept, month=datetime.date(2026, 11, 1),
+                                                    evidence="超时")
+        url = f"/accountability/deductions/{deduction.pk}/"
+        _assert_the_page_offers(client, accountable, deduction, url, {"appeal": "may_appeal"})
+        appeal = accountability.appeal_file(actor=accountable["lead"], deduction=deduction, reason="x", evidence="y")
+        deduction.refresh_from_db()
+        _assert_the_page_offers(client, accountable, deduction, url, {"appeal": "may_appeal"}, pending=appeal)
+
+
+def test_the_notice_page_offers_what_its_table_allows(client, accountable, billing_dept):
+    notice = MonthlyNotice.objects.create(department=billing_dept, month=datetime.date(2026, 11, 1),
+                                          due_at=timezone.now() + datetime.timedelta(days=3),
+                                          warn_at=timezone.now() + datetime.timedelta(days=2))
+    url = f"/accountability/notices/{notice.pk}/"
+    _assert_the_page_offers(client, accountable, notice, url, {"acknowledge": "may_ack"})
+    assert available_actions(accountable["lead"], notice) == ["acknowledge"]
+    accountability.notice_acknowledge(actor=accountable["lead"], notice=notice)
+    notice.refresh_from_db()
+    _assert_the_page_offers(client, accountable, notice, url, {"acknowledge": "may_ack"})
+    assert available_actions(accountable["lead"], notice) == []
+
+
+def test_the_improvement_page_offers_review_only_to_the_centre_the_service_accepts(client, accountable, improvement):
+    url = f"/accountability/improvements/{improvement.pk}/"
+    flags = {"answer": "may_answer", "review": "may_review"}
+    _assert_the_page_offers(client, accountable, improvement, url, flags)
+    accountability.improvement_answer(actor=accountable["lead"], improvement=improvement, cause_analysis="人手不足",
+                                      measures="增设夜班")
+    improvement.refresh_from_db()
+    _assert_the_page_offers(client, accountable, improvement, url, flags)
+    # Another city's centre: the page offered it the review (any centre user); the service refused the region.
+    assert "review" not in available_actions(accountable["other_centre"], improvement)
+    with pytest.raises(PermissionDenied, match="another city's complaint centre"):
+        accountability.improvement_review(actor=accountable["other_centre"], improvement=improvement, accept=True)
+    assert available_actions(accountable["centre"], improvement) == ["review"]
+    accountability.improvement_review(actor=accountable["centre"], improvement=improvement, accept=True)
+    improvement.refresh_from_db()
+    _assert_the_page_offers(client, accountable, improvement, url, flags)
+
+
+def test_accountability_checks_the_actor_before_the_state_and_refuses_the_state_with_a_validation_error(
+        accountable, closer, dispute):
+    determination = closer(datetime.date(2026, 11, 3), category=dispute,
+                           handler=accountable["handler"]).determination
+    with time_machine.travel(accountability_at(datetime.date(2026, 11, 30)), tick=False):  # the window closed
+        with pytest.raises(PermissionDenied):
+            accountability.appeal_file(actor=accountable["other_lead"], determination=determination, reason="x",
+                                       evidence="y")
+        with pytest.raises(ValidationError, match="appeal window closed"):
+            accountability.appeal_file(actor=accountable["lead"], determination=determination, reason="x",
+                                       evidence="y")
+
+
+def test_the_incident_page_offers_what_the_incident_table_allows(client, staff, coverage, network_dept, guangzhou):
+    incident = _open_incident(staff["dispatcher"], network_dept, coverage, guangzhou)
+    assert transitions_for(incident) is batch.INCIDENTS
+    url = f"/early-warning/incidents/{incident.pk}/"
+    flags = {"feedback": "may_feedback", "resolve": "may_resolve"}
+    _assert_the_page_offers(client, staff, incident, url, flags)
+    assert available_actions(staff["handler"], incident) == ["feedback"]
+    assert available_actions(staff["lead"], incident) == ["feedback", "resolve"]
+    with pytest.raises(PermissionDenied, match="responsible department"):
+        batch.incident_feedback(actor=staff["billing_lead"], incident=incident, feedback="x")
+    batch.incident_resolve(actor=staff["lead"], incident=incident, answer="已恢复", cause_report="光缆中断")
+    incident.refresh_from_db()
+    _assert_the_page_offers(client, staff, incident, url, flags)
+    with pytest.raises(PermissionDenied):  # the actor first, as before: an outsider hears who may
+        batch.incident_resolve(actor=staff["outsider"], incident=incident, answer="x", cause_report="y")
+    with pytest.raises(ValidationError, match="resolved already"):
+        batch.incident_resolve(actor=staff["lead"], incident=incident, answer="x", cause_report="y")
