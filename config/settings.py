@@ -342,3 +342,6 @@ LOGGING = {
 # Outside production, serve static files straight from the app and node_modules (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Pages name static files through {% static %} (hashed names): the unhashed copies would only double what
+# collectstatic compresses and what the web root holds.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
