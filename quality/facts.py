@@ -60,7 +60,7 @@ from quality.models import (
     RollupHourly,
     RollupState,
 )
-from workflow.models import ExtensionRequest, OrderStage, Stage, StageOutcome
+from workflow.models import STEP_STAGES, ExtensionRequest, OrderStage, Stage, StageOutcome
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 
@@ -144,7 +144,8 @@ def fact_columns() -> dict:
         "f_in_time_original": _flag(on_spot | ~Exists(handle.filter(
                                         original_due_at__lt=Coalesce("paused_at", "ended_at"))),
                                     unless=not_closed | (~on_spot & ~Exists(handle))),
-        "f_breached": _flag(Exists(stages.filter(Q(outcome=StageOutcome.LATE) | Q(overdue_at__isnull=False))),
+        "f_breached": _flag(Exists(stages.filter(Q(outcome=StageOutcome.LATE) | Q(overdue_at__isnull=False),
+                                                 kind__in=STEP_STAGES)),
                             unless=not_closed),
         "f_extended": _flag(Exists(ExtensionRequest.objects.filter(
             order=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED)), unless=not_closed),

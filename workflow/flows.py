@@ -93,6 +93,7 @@ class ComplaintFlow(Flow):
             if department is not None:
                 order.current_department = department
                 activation.process.outcome = "auto_dispatch"
+        sla.promise_start(order=order, at=min(order.received_at, timezone.now()))  # the customer's promise
         return activation.process
 
     def auto_dispatch_department(self, order):
@@ -188,7 +189,7 @@ class ComplaintFlow(Flow):
 
     def close_order(self, activation):
         order = activation.process.order
-        sla.stages_end(order=order)
+        sla.stages_end(order=order, kinds=Stage.values)  # the promise too, if no reply ended it
         order.status = OrderStatus.CLOSED
         order.closed_at = timezone.now()
         order.current_department = None

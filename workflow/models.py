@@ -356,6 +356,13 @@ class Stage(models.TextChoices):
     HANDLE = "handle", _("Handle to reply")
     REVIEW = "review", _("Review")
     CALLBACK = "callback", _("Callback")
+    # The customer's promise (承诺时限): the reply time promised at receipt, one clock for the whole order beside the
+    # departments' own. Its limit is the policy's "promise" row, or its "handle to reply" row where it sets none.
+    PROMISE = "promise", _("Customer's promise")
+
+
+# The stages that are a step's own clock (a department's or the centre's); they end with their step.
+STEP_STAGES = tuple(kind for kind in Stage.values if kind != Stage.PROMISE)
 
 
 class StageOutcome(models.TextChoices):
@@ -363,6 +370,17 @@ class StageOutcome(models.TextChoices):
 
     IN_TIME = "in_time", _("in time")
     LATE = "late", _("late")
+
+
+class PromiseCause(models.TextChoices):
+    """Why a customer's promise was made."""
+
+    RECEIPT = "receipt", _("at receipt")
+    REOPEN = "reopen", _("reopened after the callback")
+
+
+# Pauses the customer causes: only these stop the customer's promise (an incident or any internal wait does not).
+CUSTOMER_PAUSES = frozenset({"waiting_for_customer"})
 
 
 class LimitUnit(models.TextChoices):
@@ -479,6 +497,8 @@ class OrderStage(TimedRow):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     next_escalation_at = models.DateTimeField(_("next escalation at"), null=True, blank=True)
     extended = models.BooleanField(_("extended"), default=False)
+    # A customer's promise: why it was made (receipt, reopen); blank for the steps' own stages.
+    cause = models.CharField(_("promised because"), max_length=16, choices=PromiseCause.choices, blank=True, default="")
     # Recorded when the stage ends, for whatever reason (reply, transfer, return, assignment, cancellation):
     # late when its clock had run past the deadline; a paused clock stopped when the pause began.
     outcome = models.CharField(_("outcome"), max_length=8, choices=StageOutcome.choices, blank=True, default="")

@@ -12,7 +12,7 @@ from complaints.selectors import orders_filtered, orders_visible_to
 from core.permissions import is_centre_staff, is_dispatcher
 from org import roles
 from org.models import Department, User
-from workflow.models import ExtensionRequest, Notification, OrderEvent, Stage
+from workflow.models import ExtensionRequest, Notification, OrderEvent, PromiseCause, Stage
 
 COUNT_CAP = 999  # counts in the navigation stop here: "999+" needs no full count of a million rows
 
@@ -181,9 +181,10 @@ class Promise:
 
 
 def order_promises(*, order: WorkOrder, stages) -> list[Promise]:
-    """Each reply time promised to the customer, once and in order, labelled: the original promise; an
-    extension (the original is kept); a promise moved on by waiting for the customer; a new promise when the
-    order starts handling again (transferred, sent back, reopened). `stages`: the order's stages, oldest first."""
+    """Each reply time promised to the customer, once and in order, labelled: the original promise; where an
+    approved extension or time waiting for the customer moved it (the original is kept); a new promise made when
+    the order was reopened after the callback. Passing the order between departments never makes one.
+    `stages`: the order's stages, oldest first."""
     promises: list[Promise] = []
     seen = set()
 
@@ -192,11 +193,11 @@ def order_promises(*, order: WorkOrder, stages) -> list[Promise]:
             seen.add(at)
             promises.append(Promise(at, label, current=at == order.promised_at))
 
-    handling = [stage for stage in stages if stage.kind == Stage.HANDLE]
-    for n, stage in enumerate(handling):
-        add(stage.original_due_at, _("original promise") if n == 0 else _("new promise"))
+    for stage in (stage for stage in stages if stage.kind == Stage.PROMISE):
+        add(stage.original_due_at, _("new promise (reopened)") if stage.cause == PromiseCause.REOPEN
+            else _("original promise"))
         if stage.due_at != stage.original_due_at:
-            add(stage.due_at, _("extended") if stage.extended else _("moved on by the time waiting"))
+            add(stage.due_at, _("extended") if stage.extended else _("moved on by the time waiting for the customer"))
     add(order.promised_at, _("promised"))
     if len(promises) == 1:
         promises[0] = Promise(promises[0].at, "", current=True)

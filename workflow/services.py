@@ -41,6 +41,7 @@ from workflow.models import (
     OrderProcess,
     OrderStage,
     OrderTask,
+    PromiseCause,
     Stage,
     WorkflowPolicy,
 )
@@ -585,6 +586,7 @@ def order_reply(*, actor, order: WorkOrder, answer: str, result_code: str,
         ctx.order.replied_department = actor.department if stage == "answer" else ctx.order.current_department
         ctx.order.save(update_fields=["answer", "result_code", "compensation_amount", "replied_at", "replied_by",
                                       "replied_department"])
+        sla.promise_end(order=ctx.order, at=now)  # the customer has the answer
         _complete_task(ctx, actor, "reply", result_code=result_code)
         _record(ctx, actor=actor, action=OrderEvent.Action.REPLIED, before=before, comment=answer,
                 result_code=result_code, compensation=str(compensation) if compensation is not None else None,
@@ -696,8 +698,10 @@ def _reopen(ctx: OrderContext, actor, reason: str, *, follow_up_reason: str = "r
     ctx.order.current_department = ctx.order.replied_department
     ctx.order.save(update_fields=["reopen_count"])
     _complete_task(ctx, actor, "reopen")
+    promise = sla.promise_start(order=ctx.order, cause=PromiseCause.REOPEN)  # a new promise, recorded as such
     _record(ctx, actor=actor, action=OrderEvent.Action.REOPENED, before=before, comment=reason,
-            department=_dept_name(ctx.order.current_department), times=ctx.order.reopen_count)
+            department=_dept_name(ctx.order.current_department), times=ctx.order.reopen_count,
+            promised_at=promise.due_at.isoformat())
     _notify_department(ctx, actor, Notification.Kind.REOPENED, reason)
     order_reopened.announce(order=ctx.order, actor=actor, reason=follow_up_reason, rating=rating)
 
@@ -711,7 +715,7 @@ def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
         before = ctx.order.status
         if ctx.process is not None:
             ComplaintFlow.instance.cancel(ctx.process)
-        sla.stages_end(order=ctx.order)
+        sla.stages_end(order=ctx.order, kinds=Stage.values)
         ctx.order.status = OrderStatus.CANCELLED
         ctx.order.cancelled_at = timezone.now()
         ctx.order.current_owner = None

@@ -3,6 +3,11 @@
 Called from inside the workflow's own transactions (the flow's hooks and workflow.services), never on its own:
 a stage starts when its task is created, ends when the task is done, pauses while the order waits for the
 customer, and every change keeps the order's nearest deadline (`stage_due_at` / `stage_warn_at`) in step.
+
+Two clocks run on an order. Each step's stages (dispatch, claim, handle, review, callback) are the clock of whoever
+holds the order, and a transfer or a return starts the next holder's. The customer's promise (`Stage.PROMISE`,
+copied to `order.promised_at`) is set once at receipt and moves only by an approved extension, by time waiting
+for the customer, and by a reopen after the callback, which makes a new one: passing the order on never moves it.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from django.utils import timezone
 from core.memo import cached_for
 from workflow.calendars import work_calendar
 from workflow.models import (
+    CUSTOMER_PAUSES,
+    STEP_STAGES,
     LimitUnit,
     OrderStage,
+    PromiseCause,
     Stage,
     StageLimit,
     StageOutcome,
@@ -79,8 +87,21 @@ def limit_for(*, order, stage: str, on_date: date) -> AppliedLimit:
         if limit is not None:
             return AppliedLimit(policy, limit.amount, limit.unit, limit.warn_percent or policy.warn_percent,
                                 policy.calendar_id)
+    if stage == Stage.PROMISE:  # no policy promises a time of its own: the reply limit is the promise
+        return limit_for(order=order, stage=Stage.HANDLE, on_date=on_date)
     amount, unit = BUILT_IN_LIMITS[stage]
     return AppliedLimit(None, amount, unit, BUILT_IN_WARN_PERCENT, None)
+
+
+def _new_stage(*, order, kind: str, at: datetime, **fields) -> OrderStage:
+    """A stage row starting at `at`, its deadline and warning point from the policy in force that day."""
+    applied = limit_for(order=order, stage=kind, on_date=timezone.localdate(at))
+    calendar, calendar_id = work_calendar(applied.calendar_id)
+    due = calendar.add_limit(at, applied.amount, applied.unit)
+    warn = calendar.point_between(at, due.at, applied.unit, applied.warn_percent)
+    return OrderStage(order=order, kind=kind, started_at=at, due_at=due.at, warn_at=warn, original_due_at=due.at,
+                      policy=applied.policy, limit_amount=applied.amount, limit_unit=applied.unit,
+                      calendar_id=calendar_id, calendar_unconfirmed=due.unconfirmed, **fields)
 
 
 def stage_start(*, order, kind: str, department=None, at: datetime | None = None) -> OrderStage:
@@ -91,19 +112,8 @@ def stages_start(*, order, kinds, department=None, at: datetime | None = None, p
     """Start the clocks of these stages together; `paused_for` a reason: they start paused (an order joining an
     incident waits for it from the first moment, and its deadlines move on by the wait when it is answered)."""
     at = at or timezone.now()
-    stages = []
-    for kind in kinds:
-        applied = limit_for(order=order, stage=kind, on_date=timezone.localdate(at))
-        calendar, calendar_id = work_calendar(applied.calendar_id)
-        due = calendar.add_limit(at, applied.amount, applied.unit)
-        warn = calendar.point_between(at, due.at, applied.unit, applied.warn_percent)
-        stages.append(OrderStage(
-            order=order, kind=kind, department=department, started_at=at, due_at=due.at, warn_at=warn,
-            original_due_at=due.at, policy=applied.policy, limit_amount=applied.amount, limit_unit=applied.unit,
-            calendar_id=calendar_id, calendar_unconfirmed=due.unconfirmed, paused_at=at if paused_for else None,
-        ))
-        if kind == Stage.HANDLE:
-            order.promised_at = due.at
+    stages = [_new_stage(order=order, kind=kind, at=at, department=department,
+                         paused_at=at if paused_for else None) for kind in kinds]
     OrderStage.objects.bulk_create(stages)
     if paused_for:
         StagePause.objects.bulk_create([StagePause(stage=stage, started_at=at, reason=paused_for) for stage in stages])
@@ -111,20 +121,60 @@ def stages_start(*, order, kinds, department=None, at: datetime | None = None, p
     return stages
 
 
-def stages_end(*, order, kinds=None, at: datetime | None = None) -> int:
-    """End the order's open stages (of these kinds) with their true outcome, whatever ends them (a reply, a
-    transfer, a return, an assignment): late when the clock ran past the deadline. A stage ended while paused
-    was judged when its clock stopped, and its pause ends with it. The order's nearest deadline follows."""
+# --- the customer's promise ---
+
+
+def promise_start(*, order, cause: str = PromiseCause.RECEIPT, at: datetime | None = None) -> OrderStage:
+    """Promise the customer a reply time: at receipt (from the received time), or anew when the order is reopened
+    after the callback (the earlier promise ends, judged by its own clock, and is kept)."""
     at = at or timezone.now()
-    open_stages = OrderStage.objects.filter(order=order, ended_at__isnull=True)
-    if kinds is not None:
-        open_stages = open_stages.filter(kind__in=list(kinds))
+    receipt = cause == PromiseCause.RECEIPT
+    if not receipt:
+        stages_end(order=order, kinds=(Stage.PROMISE,), at=at, nearest=False)
+    promise = _new_stage(order=order, kind=Stage.PROMISE, at=at, cause=cause)
+    promise.save()
+    order.promised_at = promise.due_at
+    if not receipt:  # at receipt the flow's first stage saves it with the nearest deadline (one statement less)
+        order.save(update_fields=["promised_at"])
+    return promise
+
+
+def promise_end(*, order, at: datetime | None = None) -> int:
+    """The customer has the reply: the promise ends, in time or late (its time waiting for the customer aside)."""
+    return stages_end(order=order, kinds=(Stage.PROMISE,), at=at, nearest=False)
+
+
+def open_promise(*, order) -> OrderStage | None:
+    return open_stage(order=order, kind=Stage.PROMISE)
+
+
+def _promise_extend(*, order, until: datetime) -> None:
+    """An approved extension past the promise moves it there (the original stays on the row, `original_due_at`)."""
+    promise = open_promise(order=order)
+    if promise is None or promise.due_at >= until:
+        return
+    _move_deadline(promise, until)
+    order.promised_at = until
+    order.save(update_fields=["promised_at"])
+
+
+# --- every stage ---
+
+
+def stages_end(*, order, kinds=STEP_STAGES, at: datetime | None = None, nearest: bool = True) -> int:
+    """End the order's open stages (of these kinds: by default the steps' own, not the customer's promise) with
+    their true outcome, whatever ends them (a reply, a transfer, a return, an assignment): late when the clock ran
+    past the deadline. A stage ended while paused was judged when its clock stopped, and its pause ends with it.
+    The order's nearest deadline follows."""
+    at = at or timezone.now()
+    open_stages = OrderStage.objects.filter(order=order, ended_at__isnull=True, kind__in=list(kinds))
     ids = list(open_stages.values_list("pk", flat=True))
     if not ids:
         return 0
     StagePause.objects.filter(stage_id__in=ids, ended_at__isnull=True).update(ended_at=at)
     ended = OrderStage.objects.filter(pk__in=ids).update(ended_at=at, outcome=stage_outcome_at(at))
-    _nearest_into_order(order)
+    if nearest:
+        _nearest_into_order(order)
     return ended
 
 
@@ -137,8 +187,12 @@ def stage_outcome_at(at: datetime) -> Case:
 
 
 def stages_pause(*, order, reason: str, at: datetime | None = None) -> None:
+    """Stop the running clocks: the steps' always, the customer's promise only for a wait the customer causes."""
     at = at or timezone.now()
-    for stage in OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True):
+    running = OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True)
+    if reason not in CUSTOMER_PAUSES:
+        running = running.exclude(kind=Stage.PROMISE)
+    for stage in running:
         stage.paused_at = at
         stage.save(update_fields=["paused_at"])
         StagePause.objects.create(stage=stage, started_at=at, reason=reason)
@@ -156,14 +210,21 @@ def stages_resume(*, order, at: datetime | None = None) -> None:
         StagePause.objects.filter(stage=stage, ended_at__isnull=True).update(ended_at=at)
         stage.paused_at = None
         stage.save(update_fields=["due_at", "warn_at", "paused_at"])
-        if stage.kind == Stage.HANDLE:
+        if stage.kind == Stage.PROMISE:
             order.promised_at = stage.due_at
     _nearest_into_order(order)
 
 
 def stage_extend(*, stage: OrderStage, until: datetime) -> None:
     """Approve an extension: the deadline moves, the warning point follows (same share of the longer span), the
-    original deadline is kept. A deadline that moves into the future is watched again."""
+    original deadline is kept. A deadline that moves into the future is watched again. The customer is promised
+    the new time when it lies past the promise."""
+    _move_deadline(stage, until)
+    _promise_extend(order=stage.order, until=until)
+    _nearest_into_order(stage.order)
+
+
+def _move_deadline(stage: OrderStage, until: datetime) -> None:
     calendar, _id = work_calendar(stage.calendar_id)
     percent = stage.policy.warn_percent if stage.policy_id else BUILT_IN_WARN_PERCENT
     if stage.policy_id:
@@ -179,15 +240,13 @@ def stage_extend(*, stage: OrderStage, until: datetime) -> None:
         stage.overdue_at = None
         stage.next_escalation_at = None
     stage.save(update_fields=["due_at", "warn_at", "extended", "warned_at", "overdue_at", "next_escalation_at"])
-    if stage.kind == Stage.HANDLE:
-        stage.order.promised_at = until
-    _nearest_into_order(stage.order)
 
 
 def _nearest_into_order(order) -> None:
-    """Copy the nearest deadline of the open, running stages onto the order (for lists and colours)."""
-    nearest = OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True).aggregate(
-        due=Min("due_at"), warn=Min("warn_at"))
+    """Copy the nearest deadline of the open, running steps' stages onto the order (for lists and colours); the
+    customer's promise is its own column."""
+    nearest = OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True,
+                                        kind__in=STEP_STAGES).aggregate(due=Min("due_at"), warn=Min("warn_at"))
     order.stage_due_at = nearest["due"]
     order.stage_warn_at = nearest["warn"]
     order.save(update_fields=["stage_due_at", "stage_warn_at", "promised_at"])

@@ -36,7 +36,7 @@ from workflow.escalation import (
     escalation_step,
     escalations_write,
 )
-from workflow.models import Notification, OrderEvent, OrderStage, SlaAlert, WorkflowPolicy
+from workflow.models import Notification, OrderEvent, OrderStage, SlaAlert, Stage, WorkflowPolicy
 
 BATCH = 500
 
@@ -150,6 +150,11 @@ def _detect_overdue(now: datetime, batch: int) -> int:
         for stage in stages:
             work.events.append(_system_event(stage.order_id, OrderEvent.Action.OVERDUE, stage.due_at,
                                              stage=stage.kind, due_at=stage.due_at.isoformat()))
+            if stage.kind == Stage.PROMISE:  # told to the holder and the centre; the steps' clocks escalate
+                work.alerts.append(SlaAlert(stage=stage, order_id=stage.order_id, kind=SlaAlert.Kind.OVERDUE,
+                                            level=stage.order.escalation_level, happened_at=stage.due_at,
+                                            detected_at=now))
+                continue
             level = work.level_after(stage.order, stage.due_at)
             next_times.setdefault(("due_at", escalation_interval(level, policy)), []).append(stage.pk)
             work.alerts.append(SlaAlert(stage=stage, order_id=stage.order_id, kind=SlaAlert.Kind.OVERDUE,
@@ -214,6 +219,8 @@ class Directory:
 
     def for_alert(self, alert: SlaAlert) -> list[User]:
         order = alert.order
+        if alert.stage.kind == Stage.PROMISE:
+            return self._for_promise(order)
         if alert.kind == SlaAlert.Kind.WARNING:
             department = order.current_department_id or alert.stage.department_id
             if not department:  # dispatch, an inquiry's answer, review: the complaint centre's step
@@ -229,6 +236,18 @@ class Directory:
         if alert.level == 2:
             return self.centre_leads_for(order.region_id)
         return self.leads_by_department.get(order.current_department_id, [])
+
+
+    def _for_promise(self, order) -> list[User]:
+        """The customer's promise nears or has passed: whoever holds the order now (its handler, or its
+        department's leads) and the complaint centre, even when the holder's own clock is fine."""
+        if order.current_owner_id:
+            holders = [order.current_owner]
+        elif order.current_department_id:
+            holders = list(self.leads_by_department.get(order.current_department_id, []))
+        else:
+            holders = []
+        return holders + self.dispatchers_for(order.region_id) + self.centre_leads_for(order.region_id)
 
 
 KIND_OF_ALERT = {
@@ -252,13 +271,18 @@ def _notify_alerts(now: datetime, batch: int, directory: Directory | None = None
         if not alerts:
             return 0
         directory = directory or Directory()
-        rows = []
+        rows, told = [], set()
         for alert in alerts:
             stage_label = alert.stage.get_kind_display()
             comment = f"{stage_label}: {timezone.localtime(alert.stage.due_at):%Y-%m-%d %H:%M}"
+            kind = KIND_OF_ALERT[alert.kind]
             for user in {u.pk: u for u in directory.for_alert(alert)}.values():
-                rows.append(Notification(recipient=user, order=alert.order, kind=KIND_OF_ALERT[alert.kind],
-                                         actor_name="system", comment=comment))
+                # The customer's promise and the holder's own clock often warn together: one notice each.
+                if (user.pk, alert.order.pk, kind) in told:
+                    continue
+                told.add((user.pk, alert.order.pk, kind))
+                rows.append(Notification(recipient=user, order=alert.order, kind=kind, actor_name="system",
+                                         comment=comment))
         notifications.notify_rows(rows)
         SlaAlert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(notified_at=now)
         return len(alerts)

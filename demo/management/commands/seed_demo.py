@@ -50,7 +50,7 @@ from reports.monthly import monthly_reports_due
 from workflow import services as flow
 from workflow.calendars import work_calendar
 from workflow.intake import OnSpotAnswer, order_create
-from workflow.models import Notification, OrderStage
+from workflow.models import STEP_STAGES, Notification, OrderStage
 from workflow.sweep import sweep
 
 CATEGORY_FILE = Path(settings.BASE_DIR) / "complaints" / "data" / "telecom_categories_zh.json"
@@ -442,7 +442,8 @@ class DemoLifecycle:
         them)."""
         rng = self.rng
         # The step's own stage is the one due first (claim and handle start together when an order is dispatched).
-        stage = (OrderStage.objects.filter(order=self.order, ended_at__isnull=True, paused_at__isnull=True)
+        stage = (OrderStage.objects.filter(order=self.order, ended_at__isnull=True, paused_at__isnull=True,
+                                           kind__in=STEP_STAGES)
                  .order_by("due_at", "-id").first())
         if stage is None:
             return self._at(minutes=(5, 60))
