@@ -130,3 +130,26 @@ def test_at_80_percent_of_the_promise_the_holder_and_the_centre_are_warned(
     order.refresh_from_db()
     assert SlaAlert.objects.get(order=order, kind=SlaAlert.Kind.OVERDUE).stage.kind == Stage.PROMISE
     assert order.escalation_level == 0
+
+
+def test_the_promises_of_an_incidents_orders_are_told_once_per_incident_while_unread(
+        traveller, hotline_agent, make_order, network_dept, network_lead, province_dispatcher, guangzhou, coverage):
+    """Orders waiting in one incident (a base station down) run past their promises together: the holder and the
+    centre get one notice per incident while it is unread, not one per customer."""
+    from quality import batch
+
+    batch.incident_open(actor=province_dispatcher, alert=None, title="天河基站故障", department=network_dept,
+                        category=coverage, region=guangzhou, started_at=MONDAY_10 - timedelta(hours=1),
+                        expected_recovery_at=MONDAY_10 + timedelta(days=3))
+    orders = [make_order(hotline_agent, customer_phone=f"1370000000{i}") for i in range(3)]
+    assert all(order.status == "in_incident" for order in orders)
+    traveller.shift(timedelta(hours=20))  # 80 % of every promise: the incident pauses the steps, not the promise
+    sweep()
+    assert SlaAlert.objects.filter(order__in=orders, kind=SlaAlert.Kind.WARNING).count() == 3
+    for user in (network_lead, province_dispatcher):
+        assert Notification.objects.filter(recipient=user, kind=Notification.Kind.DEADLINE_NEAR).count() == 1
+    Notification.objects.filter(recipient=network_lead).update(read_at=MONDAY_10 + timedelta(hours=20))
+    traveller.shift(timedelta(hours=5))  # past the promises: told once more (the lead read the warning)
+    sweep()
+    assert Notification.objects.filter(recipient=network_lead, kind=Notification.Kind.OVERDUE).count() == 1
+    assert Notification.objects.filter(recipient=province_dispatcher).count() == 2

@@ -17,7 +17,7 @@ from quality.models import BatchAlert, BatchPolicy, Bulletin, Incident, WarningL
 from tests.factories import DepartmentFactory, UserFactory, channel
 from workflow import services as flow
 from workflow.intake import OnSpotAnswer, order_create
-from workflow.models import OrderStage
+from workflow.models import STEP_STAGES, OrderStage, Stage
 
 SH = ZoneInfo("Asia/Shanghai")
 NOON = datetime.datetime(2026, 11, 18, 12, 0, tzinfo=SH)  # a Wednesday
@@ -146,8 +146,10 @@ def test_joining_an_incident_at_intake_costs_no_more_than_an_ordinary_intake(pol
     assert joined.incident == incident and joined.status == OrderStatus.IN_INCIDENT
     assert joined.current_department == network_dept
     assert joining <= ordinary + 2  # the incident lookup and the pause records, nothing more
-    stages = OrderStage.objects.filter(order=joined, ended_at__isnull=True)
+    stages = OrderStage.objects.filter(order=joined, ended_at__isnull=True, kind__in=STEP_STAGES)
     assert stages.count() == 2 and all(s.paused_at is not None for s in stages)
+    # the customer's promise runs on: an incident is not a wait the customer caused
+    assert OrderStage.objects.get(order=joined, kind=Stage.PROMISE).paused_at is None
     assert StagePause.objects.filter(stage__order=joined, ended_at__isnull=True, reason="incident").count() == 2
     assert list(joined.events.values_list("action", flat=True).order_by("id")) == [
         OrderEvent.Action.RECEIVED, OrderEvent.Action.ATTACHED_TO_INCIDENT]

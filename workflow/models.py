@@ -363,6 +363,9 @@ class Stage(models.TextChoices):
 
 # The stages that are a step's own clock (a department's or the centre's); they end with their step.
 STEP_STAGES = tuple(kind for kind in Stage.values if kind != Stage.PROMISE)
+# The department clocks: each holding of the order by one unit, from arrival in its queue to passing it on or
+# replying (the claim clock runs inside a department's handling and is not a holding of its own).
+HOLDING_STAGES = (Stage.DISPATCH, Stage.HANDLE, Stage.REVIEW, Stage.CALLBACK)
 
 
 class StageOutcome(models.TextChoices):
@@ -370,6 +373,9 @@ class StageOutcome(models.TextChoices):
 
     IN_TIME = "in_time", _("in time")
     LATE = "late", _("late")
+    # A department's holding that ended in a return as "wrong department": not its lateness; the routing that sent
+    # the order there (the dispatch or the transfer before) is judged late instead.
+    MISROUTED = "misrouted", _("returned as misrouted")
 
 
 class PromiseCause(models.TextChoices):
@@ -501,7 +507,7 @@ class OrderStage(TimedRow):
     cause = models.CharField(_("promised because"), max_length=16, choices=PromiseCause.choices, blank=True, default="")
     # Recorded when the stage ends, for whatever reason (reply, transfer, return, assignment, cancellation):
     # late when its clock had run past the deadline; a paused clock stopped when the pause began.
-    outcome = models.CharField(_("outcome"), max_length=8, choices=StageOutcome.choices, blank=True, default="")
+    outcome = models.CharField(_("outcome"), max_length=12, choices=StageOutcome.choices, blank=True, default="")
 
     class Meta:
         verbose_name = _("order stage")
@@ -519,7 +525,7 @@ class OrderStage(TimedRow):
             models.CheckConstraint(condition=Q(warn_at__lte=models.F("due_at")), name="stage_warn_before_due"),
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True, outcome="")
-                | Q(ended_at__isnull=False, outcome__in=[StageOutcome.IN_TIME, StageOutcome.LATE]),
+                | Q(ended_at__isnull=False, outcome__in=StageOutcome.values),
                 name="stage_outcome_when_ended"),
         ]
 
@@ -533,8 +539,11 @@ class OrderStage(TimedRow):
 
     @property
     def met(self) -> bool | None:
-        """Ended within its (possibly extended) deadline; None while running."""
-        return None if not self.outcome else self.outcome == StageOutcome.IN_TIME
+        """Ended within its (possibly extended) deadline; None while running, and for a holding returned as
+        misrouted (not the department's to meet)."""
+        if not self.outcome or self.outcome == StageOutcome.MISROUTED:
+            return None
+        return self.outcome == StageOutcome.IN_TIME
 
 
 class StagePause(models.Model):

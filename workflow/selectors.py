@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import OPEN_STATUSES, OrderStatus, PublicStage, QueueLevel, WorkOrder, public_stage
@@ -12,7 +13,16 @@ from complaints.selectors import orders_filtered, orders_visible_to
 from core.permissions import is_centre_staff, is_dispatcher
 from org import roles
 from org.models import Department, User
-from workflow.models import ExtensionRequest, Notification, OrderEvent, PromiseCause, Stage
+from workflow import sla
+from workflow.models import (
+    HOLDING_STAGES,
+    ExtensionRequest,
+    Notification,
+    OrderEvent,
+    PromiseCause,
+    Stage,
+    StageOutcome,
+)
 
 COUNT_CAP = 999  # counts in the navigation stop here: "999+" needs no full count of a million rows
 
@@ -202,3 +212,46 @@ def order_promises(*, order: WorkOrder, stages) -> list[Promise]:
     if len(promises) == 1:
         promises[0] = Promise(promises[0].at, "", current=True)
     return promises
+
+
+@dataclass(frozen=True)
+class DepartmentClock:
+    """One holding of the order: which unit held it, in which step, for how long in working time, and how its
+    own clock ended (in_time, late, misrouted) or `running` / `paused` while it holds the order now."""
+
+    department: Department | None
+    stage: str
+    started_at: datetime
+    ended_at: datetime | None
+    due_at: datetime
+    working_seconds_used: int
+    outcome: str
+
+    @property
+    def stage_label(self) -> str:
+        return Stage(self.stage).label
+
+    @property
+    def outcome_label(self) -> str:
+        labels = {"running": _("holding it now"), "paused": _("paused"), **dict(StageOutcome.choices)}
+        return labels[self.outcome]
+
+    @property
+    def holder_label(self) -> str:
+        return self.department.name if self.department is not None else _("automatic")
+
+
+def order_department_clocks(*, order: WorkOrder, stages=None, now: datetime | None = None) -> list[DepartmentClock]:
+    """Who held the order, in order: each department's (and the centre's) holding with its own clock. `stages`:
+    the order's stages, oldest first, with department and pauses fetched (read here when not given)."""
+    now = now or timezone.now()
+    if stages is None:
+        stages = order.stages.select_related("department").prefetch_related("pauses").order_by("started_at", "id")
+    clocks = []
+    for stage in stages:
+        if stage.kind not in HOLDING_STAGES:
+            continue
+        outcome = stage.outcome or ("paused" if stage.paused_at else "running")
+        clocks.append(DepartmentClock(stage.department, stage.kind, stage.started_at, stage.ended_at, stage.due_at,
+                                      sla.working_seconds_used(stage, now=now), outcome))
+    return clocks

@@ -2,6 +2,7 @@
 (their field names are the service functions' keyword arguments)."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from complaints.models import Brand, Category, Channel, Kind, ResultCode, Severity, Tier, WorkOrder
@@ -12,7 +13,8 @@ from complaints.serializers import CodeRelatedField
 from core.permissions import may_see_full_phone
 from org.models import Department, Region, User
 from workflow.intake import received_at_problem
-from workflow.models import OrderEvent
+from workflow.models import OrderEvent, Stage, StageOutcome
+from workflow.selectors import order_department_clocks
 from workflow.services import CancelReason, EscalationReason, ReturnReason, order_actions_available
 
 # The batch-complaint incident an order joins, as the order record names it (quality is above this layer).
@@ -83,6 +85,24 @@ class CustomerSerializer(serializers.Serializer):
     brand = serializers.CharField()
 
 
+class DepartmentClockSerializer(serializers.Serializer):
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True,
+                                              help_text="The unit that held the order (null: an automatic step)")
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True,
+                                    help_text="The step it held the order in: dispatch, handle, review or callback")
+    started_at = serializers.DateTimeField(read_only=True, help_text="When the order arrived in its queue")
+    ended_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                         help_text="When it passed the order on or replied (null: holding it now)")
+    due_at = serializers.DateTimeField(read_only=True, help_text="Its own deadline (its policy's limit)")
+    working_seconds_used = serializers.IntegerField(
+        read_only=True, help_text="Working time on its calendar that it held the order, pauses excluded")
+    outcome = serializers.ChoiceField(
+        choices=[*StageOutcome.choices, ("running", "running"), ("paused", "paused")], read_only=True,
+        help_text="in_time, late, misrouted (returned as the wrong department: the routing before it is judged "
+                  "late), or running / paused while it holds the order")
+
+
 class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -99,6 +119,8 @@ class OrderSerializer(serializers.ModelSerializer):
     replied_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     incident = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The batch-complaint incident it waits on")
     available_actions = serializers.SerializerMethodField()
+    department_clocks = serializers.SerializerMethodField(
+        help_text="Who held the order, in order, each with its own clock (single-order reads only)")
     deadline_state = serializers.SerializerMethodField(
         help_text="closed, none, on_track, warning (past the warning point) or overdue")
 
@@ -132,7 +154,12 @@ class OrderSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         if "request" not in self.context:  # lists and creates: not worth the queries per order
             fields.pop("available_actions")
+            fields.pop("department_clocks")
         return fields
+
+    @extend_schema_field(DepartmentClockSerializer(many=True))
+    def get_department_clocks(self, order) -> list[dict]:
+        return DepartmentClockSerializer(order_department_clocks(order=order), many=True).data
 
     def get_available_actions(self, order) -> list[str]:
         """What the caller may do on the order now (single-order reads and action answers)."""
@@ -147,7 +174,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
             "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
             "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",
-            "deadline_state", "available_actions", "area", "incident", "source", "external_source",
+            "deadline_state", "available_actions", "department_clocks", "area", "incident", "source",
+            "external_source",
             "closed_month_arrival",
         ]
         read_only_fields = fields

@@ -322,7 +322,7 @@ def _order_locked(*, actor, obj: WorkOrder) -> Iterator[OrderContext]:
 def _complete_task(ctx: OrderContext, actor, outcome: str, **data) -> None:
     """Finish the open human task with an outcome; the flow routes on it and creates the next task."""
     task = ctx.task
-    sla.stages_end(order=ctx.order)  # the task's timed stages end with it
+    sla.stages_end(order=ctx.order, holder_id=actor.department_id)  # the task's timed stages end with it
     activation = task.flow_task.activation_class(task)
     ctx.process.outcome = outcome
     task.data = {**task.data, "outcome": outcome, **data}
@@ -500,6 +500,8 @@ def order_return(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> W
         ctx.order.save(update_fields=["return_count"])
         handling = sla.open_stage(order=ctx.order, kind=Stage.HANDLE)
         _complete_task(ctx, actor, "return", reason_kind=reason_kind)
+        if handling is not None and reason_kind == ReturnReason.WRONG_DEPARTMENT:
+            sla.stage_misrouted(stage=handling)  # the routing was late, not this department
         _record(ctx, actor=actor, action=OrderEvent.Action.RETURNED, before=before, comment=reason,
                 reason_kind=reason_kind, from_department=_dept_name(source), **_outcome_of(handling))
         told = []

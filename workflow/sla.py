@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Case, CharField, DateTimeField, Min, Value, When
+from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Min, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from core.memo import cached_for
 from workflow.calendars import work_calendar
 from workflow.models import (
     CUSTOMER_PAUSES,
+    HOLDING_STAGES,
     STEP_STAGES,
     LimitUnit,
     OrderStage,
@@ -161,18 +162,22 @@ def _promise_extend(*, order, until: datetime) -> None:
 # --- every stage ---
 
 
-def stages_end(*, order, kinds=STEP_STAGES, at: datetime | None = None, nearest: bool = True) -> int:
+def stages_end(*, order, kinds=STEP_STAGES, at: datetime | None = None, nearest: bool = True,
+               holder_id: int | None = None) -> int:
     """End the order's open stages (of these kinds: by default the steps' own, not the customer's promise) with
     their true outcome, whatever ends them (a reply, a transfer, a return, an assignment): late when the clock ran
     past the deadline. A stage ended while paused was judged when its clock stopped, and its pause ends with it.
-    The order's nearest deadline follows."""
+    `holder_id`: the department of whoever ended them, recorded on a stage no department held yet (the centre's
+    dispatch, review or direct answer), so every holding names who held the order. The nearest deadline follows."""
     at = at or timezone.now()
     open_stages = OrderStage.objects.filter(order=order, ended_at__isnull=True, kind__in=list(kinds))
     ids = list(open_stages.values_list("pk", flat=True))
     if not ids:
         return 0
     StagePause.objects.filter(stage_id__in=ids, ended_at__isnull=True).update(ended_at=at)
-    ended = OrderStage.objects.filter(pk__in=ids).update(ended_at=at, outcome=stage_outcome_at(at))
+    held = {"department": Coalesce(F("department"), Value(holder_id),
+                                        output_field=IntegerField())} if holder_id is not None else {}
+    ended = OrderStage.objects.filter(pk__in=ids).update(ended_at=at, outcome=stage_outcome_at(at), **held)
     if nearest:
         _nearest_into_order(order)
     return ended
@@ -184,6 +189,32 @@ def stage_outcome_at(at: datetime) -> Case:
     clock_stopped = Coalesce("paused_at", Value(at, output_field=DateTimeField()))
     return Case(When(due_at__lt=clock_stopped, then=Value(StageOutcome.LATE)), default=Value(StageOutcome.IN_TIME),
                 output_field=CharField())
+
+
+def stage_misrouted(*, stage: OrderStage) -> None:
+    """A department returned the order as not its own: its holding ends as misrouted (the time it held the order
+    is not its lateness), and the routing that sent the order there, the holding just before (a dispatch, or
+    another department's transfer), is judged late instead."""
+    OrderStage.objects.filter(pk=stage.pk).update(outcome=StageOutcome.MISROUTED)
+    router = (OrderStage.objects.filter(order_id=stage.order_id, kind__in=HOLDING_STAGES, ended_at__lte=stage.started_at)
+              .exclude(pk=stage.pk).order_by("-ended_at", "-id").first())
+    # (after a reply sent back at review, the holding before was the centre's review: nobody routed it wrongly)
+    routed = router is not None and router.kind in (Stage.DISPATCH, Stage.HANDLE)
+    if routed and router.department_id != stage.department_id:
+        OrderStage.objects.filter(pk=router.pk).update(outcome=StageOutcome.LATE)
+
+
+def working_seconds_used(stage: OrderStage, *, now: datetime) -> int:
+    """The working time (on the stage's calendar) its clock has run: from its start to its end, or to `now` while
+    open, less its pauses. Read with the stage's pauses prefetched."""
+    calendar, _id = work_calendar(stage.calendar_id)
+    end = stage.ended_at or now
+    used = calendar.working_seconds_between(stage.started_at, end)
+    for pause in stage.pauses.all():
+        start, stop = max(pause.started_at, stage.started_at), min(pause.ended_at or end, end)
+        if stop > start:
+            used -= calendar.working_seconds_between(start, stop)
+    return max(0, round(used))
 
 
 def stages_pause(*, order, reason: str, at: datetime | None = None) -> None:

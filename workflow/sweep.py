@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from complaints.models import WorkOrder
+from complaints.models import OrderStatus, WorkOrder
 from core.timed import OVERDUE, WARNING, Point, sweep_due, sweep_until_done
 from org import roles
 from org.models import Department, Region, User
@@ -250,6 +250,26 @@ class Directory:
         return holders + self.dispatchers_for(order.region_id) + self.centre_leads_for(order.region_id)
 
 
+def _waiting_incident(alert: SlaAlert) -> int | None:
+    """The incident a customer's-promise alert's order waits in, if it does."""
+    order = alert.order
+    if alert.stage.kind == Stage.PROMISE and order.incident_id and order.status == OrderStatus.IN_INCIDENT:
+        return order.incident_id
+    return None
+
+
+def _incident_notices_unread(alerts) -> set:
+    """(recipient, "incident", incident, kind) of the promise notices about an incident's orders still unread."""
+    incidents = {incident for alert in alerts if (incident := _waiting_incident(alert))}
+    if not incidents:
+        return set()
+    unread = Notification.objects.filter(read_at__isnull=True, order__incident_id__in=incidents,
+                                         kind__in=[KIND_OF_ALERT[SlaAlert.Kind.WARNING],
+                                                   KIND_OF_ALERT[SlaAlert.Kind.OVERDUE]])
+    return {(recipient, "incident", incident, kind)
+            for recipient, incident, kind in unread.values_list("recipient_id", "order__incident_id", "kind")}
+
+
 KIND_OF_ALERT = {
     SlaAlert.Kind.WARNING: Notification.Kind.DEADLINE_NEAR,
     SlaAlert.Kind.OVERDUE: Notification.Kind.OVERDUE,
@@ -262,25 +282,29 @@ def _notify_alerts(now: datetime, batch: int, directory: Directory | None = None
         alerts = list(
             SlaAlert.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("order__current_owner", "stage")
-            .only("pk", "kind", "level", "happened_at", "order__id", "order__region_id",
-                  "order__current_department_id", "order__current_owner", "stage__kind", "stage__due_at",
-                  "stage__department_id")
+            .only("pk", "kind", "level", "happened_at", "order__id", "order__region_id", "order__status",
+                  "order__incident_id", "order__current_department_id", "order__current_owner", "stage__kind",
+                  "stage__due_at", "stage__department_id")
             .filter(notified_at__isnull=True)
             .order_by("detected_at", "id")[:batch]
         )
         if not alerts:
             return 0
         directory = directory or Directory()
-        rows, told = [], set()
+        rows, told = [], _incident_notices_unread(alerts)
         for alert in alerts:
             stage_label = alert.stage.get_kind_display()
             comment = f"{stage_label}: {timezone.localtime(alert.stage.due_at):%Y-%m-%d %H:%M}"
             kind = KIND_OF_ALERT[alert.kind]
+            incident = _waiting_incident(alert)
             for user in {u.pk: u for u in directory.for_alert(alert)}.values():
-                # The customer's promise and the holder's own clock often warn together: one notice each.
-                if (user.pk, alert.order.pk, kind) in told:
+                # The customer's promise and the holder's own clock often warn together: one notice each. The
+                # promises of orders waiting in one incident run out together: one notice per incident while
+                # it is unread (the incident page lists its orders and their promises).
+                key = (user.pk, "incident", incident, kind) if incident else (user.pk, alert.order.pk, kind)
+                if key in told:
                     continue
-                told.add((user.pk, alert.order.pk, kind))
+                told.add(key)
                 rows.append(Notification(recipient=user, order=alert.order, kind=kind, actor_name="system",
                                          comment=comment))
         notifications.notify_rows(rows)

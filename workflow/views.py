@@ -1,5 +1,7 @@
 """Browser views of the workflow: parse the form, call one service or selector, render."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -57,12 +59,32 @@ def _related_repeats(user, order) -> dict:
             "repeats": [o for o in later if o.pk in shown_ids], "repeats_hidden": len(later) - len(shown_ids)}
 
 
+@dataclass(frozen=True)
+class Holding:
+    clock: selectors.DepartmentClock
+    share: float  # per cent of the working time the order was held
+    offset: float  # where its segment starts on the bar, per cent
+
+
+def _holdings(clocks) -> list[Holding]:
+    """Each holding's share of the working time the order was held, laid end to end for the bar."""
+    held = sum(clock.working_seconds_used for clock in clocks)
+    holdings, offset = [], 0.0
+    for clock in clocks:
+        share = 100 * clock.working_seconds_used / held if held else 100 / len(clocks)
+        holdings.append(Holding(clock, round(share, 1), round(offset, 2)))
+        offset += share
+    return holdings
+
+
 def order_page(request, order, *, bound: dict | None = None, status: int = 200):
     ctx = services.order_context(order=order)
     allowed = available_actions(request.user, order, ctx=ctx)  # the order's action table, attach and detach too
     available = [action for action in allowed if action in services.ACTIONS]
     customer_shown = complaint_selectors.customer_visible_to(user=request.user, customer=order.customer)
-    stages = list(order.stages.select_related("policy").order_by("started_at", "id"))
+    stages = list(order.stages.select_related("policy", "department").prefetch_related("pauses")
+                  .order_by("started_at", "id"))
+    clocks = selectors.order_department_clocks(order=order, stages=stages)
     history = [
         other for other in complaint_selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
         if other.pk != order.pk
@@ -83,6 +105,8 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "available": available,
         "stages": stages,
         "promises": selectors.order_promises(order=order, stages=stages),
+        # who held the order for how long: each holding's share of the working time, for the bar
+        "holdings": _holdings(clocks),
         "pending_extension": ctx.pending_extension if order.is_open else None,
         "forms": action_forms(order=order, available=available, bound=bound),
         "attachment_form": AttachmentForm() if order.is_open else None,

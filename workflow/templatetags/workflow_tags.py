@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -71,6 +73,12 @@ def elapsed(since, now=None):
     if not since:
         return ""
     return duration_text((now or timezone.now()) - since)
+
+
+@register.filter
+def working_time(seconds) -> str:
+    """Working seconds in the countdown's format ("2 小时 5 分"); "0 分" for none."""
+    return duration_text(timedelta(seconds=int(seconds or 0)))
 
 
 # What timers, tasks and imports write as the actor's name, in whichever language the writing process ran.
