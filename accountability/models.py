@@ -44,6 +44,10 @@ class AccountabilityPolicy(EffectivePolicy):
     improvement_answer_working_days = models.PositiveSmallIntegerField(
         _("answer an improvement order within (working days)"), default=10)
     warn_percent = models.PositiveSmallIntegerField(_("warning point (per cent of the time)"), default=80)
+    passes_allowed = models.PositiveSmallIntegerField(
+        _("passes allowed (transfers and returns)"), default=2,
+        help_text=_("An order passed between departments more often than this gets a buck-passing (推诿) deduction "
+                    "proposed to the complaint centre when it closes."))
 
     class Meta:
         verbose_name = _("accountability policy")
@@ -124,6 +128,14 @@ class Determination(models.Model):
     reason = models.TextField(_("reason for the change"), blank=True)
     appeal_due_at = models.DateTimeField(_("appeal until"))
     final_at = models.DateTimeField(_("final at"), null=True, blank=True)
+    # From the department clocks when it was proposed: each department whose own clock ran late, its working
+    # time holding the order and that time's share of the whole ({"department": id, "name", "seconds", "share"}).
+    late_holdings = models.JSONField(_("departments late on their own clock"), default=list, blank=True)
+    # Transfers and returns of the order; past the policy's allowance a buck-passing deduction is proposed to the
+    # centre against the department that passed it on most (`passed_on_by`), never recorded without it.
+    passes = models.PositiveSmallIntegerField(_("times passed on"), default=0)
+    passed_on_by = models.ForeignKey("org.Department", verbose_name=_("passed on most by"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("determination")
@@ -140,6 +152,10 @@ class Determination(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.get_cause_display()}"
+
+    @property
+    def buck_passing_proposed(self) -> bool:
+        return self.passed_on_by_id is not None
 
     @property
     def is_open_to_appeal(self) -> bool:
@@ -175,6 +191,8 @@ class Indicator(models.Model):
 
     class Measure(models.TextChoices):
         TIMELINESS = "timeliness", _("Timeliness rate")
+        # The department's own clocks: its holdings of the month's closed complaints ended within its limit.
+        DEPARTMENT_TIMELINESS = "department_timeliness", _("Departmental timeliness (its own clock)")
         OVERDUE_COUNT = "overdue_count", _("Overdue orders")
         OVERDUE_RATE = "overdue_rate", _("Overdue rate")
         REPEAT_RATE = "repeat_rate", _("Repeat-complaint rate")

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,8 +40,9 @@ from complaints.models import Kind
 from org.models import Department
 from quality.kpis import Context, Period, kpi_value, subscribers_by_region
 from quality.models import MEASURES, Incident
+from workflow.calendar import SHANGHAI
 from workflow.calendars import work_calendar
-from workflow.models import LimitUnit
+from workflow.models import LimitUnit, OrderStage, Stage, StageOutcome
 from workflow.notifications import leads_notify
 
 # The measures of a department's month, summed over the complaints it answers for, each weighted by its share.
@@ -129,9 +130,27 @@ def incident_sums(*, period: Period) -> dict[int, dict[str, float]]:
     return out
 
 
+def holding_sums(*, period: Period) -> dict[int, dict[str, int]]:
+    """{department: its holdings of the complaints closed in the period judged by its own clock, those in time}:
+    who held an order late, whoever answers for the complaint (a holding returned as misrouted is not judged)."""
+    start = datetime.datetime.combine(period.start, datetime.time.min, tzinfo=SHANGHAI)
+    end = datetime.datetime.combine(period.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=SHANGHAI)
+    rows = (OrderStage.objects.filter(kind=Stage.HANDLE, department__isnull=False,
+                                      outcome__in=[StageOutcome.IN_TIME, StageOutcome.LATE], order__kind=Kind.COMPLAINT,
+                                      order__closed_at__gte=start, order__closed_at__lt=end)
+            .values("department_id").annotate(judged=Count("pk"), in_time=Count("pk", filter=Q(
+                outcome=StageOutcome.IN_TIME))))
+    return {row["department_id"]: {"judged": row["judged"], "in_time": row["in_time"]} for row in rows}
+
+
 def indicator_value(indicator: Indicator, sums: dict[str, float], *, subscribers: int | None, appeals_lost: int,
-                    incidents: dict[str, float] | None = None) -> Computed:
+                    incidents: dict[str, float] | None = None, holdings: dict[str, int] | None = None) -> Computed:
     measure = indicator.measure
+    if measure == Indicator.Measure.DEPARTMENT_TIMELINESS:
+        judged = (holdings or {}).get("judged", 0)
+        if not judged:
+            return Computed(None, 0, 0)
+        return Computed(100 * holdings["in_time"] / judged, holdings["in_time"], judged)
     if measure in (Indicator.Measure.INCIDENT_FEEDBACK, Indicator.Measure.INCIDENT_RECOVERY):
         count = (incidents or {}).get("incidents", 0)
         if not count:
@@ -195,7 +214,8 @@ def month_compute(*, month: datetime.date) -> list[DepartmentMonth]:
     period = Period.month(month.year, month.month)
     indicators = list(Indicator.objects.filter(year=month.year).order_by("code"))
     sums = share_sums(period=period)
-    departments = scored_departments(month=month, share_departments=sums.keys())
+    holdings = holding_sums(period=period)
+    departments = scored_departments(month=month, share_departments=set(sums) | set(holdings))
     targets = targets_in_force(indicators=indicators, month=month)
     lost = dict(Appeal.objects.filter(status=Appeal.Status.UPHELD, decided_at__date__gte=period.start,
                                       decided_at__date__lte=period.end)
@@ -212,7 +232,7 @@ def month_compute(*, month: datetime.date) -> list[DepartmentMonth]:
         for indicator in indicators:
             computed = indicator_value(indicator, dept_sums, subscribers=subscribers.get(department.region_id),
                                        appeals_lost=lost.get(department.pk, 0),
-                                       incidents=incidents.get(department.pk))
+                                       incidents=incidents.get(department.pk), holdings=holdings.get(department.pk))
             target = targets.get((indicator.pk, department.pk), indicator.target)
             met, points = indicator_points(indicator, computed.value, target)
             month_result.results.append((indicator, computed, target, met, points))

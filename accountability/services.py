@@ -5,6 +5,7 @@ it and that the current state allows it, and writes its history in the same tran
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -48,8 +49,9 @@ from jobs.services import job_create
 from org import roles
 from org.models import Department, User
 from workflow.calendars import work_calendar
-from workflow.models import LimitUnit
-from workflow.notifications import leads_notify
+from workflow.models import LimitUnit, Notification, Stage, StageOutcome
+from workflow.notifications import leads_notify, notify
+from workflow.selectors import order_department_clocks
 
 log = logging.getLogger("accountability")
 
@@ -99,14 +101,59 @@ def determination_propose(*, order: WorkOrder) -> Determination | None:
     if existing is not None:
         return existing
     determination, shares = _determination_build(order=order, now=timezone.now(), shares_for=_shares_from_rules)
+    _clocks_into(determination, order)
     determination.save(force_insert=True)
     DeterminationShare.objects.bulk_create([
         DeterminationShare(determination=determination, department=department, share=share)
         for department, share in shares if department is not None
     ])
     _event(actor=None, action="proposed", determination=determination, cause=determination.cause,
-           rule=determination.rule_id, shares=_shares_data(shares))
+           rule=determination.rule_id, shares=_shares_data(shares), late_holdings=determination.late_holdings,
+           passes=determination.passes)
+    if determination.buck_passing_proposed:
+        _buck_passing_tell(determination)
     return determination
+
+
+def _clocks_into(determination: Determination, order: WorkOrder) -> None:
+    """What the department clocks say at close: the departments whose own clock ran late and their share of the
+    working time the order was held; and, when the order was passed on more often than the policy allows, the
+    department that passed it on most (a buck-passing deduction is proposed against it, ties: the latest)."""
+    clocks = order_department_clocks(order=order)
+    held = sum(clock.working_seconds_used for clock in clocks)
+    late: dict[int, dict] = {}
+    for clock in clocks:
+        if clock.outcome == StageOutcome.LATE and clock.department is not None:
+            row = late.setdefault(clock.department.pk, {"department": clock.department.pk,
+                                                        "name": clock.department.name, "seconds": 0})
+            row["seconds"] += clock.working_seconds_used
+    for row in late.values():
+        row["share"] = f"{row['seconds'] / held:.4f}" if held else "0"
+    determination.late_holdings = list(late.values())
+    determination.passes = order.transfer_count + order.return_count
+    if determination.passes > AccountabilityPolicy.in_force().passes_allowed:
+        # a department passed the order on when its handling was followed by another department's or a dispatch
+        passers = Counter(clock.department for clock, after in zip(clocks, clocks[1:], strict=False)
+                          if clock.stage == Stage.HANDLE and clock.department is not None
+                          and after.stage in (Stage.HANDLE, Stage.DISPATCH))
+        if passers:
+            most = max(passers.values())
+            determination.passed_on_by = next(dept for dept in reversed(list(passers)) if passers[dept] == most)
+
+
+def _buck_passing_tell(determination: Determination) -> None:
+    """Propose the buck-passing deduction to the complaint centre's leads of the order's region: they record it
+    (or not) from the determination's page; nothing is deducted without them."""
+    order = determination.order
+    path = order.region.path
+    leads = [user for user in User.objects.filter(
+        is_active=True, groups__name=roles.LEAD, department__kind=Department.Kind.COMPLAINT_CENTRE,
+    ).select_related("department__region") if path.startswith(user.department.region.path)]
+    notify(
+        recipients=leads, order=order, kind=Notification.Kind.ACCOUNTABILITY,
+        comment=_("Passed between departments %(n)s times: a buck-passing deduction against %(department)s is "
+                  "proposed (determination of %(order)s).") % {
+            "n": determination.passes, "department": determination.passed_on_by.name, "order": order.number})
 
 
 def _determination_build(*, order: WorkOrder, now, shares_for) -> tuple[Determination, list]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,7 +29,7 @@ from accountability.forms import (
     SharesForm,
     TargetGridForm,
 )
-from accountability.models import Determination, ImprovementOrder, Indicator, MonthlyScore
+from accountability.models import DeductionItem, Determination, ImprovementOrder, Indicator, MonthlyScore
 from core.permissions import is_centre_or_quality, is_centre_staff, is_lead, is_quality, staff_required
 from core.transitions import available_actions
 from core.web.exports import ExportAbout
@@ -370,7 +371,23 @@ def _determination_page(request, determination, *, forms=None, status=200):
         ruling_form=forms.get("ruling") or AppealDecisionForm(initial=initial, prefix="ruling"),
         may_decide="decide" in offered, may_appeal="appeal" in offered,
         may_rule=pending is not None and "decide" in available_actions(user, pending),
+        buck_passing=_buck_passing_link(user, determination),
     ), status=status)
+
+
+def _buck_passing_link(user, determination) -> str:
+    """The deduction form filled in with the proposed buck-passing deduction, for those who record deductions."""
+    if not determination.buck_passing_proposed or not is_centre_or_quality(user):
+        return ""
+    item = DeductionItem.objects.filter(year=determination.month.year,
+                                        kind=DeductionItem.Kind.BUCK_PASSING).order_by("code").first()
+    query = {"department": determination.passed_on_by_id, "order_number": determination.order.number,
+             "month": f"{determination.month:%Y-%m}",
+             "evidence": _("Passed between departments %(n)s times (transfers and returns) before it was answered.")
+             % {"n": determination.passes}}
+    if item is not None:
+        query["item"] = item.pk
+    return f"{reverse('accountability:deductions')}?{urlencode(query)}#record"
 
 
 @accountability_required
@@ -459,7 +476,10 @@ def appeal_list(request):
 def deduction_list(request):
     form = None
     if is_centre_or_quality(request.user):
-        form = DeductionForm(request.POST or None, user=request.user)
+        # a proposal's link fills the form in (a buck-passing deduction proposed on a determination's page)
+        proposed = {k: request.GET[k] for k in ("item", "department", "order_number", "month", "evidence")
+                    if request.method == "GET" and k in request.GET}
+        form = DeductionForm(request.POST or None, user=request.user, initial=proposed or None)
         if request.method == "POST":
             if form.is_valid():
                 data = form.cleaned_data

@@ -192,3 +192,103 @@ def test_orders_already_in_the_database_get_their_clocks_rebuilt_from_the_audit_
         (centre, Stage.DISPATCH, StageOutcome.LATE),  # judged late by its own clock at the time: kept
         ("network", Stage.HANDLE, "running"),
     ]
+
+
+def test_the_kpis_tell_what_the_customer_felt_apart_from_who_caused_it(
+        hotline_agent, make_order, network_handler, billing_dept, billing_handler, network_dept, province_dispatcher):
+    """An order passed on twice (a transfer, a return as misrouted) yet answered within the customer's promise:
+    the promise was kept; of the departments' two judged holdings one was late (network's misrouting transfer);
+    the order is a ping-pong order. A second order is answered late after a transfer, its promise broken."""
+    from quality.facts import rollups_apply
+    from quality.kpis import Period, Slice, measure_sums
+
+    def close(order, at_):
+        order.refresh_from_db()
+        if order.status == "review":
+            services.order_review(actor=province_dispatcher, order=order, accept=True)
+        services.order_callback(actor=province_dispatcher, order=order, reached=True, satisfaction=5, solved=True,
+                                comment="满意")
+        order.refresh_from_db()
+        assert order.status == "closed", order.status
+
+    with time_machine.travel(at(12, 9), tick=False) as clock:  # Monday 12 October, a 24-hour promise
+        kept = make_order(hotline_agent)
+        late = make_order(hotline_agent, customer_phone="13900139000")
+        for order in (kept, late):
+            assert order.status == "queued" and order.current_department == network_dept  # routed by category
+            services.order_claim(actor=network_handler, order=order)
+        clock.move_to(at(12, 11))
+        services.order_transfer(actor=network_handler, order=kept, department=billing_dept, reason="计费问题")
+        services.order_transfer(actor=network_handler, order=late, department=billing_dept, reason="计费问题")
+        services.order_claim(actor=billing_handler, order=kept)
+        services.order_claim(actor=billing_handler, order=late)
+        services.order_return(actor=billing_handler, order=kept, reason_kind="wrong_department", reason="非本部门")
+        services.order_dispatch(actor=province_dispatcher, order=kept, department=network_dept)
+        services.order_claim(actor=network_handler, order=kept)
+        clock.move_to(at(12, 15))
+        services.order_reply(actor=network_handler, order=kept, answer="已修复", result_code="resolved")
+        close(kept, at(12, 15))
+        clock.move_to(at(13, 10))  # 25 hours after receipt: billing's own 24 hours (from 11:00) still hold
+        services.order_reply(actor=billing_handler, order=late, answer="已退费", result_code="resolved")
+        close(late, at(13, 10))
+    rollups_apply()
+    table = measure_sums(period=Period(date(2026, 10, 12), date(2026, 10, 13)), slice_=Slice())
+    assert table.kpi("promise_timeliness").value == pytest.approx(50.0)  # the customer of `late` waited too long
+    # kept: network late (misrouting transfer), billing not judged, network in time; late: network and billing
+    # in time (each within its own 24 hours): 3 of 4 holdings in time
+    assert (table.kpi("department_on_time").numerator, table.kpi("department_on_time").denominator) == (3, 4)
+    assert table.kpi("ping_pong_rate").value == pytest.approx(50.0)
+    # the stage view: an order with any handling stage late (kept's misrouting transfer) is not in time
+    assert table.kpi("timeliness").value == pytest.approx(50.0)
+
+
+def test_accountability_names_the_late_departments_and_proposes_buck_passing_to_the_centre(
+        hotline_agent, make_order, network_handler, billing_dept, billing_handler, network_dept, province_dispatcher,
+        centre_lead, login_client):
+    """Passed on three times (the policy allows two): at close the determination names the department whose own
+    clock ran late with its share of the working time, and proposes a buck-passing deduction against the
+    department that passed the order on most, to the centre's leads; nothing is deducted until they record it."""
+    from accountability.models import Deduction, Determination
+    from accountability.scoring import holding_sums
+    from quality.kpis import Period
+    from workflow.models import Notification
+
+    with time_machine.travel(at(12, 9), tick=False) as clock:  # Monday, the default 24-hour limits
+        order = services.order_claim(actor=network_handler, order=make_order(hotline_agent))
+        clock.move_to(at(12, 10))
+        services.order_transfer(actor=network_handler, order=order, department=billing_dept, reason="计费问题")
+        services.order_claim(actor=billing_handler, order=order)
+        clock.move_to(at(12, 11))
+        services.order_transfer(actor=billing_handler, order=order, department=network_dept, reason="网络问题")
+        services.order_claim(actor=network_handler, order=order)
+        clock.move_to(at(13, 12))  # network's second holding: 25 hours, past its own 24
+        services.order_transfer(actor=network_handler, order=order, department=billing_dept, reason="仍是计费")
+        services.order_claim(actor=billing_handler, order=order)
+        clock.move_to(at(13, 14))
+        services.order_reply(actor=billing_handler, order=order, answer="已退费", result_code="resolved")
+        order.refresh_from_db()
+        if order.status == "review":
+            services.order_review(actor=province_dispatcher, order=order, accept=True)
+        services.order_callback(actor=province_dispatcher, order=order, reached=True, satisfaction=4, solved=True,
+                                comment="满意")
+    determination = Determination.objects.get(order=order)
+    # held: network 1 h + billing 1 h + network (Mon 11:00–17:30 = 5 h, Tue 08:30–12:00 = 3.5 h) + billing 1.5 h
+    # (Tue 13:30–14:00 is 0.5 h; 12:00–13:30 is lunch): network's late holding is 8.5 of 11 working hours
+    assert determination.late_holdings == [{"department": network_dept.pk, "name": network_dept.name,
+                                            "seconds": int(8.5 * HOUR), "share": f"{8.5 / 11:.4f}"}]
+    assert determination.passes == 3 and determination.passed_on_by == network_dept  # 2 of the 3 passes
+    told = Notification.objects.get(recipient=centre_lead, order=order, kind=Notification.Kind.ACCOUNTABILITY)
+    assert network_dept.name in told.comment
+    assert not Deduction.objects.exists()  # proposed, never applied silently
+
+    page = login_client(centre_lead).get(f"/accountability/determinations/{determination.pk}/")
+    assert page.status_code == 200 and "record-buck-passing" in page.content.decode()
+    form = login_client(centre_lead).get(page.context["buck_passing"]).context["form"]
+    assert form.initial["department"] == str(network_dept.pk) and form.initial["order_number"] == order.number
+    assert "record-buck-passing" not in login_client(billing_handler).get(
+        f"/accountability/determinations/{determination.pk}/").content.decode()
+
+    # the departmental timeliness indicator: each department's own holdings, whoever answers for the complaint
+    sums = holding_sums(period=Period(date(2026, 10, 1), date(2026, 10, 31)))
+    assert sums[network_dept.pk] == {"judged": 2, "in_time": 1} and sums[billing_dept.pk] == {"judged": 2,
+                                                                                              "in_time": 2}

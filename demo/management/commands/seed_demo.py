@@ -723,7 +723,8 @@ class DemoQuality:
 
 # name, measure, higher is better, monthly target, weight (points out of 100)
 INDICATORS = [
-    ("timeliness", "处理及时率", "timeliness", True, 90, 30),
+    ("timeliness", "处理及时率", "timeliness", True, 90, 15),
+    ("dept_timeliness", "部门及时率", "department_timeliness", True, 90, 15),
     ("satisfaction", "满意度", "satisfaction", True, 85, 20),
     ("attributed", "认责投诉量", "attributed", False, 25, 20),
     ("reopen_rate", "重启率", "reopen_rate", False, 10, 15),
