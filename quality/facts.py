@@ -40,6 +40,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from complaints.models import OPEN_STATUSES, OrderStatus, WorkOrder
@@ -63,6 +64,8 @@ from quality.models import (
 from workflow.models import STEP_STAGES, ExtensionRequest, OrderStage, Stage, StageOutcome
 
 TZ = ZoneInfo(settings.TIME_ZONE)
+# "Ping-pong": an order passed between departments (transferred or returned) at least this many times.
+PING_PONG_PASSES = 2
 
 
 class EpochSeconds(Func):
@@ -92,7 +95,11 @@ def fact_columns() -> dict:
       `breached` = closed after any stage ended past its deadline (or was found overdue by the sweep). A stage's
       outcome is recorded when it ends, whatever ended it (reply, transfer, return, assignment);
       `dispatched_closed` = closed without on-spot resolution (the orders that have a callback step), of which
-      `called_back` reached the customer at least once.
+      `called_back` reached the customer at least once. `promise_kept` = timed and no customer's promise (the
+      one of its receipt, a new one after a reopen) ended late: what the customer felt; `holdings` = the
+      departments' handling clocks judged (a holding returned as misrouted is not: the routing was late), of
+      which `holdings_in_time` ended in time: who caused a delay; `ping_pong` = passed between departments
+      (transferred or returned) at least PING_PONG_PASSES times.
     - replied_*: when the department replied; handling time = received → replied, for orders not resolved on
       the spot.
     - due_*: the first promised reply time (the original deadline of the first reply stage; received time for an
@@ -100,6 +107,10 @@ def fact_columns() -> dict:
     """
     stages = OrderStage.objects.filter(order=OuterRef("pk"))
     handle = stages.filter(kind=Stage.HANDLE)
+    promise = stages.filter(kind=Stage.PROMISE)
+    # The departments' handling clocks judged on time or late (a holding returned as misrouted is not judged).
+    judged = (handle.filter(department__isnull=False, outcome__in=[StageOutcome.IN_TIME, StageOutcome.LATE])
+              .order_by().values("order").annotate(n=Count("pk")))
     closed = Q(status=OrderStatus.CLOSED)
     not_closed = ~closed
     on_spot = Q(resolved_on_spot=True)
@@ -154,6 +165,14 @@ def fact_columns() -> dict:
         "f_called_back": _flag(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"))),
                                unless=not_closed | on_spot),
         "f_looped": _flag(closed, unless=Q(status=OrderStatus.CANCELLED)),
+        "f_promise_kept": _flag(on_spot | ~Exists(promise.filter(outcome=StageOutcome.LATE)),
+                                unless=not_closed | (~on_spot & ~Exists(handle))),
+        "f_ping_pong": _flag(GreaterThanOrEqual(F("transfer_count") + F("return_count"), PING_PONG_PASSES),
+                             unless=not_closed),
+        "f_holdings": Case(When(closed, then=Coalesce(Subquery(judged.values("n")), Value(0))), default=Value(0),
+                           output_field=IntegerField()),
+        "f_holdings_in_time": Case(When(closed, then=Coalesce(Subquery(judged.filter(
+            outcome=StageOutcome.IN_TIME).values("n")), Value(0))), default=Value(0), output_field=IntegerField()),
         "f_handling_seconds": handling,
         "f_handling_bucket": Case(*bucket_whens, When(f_handling_seconds__isnull=False,
                                                       then=Value(len(HANDLING_BUCKET_EDGES_HOURS))),
@@ -249,7 +268,9 @@ _BASES = {
     "closed": ("f.closed_day", "f.closed_hour", "f.closed_day IS NOT NULL", {
         "closed": "1", "timed": "f.timed", "in_time": "f.in_time", "in_time_original": "f.in_time_original",
         "breached": "f.breached", "extended": "f.extended", "reopened": "f.reopened",
-        "dispatched_closed": "f.dispatched_closed", "called_back": "f.called_back"}),
+        "dispatched_closed": "f.dispatched_closed", "called_back": "f.called_back",
+        "promise_kept": "f.promise_kept", "ping_pong": "f.ping_pong", "holdings": "f.holdings",
+        "holdings_in_time": "f.holdings_in_time"}),
     "replied": ("f.replied_day", "f.replied_hour", "f.replied_day IS NOT NULL", {
         "replied": "1", "handling_seconds": "f.handling_seconds",
         **{f"h{k:02d}": f"CASE WHEN f.handling_bucket = {k} THEN 1 ELSE 0 END" for k in range(HANDLING_BUCKETS)}}),

@@ -70,6 +70,20 @@ KPIS: dict[str, Kpi] = {k.code: k for k in [
     Kpi("timeliness_original", _("Timeliness rate (original deadlines)"), "%", True, "in_time_original", "timed",
         CLOSED, _("As the timeliness rate, but judged against the original deadline: extensions do not count."),
         "in_time_original", "timed"),
+    Kpi("promise_timeliness", _("Promise kept"), "%", True, "promise_kept", "timed", CLOSED,
+        _("Closed orders answered within the customer's promise ÷ closed orders with a known time limit. The "
+          "promise is set at receipt and moves only by an approved extension, by time waiting for the customer "
+          "and by a reopen (a new promise, which must be kept too): transfers and returns never move it. What "
+          "the customer felt."), "promise_kept", "timed"),
+    Kpi("department_on_time", _("Departmental on-time rate"), "%", True, "holdings_in_time", "holdings", CLOSED,
+        _("Departments' holdings of closed orders that ended within the department's own limit ÷ departments' "
+          "holdings judged (each holding: from arrival in the department's queue to passing the order on or "
+          "replying; a holding returned as the wrong department is not judged: the routing before it is late). "
+          "Who caused a delay. By department, the holdings of the orders it answered."),
+        "holdings_in_time", "holdings"),
+    Kpi("ping_pong_rate", _("Ping-pong rate"), "%", False, "ping_pong", "closed", CLOSED,
+        _("Closed orders passed between departments (transferred or returned) two times or more ÷ closed "
+          "orders."), "ping_pong", "closed"),
     Kpi("overdue_rate", _("Overdue rate"), "%", False, "breached", "timed", CLOSED,
         _("Closed orders that breached the limit of any stage (dispatch, claim, reply, review, callback) ÷ closed "
           "orders with a known time limit."), "breached", "timed"),
@@ -109,8 +123,9 @@ KPIS: dict[str, Kpi] = {k.code: k for k in [
 ]}
 
 # The KPIs a table shows, in this order.
-TABLE_KPIS = ("volume", "on_spot_rate", "timeliness", "overdue_rate", "avg_handling", "p90_handling", "repeat_rate",
-              "escalation_rate", "satisfaction", "dissatisfaction", "callback_rate", "closed_loop_rate")
+TABLE_KPIS = ("volume", "on_spot_rate", "timeliness", "promise_timeliness", "department_on_time", "overdue_rate",
+              "avg_handling", "p90_handling", "repeat_rate", "escalation_rate", "satisfaction", "dissatisfaction",
+              "callback_rate", "closed_loop_rate")
 
 
 # --- periods ---------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ HANDLING_BUCKETS = len(HANDLING_BUCKET_EDGES_HOURS) + 1  # the last one is open-
 MEASURES_BY_BASIS = {
     "received": ("received", "on_spot", "repeat", "escalated"),
     "closed": ("closed", "timed", "in_time", "in_time_original", "breached", "extended", "reopened",
-               "dispatched_closed", "called_back"),
+               "dispatched_closed", "called_back", "promise_kept", "ping_pong", "holdings", "holdings_in_time"),
     "replied": ("replied", "handling_seconds", *(f"h{k:02d}" for k in range(HANDLING_BUCKETS))),
     "rated": ("rated", "satisfied", "dissatisfied", "rating_sum"),
     "due": ("due", "looped"),
@@ -130,6 +130,10 @@ class OrderFact(models.Model):
     reopened = models.SmallIntegerField()
     dispatched_closed = models.SmallIntegerField()
     called_back = models.SmallIntegerField()
+    promise_kept = models.SmallIntegerField(default=0)
+    ping_pong = models.SmallIntegerField(default=0)
+    holdings = models.SmallIntegerField(default=0)  # department holdings judged by their own clock
+    holdings_in_time = models.SmallIntegerField(default=0)
     looped = models.SmallIntegerField()
     handling_seconds = models.BigIntegerField(null=True)
     handling_bucket = models.SmallIntegerField(null=True)
@@ -172,6 +176,10 @@ class RollupBase(models.Model):
     reopened = models.IntegerField(default=0)
     dispatched_closed = models.IntegerField(default=0)
     called_back = models.IntegerField(default=0)
+    promise_kept = models.IntegerField(default=0)
+    ping_pong = models.IntegerField(default=0)
+    holdings = models.IntegerField(default=0)
+    holdings_in_time = models.IntegerField(default=0)
     replied = models.IntegerField(default=0)
     handling_seconds = models.BigIntegerField(default=0)
     rated = models.IntegerField(default=0)

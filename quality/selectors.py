@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from complaints.models import RatingVerdict
@@ -75,6 +75,11 @@ DRILLS = {
     "reopened": ("closed", Q(reopened=1)),
     "dispatched_closed": ("closed", Q(dispatched_closed=1)),
     "called_back": ("closed", Q(called_back=1)),
+    "promise_kept": ("closed", Q(promise_kept=1)),
+    "ping_pong": ("closed", Q(ping_pong=1)),
+    # the orders behind the departmental on-time rate: with a judged holding; every one of them in time
+    "holdings": ("closed", Q(holdings__gt=0)),
+    "holdings_in_time": ("closed", Q(holdings__gt=0, holdings_in_time=F("holdings"))),
     "replied": ("replied", Q()),
     "rated": ("rated", Q()),
     "satisfied": ("rated", Q(verdict=RatingVerdict.SATISFIED)),

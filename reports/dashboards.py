@@ -205,8 +205,9 @@ class Labels:
 
 # --- tiles, tables, charts ------------------------------------------------------------------------------------
 
-TILE_KPIS = ("volume", "on_spot_rate", "timeliness", "overdue_rate", "avg_handling", "p90_handling",
-             "satisfaction", "repeat_rate", "escalation_rate", "closed_loop_rate")
+TILE_KPIS = ("volume", "on_spot_rate", "timeliness", "promise_timeliness", "department_on_time", "overdue_rate",
+             "avg_handling", "p90_handling", "satisfaction", "repeat_rate", "escalation_rate", "closed_loop_rate",
+             "ping_pong_rate")
 
 
 def tiles(*, period: Period, slice_: Slice, links: Links, ctx: Context, codes=TILE_KPIS) -> list[Tile]:

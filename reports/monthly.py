@@ -35,9 +35,9 @@ from workflow.calendars import work_calendar
 
 log = logging.getLogger(__name__)
 
-HEADLINE = ("volume", "per_10k", "on_spot_rate", "timeliness", "timeliness_original", "overdue_rate", "avg_handling",
-            "p90_handling", "satisfaction", "dissatisfaction", "repeat_rate", "escalation_rate", "callback_rate",
-            "closed_loop_rate")
+HEADLINE = ("volume", "per_10k", "on_spot_rate", "timeliness", "timeliness_original", "promise_timeliness",
+            "department_on_time", "ping_pong_rate", "overdue_rate", "avg_handling", "p90_handling", "satisfaction",
+            "dissatisfaction", "repeat_rate", "escalation_rate", "callback_rate", "closed_loop_rate")
 TREND_MONTHS = 6
 
 

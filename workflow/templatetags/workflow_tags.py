@@ -75,6 +75,17 @@ def elapsed(since, now=None):
     return duration_text((now or timezone.now()) - since)
 
 
+@register.simple_tag
+def promise_cell(order, now=None):
+    """The customer's promised reply time in a list: marked when an open order has run past it."""
+    if not order.promised_at or order.resolved_on_spot:
+        return "—"
+    broken = order.is_open and order.replied_at is None and order.promised_at < (now or timezone.now())
+    return format_html('<span class="promise{}" title="{}">{}</span>', " promise-broken" if broken else "",
+                       _("past the customer's promise") if broken else _("promised reply"),
+                       timezone.localtime(order.promised_at).strftime("%m-%d %H:%M"))
+
+
 @register.filter
 def working_time(seconds) -> str:
     """Working seconds in the countdown's format ("2 小时 5 分"); "0 分" for none."""
