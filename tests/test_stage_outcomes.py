@@ -105,16 +105,25 @@ def test_a_transfer_while_waiting_after_the_deadline_is_late(traveller, claimed,
 
 def test_a_return_within_the_limit_ends_the_stage_in_time(traveller, claimed, network_handler):
     traveller.shift(timedelta(hours=2))
-    services.order_return(actor=network_handler, order=claimed, reason_kind="wrong_department", reason="不是网络问题")
+    services.order_return(actor=network_handler, order=claimed, reason_kind="information_missing", reason="缺资料")
     assert network_stage(claimed).outcome == StageOutcome.IN_TIME
     assert claimed.events.get(action="returned").data["stage_outcome"] == "in_time"
+
+
+def test_a_return_as_the_wrong_department_within_the_limit_ends_the_stage_misrouted(traveller, claimed,
+                                                                                  network_handler):
+    traveller.shift(timedelta(hours=2))
+    services.order_return(actor=network_handler, order=claimed, reason_kind="wrong_department", reason="不是网络问题")
+    handle = network_stage(claimed)
+    assert handle.outcome == StageOutcome.MISROUTED and handle.met is None  # not the department's to meet
+    assert claimed.events.get(action="returned").data["stage_outcome"] == "misrouted"
 
 
 def test_a_return_past_the_deadline_ends_the_stage_late(traveller, claimed, network_handler):
     traveller.shift(timedelta(hours=24, minutes=1))
     services.order_return(actor=network_handler, order=claimed, reason_kind="wrong_department", reason="不是网络问题")
     handle = network_stage(claimed)
-    assert handle.outcome == StageOutcome.LATE and not handle.met
+    assert handle.outcome == StageOutcome.LATE and not handle.met  # past its own limit: still its lateness
 
 
 def test_a_return_while_waiting_is_judged_by_the_clock_that_stopped(traveller, claimed, network_handler,

@@ -238,7 +238,8 @@ class DepartmentClock:
 
     @property
     def holder_label(self) -> str:
-        return self.department.name if self.department is not None else _("automatic")
+        # a centre's step (dispatch, review, a direct answer) is stamped with its department when it ends
+        return self.department.name if self.department is not None else _("Complaint centre")
 
 
 def order_department_clocks(*, order: WorkOrder, stages=None, now: datetime | None = None) -> list[DepartmentClock]:

@@ -86,9 +86,9 @@ class CustomerSerializer(serializers.Serializer):
 
 
 class DepartmentClockSerializer(serializers.Serializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True,
-                                              help_text="The unit that held the order (null: an automatic step)")
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    department = serializers.CharField(source="department.code", read_only=True, default=None, allow_null=True,
+                                       help_text="The code of the unit that held the order (null: an automatic step)")
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None, allow_null=True)
     stage = serializers.ChoiceField(choices=Stage.choices, read_only=True,
                                     help_text="The step it held the order in: dispatch, handle, review or callback")
     started_at = serializers.DateTimeField(read_only=True, help_text="When the order arrived in its queue")

@@ -192,10 +192,13 @@ def stage_outcome_at(at: datetime) -> Case:
 
 
 def stage_misrouted(*, stage: OrderStage) -> None:
-    """A department returned the order as not its own: its holding ends as misrouted (the time it held the order
-    is not its lateness), and the routing that sent the order there, the holding just before (a dispatch, or
-    another department's transfer), is judged late instead."""
-    OrderStage.objects.filter(pk=stage.pk).update(outcome=StageOutcome.MISROUTED)
+    """A department returned the order as not its own: a holding that ended within its own limit ends as misrouted
+    (the time it held the order is not its lateness), and the routing that sent the order there, the holding just
+    before (a dispatch, or another department's transfer), is judged late instead. A department that sat on the
+    order past its own deadline stays late: saying "not ours" afterwards does not take its lateness away."""
+    if not OrderStage.objects.filter(pk=stage.pk, outcome=StageOutcome.IN_TIME).update(
+            outcome=StageOutcome.MISROUTED):
+        return
     router = (OrderStage.objects.filter(order_id=stage.order_id, kind__in=HOLDING_STAGES, ended_at__lte=stage.started_at)
               .exclude(pk=stage.pk).order_by("-ended_at", "-id").first())
     # (after a reply sent back at review, the holding before was the centre's review: nobody routed it wrongly)

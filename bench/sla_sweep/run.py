@@ -1,5 +1,8 @@
 """The deadline sweep at scale: 1,000,000 open orders, 500,000 of them with a running stage, 10,000 of those due.
 
+Every open order also has its customer's promise running (a second clock: 1,000,000 more open stage rows), none of
+them due unless `--promises-due` says how many are (the sweep handles both clocks in one pass).
+
 Builds a throw-away database (`complaints_bench_sweep`), loads the demo world without orders, bulk-loads the
 orders and stages with plain SQL, then runs the real sweep in-process (the same function Celery beat calls) and
 prints: the time to handle the 10,000 due stages (detection — warnings, breaches, escalations — and then the
@@ -61,6 +64,16 @@ INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_
 SELECT o.id, 'handle', o.current_department_id, now() - interval '2 days', o.stage_due_at, o.stage_warn_at,
        o.stage_due_at, 24, 'clock_hours', false, false, ''
 FROM complaints_workorder o WHERE o.stage_due_at IS NOT NULL;
+
+INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_at, warn_at, original_due_at,
+                                 limit_amount, limit_unit, calendar_unconfirmed, extended, outcome, cause)
+SELECT o.id, 'promise', NULL, o.received_at, d.due, d.due - interval '30 minutes', d.due, 72, 'clock_hours', false,
+       false, '', 'receipt'
+FROM complaints_workorder o
+CROSS JOIN LATERAL (SELECT CASE WHEN o.id %% %(orders)s < %(promises_due)s THEN now() - interval '1 minute'
+                                ELSE now() + interval '1 minute' * (120 + o.id %% 5000) END AS due) d;
+UPDATE complaints_workorder o SET promised_at = s.due_at FROM workflow_orderstage s
+WHERE s.order_id = o.id AND s.kind = 'promise';
 ANALYZE;
 """
 
@@ -71,6 +84,8 @@ def parse_args(argv=None):
     parser.add_argument("--orders", type=int, default=1_000_000, help="open orders")
     parser.add_argument("--running", type=int, default=500_000, help="of which with a running stage")
     parser.add_argument("--due", type=int, default=10_000, help="of which due (past warning point and deadline)")
+    parser.add_argument("--promises-due", type=int, default=0,
+                        help="customers' promises past their deadline (besides the due stages)")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--empty-runs", type=int, default=20)
     return parser.parse_args(argv)
@@ -86,6 +101,7 @@ def fill(args) -> None:
     agent = User.objects.get(username="agent_gz")
     params = {
         "orders": args.orders, "running": args.running, "due": args.due, "customers": args.customers,
+        "promises_due": args.promises_due,
         "channel": Channel.objects.get(code="hotline").pk,
         "category": leaf_categories().filter(path__startswith="/NET/").values_list("pk", flat=True)[0],
         "region": agent.department.region_id, "agent": agent.pk, "agent_dept": agent.department_id,
@@ -97,7 +113,8 @@ def fill(args) -> None:
         params["first_customer"] = Customer.objects.order_by("pk").values_list("pk", flat=True)[0]
         cursor.execute("INSERT INTO complaints_workorder" + FILL_SQL.split("INSERT INTO complaints_workorder")[1],
                        params)
-    print(f"Loaded {args.orders:,} open orders, {args.running:,} running stages, {args.due:,} due, in "
+    print(f"Loaded {args.orders:,} open orders (each with its promise, {args.promises_due:,} of those due), "
+          f"{args.running:,} running stages, {args.due:,} due, in "
           f"{time.perf_counter() - started:.0f} s.")
 
 
