@@ -242,6 +242,40 @@ def test_the_kpis_tell_what_the_customer_felt_apart_from_who_caused_it(
     assert table.kpi("timeliness").value == pytest.approx(50.0)
 
 
+def test_the_new_kpis_have_definitions_tiles_and_drill_downs(
+        hotline_agent, make_order, network_handler, billing_dept, billing_handler, network_dept, province_dispatcher,
+        quality_manager, login_client):
+    from quality.facts import rollups_apply
+
+    with time_machine.travel(at(12, 9), tick=False) as clock:
+        order = services.order_claim(actor=network_handler, order=make_order(hotline_agent))
+        clock.move_to(at(12, 10))
+        services.order_transfer(actor=network_handler, order=order, department=billing_dept, reason="计费问题")
+        services.order_claim(actor=billing_handler, order=order)
+        services.order_transfer(actor=billing_handler, order=order, department=network_dept, reason="网络问题")
+        services.order_claim(actor=network_handler, order=order)
+        clock.move_to(at(13, 12))  # network's second holding ran past its own 24 hours
+        services.order_reply(actor=network_handler, order=order, answer="已修复", result_code="resolved")
+        order.refresh_from_db()
+        if order.status == "review":
+            services.order_review(actor=province_dispatcher, order=order, accept=True)
+        services.order_callback(actor=province_dispatcher, order=order, reached=True, satisfaction=5, solved=True,
+                                comment="满意")
+    rollups_apply()
+    client = login_client(quality_manager)
+    definitions = client.get("/dashboard/definitions/").content.decode()
+    for name in ("Promise kept", "Departmental on-time rate", "Ping-pong rate"):
+        assert name in definitions
+    period = "period=custom&start=2026-10-12&end=2026-10-13"
+    overview = client.get(f"/dashboard/?{period}").content.decode()
+    for code in ("promise_timeliness", "department_on_time", "ping_pong_rate"):
+        assert f'data-kpi="{code}"' in overview
+    # the order behind the departmental on-time rate's "not counted": a holding ran late
+    late = client.get(f"/dashboard/orders/?kpi=department_on_time&part=rest&{period}").content.decode()
+    assert order.number in late and "1 in all" in late
+    assert order.number in client.get(f"/dashboard/orders/?kpi=ping_pong_rate&{period}").content.decode()
+
+
 def test_accountability_names_the_late_departments_and_proposes_buck_passing_to_the_centre(
         hotline_agent, make_order, network_handler, billing_dept, billing_handler, network_dept, province_dispatcher,
         centre_lead, login_client):
