@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from quality.facts import open_orders_snapshot, rollups_apply
+from reports.dashboards import TILE_KPIS
 from reports.monthly import report_generate
 from tests.conftest import browser_login, screenshot
 from tests.factories import channel
@@ -75,11 +76,13 @@ def test_a_quality_manager_reads_every_dashboard(chinese_ui, world, browser_page
 
     page.goto(f"{base}/dashboard/")
     assert len(charts_have_data(page)) == 5
-    assert page.locator(".tile").count() == 10
+    assert page.locator(".tile").count() == len(TILE_KPIS) == 13  # with promise, departmental and ping-pong
     screenshot(page, "dashboard-overview")
 
     page.goto(f"{base}/dashboard/?{week}")
     assert "75.0%" in page.locator('[data-kpi="timeliness"]').inner_text()
+    for code in ("promise_timeliness", "department_on_time", "ping_pong_rate"):
+        assert page.locator(f'[data-kpi="{code}"]').inner_text().strip()
     page.locator("#card-regions summary").click()
     assert page.locator('#card-regions table[data-table="regions"] tbody tr').count() == 2
     page.locator('#card-regions table a').first.click()
