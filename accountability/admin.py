@@ -29,7 +29,7 @@ from complaints.admin import ReadOnlyAdmin
 @admin.register(AccountabilityPolicy)
 class AccountabilityPolicyAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "appeal_working_days", "notice_ack_working_days",
-                    "improvement_answer_working_days", "warn_percent"]
+                    "improvement_answer_working_days", "warn_percent", "passes_allowed"]
 
 
 class SharesAddUp(BaseInlineFormSet):

@@ -60,9 +60,9 @@ SELECT 'TB' || lpad(g::text, 14, '0'), 'complaint', CASE WHEN g %% 2 = 0 THEN 'q
 FROM generate_series(1, %(orders)s) g;
 
 INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_at, warn_at, original_due_at,
-                                 limit_amount, limit_unit, calendar_unconfirmed, extended, outcome)
+                                 limit_amount, limit_unit, calendar_unconfirmed, extended, outcome, cause)
 SELECT o.id, 'handle', o.current_department_id, now() - interval '2 days', o.stage_due_at, o.stage_warn_at,
-       o.stage_due_at, 24, 'clock_hours', false, false, ''
+       o.stage_due_at, 24, 'clock_hours', false, false, '', ''
 FROM complaints_workorder o WHERE o.stage_due_at IS NOT NULL;
 
 INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_at, warn_at, original_due_at,
