@@ -326,3 +326,14 @@ def test_accountability_names_the_late_departments_and_proposes_buck_passing_to_
     sums = holding_sums(period=Period(date(2026, 10, 1), date(2026, 10, 31)))
     assert sums[network_dept.pk] == {"judged": 2, "in_time": 1} and sums[billing_dept.pk] == {"judged": 2,
                                                                                               "in_time": 2}
+    from accountability.models import Indicator
+    from accountability.scoring import month_compute
+
+    indicator = Indicator.objects.create(year=2026, code="dept_timeliness", name="部门及时率",
+                                         measure=Indicator.Measure.DEPARTMENT_TIMELINESS, higher_is_better=True,
+                                         target=90, weight=10)
+    scored = {m.department: m for m in month_compute(month=date(2026, 10, 1))}
+    (_indicator, computed, _target, met, points), = [r for r in scored[network_dept].results if r[0] == indicator]
+    assert (computed.value, computed.numerator, computed.denominator, met) == (50.0, 1, 2, False)
+    assert str(points) == "5.56"  # the weight in proportion to how close it came: 10 × 50 / 90
+    assert [r[1].value for r in scored[billing_dept].results if r[0] == indicator] == [100.0]
