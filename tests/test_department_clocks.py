@@ -59,6 +59,17 @@ def working_hours_policy(db):
     return policy
 
 
+def close_satisfied(order, centre, satisfaction=5):
+    """After the reply: the centre accepts it (where the order is reviewed) and the customer is satisfied."""
+    order.refresh_from_db()
+    if order.status == "review":
+        services.order_review(actor=centre, order=order, accept=True)
+    services.order_callback(actor=centre, order=order, reached=True, satisfaction=satisfaction, solved=True,
+                            comment="满意")
+    order.refresh_from_db()
+    assert order.status == "closed", order.status
+
+
 def clocks_of(order):
     return [(c.department.code if c.department else None, c.stage, c.started_at, c.ended_at, c.due_at,
              c.working_seconds_used, c.outcome) for c in order_department_clocks(order=order)]
@@ -202,15 +213,6 @@ def test_the_kpis_tell_what_the_customer_felt_apart_from_who_caused_it(
     from quality.facts import rollups_apply
     from quality.kpis import Period, Slice, measure_sums
 
-    def close(order, at_):
-        order.refresh_from_db()
-        if order.status == "review":
-            services.order_review(actor=province_dispatcher, order=order, accept=True)
-        services.order_callback(actor=province_dispatcher, order=order, reached=True, satisfaction=5, solved=True,
-                                comment="满意")
-        order.refresh_from_db()
-        assert order.status == "closed", order.status
-
     with time_machine.travel(at(12, 9), tick=False) as clock:  # Monday 12 October, a 24-hour promise
         kept = make_order(hotline_agent)
         late = make_order(hotline_agent, customer_phone="13900139000")
@@ -227,10 +229,10 @@ def test_the_kpis_tell_what_the_customer_felt_apart_from_who_caused_it(
         services.order_claim(actor=network_handler, order=kept)
         clock.move_to(at(12, 15))
         services.order_reply(actor=network_handler, order=kept, answer="已修复", result_code="resolved")
-        close(kept, at(12, 15))
+        close_satisfied(kept, province_dispatcher)
         clock.move_to(at(13, 10))  # 25 hours after receipt: billing's own 24 hours (from 11:00) still hold
         services.order_reply(actor=billing_handler, order=late, answer="已退费", result_code="resolved")
-        close(late, at(13, 10))
+        close_satisfied(late, province_dispatcher)
     rollups_apply()
     table = measure_sums(period=Period(date(2026, 10, 12), date(2026, 10, 13)), slice_=Slice())
     assert table.kpi("promise_timeliness").value == pytest.approx(50.0)  # the customer of `late` waited too long
@@ -256,11 +258,7 @@ def test_the_new_kpis_have_definitions_tiles_and_drill_downs(
         services.order_claim(actor=network_handler, order=order)
         clock.move_to(at(13, 12))  # network's second holding ran past its own 24 hours
         services.order_reply(actor=network_handler, order=order, answer="已修复", result_code="resolved")
-        order.refresh_from_db()
-        if order.status == "review":
-            services.order_review(actor=province_dispatcher, order=order, accept=True)
-        services.order_callback(actor=province_dispatcher, order=order, reached=True, satisfaction=5, solved=True,
-                                comment="满意")
+        close_satisfied(order, province_dispatcher)
     rollups_apply()
     client = login_client(quality_manager)
     definitions = client.get("/dashboard/definitions/").content.decode()
@@ -300,11 +298,7 @@ def test_accountability_names_the_late_departments_and_proposes_buck_passing_to_
         services.order_claim(actor=billing_handler, order=order)
         clock.move_to(at(13, 14))
         services.order_reply(actor=billing_handler, order=order, answer="已退费", result_code="resolved")
-        order.refresh_from_db()
-        if order.status == "review":
-            services.order_review(actor=province_dispatcher, order=order, accept=True)
-        services.order_callback(actor=province_dispatcher, order=order, reached=True, satisfaction=4, solved=True,
-                                comment="满意")
+        close_satisfied(order, province_dispatcher, satisfaction=4)
     determination = Determination.objects.get(order=order)
     # held: network 1 h + billing 1 h + network (Mon 11:00–17:30 = 5 h, Tue 08:30–12:00 = 3.5 h) + billing 1.5 h
     # (Tue 13:30–14:00 is 0.5 h; 12:00–13:30 is lunch): network's late holding is 8.5 of 11 working hours
