@@ -7,11 +7,48 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from complaints.models import Category, Customer, IntakePolicy, WorkOrder
+from complaints.models import Category, Channel, Customer, IntakePolicy, WorkOrder
 from complaints.phone import normalise_mobile
-from org.models import Region
+from core.memo import cached_for
+from org.models import Department, Region
 
 DEFAULT_REPEAT_WINDOW_DAYS = 30
+# The channels and the category tree, read by every intake, are kept per process: a change in admin takes effect at
+# once in the process that made it and within this many seconds in the others.
+CATALOGUE_MEMO_SECONDS = 30
+
+
+@cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(Channel,))
+def channels_by_code() -> dict[str, Channel]:
+    """Every channel by its code (active or not: callers check)."""
+    return {channel.code: channel for channel in Channel.objects.all()}
+
+
+@dataclass(frozen=True)
+class CategoryTree:
+    by_code: dict  # code → Category (active or not: callers check), its responsible department joined
+    parents: frozenset  # ids of the categories that have children (the others are leaves)
+    responsible: dict  # category id → the Department that answers for it (its own or its nearest ancestor's)
+
+
+@cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(Category, Department))
+def category_tree() -> CategoryTree:
+    """The category tree in one read: by code, which are groups, and who is responsible for each (按类定责)."""
+    categories = list(Category.objects.select_related("responsible_department"))
+    by_code = {category.code: category for category in categories}
+    responsible = {}
+    for category in categories:
+        for code in reversed([c for c in category.path.strip("/").split("/") if c]):
+            ancestor = by_code.get(code)
+            if ancestor is not None and ancestor.responsible_department_id:
+                responsible[category.pk] = ancestor.responsible_department
+                break
+    return CategoryTree(by_code=by_code, parents=frozenset(c.parent_id for c in categories if c.parent_id),
+                        responsible=responsible)
+
+
+def category_is_leaf(category: Category) -> bool:
+    return category.pk not in category_tree().parents
 
 
 def regions_visible_to(user) -> QuerySet:
@@ -131,8 +168,10 @@ def customer_visible_to(*, user, customer: Customer | None) -> bool:
     region = user.region
     if customer.home_region_id is not None:
         return region is not None and customer.home_region.path.startswith(region.path)
-    first = (WorkOrder.objects.filter(customer=customer).order_by("received_at", "id")
-             .values_list("region__path", flat=True).first())
+    first = getattr(customer, "first_order_region_path", None)  # known already when its first order is logged
+    if first is None:
+        first = (WorkOrder.objects.filter(customer=customer).order_by("received_at", "id")
+                 .values_list("region__path", flat=True).first())
     return first is None or (region is not None and first.startswith(region.path))
 
 
@@ -183,8 +222,8 @@ def repeat_window_days(*, on_date=None) -> int:
 
 def repeat_candidate(*, customer: Customer, category: Category, received_at: datetime) -> WorkOrder | None:
     """The latest earlier order of the same customer in the same category within the repeat window."""
-    if customer.is_placeholder:
-        return None  # unknown customers of imported history are nobody's repeat
+    if customer.is_placeholder or getattr(customer, "new_at_intake", False):
+        return None  # unknown customers of imported history are nobody's repeat; a customer new today neither
     window = timedelta(days=repeat_window_days(on_date=timezone.localdate(received_at)))
     return (
         WorkOrder.objects.filter(
@@ -246,14 +285,5 @@ def order_track(*, number: str, phone: str) -> WorkOrder | None:
 
 def category_responsible_department(*, category: Category):
     """按类定责: the department named by the category itself or, failing that, by its nearest ancestor (level 3
-    decides; levels 4–5 refine cross-department cases). One query over the category's path."""
-    if category.responsible_department_id:
-        return category.responsible_department
-    codes = [code for code in category.path.strip("/").split("/") if code]
-    ancestor = (
-        Category.objects.filter(code__in=codes, responsible_department__isnull=False)
-        .select_related("responsible_department")
-        .order_by("-level")
-        .first()
-    )
-    return ancestor.responsible_department if ancestor is not None else None
+    decides; levels 4–5 refine cross-department cases). Read from the memo of the tree (category_tree)."""
+    return category_tree().responsible.get(category.pk)

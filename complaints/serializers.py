@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from complaints.models import Category, Channel, Kind
+from complaints.selectors import category_tree, channels_by_code
 from org.models import Department, Region
 
 
@@ -12,6 +13,32 @@ class CodeRelatedField(serializers.SlugRelatedField):
         "does_not_exist": _("Unknown code “{value}”."),
         "invalid": _("Give the code as text."),
     }
+
+
+class ActiveCodeField(CodeRelatedField):
+    """An active channel or category named by its code, read from the per-process memo (complaints.selectors
+    channels_by_code / category_tree) instead of a query per create. `queryset` stays for the schema."""
+
+    def __init__(self, *, lookup, **kwargs):
+        self.lookup = lookup
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        found = self.lookup().get(data)
+        if found is None or not found.is_active:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return found
+
+
+def active_channel_field(**kwargs) -> ActiveCodeField:
+    return ActiveCodeField(lookup=channels_by_code, queryset=Channel.objects.filter(is_active=True), **kwargs)
+
+
+def active_category_field(**kwargs) -> ActiveCodeField:
+    return ActiveCodeField(lookup=lambda: category_tree().by_code, queryset=Category.objects.filter(is_active=True),
+                           **kwargs)
 
 
 class OrderFilterSerializer(serializers.Serializer):

@@ -74,6 +74,7 @@ def customer_for_intake(*, actor, phone: str, name: str, tier: str | None, brand
         },
     )
     if created:
+        customer.new_at_intake = True  # nobody's repeat, and its first order is the one being logged
         return customer, {}
     if update:
         customer = Customer.objects.select_for_update(no_key=True, of=("self",)).select_related("home_region").get(

@@ -19,6 +19,7 @@ import time
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -167,3 +168,21 @@ def lockout_response(request, original_response=None, credentials=None):
     }, status=429)
     response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
+
+
+SESSION_RENEWED_KEY = "_renewed"
+
+
+class RenewingSessionMiddleware(SessionMiddleware):
+    """Django's session middleware, renewing a signed-in session's idle expiry when it is more than
+    SESSION_RENEW_SECONDS old instead of writing the session row on every request (SESSION_SAVE_EVERY_REQUEST):
+    the idle limit keeps its meaning to within that minute, and a busy agent's pages stop writing (and committing)
+    the session table each time."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and not session.modified and session.session_key:
+            now = int(time.time())
+            if now - session.get(SESSION_RENEWED_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[SESSION_RENEWED_KEY] = now
+        return super().process_response(request, response)

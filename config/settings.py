@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise (static files keep their long cache), outside everything else: no answer is stored.
     "config.security.PrivateCacheMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.security.RenewingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,7 +80,9 @@ AUTHENTICATION_BACKENDS = [
     "config.security.LoginAddressBackend",
     # Counts failed logins and refuses a locked-out username from that address before checking the password.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend, reading the session's user with its department, region, roles and permissions in
+    # one statement (org.auth).
+    "org.auth.UserBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -303,9 +305,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_VERBOSE = False
 
-# Staff sessions end after SESSION_IDLE_MINUTES without a request (each request renews the session).
+# Staff sessions end after SESSION_IDLE_MINUTES without a request. Activity renews the session, at most once every
+# SESSION_RENEW_SECONDS (config.security.RenewingSessionMiddleware: one session write a minute, not one a request).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 # The bearer token Prometheus sends to /metrics (without it, only administrators may read the metrics).
 METRICS_TOKEN = env.str("METRICS_TOKEN", "")

@@ -1,5 +1,7 @@
 """A per-process memo with a time limit, for rules read on every request that admins change rarely (intake and
-workflow policies): a change in admin takes effect within `seconds` in every web and worker process."""
+workflow policies, the category tree, roles' permissions): a change in admin takes effect within `seconds` in every
+web and worker process, and at once in the process that made it when the memo names the models it reads
+(`invalidated_by`: a save, delete or many-to-many change of one of them forgets the memo)."""
 
 import threading
 import time
@@ -8,7 +10,7 @@ from functools import wraps
 _registry = []
 
 
-def cached_for(seconds: float):
+def cached_for(seconds: float, *, invalidated_by=()):
     def decorate(function):
         entries: dict = {}
         lock = threading.Lock()
@@ -29,9 +31,24 @@ def cached_for(seconds: float):
 
         wrapper.cache_clear = entries.clear
         _registry.append(entries)
+        for model in invalidated_by:
+            _forget_on_change(model, entries)
         return wrapper
 
     return decorate
+
+
+def _forget_on_change(model, entries: dict) -> None:
+    from django.db.models import signals
+
+    def forget(**_kwargs):
+        entries.clear()
+
+    if model._meta.auto_created:  # a many-to-many table: its rows change through m2m_changed
+        signals.m2m_changed.connect(forget, sender=model, weak=False)
+    else:
+        signals.post_save.connect(forget, sender=model, weak=False)
+        signals.post_delete.connect(forget, sender=model, weak=False)
 
 
 def clear_all() -> None:

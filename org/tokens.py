@@ -20,6 +20,7 @@ from rest_framework.permissions import BasePermission
 
 from core.logs import bind
 from core.security import client_address
+from org.auth import user_prepared, users_loaded
 from org.models import ApiScope, ApiToken
 
 log = logging.getLogger("org.tokens")
@@ -96,8 +97,8 @@ def _touch(token: ApiToken, address: str | None) -> None:
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
-    """`Token <key>` or `Bearer <key>`; loads the account's department and region in the same query (every
-    intake and every region check needs them)."""
+    """`Token <key>` or `Bearer <key>`; loads the account's department, region, roles and permissions in the same
+    query (every intake and every region check needs them: org.auth)."""
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
@@ -118,8 +119,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return "Token"
 
     def authenticate_credentials(self, key):
-        token = (ApiToken.objects.select_related("user__department__region")
-                 .filter(key_hash=key_hash(key)).first())
+        token = users_loaded(ApiToken.objects.filter(key_hash=key_hash(key)), prefix="user__").first()
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if token.revoked_at is not None:
@@ -128,7 +128,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("The token has expired."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return (token.user, token)
+        return (user_prepared(token.user, holder=token), token)
 
 
 class TokenScope(BasePermission):

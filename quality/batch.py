@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from complaints.models import Category, Kind, OrderStatus, WorkOrder
 from complaints.selectors import category_responsible_department, regions_visible_to
+from core.memo import cached_for
 from core.permissions import is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from core.timed import Point, sweep_all
 from core.transitions import ActionSpec, Rule, Transitions
@@ -365,16 +366,33 @@ def incident_attach_open_orders(*, incident_id: int, batch: int = 200) -> int:
     return attached
 
 
+# Every intake asks whether an open incident takes the new complaint; incidents are few and change rarely, so the
+# open ones are kept per process: a change takes effect at once in the process that made it, within this many
+# seconds in the others (a complaint received meanwhile is handled on its own, as before the incident opened).
+OPEN_INCIDENTS_MEMO_SECONDS = 10
+
+
+@cached_for(OPEN_INCIDENTS_MEMO_SECONDS, invalidated_by=(Incident,))
+def _open_incidents() -> list[tuple]:
+    """(pk, category code, region code, area, started_at) of the open incidents, the latest opened first."""
+    return list(Incident.objects.filter(status=Incident.Status.OPEN).order_by("-opened_at", "-pk")
+                .values_list("pk", "category__code", "region__code", "area", "started_at"))
+
+
 def incident_for_new_order(order: WorkOrder) -> Incident | None:
-    """The open incident a newly received complaint belongs to, if any (checked at intake)."""
+    """The open incident a newly received complaint belongs to, if any (checked at intake): its category and
+    region cover the order's, its area is the order's or none, and the fault began before the complaint."""
     if order.kind != Kind.COMPLAINT:
         return None
-    category_paths = [c for c in order.category.path.strip("/").split("/") if c]
-    region_codes = [c for c in order.region.path.strip("/").split("/") if c]
-    candidates = (Incident.objects.filter(status=Incident.Status.OPEN, category__code__in=category_paths,
-                                          region__code__in=region_codes, started_at__lte=order.received_at)
-                  .filter(Q(area="") | Q(area=order.area)).order_by("-opened_at"))
-    return candidates.first()
+    category_codes = {c for c in order.category.path.strip("/").split("/") if c}
+    region_codes = {c for c in order.region.path.strip("/").split("/") if c}
+    for pk, category, region, area, started_at in _open_incidents():
+        if (category in category_codes and region in region_codes and started_at <= order.received_at
+                and area in ("", order.area)):
+            found = Incident.objects.filter(pk=pk, status=Incident.Status.OPEN).first()  # still open: read afresh
+            if found is not None:
+                return found
+    return None
 
 
 # The incident's actions, declared as data (core.transitions): the incident page offers what the table allows.

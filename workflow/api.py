@@ -132,13 +132,15 @@ class OrderListCreateApi(APIView):
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip() or None
         if key and len(key) > 128:
             raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["At most 128 characters."]})
-        # A retry gets its first attempt's order before the body is judged again (its received time may have aged).
-        result = intake.order_replay(actor=request.user, idempotency_key=key,
-                                       fingerprint=intake.request_fingerprint(request.data) if key else "")
-        if result is not None:
-            return self._answer(request, result)
+        fingerprint = intake.request_fingerprint(request.data) if key else ""
         serializer = OrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # A refused retry gets its first attempt's order (its received time may have aged since, its category
+            # been retired); a retry the checks pass meets its first attempt at the insert (intake.order_create).
+            result = intake.order_replay(actor=request.user, idempotency_key=key, fingerprint=fingerprint)
+            if result is not None:
+                return self._answer(request, result)
+            raise exceptions.ValidationError(serializer.errors)
         data = serializer.validated_data
         on_spot = data.get("resolve_on_spot")
         result = intake.order_create(
@@ -158,8 +160,7 @@ class OrderListCreateApi(APIView):
             note=data["note"],
             on_spot=intake.OnSpotAnswer(on_spot["answer"], on_spot.get("compensation")) if on_spot else None,
             idempotency_key=key,
-            replay_checked=True,
-            fingerprint=intake.request_fingerprint(request.data) if key else "",
+            fingerprint=fingerprint,
             source=OrderSource.API,
             external_ref=data["external_ref"],
             area=data["area"],

@@ -144,8 +144,8 @@ class ComplaintFlow(Flow):
         if department is not None:
             activation.task.department = department
             activation.task.save(update_fields=["department"])
-        order.save(update_fields=["status", "current_department", "current_owner", "queue_level",
-                                  "stage_started_at", "waiting_until", *also])
+        sla.order_save(order, ["status", "current_department", "current_owner", "queue_level", "stage_started_at",
+                               "waiting_until", *also])
 
     def enter_dispatch(self, activation):
         self._enter(activation, status=OrderStatus.NEW)

@@ -33,7 +33,7 @@ from complaints.models import (
 )
 from complaints.numbering import order_number_day, order_number_next, order_numbers_take
 from complaints.phone import normalise_contact, normalise_mobile
-from complaints.selectors import orders_visible_to, repeat_candidate, repeat_window_days
+from complaints.selectors import category_is_leaf, orders_visible_to, repeat_candidate, repeat_window_days
 from complaints.services import (
     customer_change_record,
     customer_for_intake,
@@ -45,8 +45,8 @@ from complaints.services import (
 from core.logs import bind as bind_log_context
 from core.permissions import may_intake
 from org.models import Region
-from workflow import hooks
-from workflow.audit import event_record
+from workflow import hooks, sla
+from workflow.audit import event_build, events_record
 from workflow.flows import ComplaintFlow
 from workflow.models import OrderEvent
 from workflow.notes import attachment_insert, note_insert
@@ -118,7 +118,7 @@ def _validate_order_input(*, kind, channel, category, severity, description, att
         errors["channel"] = [_("Unknown or inactive channel.")]
     if category is None or not category.is_active:
         errors["category"] = [_("Unknown or inactive category.")]
-    elif leaf_required and category.children.exists():
+    elif leaf_required and not category_is_leaf(category):
         errors["category"] = [_("Choose a leaf category, not the group “%(name)s”.") % {"name": category.label}]
     if not (description or "").strip():
         errors["description"] = [_("Describe the complaint.")]
@@ -184,7 +184,6 @@ def order_create(
     on_spot: OnSpotAnswer | None = None,
     historical_close: HistoricalClose | None = None,
     idempotency_key: str | None = None,
-    replay_checked: bool = False,  # the caller asked order_replay already (the API, before judging the body)
     fingerprint: str = "",
     source: str = OrderSource.BROWSER,
     external_ref: str = "",
@@ -205,12 +204,84 @@ def order_create(
     if (placeholder_customer or external_source) and source != OrderSource.IMPORT:
         raise PermissionDenied(_("Only the historical import may file an order without a phone number or under a "
                                  "source system."))
-    # A retry is answered with the order its first attempt made, before anything that depends on the moment
-    # (a received time that has since aged past the limit must not turn a retry into a refusal).
-    replayed = None if replay_checked else order_replay(actor=actor, idempotency_key=idempotency_key,
-                                                        fingerprint=fingerprint)
-    if replayed is not None:
-        return replayed
+    try:
+        phone, contact, content_types = _order_create_checked(
+            actor=actor, kind=kind, channel=channel, category=category, severity=severity, description=description,
+            customer_phone=customer_phone, contact_phone=contact_phone, customer_name=customer_name,
+            customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
+            received_at=received_at, attachments=attachments, on_spot=on_spot, historical_close=historical_close,
+            source=source, incident=incident, update_customer=update_customer,
+            placeholder_customer=placeholder_customer)
+    except (ValidationError, PermissionDenied):
+        # A refused retry is answered with the order its first attempt made, whatever depends on the moment (a
+        # received time that has since aged past the limit must not turn a retry into a refusal). A retry that
+        # passes the checks meets its first attempt at the insert (the key is unique per caller; see below): no
+        # lookup on the way of every create.
+        replayed = order_replay(actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if replayed is not None:
+            return replayed
+        raise
+
+    received_at = received_at or timezone.now()
+    closed_month = _closed_month_of_arrival(
+        received_at=received_at, closed_at=historical_close.closed_at if historical_close is not None else None)
+    try:
+        with transaction.atomic():
+            order = _order_insert(
+                actor=actor, kind=kind, channel=channel, category=category, severity=severity,
+                description=description.strip(), phone=phone, contact=contact or phone or "", customer_name=customer_name,
+                customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
+                received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
+                external_ref=external_ref, external_source=external_source, on_spot=on_spot,
+                historical_close=historical_close,
+                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident, closed_month=closed_month,
+                update_customer=update_customer,
+            )
+            if note.strip():
+                note_insert(order=order, actor=actor, body=note.strip(), internal=True)
+            for upload, content_type in zip(attachments, content_types, strict=True):
+                attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
+            hooks.order_received.announce(order=order, actor=actor, article_version=article_version)
+            if order.status != OrderStatus.CLOSED:
+                # A complaint about an open incident's fault joins it at once: the flow takes it straight to the
+                # incident's department, where it waits (its clock paused) for the incident's answer.
+                order.incident = incident or _incident_for(order)
+                _order_flow_start(order=order)
+            _order_number_assign(order=order, kind=kind, received_at=received_at, source=source)
+    except IntegrityError:
+        # Two retries with the same key raced: the other one committed first.
+        if idempotency_key:
+            existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _idempotent_replay(existing, fingerprint)
+        raise
+    bind_log_context(order=order.number)
+    log.info("order %s received (%s, %s) by %s", order.number, order.kind, order.channel.code, actor.get_username())
+    if closed_month is not None:
+        log.warning("order %s arrived for the closed month %s (its archived scores and report do not count it)",
+                    order.number, f"{closed_month:%Y-%m}")
+    warnings = []
+    if order.incident_id:
+        warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
+                        % {"title": order.incident.title})
+    if order.repeat_of_id:
+        if orders_visible_to(actor).filter(pk=order.repeat_of_id).exists():
+            warnings.append(
+                _("Repeat complaint: linked to %(number)s of %(date)s.")
+                % {"number": order.repeat_of.number,
+                   "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
+            )
+        else:  # another city's order: the agent learns that it exists, not which it is
+            warnings.append(_("Repeat complaint: linked to an earlier order of this customer in another region."))
+    return OrderCreateResult(order=order, created=True, warnings=warnings)
+
+
+def _order_create_checked(*, actor, kind, channel, category, severity, description, customer_phone, contact_phone,
+                          customer_name, customer_tier, customer_brand, customer_region, received_at, attachments,
+                          on_spot, historical_close, source, incident, update_customer, placeholder_customer):
+    """Everything order_create checks before its first write, field errors together (ValidationError), then the
+    authority to close on the spot (PermissionDenied). Returns the phone and contact normalised and the
+    attachments' content types."""
     errors = {}
     phone = None
     if not placeholder_customer:
@@ -266,59 +337,7 @@ def order_create(
         raise ValidationError(errors)
     if on_spot is not None:
         authority_check(user=actor, kind=kind, severity=severity, compensation=on_spot.compensation)
-
-    received_at = received_at or timezone.now()
-    closed_month = _closed_month_of_arrival(
-        received_at=received_at, closed_at=historical_close.closed_at if historical_close is not None else None)
-    try:
-        with transaction.atomic():
-            order = _order_insert(
-                actor=actor, kind=kind, channel=channel, category=category, severity=severity,
-                description=description.strip(), phone=phone, contact=contact or phone or "", customer_name=customer_name,
-                customer_tier=customer_tier, customer_brand=customer_brand, customer_region=customer_region,
-                received_at=received_at, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source,
-                external_ref=external_ref, external_source=external_source, on_spot=on_spot,
-                historical_close=historical_close,
-                area=(area or "").strip()[:64], bulletin=bulletin, incident=incident, closed_month=closed_month,
-                update_customer=update_customer,
-            )
-            if note.strip():
-                note_insert(order=order, actor=actor, body=note.strip(), internal=True)
-            for upload, content_type in zip(attachments, content_types, strict=True):
-                attachment_insert(order=order, actor=actor, upload=upload, content_type=content_type)
-            hooks.order_received.announce(order=order, actor=actor, article_version=article_version)
-            if order.status != OrderStatus.CLOSED:
-                # A complaint about an open incident's fault joins it at once: the flow takes it straight to the
-                # incident's department, where it waits (its clock paused) for the incident's answer.
-                order.incident = incident or _incident_for(order)
-                _order_flow_start(order=order)
-            _order_number_assign(order=order, kind=kind, received_at=received_at, source=source)
-    except IntegrityError:
-        # Two retries with the same key raced: the other one committed first.
-        if idempotency_key:
-            existing = WorkOrder.objects.filter(first_responder=actor, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return _idempotent_replay(existing, fingerprint)
-        raise
-    bind_log_context(order=order.number)
-    log.info("order %s received (%s, %s) by %s", order.number, order.kind, order.channel.code, actor.get_username())
-    if closed_month is not None:
-        log.warning("order %s arrived for the closed month %s (its archived scores and report do not count it)",
-                    order.number, f"{closed_month:%Y-%m}")
-    warnings = []
-    if order.incident_id:
-        warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
-                        % {"title": order.incident.title})
-    if order.repeat_of_id:
-        if orders_visible_to(actor).filter(pk=order.repeat_of_id).exists():
-            warnings.append(
-                _("Repeat complaint: linked to %(number)s of %(date)s.")
-                % {"number": order.repeat_of.number,
-                   "date": f"{timezone.localtime(order.repeat_of.received_at):%Y-%m-%d}"}
-            )
-        else:  # another city's order: the agent learns that it exists, not which it is
-            warnings.append(_("Repeat complaint: linked to an earlier order of this customer in another region."))
-    return OrderCreateResult(order=order, created=True, warnings=warnings)
+    return phone, contact, content_types
 
 
 @dataclass
@@ -443,7 +462,7 @@ def _order_number_assign(*, order: WorkOrder, kind: str, received_at, source: st
     the whole workflow start, and every create in the province queued on it (the load test's storm: ~15 creates/s
     at most, whatever the hardware)."""
     order.number = order_number_next(kind=kind, day=order_number_day(source=source, received_at=received_at))
-    WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
+    sla.order_writes_flush(order, "number")  # with what the workflow's start changed
 
 
 def _months_closed(months) -> set:
@@ -539,6 +558,8 @@ def _order_insert(
     # transaction ever sees it.
     order.number = PROVISIONAL_PREFIX + secrets.token_hex(9)
     order.save(force_insert=True)
+    if getattr(customer, "new_at_intake", False):
+        customer.first_order_region_path = order.region.path
     if changes:
         customer_change_record(actor=actor, customer=customer, order=order, changes=changes, applied=update_customer)
 
@@ -560,26 +581,35 @@ def _order_insert(
                  comment=order.answer,
                  data={"compensation": str(on_spot.compensation) if on_spot.compensation is not None else None})
         )
-    for event in events:
-        event_record(order=order, actor=actor, at=now, **event)
-    if order.status == OrderStatus.CLOSED:  # resolved on the spot, or imported as closed
-        hooks.order_closed.announce(order=order)
+    built = [event_build(order=order, actor=actor, at=now, **event) for event in events]
+    if order.status != OrderStatus.CLOSED:
+        order.__dict__[PENDING_EVENTS] = built  # written with the workflow start's own (_order_flow_start)
+        return order
+    events_record(built)
+    hooks.order_closed.announce(order=order)  # resolved on the spot, or imported as closed
     return order
+
+
+# The audit records of a new order's intake, written in one INSERT with those of its workflow start.
+PENDING_EVENTS = "pending_events"
 
 
 def _order_flow_start(*, order: WorkOrder) -> None:
     """Hand the order to the workflow: it dispatches automatically when the rules allow (or to its incident's
     department, attached), else to a dispatcher."""
+    sla.order_writes_defer(order)  # the order row is written once, with its number (_order_number_assign)
     ComplaintFlow.start.run(order=order)
+    events = order.__dict__.pop(PENDING_EVENTS, [])
     if order.status == OrderStatus.IN_INCIDENT:
-        event_record(order=order, actor=None, action=OrderEvent.Action.ATTACHED_TO_INCIDENT,
-                     from_status=OrderStatus.NEW, to_status=order.status,
-                     data={"incident": order.incident_id, "title": order.incident.title,
-                           "department": order.current_department.name})
+        events.append(event_build(
+            order=order, actor=None, action=OrderEvent.Action.ATTACHED_TO_INCIDENT, from_status=OrderStatus.NEW,
+            to_status=order.status, data={"incident": order.incident_id, "title": order.incident.title,
+                                          "department": order.current_department.name}))
     elif order.status == OrderStatus.QUEUED or order.status == OrderStatus.IN_PROGRESS:
-        event_record(order=order, actor=None, action=OrderEvent.Action.AUTO_DISPATCHED, from_status=OrderStatus.NEW,
-                     to_status=order.status,
-                     data={"department": order.current_department.name, "queue": order.queue_level})
-        if order.status == OrderStatus.QUEUED:
-            order_arrival_announce(order=order, actor=None)
+        events.append(event_build(
+            order=order, actor=None, action=OrderEvent.Action.AUTO_DISPATCHED, from_status=OrderStatus.NEW,
+            to_status=order.status, data={"department": order.current_department.name, "queue": order.queue_level}))
+    events_record(events)
+    if order.status == OrderStatus.QUEUED:
+        order_arrival_announce(order=order, actor=None)
 

@@ -5,11 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from complaints.models import Brand, Category, Channel, Kind, ResultCode, Severity, Tier, WorkOrder
+from complaints.models import Brand, Kind, ResultCode, Severity, Tier, WorkOrder
 from complaints.phone import mask, mask_in_text
 from complaints.redaction import redact_name
 from complaints.selectors import customer_visible_to, orders_visible_to
-from complaints.serializers import CodeRelatedField
+from complaints.serializers import CodeRelatedField, active_category_field, active_channel_field
 from core.permissions import may_see_full_phone
 from org.models import Department, Region, User
 from workflow.intake import received_at_problem
@@ -38,8 +38,8 @@ class SafeDateTimeField(serializers.DateTimeField):
 
 class OrderCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.COMPLAINT)
-    channel = CodeRelatedField(slug_field="code", queryset=Channel.objects.filter(is_active=True))
-    category = CodeRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    channel = active_channel_field()
+    category = active_category_field()
     severity = serializers.ChoiceField(choices=Severity.choices, required=False,
                                        help_text=_("Defaults to the category's default severity."))
     description = serializers.CharField(max_length=4000)

@@ -17,6 +17,7 @@ from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -903,17 +904,18 @@ def queue_arrival_recipients(*, order: WorkOrder) -> list[tuple[list[User], str]
     told to the people who take from that queue: a department's handlers, a complaint centre's dispatchers."""
     active = User.objects.filter(is_active=True)
     if order.status == OrderStatus.QUEUED and order.current_department_id:
-        department = order.current_department
-        members = active.filter(department=department)
-        leads = list(members.filter(groups__name=roles.LEAD))
+        # One read: the department's leads and handlers, each row with its role and the department's setting
+        # (read afresh: the department on the order may come from a memo of the category tree).
+        rows = list(active.filter(department=order.current_department_id, groups__name__in=(roles.LEAD, roles.HANDLER))
+                    .annotate(role=F("groups__name"), notice=F("department__queue_notice")).order_by("pk"))
+        leads = [user for user in rows if user.role == roles.LEAD]
+        handlers = [user for user in rows if user.role == roles.HANDLER]
         if order.queue_level == QueueLevel.LEAD or order.takes_short_path:
-            return [(leads or list(members.filter(groups__name=roles.HANDLER)), Notification.Delivery.AT_ONCE)]
-        # Read afresh: the department on the order may come from a memo of the category tree.
-        notice = Department.objects.values_list("queue_notice", flat=True).get(pk=department.pk)
-        delivery = QUEUE_NOTICE_DELIVERY.get(notice)
+            return [(leads or handlers, Notification.Delivery.AT_ONCE)]
+        delivery = QUEUE_NOTICE_DELIVERY.get(rows[0].notice) if rows else None
         if delivery is None:
             return []
-        return [(list(members.filter(groups__name=roles.HANDLER)) or leads, delivery)]
+        return [(handlers or leads, delivery)]
     if order.status == OrderStatus.NEW:  # back at the complaint centre's dispatch queue
         centres = list(Department.objects.filter(kind=Department.Kind.COMPLAINT_CENTRE, is_active=True,
                                                  region__in=_regions_above(order.region)))

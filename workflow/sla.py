@@ -115,11 +115,44 @@ def stages_start(*, order, kinds, department=None, at: datetime | None = None, p
     at = at or timezone.now()
     stages = [_new_stage(order=order, kind=kind, at=at, department=department,
                          paused_at=at if paused_for else None) for kind in kinds]
-    OrderStage.objects.bulk_create(stages)
+    OrderStage.objects.bulk_create([*order.__dict__.pop(PENDING_PROMISE, ()), *stages])  # with the promise at intake
     if paused_for:
         StagePause.objects.bulk_create([StagePause(stage=stage, started_at=at, reason=paused_for) for stage in stages])
-    _nearest_into_order(order)
+    _nearest_into_order(order, new=stages)
     return stages
+
+
+# --- an order being received: its rows are written together ---
+#
+# While intake starts the workflow of a new order, the order row is written once at the end (with its number,
+# complaints' intake) instead of after each hook, and the customer's promise goes in with the first step's stages:
+# `order_writes_defer` marks the order, `order_save` collects the fields, `order_writes_flush` writes them.
+
+DEFERRED_FIELDS = "deferred_writes"
+PENDING_PROMISE = "pending_promise"
+
+
+def order_writes_defer(order) -> None:
+    order.__dict__[DEFERRED_FIELDS] = set()
+
+
+def order_save(order, fields) -> None:
+    """Save these fields of the order now, or with the rest when its writes are deferred (an order being received)."""
+    deferred = order.__dict__.get(DEFERRED_FIELDS)
+    if deferred is None:
+        order.save(update_fields=list(fields))
+    else:
+        deferred.update(fields)
+
+
+def order_writes_flush(order, *also) -> None:
+    """Write what was deferred (and `also`) in one UPDATE; from here on the order's saves are immediate."""
+    pending = order.__dict__.pop(PENDING_PROMISE, ())
+    if pending:  # no step started (cannot happen in ComplaintFlow: every route starts one), the promise alone
+        OrderStage.objects.bulk_create(list(pending))
+    fields = {*order.__dict__.pop(DEFERRED_FIELDS, ()), *also}
+    if fields:
+        order.save(update_fields=sorted(fields))
 
 
 # --- the customer's promise ---
@@ -133,10 +166,13 @@ def promise_start(*, order, cause: str = PromiseCause.RECEIPT, at: datetime | No
     if not receipt:
         stages_end(order=order, kinds=(Stage.PROMISE,), at=at, nearest=False)
     promise = _new_stage(order=order, kind=Stage.PROMISE, at=at, cause=cause)
-    promise.save()
     order.promised_at = promise.due_at
-    if not receipt:  # at receipt the flow's first stage saves it with the nearest deadline (one statement less)
-        order.save(update_fields=["promised_at"])
+    if receipt and DEFERRED_FIELDS in order.__dict__:  # written with the first step's stages (stages_start)
+        order.__dict__[PENDING_PROMISE] = [promise]
+        order_save(order, ["promised_at"])
+        return promise
+    promise.save()
+    order_save(order, ["promised_at"])
     return promise
 
 
@@ -276,14 +312,19 @@ def _move_deadline(stage: OrderStage, until: datetime) -> None:
     stage.save(update_fields=["due_at", "warn_at", "extended", "warned_at", "overdue_at", "next_escalation_at"])
 
 
-def _nearest_into_order(order) -> None:
+def _nearest_into_order(order, *, new=()) -> None:
     """Copy the nearest deadline of the open, running steps' stages onto the order (for lists and colours); the
-    customer's promise is its own column."""
-    nearest = OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True,
-                                        kind__in=STEP_STAGES).aggregate(due=Min("due_at"), warn=Min("warn_at"))
+    customer's promise is its own column. An order being received has no stages but the `new` ones: no query."""
+    if DEFERRED_FIELDS in order.__dict__:
+        running = [stage for stage in new if stage.paused_at is None and stage.kind in STEP_STAGES]
+        nearest = {"due": min((s.due_at for s in running), default=None),
+                   "warn": min((s.warn_at for s in running), default=None)}
+    else:
+        nearest = OrderStage.objects.filter(order=order, ended_at__isnull=True, paused_at__isnull=True,
+                                            kind__in=STEP_STAGES).aggregate(due=Min("due_at"), warn=Min("warn_at"))
     order.stage_due_at = nearest["due"]
     order.stage_warn_at = nearest["warn"]
-    order.save(update_fields=["stage_due_at", "stage_warn_at", "promised_at"])
+    order_save(order, ["stage_due_at", "stage_warn_at", "promised_at"])
 
 
 def open_stage(*, order, kind: str) -> OrderStage | None:
