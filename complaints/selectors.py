@@ -78,7 +78,8 @@ def orders_visible_to(user) -> QuerySet:
 def order_get_for_user(*, user, number: str) -> WorkOrder | None:
     return (
         orders_visible_to(user)
-        .select_related("customer", "channel", "category", "region", "first_responder_department", "repeat_of")
+        .select_related("customer", "channel", "category", "region", "first_responder_department", "repeat_of",
+                        "current_department", "current_owner")
         .filter(number=number)
         .first()
     )

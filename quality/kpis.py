@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from complaints.models import Category, Kind
+from core.memo import cached_for
 from org.models import Region
 from quality.facts import CUBES, facts_relation_from_orders, projection
 from quality.models import HANDLING_BUCKET_EDGES_HOURS, HANDLING_BUCKETS, MEASURES, KpiTarget, SubscriberCount
@@ -523,10 +524,20 @@ def subscribers_of(region: Region | None, *, month: datetime.date, ctx: Context)
     return sum(bases.get(root, 0) for root in ctx.regions.children.get(None, ())) or None
 
 
+@cached_for(60, invalidated_by=(KpiTarget,))
+def _targets_in_force(on_date: datetime.date) -> dict[str, list[dict]]:
+    """Every KPI's targets in force that day, latest first, in one read (a dashboard shows a dozen KPIs): a change
+    in admin takes effect at once in its process, within a minute in the others."""
+    targets: dict[str, list[dict]] = {}
+    for row in (KpiTarget.objects.in_force(on=on_date).order_by("-effective_from", "-pk")
+                .values("kpi", "region_id", "value")):
+        targets.setdefault(row.pop("kpi"), []).append(row)
+    return targets
+
+
 def kpi_target(code: str, *, region: Region | None, on_date: datetime.date) -> Decimal | None:
     """The target in force for the region: its own, else its nearest ancestor's, else the one for every region."""
-    targets = list(KpiTarget.objects.in_force(on=on_date).filter(kpi=code)
-                   .order_by("-effective_from").values("region_id", "value"))
+    targets = _targets_in_force(on_date).get(code, ())
     chain = []
     node = region
     while node is not None:

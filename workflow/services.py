@@ -281,12 +281,17 @@ def _open_task(process: OrderProcess | None) -> OrderTask | None:
     return task
 
 
-def order_context(*, order: WorkOrder) -> OrderContext:
-    """The order with its process and open task, read without locks (for pages and the action list)."""
+def order_context(*, order: WorkOrder, stages: list[OrderStage] | None = None) -> OrderContext:
+    """The order with its process and open task, read without locks (for pages and the action list). `stages`: all
+    the order's stages, read already (the order page): the running handle stage is taken from them."""
     process = OrderProcess.objects.filter(order_id=order.pk).first()
     if process is not None:
         process.order = order
-    return OrderContext(order=order, process=process, task=_open_task(process))
+    ctx = OrderContext(order=order, process=process, task=_open_task(process))
+    if stages is not None and ctx.stage == "handle":
+        running = [stage for stage in stages if stage.kind == Stage.HANDLE and stage.ended_at is None]
+        ctx.__dict__["handle_stage"] = max(running, key=lambda stage: (stage.started_at, stage.pk), default=None)
+    return ctx
 
 
 def order_actions_available(*, user, order: WorkOrder, ctx: OrderContext | None = None) -> list[str]:

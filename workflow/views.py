@@ -78,12 +78,12 @@ def _holdings(clocks) -> list[Holding]:
 
 
 def order_page(request, order, *, bound: dict | None = None, status: int = 200):
-    ctx = services.order_context(order=order)
+    stages = list(order.stages.select_related("policy", "department").prefetch_related("pauses")
+                  .order_by("started_at", "id"))
+    ctx = services.order_context(order=order, stages=stages)
     allowed = available_actions(request.user, order, ctx=ctx)  # the order's action table, attach and detach too
     available = [action for action in allowed if action in services.ACTIONS]
     customer_shown = complaint_selectors.customer_visible_to(user=request.user, customer=order.customer)
-    stages = list(order.stages.select_related("policy", "department").prefetch_related("pauses")
-                  .order_by("started_at", "id"))
     clocks = selectors.order_department_clocks(order=order, stages=stages)
     history = [
         other for other in complaint_selectors.customer_history_for_user(user=request.user, phone=order.customer.phone, limit=21)
