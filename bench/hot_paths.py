@@ -18,6 +18,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
 import sys
@@ -49,6 +50,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     db = database_url("postgres://postgres@127.0.0.1:5432/side_bench")
     env = server_env(db_url=db, redis=redis_url("redis://127.0.0.1:6379/7"), var_dir=Path(args.var_dir))
+    os.environ["API_THROTTLE_RATES"] = env["API_THROTTLE_RATES"]  # the server's rates (django_setup copies the rest)
     django_setup(env)
 
     from django.contrib.auth import get_user_model
@@ -108,8 +110,10 @@ def main(argv=None) -> int:
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()
-            request()
+            response, expect = request()
             times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != expect:
+                raise SystemExit(f"{name}: answered {response.status_code}: {response.content[:300]!r}")
         times.sort()
         flag = "" if len(statements) <= BUDGETS[name] else "  over budget"
         print(f"{name:10} {len(statements):>10} {BUDGETS[name]:>6} {statistics.median(times):>8.1f} "

@@ -47,6 +47,24 @@ def category_tree() -> CategoryTree:
                         responsible=responsible)
 
 
+@cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(Region,))
+def _regions_by_path() -> list[Region]:
+    return list(Region.objects.order_by("path"))
+
+
+def regions_visible_list(user) -> list[Region]:
+    """regions_visible_to as a list in tree order, from the memo (the filter forms' choices on every page)."""
+    if user.is_superuser:
+        return _regions_by_path()
+    region = user.region
+    return [] if region is None else [r for r in _regions_by_path() if r.path.startswith(region.path)]
+
+
+def categories_active_list() -> list[Category]:
+    """The active categories in tree order, from the memo."""
+    return sorted((c for c in category_tree().by_code.values() if c.is_active), key=lambda c: c.path)
+
+
 def category_is_leaf(category: Category) -> bool:
     return category.pk not in category_tree().parents
 

@@ -9,8 +9,7 @@ Used by the session backend (`UserBackend.get_user`) and the API's token authent
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
+from django.db.models import OuterRef
 
 from core.memo import cached_for
 from org.models import User
@@ -18,31 +17,38 @@ from org.models import User
 GROUP_PERMISSIONS_MEMO_SECONDS = 60
 
 
-@cached_for(GROUP_PERMISSIONS_MEMO_SECONDS, invalidated_by=(Group, Permission, Group.permissions.through,
-                                                              User.groups.through))
-def _role_permissions(role_names: frozenset[str]) -> frozenset[str]:
-    """The permissions ("app_label.codename") that these roles (groups) give."""
-    rows = (Permission.objects.filter(group__name__in=role_names)
-            .values_list("content_type__app_label", "codename").distinct())
-    return frozenset(f"{app}.{codename}" for app, codename in rows)
+@cached_for(GROUP_PERMISSIONS_MEMO_SECONDS, invalidated_by=(Group, Permission, Group.permissions.through))
+def _roles() -> dict:
+    """Every role (group) by id: its name and the permissions ("app_label.codename") it gives."""
+    roles = {group.pk: (group.name, set()) for group in Group.objects.all()}
+    for group_id, app, codename in Group.permissions.through.objects.values_list(
+            "group_id", "permission__content_type__app_label", "permission__codename"):
+        roles[group_id][1].add(f"{app}.{codename}")
+    return roles
+
+
+@cached_for(GROUP_PERMISSIONS_MEMO_SECONDS, invalidated_by=(Permission,))
+def _permission_names() -> dict[int, str]:
+    return {pk: f"{app}.{codename}" for pk, app, codename in
+            Permission.objects.values_list("pk", "content_type__app_label", "codename")}
 
 
 def users_loaded(queryset=None, *, prefix: str = ""):
     """Users (or rows reaching a user through `prefix`, e.g. "user__") with department and region joined and, on
-    PostgreSQL, their role names and own permissions aggregated into the same statement; `user_prepared` turns
-    those into the caches Django and core.permissions read."""
+    PostgreSQL, the ids of their roles and own permissions as arrays in the same statement (names come from the
+    memos above: few joins, so the statement also plans fast); `user_prepared` turns them into the caches Django and
+    core.permissions read."""
     queryset = queryset if queryset is not None else User.objects.all()
     queryset = queryset.select_related(f"{prefix}department__region")
     if connection.vendor != "postgresql":
         return queryset  # SQLite (the zero-setup default): Django's own queries
-    from django.contrib.postgres.aggregates import ArrayAgg
+    from django.contrib.postgres.expressions import ArraySubquery
 
+    user = OuterRef(f"{prefix}id" if prefix else "pk")
     return queryset.annotate(
-        _loaded_roles=ArrayAgg(f"{prefix}groups__name", distinct=True, filter=Q(**{f"{prefix}groups__isnull": False})),
-        _loaded_perms=ArrayAgg(
-            Concat(f"{prefix}user_permissions__content_type__app_label", Value("."),
-                   f"{prefix}user_permissions__codename"),
-            distinct=True, filter=Q(**{f"{prefix}user_permissions__isnull": False})),
+        _loaded_roles=ArraySubquery(User.groups.through.objects.filter(user_id=user).values("group_id")),
+        _loaded_perms=ArraySubquery(User.user_permissions.through.objects.filter(user_id=user)
+                                    .values("permission_id")),
     )
 
 
@@ -52,10 +58,19 @@ def user_prepared(user, holder=None):
     holder = holder if holder is not None else user
     if user is None or not hasattr(holder, "_loaded_roles"):
         return user
-    user.__dict__["role_names"] = frozenset(holder._loaded_roles or ())  # None: no rows to aggregate
+    roles = _roles()
+    if any(pk not in roles for pk in holder._loaded_roles or ()):  # a role created in another process just now
+        _roles.cache_clear()
+        roles = _roles()
+    mine = [roles[pk] for pk in holder._loaded_roles or () if pk in roles]  # None: no rows to aggregate
+    user.__dict__["role_names"] = frozenset(name for name, _perms in mine)
     if not user.is_superuser:  # Django answers a superuser's permission questions without these caches
-        user._user_perm_cache = set(holder._loaded_perms or ())
-        user._group_perm_cache = set(_role_permissions(user.role_names))
+        names = _permission_names()
+        if any(pk not in names for pk in holder._loaded_perms or ()):
+            _permission_names.cache_clear()
+            names = _permission_names()
+        user._user_perm_cache = {names[pk] for pk in holder._loaded_perms or () if pk in names}
+        user._group_perm_cache = set().union(*(perms for _name, perms in mine))
         user._perm_cache = {*user._user_perm_cache, *user._group_perm_cache}
     return user
 

@@ -6,7 +6,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Brand, Category, Channel, Kind, Severity, Tier
-from complaints.selectors import regions_visible_to
+from complaints.selectors import (
+    categories_active_list,
+    channels_by_code,
+    regions_visible_list,
+    regions_visible_to,
+)
 from core.permissions import is_centre_or_quality
 from core.widgets import DateInput
 from org.models import Region
@@ -22,6 +27,10 @@ class TreeChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return "　" * (obj.level - 1) + (obj.label if hasattr(obj, "label") else obj.name)
+
+
+def _choices_from(field: forms.ModelChoiceField, objects) -> None:
+    field.choices = [("", field.empty_label), *((obj.pk, field.label_from_instance(obj)) for obj in objects)]
 
 
 class DashboardForm(forms.Form):
@@ -54,6 +63,11 @@ class DashboardForm(forms.Form):
         self.fields["region"].queryset = regions_visible_to(user).order_by("path")
         self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by("path")
         self.fields["department"].queryset = departments_viewable_by(user)
+        # The lists offered come from the memos of the trees (every dashboard page renders them); what is
+        # submitted is still checked against the querysets above.
+        _choices_from(self.fields["region"], regions_visible_list(user))
+        _choices_from(self.fields["category"], categories_active_list())
+        _choices_from(self.fields["channel"], [c for c in channels_by_code().values() if c.is_active])
         if not is_centre_or_quality(user):
             del self.fields["department"]  # a department lead's dashboards are their department's
 

@@ -9,10 +9,13 @@ database of 100,000 orders.
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from workflow import services
 
@@ -96,3 +99,91 @@ def test_lists_and_the_dashboard_stay_within_their_statements(path, user_fixture
     fill(15)
     page()  # a new row may fill a memo once (a category, a department first seen)
     assert len(counted(page)) == len(few)
+
+
+# --- what the fewer statements must not cost -------------------------------------------------------------------
+
+
+def _body(coverage, **extra):
+    return {"kind": "complaint", "channel": "hotline", "category": coverage.code, "description": "没有信号",
+            "customer_phone": "13700000009", **extra}
+
+
+def test_a_retry_that_would_be_refused_today_still_gets_its_first_order(api_for, channel_system, coverage):
+    """The replay is looked up only when a create is refused (or meets its first attempt at the insert): a retry
+    whose received time has aged past the limit, or whose category was retired since, still gets its order."""
+    from complaints.models import Customer, WorkOrder
+
+    api = api_for(channel_system)
+    received = timezone.now() - timedelta(hours=23)
+    body = _body(coverage, received_at=received.isoformat())
+    first = api.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert first.status_code == 201, first.content
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        aged = api.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+        assert aged.status_code == 200 and aged["Idempotent-Replayed"] == "true"
+        assert aged.json()["number"] == first.json()["number"]
+        fresh = api.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-2")
+        assert fresh.status_code == 400 and "received_at" in fresh.json()  # a new key is judged as it comes
+    coverage.is_active = False
+    coverage.save()
+    retired = api.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert retired.status_code == 200 and retired.json()["number"] == first.json()["number"]
+    assert WorkOrder.objects.count() == 1 and Customer.objects.filter(phone="13700000009").count() == 1
+
+
+def test_a_retry_that_passes_the_checks_meets_its_first_attempt_at_the_insert(api_for, channel_system, coverage):
+    from complaints.models import WorkOrder
+    from workflow.models import OrderEvent, OrderStage
+
+    api = api_for(channel_system)
+    first = api.post("/api/v1/orders/", _body(coverage), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    events, stages = OrderEvent.objects.count(), OrderStage.objects.count()
+    retry = api.post("/api/v1/orders/", _body(coverage), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    assert retry.status_code == 200 and retry.json()["number"] == first.json()["number"]
+    # nothing of the second attempt stays: no order, no audit row, no clock
+    assert (WorkOrder.objects.count(), OrderEvent.objects.count(), OrderStage.objects.count()) == (1, events, stages)
+    other = api.post("/api/v1/orders/", _body(coverage, description="另一件事"), format="json",
+                     HTTP_IDEMPOTENCY_KEY="same")
+    assert other.status_code == 422
+
+
+def test_a_category_retired_in_admin_is_refused_at_once_in_this_process(api_for, channel_system, coverage):
+    api = api_for(channel_system)
+    assert api.post("/api/v1/orders/", _body(coverage), format="json").status_code == 201  # the memo is filled
+    coverage.is_active = False
+    coverage.save()
+    refused = api.post("/api/v1/orders/", _body(coverage), format="json")
+    assert refused.status_code == 400 and coverage.code in refused.json()["category"][0]
+
+
+def test_a_role_taken_away_or_a_permission_given_counts_at_the_next_request(client, quality_manager, customer,
+                                                                             hotline_agent, make_order):
+    from django.contrib.auth.models import Permission
+
+    order = make_order(hotline_agent, customer_phone=customer.phone)
+    client.force_login(quality_manager)
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert customer.phone not in page  # masked
+    group = quality_manager.groups.get()
+    group.permissions.add(Permission.objects.get(codename="view_full_phone"))
+    assert customer.phone in client.get(f"/orders/{order.number}/").content.decode()
+    assert client.get("/dashboard/").status_code == 200
+    quality_manager.groups.clear()
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_a_session_is_written_once_a_minute_not_on_every_request(client, hotline_agent):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.force_login(hotline_agent)
+        client.get("/orders/")
+
+    def session_writes(at):
+        with time_machine.travel(at, tick=False), CaptureQueriesContext(connection) as captured:
+            assert client.get("/orders/").status_code == 200
+        return [sql for sql in statements(captured) if "django_session" in sql and not sql.startswith("SELECT")]
+
+    assert session_writes(start + timedelta(seconds=30)) == []
+    assert len(session_writes(start + timedelta(seconds=90))) == 1  # renewed: the idle clock starts again
+    assert session_writes(start + timedelta(seconds=100)) == []
