@@ -7,16 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
+
+_WORDS: dict[str, dict[str, str]] = {}
 
 
 def countdown_words() -> dict[str, str]:
-    """The words of the countdown in the active language, for the browser's ticking copy."""
-    return {
-        "d": gettext("%(n)s d"), "h": gettext("%(n)s h"), "m": gettext("%(n)s min"),
-        "left": gettext("%(time)s left"), "overdue": gettext("%(time)s overdue"),
-        "just_overdue": gettext("just overdue"),
-    }
+    """The words of the countdown in the active language, for the browser's ticking copy (looked up once per
+    language: a list page writes a hundred countdowns). Read it, do not change it."""
+    language = get_language() or ""
+    words = _WORDS.get(language)
+    if words is None:
+        words = _WORDS[language] = {
+            "d": gettext("%(n)s d"), "h": gettext("%(n)s h"), "m": gettext("%(n)s min"),
+            "left": gettext("%(time)s left"), "overdue": gettext("%(time)s overdue"),
+            "just_overdue": gettext("just overdue"),
+        }
+    return words
 
 
 def duration_text(span: timedelta, *, round_up: bool = False, words: dict | None = None) -> str:
