@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from complaints.models import Category, Kind
 from core.memo import cached_for
@@ -220,12 +220,20 @@ class Tree:
         return node["label"] if node else "—"
 
 
+# Both trees are read by every dashboard page; kept per process (read them, never change them): a change in
+# admin counts at once in its process, within the memo's seconds in the others.
+@cached_for(30, invalidated_by=(Region,))
 def region_tree() -> Tree:
     return Tree({"id": r["id"], "parent_id": r["parent_id"], "level": r["level"], "label": r["name"],
                  "path": r["path"]} for r in Region.objects.values("id", "parent_id", "level", "name", "path"))
 
 
 def category_tree() -> Tree:
+    return _category_tree(get_language() or "")  # its labels are in the reader's language
+
+
+@cached_for(30, invalidated_by=(Category,))
+def _category_tree(language: str) -> Tree:
     rows = []
     for c in Category.objects.only("id", "parent_id", "level", "name", "name_en", "code"):
         rows.append({"id": c.id, "parent_id": c.parent_id, "level": c.level, "label": c.label, "code": c.code})

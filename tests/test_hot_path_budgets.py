@@ -22,7 +22,7 @@ from workflow import services
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
 # What each path runs today (the budget in the comment).
 CREATE_NEW_CUSTOMER = 20  # budget 16: viewflow's start alone writes 9 (process, 3 tasks, 2 links, lock, 2 updates)
-CREATE_KNOWN_CUSTOMER = 22  # a repeat complaint: the window, the link, who may see the earlier order
+CREATE_KNOWN_CUSTOMER = 21  # a repeat complaint: the window, the link, who may see the earlier order
 ORDER_PAGE = 17  # budget 12 (an open order: its task, a pending extension, the pauses of its clocks)
 QUEUE = 8  # budget 10
 ORDER_LIST = 8  # budget 10

@@ -265,7 +265,9 @@ def order_create(
         warnings.append(_("Attached to the incident “%(title)s”: it is answered when the fault is repaired.")
                         % {"title": order.incident.title})
     if order.repeat_of_id:
-        if orders_visible_to(actor).filter(pk=order.repeat_of_id).exists():
+        visible = orders_visible_to(actor).filter(pk=order.repeat_of_id).exists()
+        order.repeat_visible_to = (actor.pk, visible)  # the answer's serializer asks the same
+        if visible:
             warnings.append(
                 _("Repeat complaint: linked to %(number)s of %(date)s.")
                 % {"number": order.repeat_of.number,

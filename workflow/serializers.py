@@ -139,8 +139,10 @@ class OrderSerializer(serializers.ModelSerializer):
             # Another region's customer: who they are (name, tier, brand) stays with that region, the intake
             # panel's rule; the surname is enough to address the caller.
             data["customer"].update(name=redact_name(order.customer.name), tier="", brand="")
-        if order.repeat_of_id and not (user is not None and orders_visible_to(user).filter(
-                pk=order.repeat_of_id).exists()):
+        known = getattr(order, "repeat_visible_to", None)  # asked already by intake for this user
+        if order.repeat_of_id and not (user is not None and (
+                known[1] if known is not None and known[0] == user.pk
+                else orders_visible_to(user).filter(pk=order.repeat_of_id).exists())):
             data["repeat_of"] = None  # another region's order: the caller learns a repeat exists, not its number
         if not may_see_full_phone(user):
             data["customer"]["phone"] = mask(data["customer"]["phone"])

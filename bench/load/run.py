@@ -98,6 +98,22 @@ def print_cpu(before: dict[str, float], after: dict[str, float], seconds: float)
           + ", ".join(f"{label} {value:.0f} s ({value / seconds:.2f} cores)" for label, value in used.items()))
 
 
+def print_memory(server, when: str) -> None:
+    """Resident memory of each gunicorn worker (the master apart): printed after each phase, so growth from one
+    run to the next shows."""
+    import psutil
+
+    workers = []
+    for pid in server.pids()[1:]:
+        try:
+            workers.append(psutil.Process(pid).memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            continue
+    if workers:
+        print(f"  gunicorn worker memory {when}: " + ", ".join(f"{mb:.0f}" for mb in sorted(workers))
+              + f" MiB (total {sum(workers):.0f} MiB)")
+
+
 def single_requests(host: str, *, password: str, key: str, category: str, repeat: int = 15) -> None:
     """What each kind of request costs alone (one at a time, the server otherwise idle): the floor under the
     latencies of the phases, and with the mix, the capacity of the machine."""
@@ -227,10 +243,12 @@ def main(argv=None) -> int:
             single_requests(f"http://127.0.0.1:{port}", password=password, key=key, category=storm_category)
             failed = run_phase("working-day", host=f"http://127.0.0.1:{port}", users=args.users, seconds=args.day,
                                spawn_rate=args.spawn_rate, env=load_env, out=tmp)
+            print_memory(server, "after the working day")
             failed += run_phase("storm-on-top", host=f"http://127.0.0.1:{port}", users=args.users + args.storm,
                                 seconds=args.storm_seconds + int((args.users + args.storm) / args.spawn_rate),
                                 spawn_rate=args.spawn_rate,
                                 env={**load_env, "LOAD_STORM": "1"}, out=tmp)
+            print_memory(server, "after the storm")
             from complaints.models import WorkOrder
             from quality.models import BatchAlert
 
