@@ -135,7 +135,7 @@ class Category(BilingualName):
     def full_label(self) -> str:
         """The names from the top of the tree down to this one, read from the tree's memo when every ancestor is
         in it (no query per level), else by walking the parents."""
-        from complaints.selectors import category_tree  # the memo lives with the reads
+        from complaints.selectors import category_tree  # local: the selectors import the models
 
         by_code = category_tree().by_code
         chain = [by_code.get(code) for code in self.path.strip("/").split("/") if code]

@@ -7,6 +7,8 @@ import threading
 import time
 from functools import wraps
 
+from django.db.models import signals
+
 _registry = []
 
 
@@ -39,8 +41,6 @@ def cached_for(seconds: float, *, invalidated_by=()):
 
 
 def _forget_on_change(model, entries: dict) -> None:
-    from django.db.models import signals
-
     def forget(**_kwargs):
         entries.clear()
 

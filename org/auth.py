@@ -8,6 +8,7 @@ Used by the session backend (`UserBackend.get_user`) and the API's token authent
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef
 
@@ -42,8 +43,6 @@ def users_loaded(queryset=None, *, prefix: str = ""):
     queryset = queryset.select_related(f"{prefix}department__region")
     if connection.vendor != "postgresql":
         return queryset  # SQLite (the zero-setup default): Django's own queries
-    from django.contrib.postgres.expressions import ArraySubquery
-
     user = OuterRef(f"{prefix}id" if prefix else "pk")
     return queryset.annotate(
         _loaded_roles=ArraySubquery(User.groups.through.objects.filter(user_id=user).values("group_id")),
