@@ -135,6 +135,14 @@ def _labels(model, *fields) -> dict:
     return {name: {value: str(label) for value, label in model._meta.get_field(name).flatchoices} for name in fields}
 
 
+def _row(order, label, base: list, *, repeat_first: bool, reopened: bool, cells) -> SafeString:
+    """One row: the number cell (link and tags), then the other cells."""
+    return format_html('<tr><td class="card-title" data-label="{}"><a href="{}">{}</a>{}</td>{}</tr>', label,
+                       _detail_link(order.number, base), order.number,
+                       mark_safe("".join(_number_tags(order, repeat_first=repeat_first, reopened=reopened))),
+                       _cells(cells))
+
+
 def _when(moment, pattern="%Y-%m-%d %H:%M") -> str:
     return timezone.localtime(moment).strftime(pattern) if moment else ""
 
@@ -158,11 +166,7 @@ def work_list_rows(context, page, labels):
         tier = (format_html(' <span class="tag">{}</span>', shown["tier"].get(customer.tier, customer.tier))
                 if customer.is_vip or customer.tier == "group" else "")
         lead = lead_queue if order.queue_level == "lead" and order.status == "queued" else ""
-        rows.append(format_html(
-            '<tr><td class="card-title" data-label="{}"><a href="{}">{}</a>{}</td>{}</tr>',
-            l_number, _detail_link(order.number, base), order.number,
-            mark_safe("".join(_number_tags(order, repeat_first=False, reopened=True))),
-            _cells([
+        rows.append(_row(order, l_number, base, repeat_first=False, reopened=True, cells=[
                 (l_received, _when(order.received_at)),
                 (l_category, format_html('{} <span class="muted">· {}</span>', order.category,
                                          shown["severity"].get(order.severity, order.severity))),
@@ -174,7 +178,7 @@ def work_list_rows(context, page, labels):
                 (l_step, elapsed(order.stage_started_at, now) if order.stage_started_at else "—"),
                 (l_deadline, deadline_badge(order, now)),
                 (l_promised, promise_cell(order, now)),
-            ])))
+            ]))
     if not rows:
         return format_html('<tr class="empty"><td colspan="10" class="muted">{}</td></tr>', _("Nothing here."))
     return mark_safe("\n".join(rows))
@@ -191,11 +195,7 @@ def order_table_rows(context, page, labels, mask_phones=False):
         customer = order.customer
         number = mask(customer.phone) if mask_phones and customer.phone else phone_for(user, customer.phone)
         on_spot = format_html(' <span class="tag">{}</span>', _("on the spot")) if order.resolved_on_spot else ""
-        rows.append(format_html(
-            '<tr><td class="card-title" data-label="{}"><a href="{}">{}</a>{}</td>{}</tr>',
-            l_number, _detail_link(order.number, base), order.number,
-            mark_safe("".join(_number_tags(order, repeat_first=True, reopened=False))),
-            _cells([
+        rows.append(_row(order, l_number, base, repeat_first=True, reopened=False, cells=[
                 (l_received, _when(order.received_at)),
                 (l_kind, shown["kind"].get(order.kind, order.kind)),
                 (l_channel, order.channel),
@@ -206,7 +206,7 @@ def order_table_rows(context, page, labels, mask_phones=False):
                                        shown["status"].get(order.status, order.status), on_spot)),
                 (l_deadline, deadline_badge(order, now)),
                 (l_promised, promise_cell(order, now)),
-            ])))
+            ]))
     if not rows:
         return format_html('<tr class="empty"><td colspan="10" class="muted">{}</td></tr>', _("No orders match."))
     return mark_safe("\n".join(rows))
