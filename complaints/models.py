@@ -133,14 +133,6 @@ class Category(BilingualName):
             raise ValidationError({"parent": _("The tree has at most %(max)s levels.") % {"max": self.MAX_LEVEL}})
 
     def full_label(self) -> str:
-        """The names from the top of the tree down to this one, read from the tree's memo when every ancestor is
-        in it (no query per level), else by walking the parents."""
-        from complaints.selectors import category_tree  # local: the selectors import the models
-
-        by_code = category_tree().by_code
-        chain = [by_code.get(code) for code in self.path.strip("/").split("/") if code]
-        if chain and all(node is not None for node in chain) and chain[-1].pk == self.pk:
-            return " / ".join(node.label for node in chain[:-1] + [self])
         return " / ".join(node.label for node in self.ancestors_and_self())
 
     def ancestors_and_self(self):

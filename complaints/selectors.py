@@ -66,6 +66,14 @@ def categories_active_list() -> list[Category]:
     return sorted((c for c in category_tree().by_code.values() if c.is_active), key=lambda c: c.path)
 
 
+def category_full_label(category: Category) -> str:
+    """Category.full_label from the tree's memo (no query per level) when every ancestor is in it."""
+    chain = [category_tree().by_code.get(code) for code in category.path.strip("/").split("/") if code]
+    if chain and all(node is not None for node in chain) and chain[-1].pk == category.pk:
+        return " / ".join(node.label for node in chain[:-1] + [category])
+    return category.full_label()
+
+
 def category_is_leaf(category: Category) -> bool:
     return category.pk not in category_tree().parents
 

@@ -91,6 +91,7 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
     ][:20]
     context = {
         "order": order,
+        "category_label": complaint_selectors.category_full_label(order.category),
         "task": ctx.task,
         "stage": ctx.stage,
         "history": history,
