@@ -44,8 +44,8 @@ def category_tree() -> CategoryTree:
             if ancestor is not None and ancestor.responsible_department_id:
                 responsible[category.pk] = ancestor.responsible_department
                 break
-    return CategoryTree(by_code=by_code, by_id={c.pk: c for c in categories}, parents=frozenset(c.parent_id for c in categories if c.parent_id),
-                        responsible=responsible)
+    return CategoryTree(by_code=by_code, by_id={c.pk: c for c in categories},
+                        parents=frozenset(c.parent_id for c in categories if c.parent_id), responsible=responsible)
 
 
 @cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(Region,))
@@ -109,7 +109,7 @@ def order_get_for_user(*, user, number: str) -> WorkOrder | None:
     order = (orders_visible_to(user).select_related("customer", "current_owner").filter(number=number)
              .order_by().first())
     if order is not None:
-        with_reference_data(order)
+        with_reference_data([order])
     return order
 
 
@@ -118,20 +118,19 @@ def departments_by_id() -> dict[int, Department]:
     return {department.pk: department for department in Department.objects.select_related("region")}
 
 
-def with_reference_data(order: WorkOrder) -> WorkOrder:
-    """Fill the order's channel, category, region and departments from the memos (no query when they are read);
+def with_reference_data(orders) -> None:
+    """Fill the orders' channel, category, region and departments from the memos (no query when they are read);
     one the memo does not know yet (created a moment ago in another process) is left to Django's lazy read."""
-    tree, channels = category_tree(), {c.pk: c for c in channels_by_code().values()}
-    regions, departments = {r.pk: r for r in _regions_by_path()}, departments_by_id()
-    known = {"channel": channels, "category": tree.by_id, "region": regions,
-             "first_responder_department": departments, "current_department": departments,
-             "replied_department": departments}
-    for name, objects in known.items():
-        field = WorkOrder._meta.get_field(name)
-        value = objects.get(getattr(order, field.attname))
-        if value is not None and not field.is_cached(order):
-            field.set_cached_value(order, value)
-    return order
+    departments = departments_by_id()
+    known = {"channel": {c.pk: c for c in channels_by_code().values()}, "category": category_tree().by_id,
+             "region": {r.pk: r for r in _regions_by_path()}, "first_responder_department": departments,
+             "current_department": departments, "replied_department": departments}
+    fields = [(WorkOrder._meta.get_field(name), objects) for name, objects in known.items()]
+    for order in orders:
+        for model_field, objects in fields:
+            value = objects.get(getattr(order, model_field.attname))
+            if value is not None and not model_field.is_cached(order):
+                model_field.set_cached_value(order, value)
 
 
 # Each search filter, by name: its value becomes a condition. A category or region includes its whole subtree.

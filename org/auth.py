@@ -51,24 +51,28 @@ def users_loaded(queryset=None, *, prefix: str = ""):
     )
 
 
+def _knowing(memo, ids) -> dict:
+    """The memo's mapping, read afresh when it lacks one of these ids (created in another process just now)."""
+    known = memo()
+    if any(pk not in known for pk in ids):
+        memo.cache_clear()
+        known = memo()
+    return known
+
+
 def user_prepared(user, holder=None):
     """Fill the user's role names and permission caches from what users_loaded aggregated (`holder`: the row that
     carried the aggregates, when it was not the user itself)."""
     holder = holder if holder is not None else user
     if user is None or not hasattr(holder, "_loaded_roles"):
         return user
-    roles = _roles()
-    if any(pk not in roles for pk in holder._loaded_roles or ()):  # a role created in another process just now
-        _roles.cache_clear()
-        roles = _roles()
-    mine = [roles[pk] for pk in holder._loaded_roles or () if pk in roles]  # None: no rows to aggregate
+    role_ids, perm_ids = holder._loaded_roles or (), holder._loaded_perms or ()  # None: no rows to aggregate
+    roles = _knowing(_roles, role_ids)
+    mine = [roles[pk] for pk in role_ids if pk in roles]
     user.__dict__["role_names"] = frozenset(name for name, _perms in mine)
     if not user.is_superuser:  # Django answers a superuser's permission questions without these caches
-        names = _permission_names()
-        if any(pk not in names for pk in holder._loaded_perms or ()):
-            _permission_names.cache_clear()
-            names = _permission_names()
-        user._user_perm_cache = {names[pk] for pk in holder._loaded_perms or () if pk in names}
+        names = _knowing(_permission_names, perm_ids)
+        user._user_perm_cache = {names[pk] for pk in perm_ids if pk in names}
         user._group_perm_cache = set().union(*(perms for _name, perms in mine))
         user._perm_cache = {*user._user_perm_cache, *user._group_perm_cache}
     return user

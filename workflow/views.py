@@ -212,8 +212,7 @@ def work_list(request, key=None):
         sort = data.get("sort") or sort
     orders = selectors.work_list_orders(user=request.user, key=key, filters=filters, sort=sort)
     page = page_without_count(orders, request.GET.get("page"), PER_PAGE)
-    for order in page:
-        complaint_selectors.with_reference_data(order)
+    complaint_selectors.with_reference_data(page)
     query_string = request.GET.copy()
     query_string.pop("page", None)
     return render(request, "workflow/work_list.html", {
