@@ -103,13 +103,13 @@ FROM (
 
 STAGES_SQL = """
 INSERT INTO workflow_orderstage (order_id, kind, department_id, started_at, due_at, warn_at, original_due_at,
-                                 limit_amount, limit_unit, calendar_unconfirmed, extended, ended_at, outcome)
+                                 limit_amount, limit_unit, calendar_unconfirmed, extended, ended_at, outcome, cause)
 SELECT o.id, 'handle', COALESCE(o.replied_department_id, o.current_department_id), o.received_at + interval '5 min',
        o.received_at + interval '24 hours 5 min', o.received_at + interval '19 hours 17 min',
        o.received_at + interval '24 hours 5 min', 24, 'clock_hours', false, false,
        CASE WHEN o.status = 'closed' THEN o.replied_at END,
        CASE WHEN o.status <> 'closed' THEN ''
-            WHEN o.replied_at > o.received_at + interval '24 hours 5 min' THEN 'late' ELSE 'in_time' END
+            WHEN o.replied_at > o.received_at + interval '24 hours 5 min' THEN 'late' ELSE 'in_time' END, ''
 FROM complaints_workorder o
 WHERE o.id BETWEEN %(lo)s AND %(hi)s AND NOT o.resolved_on_spot;
 
