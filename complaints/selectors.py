@@ -4,10 +4,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from complaints.models import Category, Channel, Customer, IntakePolicy, WorkOrder
+from complaints.models import Attachment, Category, Channel, Customer, IntakePolicy, Note, WorkOrder
 from complaints.phone import normalise_mobile
 from core.memo import cached_for
 from org.models import Department, Region
@@ -49,16 +49,22 @@ def category_tree() -> CategoryTree:
 
 
 @cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(Region,))
-def _regions_by_path() -> list[Region]:
+def regions_by_path() -> list[Region]:
+    """Every region in tree order, from the memo (read them, never change them)."""
     return list(Region.objects.order_by("path"))
+
+
+@cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(Region,))
+def regions_by_id() -> dict[int, Region]:
+    return {region.pk: region for region in regions_by_path()}
 
 
 def regions_visible_list(user) -> list[Region]:
     """regions_visible_to as a list in tree order, from the memo (the filter forms' choices on every page)."""
     if user.is_superuser:
-        return _regions_by_path()
+        return regions_by_path()
     region = user.region
-    return [] if region is None else [r for r in _regions_by_path() if r.path.startswith(region.path)]
+    return [] if region is None else [r for r in regions_by_path() if r.path.startswith(region.path)]
 
 
 def categories_active_list() -> list[Category]:
@@ -102,14 +108,26 @@ def orders_visible_to(user) -> QuerySet:
     )
 
 
-def order_get_for_user(*, user, number: str) -> WorkOrder | None:
+def order_get_for_user(*, user, number: str, sections: bool = False) -> WorkOrder | None:
     """One order by number, as far as the user may open it, with what its pages read: the customer and the owner
     joined, the channel, category, region and departments from the per-process memos (joining all eight took
     PostgreSQL ten times longer to plan than to run)."""
-    order = (orders_visible_to(user).select_related("customer", "current_owner").filter(number=number)
-             .order_by().first())
+    # The region of the customer's first order (whose customer it is, when they have no home region) comes along.
+    first_region = (WorkOrder.objects.filter(customer_id=OuterRef("customer_id")).order_by("received_at", "id")
+                    .values("region_id")[:1])
+    orders = (orders_visible_to(user).select_related("customer", "current_owner").filter(number=number)
+              .annotate(customer_first_region_id=Subquery(first_region)))
+    if sections:  # the order page: whether it has notes, attachments and repeats at all (most have none)
+        orders = orders.annotate(
+            has_notes=Exists(Note.objects.filter(order_id=OuterRef("pk"))),
+            has_attachments=Exists(Attachment.objects.filter(order_id=OuterRef("pk"))),
+            has_repeats=Exists(WorkOrder.objects.filter(repeat_of_id=OuterRef("pk"))))
+    order = orders.order_by().first()
     if order is not None:
         with_reference_data([order])
+        first = regions_by_id().get(order.customer_first_region_id)
+        if order.customer is not None and first is not None:
+            order.customer.first_order_region_path = first.path
     return order
 
 
@@ -123,7 +141,7 @@ def with_reference_data(orders) -> None:
     one the memo does not know yet (created a moment ago in another process) is left to Django's lazy read."""
     departments = departments_by_id()
     known = {"channel": {c.pk: c for c in channels_by_code().values()}, "category": category_tree().by_id,
-             "region": {r.pk: r for r in _regions_by_path()}, "first_responder_department": departments,
+             "region": regions_by_id(), "first_responder_department": departments,
              "current_department": departments, "replied_department": departments}
     fields = [(WorkOrder._meta.get_field(name), objects) for name, objects in known.items()]
     for order in orders:
@@ -216,7 +234,8 @@ def customer_visible_to(*, user, customer: Customer | None) -> bool:
         return True
     region = user.region
     if customer.home_region_id is not None:
-        return region is not None and customer.home_region.path.startswith(region.path)
+        home = regions_by_id().get(customer.home_region_id) or customer.home_region
+        return region is not None and home.path.startswith(region.path)
     first = getattr(customer, "first_order_region_path", None)  # known already when its first order is logged
     if first is None:
         first = (WorkOrder.objects.filter(customer=customer).order_by("received_at", "id")

@@ -58,8 +58,8 @@ def hotspots(*, window: Period, baseline: Period, slice_: Slice, category_level:
     if first > baseline.start:  # only the history there is: days before the first order would read as calm
         baseline = Period(first, baseline.end)
     group_by = [f"category{category_level}", f"region{region_level}"]
-    now = measure_sums(period=window, slice_=slice_, group_by=group_by, ctx=ctx)
-    before = measure_sums(period=baseline, slice_=slice_, group_by=group_by, ctx=ctx)
+    now = measure_sums(period=window, slice_=slice_, group_by=group_by, ctx=ctx, measures=("received",))
+    before = measure_sums(period=baseline, slice_=slice_, group_by=group_by, ctx=ctx, measures=("received",))
     scale = window.days / baseline.days
     floor = 0.5 * window.days / 7  # half a complaint a week for a slice new in the window
     found = []

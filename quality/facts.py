@@ -39,6 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
@@ -430,17 +431,21 @@ def rollups_rebuild(*, chunk: int = 250_000, progress=None) -> dict:
     return timings
 
 
+BACKLOG_SHOWN = 10_000  # beyond it the page says only that the figures are behind (counting it would be slow)
+
+
 def rollup_state() -> dict:
-    state = RollupState.objects.filter(pk=1).first()
-    return {
-        "applied_at": state.applied_at if state else None,
-        "snapshot_at": state.snapshot_at if state else None,
-        "backlog": FactQueue.objects.count() if _queue_small() else None,
-    }
-
-
-def _queue_small() -> bool:
-    return not FactQueue.objects.order_by()[10_000:10_001].exists()
+    """When the rollups last ran and how many changes wait: one statement (every dashboard page shows it)."""
+    table = _q(FactQueue._meta.db_table)
+    state = (RollupState.objects.filter(pk=1).values("applied_at", "snapshot_at")
+             .annotate(waiting=RawSQL(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) q",
+                                      [BACKLOG_SHOWN + 1])).first())
+    if state is None:  # before the first run: the row is made once, the next page reads it with the rest
+        RollupState.objects.get_or_create(pk=1)
+        state = {"applied_at": None, "snapshot_at": None,
+                 "waiting": FactQueue.objects.order_by()[:BACKLOG_SHOWN + 1].count()}
+    waiting = state.pop("waiting")
+    return {**state, "backlog": waiting if waiting <= BACKLOG_SHOWN else None}
 
 
 # --- open orders ----------------------------------------------------------------------------------------------

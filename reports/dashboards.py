@@ -27,6 +27,7 @@ from quality.kpis import (
     Value,
     kpi_target,
     measure_sums,
+    measure_sums_each,
     subscribers_by_region,
 )
 from quality.models import OpenOrderCount
@@ -211,8 +212,7 @@ TILE_KPIS = ("volume", "on_spot_rate", "timeliness", "promise_timeliness", "depa
 
 
 def tiles(*, period: Period, slice_: Slice, links: Links, ctx: Context, codes=TILE_KPIS) -> list[Tile]:
-    now_sums = measure_sums(period=period, slice_=slice_, ctx=ctx)
-    before = measure_sums(period=period.previous(), slice_=slice_, ctx=ctx)
+    now_sums, before = measure_sums_each(periods=(period, period.previous()), slice_=slice_, ctx=ctx)
     region = slice_.region or slice_.regions
     out = []
     for code in codes:

@@ -16,7 +16,7 @@ from core.permissions import is_centre_or_quality
 from core.widgets import DateInput
 from org.models import Region
 from quality.kpis import KPIS, PERIOD_PRESETS, Period, period_preset
-from quality.selectors import departments_viewable_by, viewer_slice
+from quality.selectors import departments_viewable_by, departments_viewable_list, viewer_slice
 
 KIND_CHOICES = [*Kind.choices, ("all", _("All kinds"))]
 MAX_DAYS = 3 * 366
@@ -68,7 +68,9 @@ class DashboardForm(forms.Form):
         _choices_from(self.fields["region"], regions_visible_list(user))
         _choices_from(self.fields["category"], categories_active_list())
         _choices_from(self.fields["channel"], [c for c in channels_by_code().values() if c.is_active])
-        if not is_centre_or_quality(user):
+        if is_centre_or_quality(user):
+            _choices_from(self.fields["department"], departments_viewable_list(user))
+        else:
             del self.fields["department"]  # a department lead's dashboards are their department's
 
     def clean(self):
