@@ -310,7 +310,9 @@ def order_knowledge(*, order: WorkOrder, user, stage: str | None, actions) -> di
     """For the order page (workflow.hooks.order_page_panel): the article versions used for it, and whether it may
     be proposed as a case."""
     uses = list(order.article_uses.select_related("version__article", "used_by"))
-    live_case = order.cases.exclude(status__in=[Case.Status.REJECTED, Case.Status.WITHDRAWN]).first()
+    live_case = None
+    if order.closed_at is not None or order.reopen_count:  # only a closed order can become a case
+        live_case = order.cases.exclude(status__in=[Case.Status.REJECTED, Case.Status.WITHDRAWN]).first()
     readable = live_case is not None and selectors.cases_readable(user).filter(pk=live_case.pk).exists()
     return {"article_uses": uses, "live_case": live_case, "live_case_readable": readable,
             "may_propose_case": order.status == "closed" and live_case is None and services.may_propose_case(user)}

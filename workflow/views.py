@@ -50,7 +50,8 @@ def _related_repeats(user, order) -> dict:
     """The order this one repeats and the orders that repeat it, as far as `user` may open them: the numbers of
     the others are withheld and counted (the same rule as the intake's repeat warning)."""
     visible = complaint_selectors.orders_visible_to(user)
-    later = list(order.repeats.only("number", "received_at").order_by("received_at"))
+    later = (list(order.repeats.only("number", "received_at").order_by("received_at"))
+             if getattr(order, "has_repeats", True) else [])
     shown_ids = set(visible.filter(pk__in=[o.pk for o in later]).values_list("pk", flat=True)) if later else set()
     repeat_of = None
     if order.repeat_of_id:
@@ -96,8 +97,9 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
         "stage": ctx.stage,
         "history": history,
         "events": selectors.order_timeline(order=order).select_related("actor"),
-        "notes": order.notes.all(),
-        "attachments": order.attachments.all(),
+        # (the page's read says whether there are any: most orders have none, and then nothing is read)
+        "notes": order.notes.all() if getattr(order, "has_notes", True) else [],
+        "attachments": order.attachments.all() if getattr(order, "has_attachments", True) else [],
         # Repeats are linked across the province, but another region's order is only counted, never named.
         **_related_repeats(request.user, order),
         # Who the customer is, as far as the reader may know (another region's customer: the order's own record).
@@ -121,7 +123,10 @@ def order_page(request, order, *, bound: dict | None = None, status: int = 200):
 @staff_required
 @require_GET
 def order_detail(request, number):
-    return order_page(request, _order_or_404(request, number))
+    order = complaint_selectors.order_get_for_user(user=request.user, number=number, sections=True)
+    if order is None:
+        raise Http404(_("No order %(number)s that you may see.") % {"number": number})
+    return order_page(request, order)
 
 
 @staff_required
