@@ -64,15 +64,8 @@ def customer_for_intake(*, actor, phone: str, name: str, tier: str | None, brand
     """The customer of a new order. A new one is stored as typed (there is nothing to overwrite); a known one
     changes only when the agent confirmed the update, else what was typed is a proposal. Returns the customer and
     the differences between what was typed and the record ({field: (old, new)}), applied or not."""
-    customer, created = Customer.objects.get_or_create(
-        phone=phone,
-        defaults={
-            "name": name,
-            "tier": tier or Tier.ORDINARY,
-            "brand": brand or Brand.OTHER,
-            "home_region": home_region,
-        },
-    )
+    customer, created = _customer_stored(Customer(phone=phone, name=name, tier=tier or Tier.ORDINARY,
+                                                  brand=brand or Brand.OTHER, home_region=home_region))
     if created:
         customer.new_at_intake = True  # nobody's repeat, and its first order is the one being logged
         return customer, {}
@@ -86,6 +79,31 @@ def customer_for_intake(*, actor, phone: str, name: str, tier: str | None, brand
             setattr(customer, field_name, new)
         customer.save(update_fields=[*changes, "updated_at"])
     return customer, changes
+
+
+def _customer_stored(typed: Customer) -> tuple[Customer, bool]:
+    """The stored customer of the typed one's number, and whether it was stored just now (from what was typed).
+    PostgreSQL: one statement (INSERT … ON CONFLICT … RETURNING; for a known number the no-op update only locks
+    its row until the order is in); elsewhere get_or_create's two."""
+    if connection.vendor != "postgresql":
+        return Customer.objects.get_or_create(phone=typed.phone, defaults={
+            "name": typed.name, "tier": typed.tier, "brand": typed.brand, "home_region": typed.home_region})
+    fields = Customer._meta.concrete_fields
+    written = [f for f in fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Customer._meta.db_table)} ({', '.join(quote(f.column) for f in written)}) "
+            f"VALUES ({', '.join(['%s'] * len(written))}) ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone "
+            f"RETURNING {', '.join(quote(f.column) for f in fields)}, (xmax = 0)",
+            [f.get_db_prep_save(f.pre_save(typed, True), connection) for f in written])
+        row = cursor.fetchone()
+    converted = []
+    for f, value in zip(fields, row[:-1], strict=True):
+        for converter in f.get_db_converters(connection):
+            value = converter(value, f, connection)
+        converted.append(value)
+    return Customer.from_db(connection.alias, [f.attname for f in fields], converted), row[-1]
 
 
 def customer_change_record(*, actor, customer: Customer, order: WorkOrder, changes: dict, applied: bool) -> None:

@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
 from complaints.models import Kind, OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
-from complaints.selectors import orders_visible_to
+from complaints.selectors import CATALOGUE_MEMO_SECONDS, orders_visible_to
 from core.logs import bind as bind_log_context
+from core.memo import cached_for
 from core.permissions import has_role, is_dispatcher, is_lead_of, is_member_of, is_staff_of
 from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
 from org import roles
@@ -284,10 +285,14 @@ def _open_task(process: OrderProcess | None) -> OrderTask | None:
 def order_context(*, order: WorkOrder, stages: list[OrderStage] | None = None) -> OrderContext:
     """The order with its process and open task, read without locks (for pages and the action list). `stages`: all
     the order's stages, read already (the order page): the running handle stage is taken from them."""
-    process = OrderProcess.objects.filter(order_id=order.pk).first()
+    # An open order (the one people work on) is read with its process in one statement; a closed one has no open
+    # task, and its process is read alone.
+    task = (OrderTask.objects.filter(process__order_id=order.pk, status__in=OPEN_TASK_STATUSES)
+            .select_related("process", "owner").order_by("-id").first())
+    process = task.process if task is not None else OrderProcess.objects.filter(order_id=order.pk).first()
     if process is not None:
         process.order = order
-    ctx = OrderContext(order=order, process=process, task=_open_task(process))
+    ctx = OrderContext(order=order, process=process, task=task)
     if stages is not None and ctx.stage == "handle":
         running = [stage for stage in stages if stage.kind == Stage.HANDLE and stage.ended_at is None]
         ctx.__dict__["handle_stage"] = max(running, key=lambda stage: (stage.started_at, stage.pk), default=None)
@@ -901,6 +906,15 @@ QUEUE_NOTICE_DELIVERY = {
 }
 
 
+@cached_for(CATALOGUE_MEMO_SECONDS, invalidated_by=(User, User.groups.through, Department))
+def _queue_people(department_id: int) -> list[User]:
+    """A department's active leads and handlers, each with its role and the department's queue setting, in one
+    read, kept per process like the catalogue (a change in admin counts at once in its process)."""
+    return list(User.objects.filter(is_active=True, department=department_id,
+                                    groups__name__in=(roles.LEAD, roles.HANDLER))
+                .annotate(role=F("groups__name"), notice=F("department__queue_notice")).order_by("pk"))
+
+
 def queue_arrival_recipients(*, order: WorkOrder) -> list[tuple[list[User], str]]:
     """Who hears that the order has just arrived in a queue, and how: [(users, delivery)].
 
@@ -911,8 +925,7 @@ def queue_arrival_recipients(*, order: WorkOrder) -> list[tuple[list[User], str]
     if order.status == OrderStatus.QUEUED and order.current_department_id:
         # One read: the department's leads and handlers, each row with its role and the department's setting
         # (read afresh: the department on the order may come from a memo of the category tree).
-        rows = list(active.filter(department=order.current_department_id, groups__name__in=(roles.LEAD, roles.HANDLER))
-                    .annotate(role=F("groups__name"), notice=F("department__queue_notice")).order_by("pk"))
+        rows = _queue_people(order.current_department_id)
         leads = [user for user in rows if user.role == roles.LEAD]
         handlers = [user for user in rows if user.role == roles.HANDLER]
         if order.queue_level == QueueLevel.LEAD or order.takes_short_path:
