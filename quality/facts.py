@@ -291,9 +291,17 @@ def _in(column: str, ids: Sequence[int]) -> tuple[str, list]:
 def projection(facts: str = "", params: Sequence = (), *, order_ids: Sequence[int] | None = None) -> tuple[str, list]:
     """Fact rows as cube-grain rows: one per order and basis it has, one per counted rating. `facts` is a table
     or a derived table of fact rows (default: the stored facts)."""
+    parts = projection_parts(facts, params, order_ids=order_ids)
+    return " UNION ALL ".join(sql for sql, _params, _measures in parts), [p for _sql, ps, _m in parts for p in ps]
+
+
+def projection_parts(facts: str = "", params: Sequence = (), *,
+                     order_ids: Sequence[int] | None = None) -> list[tuple[str, list, frozenset]]:
+    """The projection's parts, one per basis: (SQL, parameters, the measures it can make non-zero). A read that
+    sums them can sum each part's own measures apart (the others are 0 there) and add the parts up."""
     facts = facts or _q(OrderFact._meta.db_table)
     surveys = _q(CallbackSurvey._meta.db_table)
-    parts, all_params = [], []
+    parts = []
     for basis, (day, hour, condition, measures) in _BASES.items():
         select = [f"{day} AS day", f"{hour} AS hour"]
         select += [f"{sql} AS {_q(name)}" for name, sql in _DIMENSION_SQL.items()]
@@ -309,9 +317,9 @@ def projection(facts: str = "", params: Sequence = (), *, order_ids: Sequence[in
             where.append("s.id <= f.survey_max_id")
         else:
             source = f"{facts} f"
-        parts.append(f"SELECT {', '.join(select)} FROM {source}" + (f" WHERE {' AND '.join(where)}" if where else ""))
-        all_params += part_params
-    return " UNION ALL ".join(parts), all_params
+        sql = f"SELECT {', '.join(select)} FROM {source}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        parts.append((sql, part_params, frozenset(measures)))
+    return parts
 
 
 def _cube_upsert(cursor, cube: Cube, *, sign: int, order_ids: Sequence[int] | None) -> None:
