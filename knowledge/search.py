@@ -226,8 +226,9 @@ def _search_postgres(user, terms, kind, category, family, limit, exclude_article
         score_params += [f"'{term.token}'", term.weight]
         score_parts.append("CASE WHEN tsv @@ %s::tsquery THEN %s::float8 ELSE 0 END")
         score_params += [f"'^{term.token}'", term.weight * TITLE_BONUS]
+    candidates = _candidate_terms(terms)
     where.append("tsv @@ %s::tsquery")
-    params.append(" | ".join(f"'{term.token}'" for term in _candidate_terms(terms)))
+    params.append(" | ".join(f"'{term.token}'" for term in candidates))
     today = timezone.localdate()
     where.append("(effective_from IS NULL OR effective_from <= %s) AND (expires_on IS NULL OR expires_on >= %s)")
     params += [today, today]
@@ -246,9 +247,13 @@ def _search_postgres(user, terms, kind, category, family, limit, exclude_article
     if exclude_articles:
         where.append("(article_id IS NULL OR NOT (article_id = ANY(%s)))")
         params.append(list(exclude_articles))
+    filtered = f"knowledge_searchentry WHERE {' AND '.join(where)}"
+    if sum(term.documents for term in candidates) > CANDIDATE_BUDGET:
+        # Even the rarest word is in thousands of documents: score the newest of them that pass the filters, as
+        # many as the budget (a corpus of common words would otherwise be scored row by row, whole).
+        filtered = f"(SELECT * FROM {filtered} ORDER BY id DESC LIMIT {CANDIDATE_BUDGET}) candidates"
     sql = (f"SELECT id, kind, COALESCE(article_id, case_id), title, snippet, category_path, "
-           f"({' + '.join(score_parts)}) AS score FROM knowledge_searchentry WHERE {' AND '.join(where)} "
-           f"ORDER BY score DESC, id DESC LIMIT %s")
+           f"({' + '.join(score_parts)}) AS score FROM {filtered} ORDER BY score DESC, id DESC LIMIT %s")
     with connection.cursor() as cursor:
         cursor.execute(sql, score_params + params + [limit])
         return [Hit(*row[:6], score=float(row[6])) for row in cursor.fetchall()]

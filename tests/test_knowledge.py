@@ -152,6 +152,18 @@ def test_a_search_narrowed_to_a_category_and_to_cases(quality_manager, coverage,
     assert search.search(user=quality_manager, query="信号", kind="case") == []
 
 
+def test_when_even_the_rarest_word_is_everywhere_the_newest_within_the_budget_are_scored(quality_manager,
+                                                                                          monkeypatch):
+    """A corpus of common words: the candidates are capped (newest first, the filters applied) and still ranked."""
+    made = [services.article_create(actor=quality_manager, title=f"信号答复{i}", body="信号差先核查地址")
+            for i in range(4)]
+    best = services.article_create(actor=quality_manager, title="信号差核查口径", body="信号差先核查地址，核查覆盖")
+    search.stats_refresh()
+    monkeypatch.setattr(search, "CANDIDATE_BUDGET", 2)
+    found = [h.source_id for h in search.search(user=quality_manager, query="信号核查")]
+    assert found[0] == best.pk and len(found) == 2 and found[1] == made[-1].pk
+
+
 # --- the case library ------------------------------------------------------------------------------------------
 
 
