@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from complaints.serializers import CodeRelatedField
+from core.web.serializers import ModelFieldsOnce
 from org.models import Department
 from support.models import SupportEvent, SupportRequest
 
@@ -13,13 +14,13 @@ def _text(required=True, max_length=4000):
     return serializers.CharField(max_length=max_length, required=False, allow_blank=True, default="")
 
 
-class SupportEventSerializer(serializers.ModelSerializer):
+class SupportEventSerializer(ModelFieldsOnce):
     class Meta:
         model = SupportEvent
         fields = ["action", "actor_name", "from_status", "to_status", "comment", "data", "created_at"]
 
 
-class SupportRequestSerializer(serializers.ModelSerializer):
+class SupportRequestSerializer(ModelFieldsOnce):
     requester = serializers.CharField(source="requester.username", read_only=True)
     requester_department = serializers.CharField(source="requester_department.code", read_only=True)
     department = serializers.CharField(source="department.code", read_only=True, default=None)

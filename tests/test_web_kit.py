@@ -20,3 +20,20 @@ def test_no_text_cell_is_written_without_a_personal_data_check(monkeypatch):
     with pytest.raises(ImproperlyConfigured):
         exports.typed_value(Cell("客户张伟来电"))
     assert exports.typed_value(Cell("12", raw=12)) == (12, exports.NUMBER)  # a number is no text to check
+
+
+def test_a_model_serializer_builds_its_fields_from_the_model_once_and_each_instance_gets_its_own(hotline_agent,
+                                                                                                make_order):
+    from core.web import serializers as kit
+    from workflow.serializers import OrderSerializer
+
+    order = make_order(hotline_agent, customer_phone="13900002222")
+    kit._RECIPES.pop(OrderSerializer, None)
+    first = OrderSerializer(order, context={"user": hotline_agent})
+    first_data = first.data
+    assert OrderSerializer in kit._RECIPES
+    second = OrderSerializer(order, context={"user": hotline_agent})
+    assert second.data == first_data
+    assert list(second.fields) == list(first.fields)
+    assert all(second.fields[name] is not first.fields[name] for name in first.fields)
+    assert second.fields["customer"].parent is second and first.fields["customer"].parent is first

@@ -11,6 +11,7 @@ from complaints.redaction import redact_name
 from complaints.selectors import customer_visible_to, orders_visible_to
 from complaints.serializers import CodeRelatedField, active_category_field, active_channel_field
 from core.permissions import may_see_full_phone
+from core.web.serializers import ModelFieldsOnce
 from org.models import Department, Region, User
 from workflow.intake import received_at_problem
 from workflow.models import OrderEvent, Stage, StageOutcome
@@ -103,7 +104,7 @@ class DepartmentClockSerializer(serializers.Serializer):
                   "late), or running / paused while it holds the order")
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelFieldsOnce):
     channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
@@ -302,7 +303,7 @@ ACTION_SERIALIZERS = {
 }
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(ModelFieldsOnce):
     action_label = serializers.CharField(source="get_action_display", read_only=True)
 
     class Meta:
