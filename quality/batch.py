@@ -389,7 +389,8 @@ def incident_for_new_order(order: WorkOrder) -> Incident | None:
     for pk, category, region, area, started_at in _open_incidents():
         if (category in category_codes and region in region_codes and started_at <= order.received_at
                 and area in ("", order.area)):
-            found = Incident.objects.filter(pk=pk, status=Incident.Status.OPEN).first()  # still open: read afresh
+            found = (Incident.objects.select_related("department")  # still open: read afresh, its department too
+                     .filter(pk=pk, status=Incident.Status.OPEN).first())
             if found is not None:
                 return found
     return None
