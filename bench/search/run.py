@@ -53,16 +53,29 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def demo_descriptions() -> list[str]:
+    """The demo's complaint descriptions (demo/data/demo_phrasings_zh.json), their slots left empty."""
+    import re
+
+    from demo.phrasings import PHRASINGS_FILE
+
+    leaves = json.loads(PHRASINGS_FILE.read_text("utf-8"))["leaves"]
+    return [re.sub(r"\{\w+\}", "", text) for texts in leaves.values() for text in texts]
+
+
 def sentence_pool() -> list[str]:
     """Real sentences and phrases, cut at punctuation."""
     import re
 
     from complaints.models import Category
-    from demo.management.commands.seed_demo import DESCRIPTIONS, STANDARD_ANSWERS
+    from demo.management.commands.seed_demo import STANDARD_ANSWERS
+    from demo.phrasings import PHRASINGS_FILE
 
     texts = [item["body"] for item in json.loads((ROOT / "demo/data/demo_articles.json").read_text("utf-8"))]
     labelled = json.loads((ROOT / "tests/data/knowledge_labelled.json").read_text("utf-8"))
-    texts += [a["body"] for a in labelled["articles"]] + list(DESCRIPTIONS) + list(STANDARD_ANSWERS.values())
+    answers = [text for texts_ in json.loads(PHRASINGS_FILE.read_text("utf-8"))["answers"].values()
+               for text in texts_]
+    texts += [a["body"] for a in labelled["articles"]] + demo_descriptions() + answers + list(STANDARD_ANSWERS.values())
     pieces = [p.strip() for t in texts for p in re.split(r"[，。；：\n]", t) if len(p.strip()) >= 4]
     pieces += [c.name for c in Category.objects.all()]
     return pieces
@@ -152,11 +165,9 @@ def build(args, rng: random.Random) -> None:
 
 
 def queries(args, rng: random.Random) -> list[str]:
-    from demo.management.commands.seed_demo import DESCRIPTIONS
-
     labelled = json.loads((ROOT / "tests/data/knowledge_labelled.json").read_text("utf-8"))
     pool = sentence_pool()
-    out = [q["q"] for q in labelled["queries"]] + list(DESCRIPTIONS)
+    out = [q["q"] for q in labelled["queries"]] + demo_descriptions()
     while len(out) < args.queries:
         out.append(rng.choice(pool)[: rng.randint(4, 24)] if rng.random() < 0.6 else rng.choice(pool)
                    + rng.choice(pool))
