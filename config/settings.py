@@ -121,6 +121,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Behind PgBouncer in transaction mode server-side cursors cannot live across statements (docs/production.md).
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+    # PostgreSQL compiles a query to machine code when its estimated cost is high: the dashboards' sums of 50
+    # measures over a few hundred thousand cube rows cross that line, and compiling (in every parallel worker)
+    # cost more than it saved — a hot-spot read took 435 ms with it, 209 without. Passed at connect time; behind
+    # PgBouncer, which refuses startup options, set DB_OPTIONS=none and `jit = off` in postgresql.conf.
+    if (options := env.str("DB_OPTIONS", "-c jit=off")) != "none":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = options
 else:
     # Web, worker and beat share one SQLite file. WAL lets readers run beside the one writer; IMMEDIATE takes the
     # write lock when a transaction begins, so two transactions never both read and then deadlock upgrading to

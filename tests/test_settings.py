@@ -87,3 +87,16 @@ def test_production_static_files_collect_cleanly(tmp_path):
     echarts = {p.name for p in (tmp_path / "staticfiles" / "vendor" / "echarts").iterdir()}
     assert any(name.startswith("echarts.min.") for name in echarts)
     assert not any(name.endswith(".map") or name.startswith("echarts.esm") for name in echarts), echarts
+
+
+@pytest.mark.django_db
+def test_postgres_connections_run_without_jit_unless_told_otherwise():
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # this very test database, connected with the settings' options
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    behind_pgbouncer = _settings_in_subprocess({"DATABASE_URL": "postgres://u@h/db", "DB_OPTIONS": "none"},
+                                               "settings.DATABASES['default'].get('OPTIONS', {}).get('options')")
+    assert behind_pgbouncer.returncode == 0, behind_pgbouncer.stderr
+    assert behind_pgbouncer.stdout.strip() == "None"
