@@ -123,9 +123,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
     # PostgreSQL compiles a query to machine code when its estimated cost is high: the dashboards' sums of 50
     # measures over a few hundred thousand cube rows cross that line, and compiling (in every parallel worker)
-    # cost more than it saved — a hot-spot read took 435 ms with it, 209 without. Passed at connect time; behind
-    # PgBouncer, which refuses startup options, set DB_OPTIONS=none and `jit = off` in postgresql.conf.
-    if (options := env.str("DB_OPTIONS", "-c jit=off")) != "none":
+    # cost more than it saved — a hot-spot read took 435 ms with it, 209 without. And it prices a random page at
+    # four sequential ones (spinning disks): a cube's weeks of rows, lying together by day, were read by scanning
+    # all 8 million rows (996 ms) rather than through the day index (337 ms). SSDs, as docs/production.md says.
+    # Passed at connect time; behind PgBouncer, which refuses startup options, set DB_OPTIONS=none and put both
+    # in postgresql.conf.
+    if (options := env.str("DB_OPTIONS", "-c jit=off -c random_page_cost=1.1")) != "none":
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = options
 else:
     # Web, worker and beat share one SQLite file. WAL lets readers run beside the one writer; IMMEDIATE takes the
