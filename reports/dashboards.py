@@ -368,11 +368,15 @@ def intake_by_hour_chart(*, slice_: Slice, ctx: Context, labels: Labels, links: 
     """Today's intake hour by hour against the average of the same weekday in the weeks before."""
     today = timezone.localdate()
     same_days = [today - datetime.timedelta(weeks=w) for w in range(1, weeks + 1)]
-    table = measure_sums(period=Period(same_days[-1], today), slice_=slice_, group_by=["day", "hour"], ctx=ctx)
+    # the five days only (not the four weeks between), and only what the chart shows
+    days = [today, *same_days]
+    tables = dict(zip(days, measure_sums_each(periods=[Period(d, d) for d in days], slice_=slice_,
+                                              group_by=["day", "hour"], ctx=ctx, measures=("received",)),
+                      strict=True))
     hours = list(range(24))
     now_hour = timezone.localtime().hour
-    today_counts = [table.sums((today, h))["received"] if h <= now_hour else None for h in hours]
-    average = [round(sum(table.sums((d, h))["received"] for d in same_days) / weeks, 1) for h in hours]
+    today_counts = [tables[today].sums((today, h))["received"] if h <= now_hour else None for h in hours]
+    average = [round(sum(tables[d].sums((d, h))["received"] for d in same_days) / weeks, 1) for h in hours]
     today_period = Period(today, today)
     hour_links = [links.orders("volume", today_period, group="hour", value=h) for h in hours]
     chart = Chart(id="intake-by-hour", type="line", title=_("Today's intake by hour"),
