@@ -270,3 +270,16 @@ def test_times_say_hours_in_chinese(login_client, week, quality_manager, setting
     page = login_client(quality_manager).get(f"/dashboard/?{WEEK}").content.decode()
     tile = page.split('data-kpi="avg_handling"')[1].split("</a>")[0]
     assert "26.0 小时" in tile and " h" not in tile
+
+
+@pytest.mark.parametrize("who", ["quality_manager", "province_dispatcher", "network_lead", "hotline_agent"])
+def test_the_department_filter_from_the_memo_lists_what_the_queryset_allows(who, request, week):
+    """The dashboards' department choices come from the memo; the submitted value is checked against the
+    queryset: both state one rule, and must agree (same departments, same order)."""
+    from quality.selectors import departments_viewable_by, departments_viewable_list
+
+    user = request.getfixturevalue(who)
+    listed = [d.pk for d in departments_viewable_list(user)]
+    assert listed == list(departments_viewable_by(user).values_list("pk", flat=True))
+    expected = {"network_lead": 1, "hotline_agent": 0}  # the centre and quality see several
+    assert len(listed) == expected[who] if who in expected else len(listed) > 1
