@@ -45,8 +45,11 @@ def world(hotline_agent, outsider, province_dispatcher, network_handler, network
         _log(outsider, coverage, now - datetime.timedelta(weeks=weeks_ago, hours=3), f"1390000{weeks_ago:04d}")
     for n in range(10):
         _log(outsider, coverage, now - datetime.timedelta(hours=6 + 7 * n), f"1391111{n:04d}")
-    for hours_ago in (0.5, 1, 2):
-        _log(hotline_agent, dispute, now - datetime.timedelta(hours=hours_ago), f"1392222{int(hours_ago * 10):04d}")
+    # today's intake lies within today whatever the hour the test runs (just after midnight included: CI once ran
+    # at 00:28 Shanghai time, and "half an hour ago" was yesterday)
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    for share in (0.25, 0.5, 0.75):
+        _log(hotline_agent, dispute, midnight + (now - midnight) * share, f"1392222{int(share * 100):04d}")
     rollups_apply()
     open_orders_snapshot()
     with time_machine.travel(datetime.datetime(2026, 12, 2, 9, 0, tzinfo=datetime.UTC), tick=False):
