@@ -40,6 +40,7 @@ def parse_args(argv=None):
     parser.add_argument("--paths", default="create,order,queue,orders,dashboard")
     parser.add_argument("--profile", default="", help="a path to profile (cProfile, top functions)")
     parser.add_argument("--profile-lines", type=int, default=40)
+    parser.add_argument("--profile-dump", default="", help="also write the profile to this file (pstats)")
     parser.add_argument("--var-dir", default="/tmp/side/var",
                         help="the server's VAR_DIR (its collected static files): the side-by-side kit's by default")
     parser.add_argument("--show-sql", default="", help="a path whose statements are printed")
@@ -127,6 +128,8 @@ def main(argv=None) -> int:
             for _ in range(args.repeat):
                 request()
             profiler.disable()
+            if args.profile_dump:
+                profiler.dump_stats(args.profile_dump)
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
             stats.print_stats(args.profile_lines)

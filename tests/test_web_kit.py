@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from complaints.redaction import redact
 from core.web import exports
-from core.web.tables import Cell
+from core.web.tables import Cell, Table
 from reports.exports import export_record
 
 
@@ -37,3 +37,18 @@ def test_a_model_serializer_builds_its_fields_from_the_model_once_and_each_insta
     assert list(second.fields) == list(first.fields)
     assert all(second.fields[name] is not first.fields[name] for name in first.fields)
     assert second.fields["customer"].parent is second and first.fields["customer"].parent is first
+
+
+def test_a_tables_rows_are_written_as_html_with_every_text_and_link_escaped():
+    table = Table(name="t", title="T", columns=["Name", "Count"])
+    table.rows.append([Cell('<b>"北京"</b>', link="/x/?a=1&b=<2>"), Cell("1,234", raw=1234)])
+    table.rows.append([Cell("plain"), Cell("—")])
+    html = str(table.body_html())
+    assert html.count("<tr>") == 2
+    assert '<td class=""><a href="/x/?a=1&amp;b=&lt;2&gt;">&lt;b&gt;&quot;北京&quot;&lt;/b&gt;</a></td>' in html
+    assert '<td class="num">1,234</td>' in html
+    assert '<td class="">plain</td><td class="">—</td>' in html
+    assert "<b>" not in html
+    empty = Table(name="e", title="E", columns=["A", "B", "C"], empty="nothing <here>")
+    assert str(empty.body_html()) == '<tr><td colspan="3" class="muted">nothing &lt;here&gt;</td></tr>'
+    assert "colspan=\"3\"" in str(Table(name="e", title="E", columns=["A", "B", "C"]).body_html())
