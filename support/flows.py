@@ -17,8 +17,8 @@ from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 
+from core.flowlock import ProcessRowLock, track_process_creation
 from support.models import SupportProcess, SupportRequest, SupportTask
 from workflow.flows import HumanTask
 
@@ -38,7 +38,7 @@ class SupportFlow(Flow):
 
     process_class = SupportProcess
     task_class = SupportTask
-    lock_impl = SelectForUpdateLock(nowait=False, attempts=1)
+    lock_impl = ProcessRowLock()
 
     start = nodes.StartHandle(this.start_request).Next(this.sort)
     sort = HumanTask().onCreate(this.enter_sort).Next(this.after_sort)
@@ -88,3 +88,7 @@ class SupportFlow(Flow):
         request.status = Status.CLOSED
         request.closed_at = timezone.now()
         request.save(update_fields=["status", "closed_at"])
+
+
+# a start runs without locking the process row it has just inserted (core.flowlock)
+track_process_creation(SupportProcess)

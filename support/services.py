@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
 from core.counters import day_number_format, day_number_next
+from core.flowlock import starting_flows
 from core.permissions import is_lead_of, is_quality, is_staff_of
 from core.timed import OVERDUE, WARNING, Point, sweep_due, sweep_until_done
 from core.transitions import ActionSpec, Rule, TransitionConflict, Transitions, available_actions
@@ -374,7 +375,8 @@ def request_raise(*, actor, kind: str, title: str, description: str) -> SupportR
         )
         _promise(request, start=now)
         request.save()
-        SupportFlow.start.run(request=request)
+        with starting_flows():
+            SupportFlow.start.run(request=request)
         _event(request, actor=actor, action=Action.RAISED, comment=description, kind=kind,
                unit=actor.department.name, due_at=_iso(request.due_at))
         _tell(_quality_people(), request=request, what=gettext_lazy("to sort"), actor=actor)

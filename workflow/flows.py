@@ -20,10 +20,10 @@ from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 
 from complaints.models import Kind, OrderStatus, QueueLevel, Severity
 from complaints.selectors import category_responsible_department
+from core.flowlock import ProcessRowLock, track_process_creation
 from workflow import sla
 from workflow.hooks import order_closed
 from workflow.models import OrderProcess, OrderTask, Stage
@@ -53,7 +53,7 @@ class ComplaintFlow(Flow):
     process_class = OrderProcess
     task_class = OrderTask
     # Block on the process row until the other transaction commits: two claims queue, the second sees the first.
-    lock_impl = SelectForUpdateLock(nowait=False, attempts=1)
+    lock_impl = ProcessRowLock()
 
     start = nodes.StartHandle(this.start_order).Next(this.route)
     route = (
@@ -199,3 +199,7 @@ class ComplaintFlow(Flow):
         order.save(update_fields=["status", "closed_at", "current_department", "current_owner", "queue_level",
                                   "stage_started_at"])
         order_closed.announce(order=order)  # accountability proposes who answers for it (认责)
+
+
+# a start runs without locking the process row it has just inserted (core.flowlock)
+track_process_creation(OrderProcess)

@@ -42,6 +42,7 @@ from complaints.services import (
     placeholder_customer_get,
     rows_update,
 )
+from core.flowlock import starting_flows
 from core.logs import bind as bind_log_context
 from core.permissions import may_intake
 from org.models import Region
@@ -600,7 +601,8 @@ def _order_flow_start(*, order: WorkOrder) -> None:
     """Hand the order to the workflow: it dispatches automatically when the rules allow (or to its incident's
     department, attached), else to a dispatcher."""
     sla.order_writes_defer(order)  # the order row is written once, with its number (_order_number_assign)
-    ComplaintFlow.start.run(order=order)
+    with starting_flows():  # the new process row is not locked: no one else can see it before the commit
+        ComplaintFlow.start.run(order=order)
     events = order.__dict__.pop(PENDING_EVENTS, [])
     if order.status == OrderStatus.IN_INCIDENT:
         events.append(event_build(
