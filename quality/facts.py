@@ -56,6 +56,7 @@ from quality.models import (
     RollupCategory,
     RollupCategoryAll,
     RollupChannel,
+    RollupCounty,
     RollupCustomer,
     RollupDaily,
     RollupDepartment,
@@ -238,9 +239,11 @@ class Cube:
 
 # Smallest first: a query is answered by the first cube that has every dimension it filters or groups by. Each
 # holds one or two fine dimensions only: at 10,000 orders a day a cube of three fine dimensions by day has nearly
-# as many rows as orders, so rarer combinations (a channel within a category, a county) read the facts.
+# as many rows as orders, so rarer combinations (a channel within a category, a county and a category) read the
+# facts.
 CUBES = (
     Cube("daily", RollupDaily, ("day", "region_id", "kind")),
+    Cube("county", RollupCounty, ("day", "region_id", "kind", "order_region_id")),
     Cube("channel", RollupChannel, ("day", "region_id", "kind", "channel_id")),
     Cube("department", RollupDepartment, ("day", "region_id", "kind", "department_id")),
     Cube("customer", RollupCustomer, ("day", "region_id", "kind", "severity", "tier", "brand")),

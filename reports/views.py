@@ -64,7 +64,7 @@ SOURCE_LABELS = {
     "daily": gettext_lazy("daily rollup"), "hourly": gettext_lazy("hourly rollup"),
     "category": gettext_lazy("category rollup"), "department": gettext_lazy("department rollup"),
     "category_all": gettext_lazy("category rollup, all regions"),
-    "channel": gettext_lazy("channel rollup"),
+    "channel": gettext_lazy("channel rollup"), "county": gettext_lazy("county rollup"),
     "customer": gettext_lazy("customer rollup"), "facts": gettext_lazy("order facts"),
 }
 

@@ -92,8 +92,17 @@ def test_a_city_slice_sees_only_its_city(week, guangzhou, shenzhen):
         200 / 3)
 
 
-def test_a_county_or_an_agent_is_answered_from_the_facts(week, tianhe, hotline_agent):
-    assert measure_sums(period=WEEK, slice_=Slice(region=tianhe)).source == "facts"
+def test_a_county_is_answered_from_its_cube_and_an_agent_from_the_facts(week, tianhe, hotline_agent):
+    ctx = Context()
+    for slice_, group_by in ((Slice(region=tianhe), ()), (Slice(region=tianhe, kinds=()), ("day",)),
+                             (Slice(), ("region3",)), (ALL_KINDS, ("region3", "day"))):
+        cube = measure_sums(period=WEEK, slice_=slice_, group_by=group_by, ctx=ctx)
+        assert cube.source == "county"
+        facts = measure_sums(period=WEEK, slice_=slice_, group_by=group_by, source="facts", ctx=ctx)
+        assert _nonzero(cube.groups) == _nonzero(facts.groups), (slice_, group_by)
+    assert _nonzero(measure_sums(period=WEEK, slice_=Slice(), group_by=["region3"], ctx=ctx).groups)  # not vacuous
+    # a county within a category: no cube holds both
+    assert measure_sums(period=WEEK, slice_=Slice(region=tianhe), group_by=["category2"]).source == "facts"
     by_agent = measure_sums(period=WEEK, slice_=Slice(), group_by=["agent"])
     assert by_agent.source == "facts"
     assert by_agent.kpi("volume", (hotline_agent.pk,)).value == 5
@@ -201,3 +210,24 @@ def test_the_sweeps_bulk_escalations_reach_the_kpis(hotline_agent, make_order):
     rollups_apply()
     day = order.received_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
     assert measure_sums(period=Period(day, day), slice_=Slice()).sums()["escalated"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_county_cube_migration_fills_the_cube_from_the_facts_already_stored(week):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from quality.models import RollupCounty
+
+    def county_rows():
+        return sorted(RollupCounty.objects.values_list("day", "region_id", "kind", "order_region_id", "received",
+                                                       "closed", "replied", "rated", "due"))
+
+    expected = county_rows()
+    assert expected
+    executor = MigrationExecutor(connection)
+    executor.migrate([("quality", "0013_promise_and_department_measures")])
+    executor = MigrationExecutor(connection)
+    executor.migrate([("quality", "0014_county_rollup")])
+    assert county_rows() == expected
+    assert_cubes_equal_raw()
