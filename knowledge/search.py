@@ -222,9 +222,9 @@ def _search_postgres(user, terms, kind, category, family, limit, exclude_article
     where, params = [], []
     score_parts, score_params = [], []
     for term in terms:
-        score_parts.append("CASE WHEN tsv @@ %s::tsquery THEN %s::float8 ELSE 0 END")
+        score_parts.append("CASE WHEN v @@ %s::tsquery THEN %s::float8 ELSE 0 END")
         score_params += [f"'{term.token}'", term.weight]
-        score_parts.append("CASE WHEN tsv @@ %s::tsquery THEN %s::float8 ELSE 0 END")
+        score_parts.append("CASE WHEN v @@ %s::tsquery THEN %s::float8 ELSE 0 END")
         score_params += [f"'^{term.token}'", term.weight * TITLE_BONUS]
     candidates = _candidate_terms(terms)
     where.append("tsv @@ %s::tsquery")
@@ -252,8 +252,13 @@ def _search_postgres(user, terms, kind, category, family, limit, exclude_article
         # Even the rarest word is in thousands of documents: score the newest of them that pass the filters, as
         # many as the budget (a corpus of common words would otherwise be scored row by row, whole).
         filtered = f"(SELECT * FROM {filtered} ORDER BY id DESC LIMIT {CANDIDATE_BUDGET}) candidates"
+    # Each candidate's index vector is read once, into memory (`|| ''`, in a subquery kept apart by OFFSET 0): the
+    # score's two matches per term against the stored column fetched a long vector from the TOAST table every
+    # time (32 reads a row; 2,135 candidates took 110 ms, now 28).
     sql = (f"SELECT id, kind, COALESCE(article_id, case_id), title, snippet, category_path, "
-           f"({' + '.join(score_parts)}) AS score FROM {filtered} ORDER BY score DESC, id DESC LIMIT %s")
+           f"({' + '.join(score_parts)}) AS score "
+           f"FROM (SELECT *, tsv || ''::tsvector AS v FROM {filtered} OFFSET 0) detoasted "
+           f"ORDER BY score DESC, id DESC LIMIT %s")
     with connection.cursor() as cursor:
         cursor.execute(sql, score_params + params + [limit])
         return [Hit(*row[:6], score=float(row[6])) for row in cursor.fetchall()]
