@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from scipy import stats
 
-from quality.kpis import KPIS, Context, Period, Slice, Value, measure_sums
+from quality.kpis import KPIS, Context, Period, Slice, Value, measure_sums, measure_sums_each
 from quality.models import OrderFact, RollupCategory
 from quality.selectors import fact_slice_q
 
@@ -58,8 +58,12 @@ def hotspots(*, window: Period, baseline: Period, slice_: Slice, category_level:
     if first > baseline.start:  # only the history there is: days before the first order would read as calm
         baseline = Period(first, baseline.end)
     group_by = [f"category{category_level}", f"region{region_level}"]
-    now = measure_sums(period=window, slice_=slice_, group_by=group_by, ctx=ctx, measures=("received",))
-    before = measure_sums(period=baseline, slice_=slice_, group_by=group_by, ctx=ctx, measures=("received",))
+    if baseline.end < window.start:  # the usual case: both periods in one read
+        now, before = measure_sums_each(periods=(window, baseline), slice_=slice_, group_by=group_by, ctx=ctx,
+                                        measures=("received",))
+    else:
+        now = measure_sums(period=window, slice_=slice_, group_by=group_by, ctx=ctx, measures=("received",))
+        before = measure_sums(period=baseline, slice_=slice_, group_by=group_by, ctx=ctx, measures=("received",))
     scale = window.days / baseline.days
     floor = 0.5 * window.days / 7  # half a complaint a week for a slice new in the window
     candidates = []
