@@ -261,7 +261,7 @@ def main(argv=None) -> int:
             ("overview, one city, 30 days", f"/dashboard/?region={_city_id()}"),
             ("department view, 30 days", "/dashboard/department/"),
             ("KPI analysis by category (level 2)", "/dashboard/kpis/?group=category2"),
-            ("KPI analysis by county (facts)", "/dashboard/kpis/?group=region3&period=7d"),
+            ("KPI analysis by county (county cube)", "/dashboard/kpis/?group=region3&period=7d"),
             ("hot spots (week, city x category 3)", "/dashboard/hotspots/"),
             ("orders behind the timeliness, page 1", "/dashboard/orders/?kpi=timeliness&part=rest"),
         ]
