@@ -241,6 +241,13 @@ class Rating(models.IntegerChoices):
     VERY_DISSATISFIED = 1, _("Very dissatisfied")
 
 
+class CallbackMethod(models.TextChoices):
+    """How the customer's rating reached us: an agent's call, or the customer's reply to the SMS survey."""
+
+    PHONE = "phone", _("Phone call")
+    SMS = "sms", _("SMS survey")
+
+
 class RatingVerdict(models.TextChoices):
     """What a rating means, by the workflow policy in force when the order was received (default: 1–2
     dissatisfied, 3 neutral, 4–5 satisfied): the one meaning the reopen rule, the follow-ups and every KPI read."""
@@ -345,6 +352,8 @@ class WorkOrder(models.Model):
     # The callback (回访).
     callback_attempts = models.PositiveSmallIntegerField(_("callback attempts"), default=0)
     callback_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    # While an SMS survey waits for the customer's reply, the order stays off the agents' callback list until then.
+    callback_after = models.DateTimeField(_("on the callback list from"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
     problem_solved = models.BooleanField(_("problem solved"), null=True, blank=True)
 

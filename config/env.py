@@ -73,6 +73,18 @@ class Env:
             rates[scope] = rate
         return rates
 
+    def mapping(self, name, default: dict[str, str], *, keys=None) -> dict[str, str]:
+        """"key=value,key=value" (field names of another system); a key not named keeps its default."""
+        result = dict(default)
+        allowed = set(keys if keys is not None else default)
+        for item in self.list(name):
+            key, sep, value = (part.strip() for part in item.partition("="))
+            if not sep or not value or key not in allowed:
+                raise ImproperlyConfigured(f"{name}: {item!r} is not key=value with a key among "
+                                           f"{', '.join(sorted(allowed))}.")
+            result[key] = value
+        return result
+
     def choice(self, name, choices, default):
         value = self._raw(name) or default
         if value not in choices:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import timezone
@@ -35,6 +36,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from config.celery import app
 from core.permissions import is_admin
 from core.throttles import refusal_counts
+from sms.models import SmsMessage
 from workflow.models import Heartbeat, OrderStage
 
 log = logging.getLogger("config.ops")
@@ -127,9 +129,20 @@ def _work_figures() -> dict:
         "sweep_lag": (now - oldest_unswept).total_seconds() if oldest_unswept else 0.0,
         "heartbeats": {h.name: (now - h.ran_at).total_seconds() for h in Heartbeat.objects.all()},
         "queue_depth": _queue_depth(),
+        "sms": _sms_figures(now),
     }
     cache.set("ops:figures", figures, GAUGE_CACHE_SECONDS)
     return figures
+
+
+def _sms_figures(now) -> dict[str, int]:
+    """Customer SMS by status: those of the last 24 hours, and every message still waiting or being sent."""
+    counts = dict.fromkeys(SmsMessage.Status.values, 0)
+    rows = (SmsMessage.objects.filter(Q(created_at__gte=now - timedelta(hours=24))
+                                      | Q(status__in=[SmsMessage.Status.QUEUED, SmsMessage.Status.SENDING]))
+            .order_by().values("status").annotate(n=Count("id")))
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
 
 
 def _queue_depth() -> float:
@@ -156,6 +169,11 @@ class WorkCollector:
             family = GaugeMetricFamily(name, help_text)
             family.add_metric([], value)
             yield family
+        sms = GaugeMetricFamily("complaints_sms_messages", "Customer SMS by status: sent, delivered, failed… in the "
+                                "last 24 hours; queued and sending: all waiting now.", labels=["status"])
+        for status, count in sorted(figures["sms"].items()):
+            sms.add_metric([status], count)
+        yield sms
         ages = GaugeMetricFamily("complaints_job_age_seconds", "Seconds since each periodic job last ran.",
                                  labels=["job"])
         for job, age in sorted(figures["heartbeats"].items()):

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "knowledge",
     "support",
     "jobs",
+    "sms",
     "demo",
 ]
 
@@ -214,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
     "accountability-month": {"task": "accountability.tasks.monthly_cycle", "schedule": crontab(hour=7, minute=0)},
     # Background jobs started from a page (imports, month closes) that the broker lost or whose worker died.
     "jobs-redispatch": {"task": "jobs.tasks.jobs_redispatch", "schedule": 60.0},
+    "sms-send": {"task": "sms.tasks.sms_send", "schedule": float(env.int("SMS_SEND_SECONDS", 10, minimum=1))},
+    "sms-sweep": {"task": "sms.tasks.sms_sweep", "schedule": 15.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -289,6 +292,35 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "complaints@localhost")
 SITE_URL = env.url("SITE_URL", ("http", "https"), default="http://127.0.0.1:8000")
 
 # Intake limits.
+# Customer SMS (sms/, README "Connecting the SMS gateway"): the backend, and the operator's SMS platform.
+SMS_BACKEND = env.choice("SMS_BACKEND", ("console", "file", "http"), "console")
+SMS_FILE_DIR = env.str("SMS_FILE_DIR", str(VAR_DIR / "sms-outbox"))
+SMS_HTTP_URL = env.url("SMS_HTTP_URL", ("http", "https"), default=None)
+if SMS_BACKEND == "http" and not SMS_HTTP_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL, the gateway's address.")
+SMS_HTTP_FORMAT = env.choice("SMS_HTTP_FORMAT", ("json", "form"), "json")
+SMS_HTTP_FIELDS = env.mapping("SMS_HTTP_FIELDS", {"phone": "mobile", "text": "content", "ref": "msgid"})
+SMS_HTTP_EXTRA = env.mapping("SMS_HTTP_EXTRA", {}, keys=env.list("SMS_HTTP_EXTRA_KEYS", ("account", "sign", "ext",
+                                                                                        "appid", "sender")))
+SMS_HTTP_USERNAME = env.str("SMS_HTTP_USERNAME", "")
+SMS_HTTP_PASSWORD = env.str("SMS_HTTP_PASSWORD", "")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", "")
+SMS_HTTP_SECRET = env.str("SMS_HTTP_SECRET", "")
+SMS_HTTP_TIMEOUT = env.int("SMS_HTTP_TIMEOUT", 10, minimum=1, maximum=120)
+SMS_HTTP_OK_FIELD = env.str("SMS_HTTP_OK_FIELD", "")
+SMS_HTTP_OK_VALUES = env.list("SMS_HTTP_OK_VALUES", ("0",))
+SMS_HTTP_ID_FIELD = env.str("SMS_HTTP_ID_FIELD", "")
+# The gateway calling us: replies (/api/v1/sms/inbound/) and delivery receipts (/api/v1/sms/receipts/).
+SMS_INBOUND_TOKEN = env.str("SMS_INBOUND_TOKEN", "")
+SMS_INBOUND_SECRET = env.str("SMS_INBOUND_SECRET", "")
+SMS_INBOUND_FIELDS = env.mapping("SMS_INBOUND_FIELDS", {"phone": "mobile", "text": "content", "id": "msgid"})
+SMS_RECEIPT_FIELDS = env.mapping("SMS_RECEIPT_FIELDS", {"ref": "msgid", "status": "status"})
+SMS_RECEIPT_DELIVERED = env.list("SMS_RECEIPT_DELIVERED", ("DELIVRD", "delivered", "0", "success"))
+SMS_SIGNATURE_MAX_AGE = env.int("SMS_SIGNATURE_MAX_AGE", 300, minimum=10)
+SMS_SEND_SECONDS = env.int("SMS_SEND_SECONDS", 10, minimum=1, maximum=3600)
+SMS_RETRY_SECONDS = env.int("SMS_RETRY_SECONDS", 30, minimum=1)  # first wait after a failure; doubles, up to 1 h
+SMS_GIVE_UP_HOURS = env.int("SMS_GIVE_UP_HOURS", 24, minimum=1)
+
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 TRACK_RATE_LIMIT = env.int("TRACK_RATE_LIMIT", 10, minimum=1)  # lookups per client per window
 TRACK_RATE_WINDOW_SECONDS = env.int("TRACK_RATE_WINDOW_SECONDS", 60, minimum=1)

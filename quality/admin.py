@@ -69,8 +69,8 @@ class QualityPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(CallbackSurvey)
 class CallbackSurveyAdmin(ReadOnlyAdmin):
-    list_display = ["order", "at", "rating", "solved", "agent_name", "round"]
-    list_filter = ["rating", "solved", "round"]
+    list_display = ["order", "at", "rating", "solved", "method", "agent_name", "round"]
+    list_filter = ["rating", "solved", "method", "round"]
     search_fields = ["=order__number"]
     list_select_related = ["order"]
     date_hierarchy = "at"

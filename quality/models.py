@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from complaints.models import Rating, RatingVerdict
+from complaints.models import CallbackMethod, Rating, RatingVerdict
 from core.audit import AuditEvent
 from core.effective import EffectiveDated, EffectivePolicy
 
@@ -52,7 +52,10 @@ class CallbackSurvey(models.Model):
     # Judged once, at the call, by the workflow policy in force when the order was received; every KPI, the
     # follow-ups and the scores read this, never the rating against a number of their own.
     verdict = models.CharField(_("verdict"), max_length=16, choices=RatingVerdict.choices)
-    solved = models.BooleanField(_("problem solved"))
+    # None: not asked (the SMS survey asks only for the rating).
+    solved = models.BooleanField(_("problem solved"), null=True, blank=True)
+    method = models.CharField(_("how"), max_length=8, choices=CallbackMethod.choices, default=CallbackMethod.PHONE,
+                              db_default=CallbackMethod.PHONE)
     comment = models.TextField(_("comment"), blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("agent"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")

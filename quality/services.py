@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints.models import WorkOrder
+from complaints.models import CallbackMethod, WorkOrder
 from core.permissions import is_centre_or_quality
 from quality.models import CallbackSurvey, FollowUp, FollowUpEvent, QualityPolicy
 from quality.selectors import follow_ups_visible_to
@@ -19,15 +19,16 @@ from workflow.calendars import work_calendar
 from workflow.models import LimitUnit
 
 
-def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str, solved: bool, comment: str = "",
-                           at: datetime | None = None) -> CallbackSurvey:
+def callback_survey_record(*, order: WorkOrder, actor, rating: int, verdict: str, solved: bool | None,
+                           comment: str = "", at: datetime | None = None,
+                           method: str = CallbackMethod.PHONE) -> CallbackSurvey:
     """A callback that reached the customer (workflow.hooks.order_rated, inside the callback's transaction);
     `verdict` is the workflow policy's reading of the rating."""
     at = at or timezone.now()
     local = timezone.localtime(at)
     return CallbackSurvey.objects.create(
         order=order, at=at, day=local.date(), hour=local.hour, rating=rating, verdict=verdict, solved=solved,
-        comment=comment,
+        comment=comment, method=method,
         agent=actor if actor is not None and actor.pk else None, agent_name=str(actor or "system")[:64],
         unit=actor.department if actor is not None and actor.department_id else None,
         round=order.reopen_count + 1,

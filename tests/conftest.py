@@ -40,6 +40,7 @@ def _restore_reference_data():
     importlib.import_module("workflow.migrations.0013_split_seeded_calendar_and_policy_texts").split(apps, None)
     importlib.import_module("complaints.migrations.0003_seed_channels_and_defaults").seed(apps, None)
     importlib.import_module("complaints.migrations.0013_grant_phone_permissions").grant(apps, None)
+    importlib.import_module("sms.migrations.0002_seed_policy_and_templates").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -43,7 +43,8 @@ pytestmark = pytest.mark.django_db
 
 ACRONYMS = {"API", "CSV", "JSON", "Excel", "PDF", "HTML", "HTTP", "HTTPS", "SQL", "LDAP", "ECharts", "holidays", "APP", "IPTV",
             "VoLTE", "DNS", "SMS", "SP", "IP", "VIP", "KPI", "CTI", "IT", "ID", "URL", "SLA", "Control", "Command", "Mac",
-            "Ctrl", "Enter", "English", "CXXZ", "SQXZ", "xhfg", "h", "min", "ms", "s", "pp", "p"}
+            "Ctrl", "Enter", "English", "CXXZ", "SQXZ", "xhfg", "h", "min", "ms", "s", "pp", "p",
+            "TD"}  # 回复TD退订: the word customers text to opt out of SMS
 ROLES = ["agent_gz", "lead_gz_hotline", "dispatcher", "handler_network", "lead_network", "emergency", "quality",
          "admin"]
 # Not pages: leaving, switching language, downloads, machine-readable answers, actions.
@@ -52,8 +53,9 @@ SKIP = re.compile(r"/accounts/logout/|/i18n/|[?&]format=|/export|\.pdf$|\.csv$|\
 SAMPLES_PER_ROUTE = 2  # pages of one kind (two orders, two articles …) say the same words
 WORD = r"[A-Za-z0-9][A-Za-z0-9_.:'’\-/]*"
 LATIN_RUN = re.compile(rf"(?<![\w.:/-]){WORD}(?:[ \t]+{WORD})*")
-# e-mail addresses, URLs, paths, management commands
-NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|(?<![\w])/[\w\-./?=&%]*|manage\.py [\w-]+|\S*\*{3,}\S*|<unknown>")
+# SMS templates' {placeholders}, settings' names (SMS_INBOUND_TOKEN), e-mail addresses, URLs, paths, management
+# commands
+NOT_WORDS = re.compile(r"\{\w+\}|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\S+@\S+|https?://\S+|(?<![\w])/[\w\-./?=&%]*|manage\.py [\w-]+|\S*\*{3,}\S*|<unknown>")
 
 
 class VisibleText(HTMLParser):

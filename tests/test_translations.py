@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ["manage.py", "config", "core", "demo", "org", "complaints", "workflow", "accountability", "quality", "reports",
-           "knowledge", "support", "jobs", "templates", "static", "locale"]
+           "knowledge", "support", "jobs", "sms", "templates", "static", "locale"]
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is not installed (make test installs it)")

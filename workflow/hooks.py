@@ -12,8 +12,16 @@ order_closed = Hook("order_closed", arguments=("order",), doc=(
     "An order closed: the workflow's archive step, resolved on the spot, or imported as closed."))
 orders_imported_closed = Hook("orders_imported_closed", arguments=("orders", "memo"), doc=(
     "Closed orders of another system written in bulk by the historical import; `memo` is kept for a whole run."))
-order_rated = Hook("order_rated", arguments=("order", "actor", "rating", "verdict", "solved", "comment", "at"), doc=(
-    "The customer, reached at callback, rated the answer; `verdict` is the workflow policy's reading of the rating."))
+order_rated = Hook("order_rated", arguments=("order", "actor", "rating", "verdict", "solved", "comment", "at",
+                                             "method"), doc=(
+    "The customer, reached at callback, rated the answer; `verdict` is the workflow policy's reading of the rating; "
+    "`method`: CallbackMethod (an agent's call, or the customer's SMS reply, whose `solved` is None: not asked)."))
+order_answered = Hook("order_answered", arguments=("order",), doc=(
+    "The answer reached the customer's side: replied with no review, or its review accepted (the order is at "
+    "callback, or closed for an inquiry or a suggestion). Announced again for the answer after a reopen."))
+order_promise_moved = Hook("order_promise_moved", arguments=("order", "cause"), doc=(
+    "The customer was promised a new reply time after receipt (`order.promised_at`): `cause` is `extension` (an "
+    "approved extension moved it) or `reopen` (a new promise after the callback)."))
 order_reopened = Hook("order_reopened", arguments=("order", "actor", "reason", "rating"), doc=(
     "The order went back to its department after callback; `reason`: low_rating or reopened."))
 

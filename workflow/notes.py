@@ -1,7 +1,9 @@
 """Notes and attachments on an order, each written with its line in the order's audit trail."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from complaints.files import attachment_filename, attachment_validate
@@ -15,6 +17,17 @@ from workflow.models import OrderEvent
 def note_insert(*, order: WorkOrder, actor, body: str, internal: bool) -> Note:
     note = Note.objects.create(order=order, author=actor, author_name=str(actor)[:64], body=body, is_internal=internal)
     event_record(order=order, actor=actor, action=OrderEvent.Action.NOTE_ADDED, data={"internal": internal})
+    return note
+
+
+def order_note_from_customer(*, order: WorkOrder, body: str, via: str) -> Note:
+    """What the customer wrote to us (an SMS reply), kept on the order for the agent: an internal note whose
+    author is the customer, by `via`."""
+    with translation.override(settings.LANGUAGE_CODE):
+        author = _("Customer (%(via)s)") % {"via": via}
+    note = Note.objects.create(order=order, author=None, author_name=author[:64], body=body, is_internal=True)
+    event_record(order=order, actor=None, action=OrderEvent.Action.NOTE_ADDED,
+                 data={"internal": True, "from_customer": via})
     return note
 
 

@@ -87,8 +87,9 @@ def work_list_orders(*, user, key: str, filters: dict | None = None, sort: str =
     elif key == "team":
         qs = visible.filter(current_department=department,
                             status__in=[OrderStatus.IN_PROGRESS, OrderStatus.WAITING])
-    elif key == "callback":
-        qs = visible.filter(current_department=department, status=OrderStatus.CALLBACK)
+    elif key == "callback":  # not while an SMS survey still waits for the customer's own answer
+        qs = visible.filter(Q(callback_after__isnull=True) | Q(callback_after__lte=timezone.now()),
+                            current_department=department, status=OrderStatus.CALLBACK)
     elif key == "dispatch":
         qs = visible.filter(status=OrderStatus.NEW)
     elif key == "answer":

@@ -23,7 +23,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.workflow.status import STATUS
 
-from complaints.models import Kind, OrderStatus, QueueLevel, RatingVerdict, ResultCode, WorkOrder
+from complaints.models import (
+    CallbackMethod,
+    Kind,
+    OrderStatus,
+    QueueLevel,
+    RatingVerdict,
+    ResultCode,
+    WorkOrder,
+)
 from complaints.selectors import CATALOGUE_MEMO_SECONDS, orders_visible_to
 from core.logs import bind as bind_log_context
 from core.memo import cached_for
@@ -35,7 +43,7 @@ from workflow import notifications, sla
 from workflow.audit import event_record
 from workflow.escalation import MAX_ESCALATION_LEVEL, escalation_step
 from workflow.flows import ComplaintFlow
-from workflow.hooks import order_rated, order_reopened
+from workflow.hooks import order_answered, order_promise_moved, order_rated, order_reopened
 from workflow.models import (
     ExtensionRequest,
     Notification,
@@ -244,7 +252,8 @@ ORDER_ACTIONS = {
                         actor=(REPLIER,)),
     "review": ActionSpec(gettext_lazy("review"), steps=("review",), actor=(_dispatcher(
         lambda: _("Replies are reviewed by dispatchers of the complaint centre.")),)),
-    "callback": ActionSpec(gettext_lazy("callback"), steps=("callback",), actor=(CALLBACK_AGENT,)),
+    # by the system: the customer's rating by SMS (sms/), recorded without an agent
+    "callback": ActionSpec(gettext_lazy("callback"), steps=("callback",), actor=(CALLBACK_AGENT,), by_system=True),
     "reopen": ActionSpec(gettext_lazy("reopen"), steps=("callback",), actor=(CALLBACK_AGENT,)),
     "cancel": ActionSpec(gettext_lazy("cancel"), state=(IS_OPEN,), actor=(_dispatcher(
         lambda: _("Only dispatchers of the complaint centre may cancel orders.")),)),
@@ -333,7 +342,8 @@ def _order_locked(*, actor, obj: WorkOrder) -> Iterator[OrderContext]:
 def _complete_task(ctx: OrderContext, actor, outcome: str, **data) -> None:
     """Finish the open human task with an outcome; the flow routes on it and creates the next task."""
     task = ctx.task
-    sla.stages_end(order=ctx.order, holder_id=actor.department_id)  # the task's timed stages end with it
+    # the task's timed stages end with it (actor None: the system, e.g. an SMS survey answered by the customer)
+    sla.stages_end(order=ctx.order, holder_id=actor.department_id if actor is not None else None)
     activation = task.flow_task.activation_class(task)
     ctx.process.outcome = outcome
     task.data = {**task.data, "outcome": outcome, **data}
@@ -605,6 +615,8 @@ def order_reply(*, actor, order: WorkOrder, answer: str, result_code: str,
                 result_code=result_code, compensation=str(compensation) if compensation is not None else None,
                 department=_dept_name(ctx.order.replied_department))
         _record_close(ctx, actor)
+        if ctx.order.status != OrderStatus.REVIEW:  # no review: the answer goes to the customer now
+            order_answered.announce(order=ctx.order)
         return ctx.order
 
 
@@ -623,6 +635,7 @@ def order_review(*, actor, order: WorkOrder, accept: bool, reason: str = "") -> 
         if accept:
             _complete_task(ctx, actor, "accept")
             _record(ctx, actor=actor, action=OrderEvent.Action.REVIEW_ACCEPTED, before=before, comment=reason)
+            order_answered.announce(order=ctx.order)
         else:
             ctx.order.current_department = ctx.order.replied_department
             _complete_task(ctx, actor, "send_back")
@@ -644,16 +657,18 @@ def _notify_department(ctx: OrderContext, actor, kind: str, comment: str) -> Non
 
 
 def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int | None = None,
-                   solved: bool | None = None, comment: str = "") -> WorkOrder:
+                   solved: bool | None = None, comment: str = "", method: str = CallbackMethod.PHONE) -> WorkOrder:
     """回访: the customer's verdict. Not reached: another attempt later, closed after the last. A dissatisfied
     rating (the workflow policy's, as of the order's receipt: 1–2 by default) or "not solved" reopens the order in
-    the same department and opens a follow-up; a neutral 3 closes it like a satisfied 4–5."""
+    the same department and opens a follow-up; a neutral 3 closes it like a satisfied 4–5. `method` SMS: the
+    customer's digit in reply to the SMS survey (`actor` None), which does not ask whether the problem is solved."""
     comment = (comment or "").strip()
+    _choice(method, CallbackMethod.choices, "method")
     if reached:
         errors = {}
         if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
             errors["satisfaction"] = [_("Give the customer's rating from 1 to 5.")]
-        if solved is None:
+        if solved is None and method == CallbackMethod.PHONE:
             errors["solved"] = [_("Say whether the problem is solved.")]
         if errors:
             raise ValidationError(errors)
@@ -679,20 +694,26 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         ctx.order.save(update_fields=["satisfaction", "problem_solved", "callback_at"])
         verdict = policy.rating_verdict(satisfaction)
         order_rated.announce(order=ctx.order, actor=actor, rating=satisfaction, verdict=verdict, solved=solved,
-                             comment=comment, at=ctx.order.callback_at)
+                             comment=comment, at=ctx.order.callback_at, method=method)
         low = verdict == RatingVerdict.DISSATISFIED
-        if low or not solved:
+        if low or solved is False:
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
-                    satisfaction=satisfaction, solved=solved)
+                    satisfaction=satisfaction, solved=solved, method=method)
             _reopen(ctx, actor, comment or _("Customer dissatisfied at callback (rating %(rating)s).")
                     % {"rating": satisfaction}, follow_up_reason="low_rating" if low else "reopened",
                     rating=satisfaction)
         else:
             _complete_task(ctx, actor, "close")
             _record(ctx, actor=actor, action=OrderEvent.Action.CALLED_BACK, before=before, comment=comment,
-                    satisfaction=satisfaction, solved=solved)
+                    satisfaction=satisfaction, solved=solved, method=method)
             _record_close(ctx, actor)
         return ctx.order
+
+
+def order_callback_hold(*, order: WorkOrder, until) -> bool:
+    """An SMS survey waits for the customer's own answer: the order stays off the agents' callback list until
+    `until` (None: on it now). Only an order still at callback; True when it was."""
+    return WorkOrder.objects.filter(pk=order.pk, status=OrderStatus.CALLBACK).update(callback_after=until) == 1
 
 
 def order_reopen(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
@@ -717,6 +738,7 @@ def _reopen(ctx: OrderContext, actor, reason: str, *, follow_up_reason: str = "r
             promised_at=promise.due_at.isoformat())
     _notify_department(ctx, actor, Notification.Kind.REOPENED, reason)
     order_reopened.announce(order=ctx.order, actor=actor, reason=follow_up_reason, rating=rating)
+    order_promise_moved.announce(order=ctx.order, cause="reopen")
 
 
 def order_cancel(*, actor, order: WorkOrder, reason_kind: str, reason: str) -> WorkOrder:
@@ -827,6 +849,8 @@ def order_answer_from_incident(*, actor, order: WorkOrder, incident) -> WorkOrde
         _complete_task(ctx, actor, "reply", result_code=ResultCode.RESOLVED, incident=incident.pk)
         _record(ctx, actor=actor, action=OrderEvent.Action.REPLIED, before=before, comment=incident.answer,
                 result_code=ResultCode.RESOLVED, incident=incident.pk, department=incident.department.name)
+        if ctx.order.status != OrderStatus.REVIEW:
+            order_answered.announce(order=ctx.order)
         return ctx.order
 
 
@@ -865,6 +889,7 @@ def order_extension_decide(*, actor, order: WorkOrder, approve: bool, reason: st
         request.decided_at = timezone.now()
         request.decision_reason = reason
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        promised = ctx.order.promised_at
         if approve and request.stage.ended_at is None:
             request.stage.order = ctx.order
             sla.stage_extend(stage=request.stage, until=request.until)
@@ -876,6 +901,8 @@ def order_extension_decide(*, actor, order: WorkOrder, approve: bool, reason: st
             notifications.notify(recipients=[request.requested_by], order=ctx.order,
                                  kind=Notification.Kind.EXTENSION_DECIDED, actor=actor,
                                  comment=(_("Approved") if approve else _("Refused")) + (f": {reason}" if reason else ""))
+        if ctx.order.promised_at != promised:  # the extension went past the customer's promise: a new time
+            order_promise_moved.announce(order=ctx.order, cause="extension")
         return ctx.order
 
 

@@ -148,7 +148,9 @@ def order_attachment_add(request, number):
 
 def track(request):
     """Public progress page: the same answer for an unknown number and a wrong phone number."""
-    form = TrackForm(request.POST or None)
+    # The SMS link (受理短信) carries the order number: the customer types only their phone number.
+    initial = {"number": request.GET.get("number", "")[:20]} if request.method == "GET" else None
+    form = TrackForm(request.POST or None, initial=initial)
     context = {"form": form}
     status_code = 200
     if request.method == "POST":
