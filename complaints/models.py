@@ -269,6 +269,16 @@ class ResultCode(models.TextChoices):
     CANNOT_SOLVE_NOW = "cannot_solve_now", _("Cannot be solved now")
 
 
+class ReplyMethod(models.TextChoices):
+    """How the department gave the customer its answer (答复方式): the answer SMS says it."""
+
+    PHONE = "phone", _("phone call")
+    SMS = "sms", _("text message")
+    VISIT = "visit", _("visit in person")
+    LETTER = "letter", _("letter")
+    ONLINE = "online", _("app or website")
+
+
 class OrderSource(models.TextChoices):
     BROWSER = "browser", _("Browser")
     API = "api", _("API")
@@ -348,6 +358,8 @@ class WorkOrder(models.Model):
         "org.Department", verbose_name=_("replying department"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
+    reply_method = models.CharField(_("answer given by"), max_length=8, choices=ReplyMethod.choices, blank=True,
+                                    default="", db_default="")
 
     # The callback (回访).
     callback_attempts = models.PositiveSmallIntegerField(_("callback attempts"), default=0)

@@ -97,8 +97,10 @@ def fact_columns() -> dict:
       `breached` = closed after any stage ended past its deadline (or was found overdue by the sweep). A stage's
       outcome is recorded when it ends, whatever ended it (reply, transfer, return, assignment);
       `dispatched_closed` = closed without on-spot resolution (the orders that have a callback step), of which
-      `called_back` reached the customer at least once. `promise_kept` = timed and no customer's promise (the
-      one of its receipt, a new one after a reopen) ended late: what the customer felt; `holdings` = the
+      `called_back` reached the customer at least once (`called_back_sms`: by the customer's SMS reply,
+      `called_back_phone`: by an agent's call; a reopened order may have both). `promise_kept` = timed and no
+      customer's promise (the one of its receipt, a new one after a reopen) ended late: what the customer felt;
+      `holdings` = the
       departments' handling clocks judged (a holding returned as misrouted is not: the routing was late), of
       which `holdings_in_time` ended in time: who caused a delay; `ping_pong` = passed between departments
       (transferred or returned) at least PING_PONG_PASSES times.
@@ -166,6 +168,10 @@ def fact_columns() -> dict:
         "f_dispatched_closed": _flag(~on_spot, unless=not_closed),
         "f_called_back": _flag(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"))),
                                unless=not_closed | on_spot),
+        "f_called_back_sms": _flag(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), method="sms")),
+                                   unless=not_closed | on_spot),
+        "f_called_back_phone": _flag(Exists(CallbackSurvey.objects.filter(order=OuterRef("pk"), method="phone")),
+                                     unless=not_closed | on_spot),
         "f_looped": _flag(closed, unless=Q(status=OrderStatus.CANCELLED)),
         "f_promise_kept": _flag(on_spot | ~Exists(promise.filter(outcome=StageOutcome.LATE)),
                                 unless=not_closed | (~on_spot & ~Exists(handle))),
@@ -273,6 +279,7 @@ _BASES = {
         "closed": "1", "timed": "f.timed", "in_time": "f.in_time", "in_time_original": "f.in_time_original",
         "breached": "f.breached", "extended": "f.extended", "reopened": "f.reopened",
         "dispatched_closed": "f.dispatched_closed", "called_back": "f.called_back",
+        "called_back_sms": "f.called_back_sms", "called_back_phone": "f.called_back_phone",
         "promise_kept": "f.promise_kept", "ping_pong": "f.ping_pong", "holdings": "f.holdings",
         "holdings_in_time": "f.holdings_in_time"}),
     "replied": ("f.replied_day", "f.replied_hour", "f.replied_day IS NOT NULL", {

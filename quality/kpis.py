@@ -113,7 +113,13 @@ KPIS: dict[str, Kpi] = {k.code: k for k in [
         "dissatisfied", "rated"),
     Kpi("callback_rate", _("Callback rate"), "%", True, "called_back", "dispatched_closed", CLOSED,
         _("Closed orders whose customer was reached at callback ÷ closed orders that had a callback step (not "
-          "resolved on the spot)."), "called_back", "dispatched_closed"),
+          "resolved on the spot), by phone or by the customer's SMS reply."), "called_back", "dispatched_closed"),
+    Kpi("callback_rate_sms", _("Callback rate by SMS"), "%", True, "called_back_sms", "dispatched_closed", CLOSED,
+        _("Closed orders whose customer answered the SMS survey ÷ closed orders that had a callback step."),
+        "called_back_sms", "dispatched_closed"),
+    Kpi("callback_rate_phone", _("Callback rate by phone"), "%", True, "called_back_phone", "dispatched_closed",
+        CLOSED, _("Closed orders whose customer was reached by an agent's call ÷ closed orders that had a callback "
+                  "step (an order reopened may count in both)."), "called_back_phone", "dispatched_closed"),
     Kpi("closed_loop_rate", _("Closed-loop rate"), "%", True, "looped", "due", DUE,
         _("Orders closed with a final answer ÷ orders whose first reply was due (cancelled orders are never due)."),
         "looped", "due"),

@@ -30,7 +30,8 @@ HANDLING_BUCKETS = len(HANDLING_BUCKET_EDGES_HOURS) + 1  # the last one is open-
 MEASURES_BY_BASIS = {
     "received": ("received", "on_spot", "repeat", "escalated"),
     "closed": ("closed", "timed", "in_time", "in_time_original", "breached", "extended", "reopened",
-               "dispatched_closed", "called_back", "promise_kept", "ping_pong", "holdings", "holdings_in_time"),
+               "dispatched_closed", "called_back", "called_back_sms", "called_back_phone", "promise_kept", "ping_pong",
+               "holdings", "holdings_in_time"),
     "replied": ("replied", "handling_seconds", *(f"h{k:02d}" for k in range(HANDLING_BUCKETS))),
     "rated": ("rated", "satisfied", "dissatisfied", "rating_sum"),
     "due": ("due", "looped"),
@@ -133,6 +134,9 @@ class OrderFact(models.Model):
     reopened = models.SmallIntegerField()
     dispatched_closed = models.SmallIntegerField()
     called_back = models.SmallIntegerField()
+    # reached by the customer's SMS reply / by an agent's call (an order reopened may have both)
+    called_back_sms = models.SmallIntegerField(default=0, db_default=0)
+    called_back_phone = models.SmallIntegerField(default=0, db_default=0)
     promise_kept = models.SmallIntegerField(default=0)
     ping_pong = models.SmallIntegerField(default=0)
     holdings = models.SmallIntegerField(default=0)  # department holdings judged by their own clock
@@ -179,6 +183,8 @@ class RollupBase(models.Model):
     reopened = models.IntegerField(default=0)
     dispatched_closed = models.IntegerField(default=0)
     called_back = models.IntegerField(default=0)
+    called_back_sms = models.IntegerField(default=0, db_default=0)
+    called_back_phone = models.IntegerField(default=0, db_default=0)
     promise_kept = models.IntegerField(default=0)
     ping_pong = models.IntegerField(default=0)
     holdings = models.IntegerField(default=0)

@@ -91,6 +91,8 @@ DRILLS = {
     "reopened": ("closed", Q(reopened=1)),
     "dispatched_closed": ("closed", Q(dispatched_closed=1)),
     "called_back": ("closed", Q(called_back=1)),
+    "called_back_sms": ("closed", Q(called_back_sms=1)),
+    "called_back_phone": ("closed", Q(called_back_phone=1)),
     "promise_kept": ("closed", Q(promise_kept=1)),
     "ping_pong": ("closed", Q(ping_pong=1)),
     # the orders behind the departmental on-time rate: with a judged holding; every one of them in time

@@ -36,7 +36,7 @@ def _verify(request) -> bytes:
     """The raw body, once the token and the signature are right."""
     token, secret = settings.SMS_INBOUND_TOKEN, settings.SMS_INBOUND_SECRET
     if not (token and secret):
-        raise GatewayRefused(503, _("Inbound SMS is not set up: set SMS_INBOUND_TOKEN and SMS_INBOUND_SECRET."))
+        raise GatewayRefused(403, _("Inbound SMS is not set up: set SMS_INBOUND_TOKEN and SMS_INBOUND_SECRET."))
     header = request.headers.get("Authorization", "")
     if not (header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode())):
         raise GatewayRefused(401, _("Send the gateway's token: Authorization: Bearer <token>."))
@@ -100,8 +100,8 @@ class InboundApi(GatewayApi):
     @extend_schema(operation_id="sms_inbound", request=OpenApiTypes.OBJECT, responses={
         200: OpenApiResponse(description="What was made of each reply: rating, opt_out, text, late, unmatched."),
         400: OpenApiResponse(description="A field missing or a number that is not a mobile number."),
-        401: OpenApiResponse(description="No or a wrong token."), 403: OpenApiResponse(description="Bad signature."),
-        503: OpenApiResponse(description="Inbound SMS is not set up.")},
+        401: OpenApiResponse(description="No or a wrong token."),
+        403: OpenApiResponse(description="Bad signature, or inbound SMS is not set up.")},
         summary="A customer's SMS reply, from the SMS gateway (signed)")
     def post(self, request):
         return super().post(request)
@@ -125,7 +125,7 @@ class ReceiptApi(GatewayApi):
     @extend_schema(operation_id="sms_receipts", request=OpenApiTypes.OBJECT, responses={
         200: OpenApiResponse(description="Each receipt: the message's status now, or `unknown`."),
         400: OpenApiResponse(description="A field missing."), 401: OpenApiResponse(description="No or a wrong token."),
-        403: OpenApiResponse(description="Bad signature."), 503: OpenApiResponse(description="Not set up.")},
+        403: OpenApiResponse(description="Bad signature, or inbound SMS is not set up.")},
         summary="A delivery receipt, from the SMS gateway (signed)")
     def post(self, request):
         return super().post(request)

@@ -90,7 +90,8 @@ class SmsTemplate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.channel or gettext('every channel')}"
+        channel = self.channel or gettext("every channel")
+        return f"{self.get_kind_display()} · {channel}"
 
 
 class SmsMessage(models.Model):

@@ -192,9 +192,9 @@ def order_answer_told(*, order: WorkOrder) -> None:
     (workflow.hooks.order_answered)."""
     round_ = order.reopen_count + 1
     with translation.override(settings.LANGUAGE_CODE):
-        result = order.get_result_code_display() if order.result_code else ""
-    message_compose(kind=MessageKind.ANSWERED, order=order, key=f"answered:{order.pk}:{round_}",
-                    values={"result": result})
+        values = {"result": order.get_result_code_display() if order.result_code else "",
+                  "reply_method": order.get_reply_method_display() if order.reply_method else ""}
+    message_compose(kind=MessageKind.ANSWERED, order=order, key=f"answered:{order.pk}:{round_}", values=values)
     policy = SmsPolicy.in_force()
     if order.status != OrderStatus.CALLBACK or not policy.survey_enabled or not survey_possible():
         return

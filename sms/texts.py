@@ -22,7 +22,8 @@ PLACEHOLDERS = {
     MessageKind.RECEIPT: COMMON,
     MessageKind.ON_SPOT: COMMON,
     MessageKind.PROMISE: {**COMMON, "reason": gettext_lazy("why the time changed (extension approved, reopened)")},
-    MessageKind.ANSWERED: {**COMMON, "result": gettext_lazy("the result (resolved, explained …)")},
+    MessageKind.ANSWERED: {**COMMON, "result": gettext_lazy("the result (resolved, explained …)"),
+                           "reply_method": gettext_lazy("how the answer was given (phone call, text message …)")},
     MessageKind.SURVEY: COMMON,
     MessageKind.THANKS: COMMON,
     MessageKind.THANKS_DISSATISFIED: COMMON,
@@ -30,7 +31,7 @@ PLACEHOLDERS = {
 # What a placeholder looks like at its longest, for the length shown beside a template.
 SAMPLE = {"number": "TS202612030000123", "category": "信号覆盖 · 室内无信号", "promised_at": "12月25日18:00",
           "track_url": "https://example.com/track/?number=TS202612030000123", "reason": "经审批延期处理",
-          "result": "已向您解释说明"}
+          "result": "已向您解释说明", "reply_method": "APP或网站"}
 
 # GSM 03.38's basic alphabet: a message only of these is sent 160 characters a segment; anything else (Chinese)
 # goes as UCS-2, 70 characters in one segment, 67 in each segment of a longer one.

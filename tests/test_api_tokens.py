@@ -139,6 +139,8 @@ def test_every_api_endpoint_names_the_scope_of_each_method():
     views = list(_api_views())
     assert len(views) > 20
     for route, view_class in views:
+        if route.startswith("api/v1/sms/"):  # the SMS gateway's calls: its own token and a signed body (sms/api.py)
+            continue
         assert any(isinstance(p, TokenScope) for p in view_class().get_permissions()), route
         methods = [m.upper() for m in view_class.http_method_names if m not in ("options", "head")
                    and hasattr(view_class, m)]

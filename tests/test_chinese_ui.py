@@ -44,7 +44,8 @@ pytestmark = pytest.mark.django_db
 ACRONYMS = {"API", "CSV", "JSON", "Excel", "PDF", "HTML", "HTTP", "HTTPS", "SQL", "LDAP", "ECharts", "holidays", "APP", "IPTV",
             "VoLTE", "DNS", "SMS", "SP", "IP", "VIP", "KPI", "CTI", "IT", "ID", "URL", "SLA", "Control", "Command", "Mac",
             "Ctrl", "Enter", "English", "CXXZ", "SQXZ", "xhfg", "h", "min", "ms", "s", "pp", "p",
-            "TD"}  # 回复TD退订: the word customers text to opt out of SMS
+            "TD",  # 回复TD退订: the word customers text to opt out of SMS
+            "DELIVRD"}  # the SMS gateways' (CMPP) delivery-receipt code, shown as it came
 ROLES = ["agent_gz", "lead_gz_hotline", "dispatcher", "handler_network", "lead_network", "emergency", "quality",
          "admin"]
 # Not pages: leaving, switching language, downloads, machine-readable answers, actions.

@@ -218,7 +218,8 @@ def answered(hotline_agent, make_order, network_handler, province_dispatcher, in
 def test_an_answer_tells_the_customer_and_asks_for_a_rating(answered, hotline_agent):
     kinds = [(m.kind, m.status) for m in messages(answered)]
     assert kinds == [(MessageKind.ANSWERED, Status.SENT), (MessageKind.SURVEY, Status.SENT)]
-    assert "已解决" in messages(answered)[0].body or "Resolved" in messages(answered)[0].body
+    answer = messages(answered)[0].body  # placeholders in the site's language (English in the tests)
+    assert "Resolved" in answer and "phone call" in answer and answered.number in answer
     survey = SmsSurvey.objects.get(order=answered)
     assert survey.status == SmsSurvey.Status.OPEN and survey.expires_at - survey.opened_at == timedelta(hours=24)
     # the agents wait for the customer's own answer for the window
@@ -332,7 +333,8 @@ def test_a_forged_or_unsigned_call_records_nothing(answered, client, settings):
     answered.refresh_from_db()
     assert answered.status == OrderStatus.CALLBACK
     settings.SMS_INBOUND_SECRET = ""
-    assert post_signed(client, "/api/v1/sms/inbound/", body).status_code == 503
+    not_set_up = post_signed(client, "/api/v1/sms/inbound/", body)
+    assert not_set_up.status_code == 403 and "SMS_INBOUND_SECRET" in not_set_up.json()["detail"]
 
 
 def test_bad_input_gets_a_json_error_and_records_nothing(answered, client):
@@ -552,3 +554,39 @@ def test_metrics_count_sent_failed_and_queued(hotline_agent, make_order, client,
     assert 'complaints_sms_messages{status="queued"} 1.0' in body
     assert 'complaints_sms_messages{status="sent"} 1.0' in body
     assert 'complaints_sms_messages{status="failed"} 0.0' in body
+
+
+def test_the_callback_rate_counts_sms_and_phone_callbacks_and_shows_them_apart(
+        answered, client, hotline_agent, make_order, network_handler, province_dispatcher):
+    from quality.facts import rollups_apply
+    from quality.kpis import Period, Slice, measure_sums
+
+    post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "1"})  # answered by SMS
+    by_phone = to_callback(make_order(hotline_agent, customer_phone="13912340000"), network_handler,
+                           province_dispatcher)
+    flow.order_callback(actor=hotline_agent, order=by_phone, reached=True, satisfaction=5, solved=True)
+    rollups_apply()
+    today = timezone.localdate()
+    table = measure_sums(period=Period(today - timedelta(days=1), today + timedelta(days=1)),
+                         slice_=Slice(kinds=("complaint",)))
+    sums = table.sums()
+    assert (sums["called_back"], sums["called_back_sms"], sums["called_back_phone"]) == (2, 1, 1)
+    assert table.kpi("callback_rate").value == pytest.approx(100.0)
+    assert table.kpi("callback_rate_sms").value == pytest.approx(50.0)
+    assert table.kpi("callback_rate_phone").value == pytest.approx(50.0)
+
+
+def test_the_answer_sms_says_how_the_answer_was_given(hotline_agent, make_order, network_handler,
+                                                     province_dispatcher):
+    order = make_order(hotline_agent)
+    flow.order_claim(actor=network_handler, order=order)
+    with pytest.raises(ValidationError):
+        flow.order_reply(actor=network_handler, order=order, answer="已处理", result_code="resolved",
+                         reply_method="pigeon")
+    order = flow.order_reply(actor=network_handler, order=order, answer="已上门更换光猫", result_code="resolved",
+                             reply_method="visit")
+    assert order.reply_method == "visit"
+    assert order.events.get(action="replied").data["reply_method"] == "visit"
+    assert messages(order, MessageKind.ANSWERED) == []  # not before the review lets the answer go
+    order = flow.order_review(actor=province_dispatcher, order=order, accept=True)
+    assert "visit in person" in messages(order, MessageKind.ANSWERED)[0].body

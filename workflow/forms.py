@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Kind, OrderStatus, Rating, ResultCode, Severity
+from complaints.models import Kind, OrderStatus, Rating, ReplyMethod, ResultCode, Severity
 from org.models import Department, User
 from workflow.models import WorkflowPolicy
 from workflow.selectors import department_handlers, dispatch_targets
@@ -87,6 +87,8 @@ class ReplyForm(forms.Form):
     result_code = forms.ChoiceField(label=_("Result"), choices=ResultCode.choices)
     compensation = forms.DecimalField(label=_("Compensation (yuan)"), max_digits=10, decimal_places=2, min_value=0,
                                       required=False)
+    reply_method = forms.ChoiceField(label=_("Answer given by"), choices=ReplyMethod.choices, initial=ReplyMethod.PHONE,
+                                     help_text=_("How the customer was given the answer; the answer SMS says it."))
 
 
 class ReviewForm(forms.Form):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from complaints.models import Brand, Kind, ResultCode, Severity, Tier, WorkOrder
+from complaints.models import Brand, Kind, ReplyMethod, ResultCode, Severity, Tier, WorkOrder
 from complaints.phone import mask, mask_in_text
 from complaints.redaction import redact_name
 from complaints.selectors import customer_visible_to, orders_visible_to
@@ -175,7 +175,8 @@ class OrderSerializer(ModelFieldsOnce):
             "customer", "contact_phone", "description", "region", "first_responder_name", "received_at",
             "repeat_of", "is_repeat", "resolved_on_spot", "answer", "compensation_amount", "promised_at", "closed_at",
             "external_ref", "current_department", "current_owner", "queue_level", "escalation_level",
-            "reopen_count", "transfer_count", "return_count", "result_code", "replied_at", "replied_department",
+            "reopen_count", "transfer_count", "return_count", "result_code", "reply_method", "replied_at",
+            "replied_department",
             "callback_attempts", "satisfaction", "problem_solved", "cancelled_at", "stage_due_at", "stage_warn_at",
             "deadline_state", "available_actions", "department_clocks", "area", "incident", "source",
             "external_source",
@@ -239,6 +240,8 @@ class ReplySerializer(serializers.Serializer):
     result_code = serializers.ChoiceField(choices=ResultCode.choices)
     compensation = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False,
                                             allow_null=True, default=None)
+    reply_method = serializers.ChoiceField(choices=ReplyMethod.choices, default=ReplyMethod.PHONE,
+                                           help_text=_("How the customer was given the answer (答复方式)."))
 
 
 class ReviewSerializer(serializers.Serializer):

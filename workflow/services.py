@@ -29,6 +29,7 @@ from complaints.models import (
     OrderStatus,
     QueueLevel,
     RatingVerdict,
+    ReplyMethod,
     ResultCode,
     WorkOrder,
 )
@@ -591,10 +592,12 @@ def orders_resume_due(*, now: datetime | None = None, limit: int = 500) -> int:
 
 
 def order_reply(*, actor, order: WorkOrder, answer: str, result_code: str,
-                compensation: Decimal | None = None) -> WorkOrder:
-    """回复: the department's answer, result and compensation; on to review or callback."""
+                compensation: Decimal | None = None, reply_method: str = ReplyMethod.PHONE) -> WorkOrder:
+    """回复: the department's answer, result and compensation, and how the customer was given it (答复方式); on to
+    review or callback."""
     answer = _text(answer, "answer", message=_("Write the answer to the customer."))
     _choice(result_code, ResultCode.choices, "result_code")
+    _choice(reply_method, ReplyMethod.choices, "reply_method")
     if compensation is not None and compensation < 0:
         raise ValidationError({"compensation": [_("Compensation cannot be negative.")]})
     with ORDERS.transition("reply", actor=actor, obj=order) as step:
@@ -604,16 +607,17 @@ def order_reply(*, actor, order: WorkOrder, answer: str, result_code: str,
         ctx.order.answer = answer
         ctx.order.result_code = result_code
         ctx.order.compensation_amount = compensation
+        ctx.order.reply_method = reply_method
         ctx.order.replied_at = now
         ctx.order.replied_by = actor
         ctx.order.replied_department = actor.department if stage == "answer" else ctx.order.current_department
         ctx.order.save(update_fields=["answer", "result_code", "compensation_amount", "replied_at", "replied_by",
-                                      "replied_department"])
+                                      "replied_department", "reply_method"])
         sla.promise_end(order=ctx.order, at=now)  # the customer has the answer
         _complete_task(ctx, actor, "reply", result_code=result_code)
         _record(ctx, actor=actor, action=OrderEvent.Action.REPLIED, before=before, comment=answer,
                 result_code=result_code, compensation=str(compensation) if compensation is not None else None,
-                department=_dept_name(ctx.order.replied_department))
+                department=_dept_name(ctx.order.replied_department), reply_method=reply_method)
         _record_close(ctx, actor)
         if ctx.order.status != OrderStatus.REVIEW:  # no review: the answer goes to the customer now
             order_answered.announce(order=ctx.order)
@@ -841,11 +845,12 @@ def order_answer_from_incident(*, actor, order: WorkOrder, incident) -> WorkOrde
         ctx.order.status = OrderStatus.IN_PROGRESS
         ctx.order.answer = incident.answer
         ctx.order.result_code = ResultCode.RESOLVED
+        ctx.order.reply_method = ReplyMethod.SMS  # the incident's answer reaches its customers by the answer SMS
         ctx.order.replied_at = now
         ctx.order.replied_by = actor
         ctx.order.replied_department = incident.department
         ctx.order.save(update_fields=["status", "answer", "result_code", "replied_at", "replied_by",
-                                      "replied_department"])
+                                      "replied_department", "reply_method"])
         _complete_task(ctx, actor, "reply", result_code=ResultCode.RESOLVED, incident=incident.pk)
         _record(ctx, actor=actor, action=OrderEvent.Action.REPLIED, before=before, comment=incident.answer,
                 result_code=ResultCode.RESOLVED, incident=incident.pk, department=incident.department.name)

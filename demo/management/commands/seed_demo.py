@@ -47,6 +47,7 @@ from quality.batch import bulletin_publish, incident_attach_open_orders, inciden
 from quality.facts import open_orders_snapshot, rollups_apply
 from quality.models import BatchPolicy, Bulletin, FollowUp, Incident, KpiTarget, SubscriberCount
 from reports.monthly import monthly_reports_due
+from sms.models import SmsMessage
 from workflow import services as flow
 from workflow.calendars import work_calendar
 from workflow.intake import OnSpotAnswer, order_create
@@ -161,6 +162,7 @@ class Command(BaseCommand):
         if orders and since is None:
             DemoAccountability(users=users, stdout=self.stdout).run()
         notifications_seen(before=timezone.now() - UNREAD_WINDOW)
+        sms_delivered(before=timezone.now() - UNREAD_WINDOW)
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {created} created, "
                                              f"{WorkOrder.objects.filter(external_ref__startswith='DEMO-').count()} in all."))
         if not quiet_logins:
@@ -407,6 +409,13 @@ def notifications_seen(*, before, order=None) -> int:
     read = seen.filter(read_at__isnull=True).update(read_at=F("created_at") + timedelta(minutes=20))
     seen.filter(emailed_at__isnull=True).update(emailed_at=F("created_at"), email_claimed_at=F("created_at"))
     return read
+
+
+def sms_delivered(*, before) -> int:
+    """The demo's past: the customer messages of its history went out when they were due, and arrived."""
+    return SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED, send_after__lt=before).update(
+        status=SmsMessage.Status.DELIVERED, attempts=1, claimed_at=F("send_after"), sent_at=F("send_after"),
+        receipt_at=F("send_after") + timedelta(seconds=8), receipt_code="DELIVRD")
 
 
 RATINGS = [5] * 55 + [4] * 25 + [3] * 10 + [2] * 6 + [1] * 4
