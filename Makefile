@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 # Two workers (the machines have two cores); PYTEST_ARGS="-n 0 …" runs serially.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-import bench-storm bench-search bench-hot-paths drill-backup drill-worker-kill drill-pg-restart bench-load
+.PHONY: help install run test test-fast lint messages bench-intake bench-lifecycle bench-queue bench-sweep bench-dashboard bench-scores bench-import bench-storm bench-search bench-hot-paths drill-backup drill-worker-kill drill-pg-restart drill-sms-gateway bench-load
 
 help:
 	@echo "make run   - install, migrate, load demo data, start web + Celery worker + beat"
@@ -100,6 +100,10 @@ drill-worker-kill: install
 drill-pg-restart: install
 	@scripts/ensure-services.sh
 	$(PY) bench/drills/pg_restart.py
+
+drill-sms-gateway: install
+	@scripts/ensure-services.sh
+	$(PY) bench/drills/sms_gateway.py
 
 bench-hot-paths: install
 	@scripts/ensure-services.sh

@@ -512,6 +512,12 @@ class WorkOrder(models.Model):
         return "on_track"
 
     @property
+    def awaits_sms_rating(self) -> bool:
+        """At callback, and the SMS survey's reply window still open: off the agents' callback list until then."""
+        return (self.status == OrderStatus.CALLBACK and self.callback_after is not None
+                and self.callback_after > timezone.now())
+
+    @property
     def is_reopened(self) -> bool:
         return self.reopen_count > 0
 

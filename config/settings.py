@@ -310,12 +310,15 @@ SMS_HTTP_TIMEOUT = env.int("SMS_HTTP_TIMEOUT", 10, minimum=1, maximum=120)
 SMS_HTTP_OK_FIELD = env.str("SMS_HTTP_OK_FIELD", "")
 SMS_HTTP_OK_VALUES = env.list("SMS_HTTP_OK_VALUES", ("0",))
 SMS_HTTP_ID_FIELD = env.str("SMS_HTTP_ID_FIELD", "")
+SMS_HTTP_RETRY_VALUES = env.list("SMS_HTTP_RETRY_VALUES", ())  # codes in SMS_HTTP_OK_FIELD meaning "busy, try later"
 # The gateway calling us: replies (/api/v1/sms/inbound/) and delivery receipts (/api/v1/sms/receipts/).
 SMS_INBOUND_TOKEN = env.str("SMS_INBOUND_TOKEN", "")
 SMS_INBOUND_SECRET = env.str("SMS_INBOUND_SECRET", "")
 SMS_INBOUND_FIELDS = env.mapping("SMS_INBOUND_FIELDS", {"phone": "mobile", "text": "content", "id": "msgid"})
 SMS_RECEIPT_FIELDS = env.mapping("SMS_RECEIPT_FIELDS", {"ref": "msgid", "status": "status"})
 SMS_RECEIPT_DELIVERED = env.list("SMS_RECEIPT_DELIVERED", ("DELIVRD", "delivered", "0", "success"))
+SMS_RECEIPT_PENDING = env.list("SMS_RECEIPT_PENDING", ("ENROUTE", "ACCEPTD", "ACCEPTED", "UNKNOWN", "pending"))
+SMS_RECEIPT_REF = env.choice("SMS_RECEIPT_REF", ("ours", "gateway"), "ours")  # which id a receipt quotes
 SMS_SIGNATURE_MAX_AGE = env.int("SMS_SIGNATURE_MAX_AGE", 300, minimum=10)
 SMS_SEND_SECONDS = env.int("SMS_SEND_SECONDS", 10, minimum=1, maximum=3600)
 SMS_RETRY_SECONDS = env.int("SMS_RETRY_SECONDS", 30, minimum=1)  # first wait after a failure; doubles, up to 1 h

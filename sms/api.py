@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import time
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -43,11 +45,14 @@ def _verify(request) -> bytes:
     body = request.body
     stamp = request.headers.get("X-Timestamp", "")
     given = request.headers.get("X-Signature", "")
-    if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.SMS_SIGNATURE_MAX_AGE:
+    if not re.fullmatch(r"[0-9]{1,12}", stamp) or abs(time.time() - int(stamp)) > settings.SMS_SIGNATURE_MAX_AGE:
         raise GatewayRefused(403, _("X-Timestamp is missing or too far from now (at most %(seconds)s seconds).")
                              % {"seconds": settings.SMS_SIGNATURE_MAX_AGE})
     if not given or not hmac.compare_digest(given.lower().encode(), signature(secret, stamp, body).encode()):
         raise GatewayRefused(403, _("X-Signature does not match the body: HMAC-SHA256 of \"<X-Timestamp>.<body>\"."))
+    # A signed call is good for SMS_SIGNATURE_MAX_AGE seconds: the same one again within them is a replay.
+    if not cache.add(f"sms:signature:{request.path}:{given.lower()}", 1, timeout=2 * settings.SMS_SIGNATURE_MAX_AGE):
+        raise GatewayRefused(409, _("This signed call was received already (the same X-Timestamp and body)."))
     return body
 
 
@@ -62,7 +67,13 @@ def _items(request, body: bytes) -> list[dict]:
         if not items or not all(isinstance(item, dict) for item in items):
             raise GatewayRefused(400, _("Send a JSON object, or a list of objects."))
         return items
-    return [dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))]
+    charset = (request.content_params or {}).get("charset", "utf-8")
+    try:
+        text = body.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        raise GatewayRefused(400, _("The body is not in the character set it names (%(charset)s).")
+                             % {"charset": charset}) from None
+    return [dict(parse_qsl(text, keep_blank_values=True, encoding=charset))]
 
 
 def _field(item: dict, names: dict, key: str, *, required: bool = True) -> str:

@@ -88,15 +88,41 @@ class FileGateway:
         return f"file-{message.ref}"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirected POST would arrive as a GET without its body (and with our credentials, at another host)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+# Answers that say the gateway did not take the message: it is sent again later. 401/403: a credential or address
+# allow-list being changed (sent again until SMS_GIVE_UP_HOURS, the log says why).
+_NOT_TAKEN = {401, 403, 408, 429, 503}
+
+
+def _http_error(exc: urllib.error.HTTPError) -> GatewayError:
+    try:
+        text = exc.read(500).decode(errors="replace")
+    except Exception:  # noqa: BLE001 - the error's body is only for the log
+        text = ""
+    if exc.code in _NOT_TAKEN or 300 <= exc.code < 400:
+        return GatewayUnavailable(f"HTTP {exc.code}: {text}")
+    if exc.code >= 500:  # 500, 502, 504: the platform (or a proxy before it) may have taken it
+        return GatewayUncertain(f"HTTP {exc.code}: {text}")
+    return GatewayRejected(f"HTTP {exc.code}: {text}")
+
+
 class HttpGateway:
     name = "http"
 
     def __init__(self, *, url: str, form: bool, fields: dict[str, str], extra: dict[str, str], username: str,
                  password: str, token: str, secret: str, timeout: float, ok_field: str, ok_values: list[str],
-                 id_field: str):
+                 id_field: str, retry_values: list[str] = ()):
         self.url, self.form, self.fields, self.extra = url, form, fields, extra
         self.username, self.password, self.token, self.secret = username, password, token, secret
         self.timeout, self.ok_field, self.ok_values, self.id_field = timeout, ok_field, ok_values, id_field
+        self.retry_values = list(retry_values)
 
     def _request(self, message: Outgoing) -> urllib.request.Request:
         payload = {**self.extra, self.fields["phone"]: message.phone, self.fields["text"]: message.text,
@@ -120,13 +146,10 @@ class HttpGateway:
     def send(self, message: Outgoing) -> str:
         request = self._request(message)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - URL from settings
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 status, raw = response.status, response.read(64 * 1024)
         except urllib.error.HTTPError as exc:
-            text = exc.read(500).decode(errors="replace")
-            if exc.code == 429 or exc.code >= 500:
-                raise GatewayUnavailable(f"HTTP {exc.code}: {text}") from exc
-            raise GatewayRejected(f"HTTP {exc.code}: {text}") from exc
+            raise _http_error(exc) from exc
         except urllib.error.URLError as exc:  # no connection: the request never left
             raise GatewayUnavailable(f"cannot reach the gateway: {exc.reason}") from exc
         except (OSError, http.client.HTTPException) as exc:  # sent, but the answer was lost (a read timeout…)
@@ -134,6 +157,8 @@ class HttpGateway:
         return self._accepted(status, raw)
 
     def _accepted(self, status: int, raw: bytes) -> str:
+        if status >= 300:  # a redirect not followed (see _OPENER)
+            raise GatewayUnavailable(f"HTTP {status}: the gateway redirects; set SMS_HTTP_URL to where it points")
         answer = {}
         if raw.strip():
             try:
@@ -144,7 +169,10 @@ class HttpGateway:
                 answer = parsed
             elif self.ok_field:
                 raise GatewayUncertain(f"HTTP {status}, an answer that is not JSON: {raw[:200]!r}")
-        if self.ok_field and str(answer.get(self.ok_field)) not in self.ok_values:
+        code = str(answer.get(self.ok_field)) if self.ok_field else ""
+        if self.ok_field and code in self.retry_values:
+            raise GatewayUnavailable(f"busy: {json.dumps(answer, ensure_ascii=False)[:400]}")
+        if self.ok_field and code not in self.ok_values:
             raise GatewayRejected(f"refused: {json.dumps(answer, ensure_ascii=False)[:400]}")
         return str(answer.get(self.id_field, "") or "")[:64] if self.id_field else ""
 
@@ -159,5 +187,5 @@ def gateway():
             extra=settings.SMS_HTTP_EXTRA, username=settings.SMS_HTTP_USERNAME, password=settings.SMS_HTTP_PASSWORD,
             token=settings.SMS_HTTP_TOKEN, secret=settings.SMS_HTTP_SECRET, timeout=settings.SMS_HTTP_TIMEOUT,
             ok_field=settings.SMS_HTTP_OK_FIELD, ok_values=settings.SMS_HTTP_OK_VALUES,
-            id_field=settings.SMS_HTTP_ID_FIELD)
+            id_field=settings.SMS_HTTP_ID_FIELD, retry_values=settings.SMS_HTTP_RETRY_VALUES)
     return ConsoleGateway()

@@ -6,6 +6,8 @@ messages; a row is claimed (status `sending`) in its own transaction before the 
 goes to the gateway at most once unless the gateway said it did not take it.
 """
 
+from datetime import time
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -37,10 +39,10 @@ class SmsPolicy(EffectivePolicy):
     """The rules every customer message keeps; the version in force today applies (not the order's)."""
 
     enabled = models.BooleanField(_("send customer SMS"), default=True)
-    quiet_from = models.TimeField(_("quiet hours from"), default="22:00",
+    quiet_from = models.TimeField(_("quiet hours from"), default=time(22),
                                   help_text=_("No message is sent between this time and the end of quiet hours: "
                                               "it waits and goes at their end."))
-    quiet_until = models.TimeField(_("quiet hours until"), default="08:00",
+    quiet_until = models.TimeField(_("quiet hours until"), default=time(8),
                                    help_text=_("The same time as the start: no quiet hours."))
     daily_cap = models.PositiveSmallIntegerField(
         _("messages per customer per day"), default=5,
@@ -54,7 +56,9 @@ class SmsPolicy(EffectivePolicy):
         _("survey reply window (hours)"), default=24,
         help_text=_("Without a reply within this time the order goes to the agents' callback list."))
     survey_scale = models.CharField(_("survey digits"), max_length=16, choices=SurveyScale.choices,
-                                    default=SurveyScale.ONE_IS_BEST)
+                                    default=SurveyScale.ONE_IS_BEST,
+                                    help_text=_("Change the survey template's wording with it. A survey already sent "
+                                                "is read as it was worded."))
 
     class Meta:
         verbose_name = _("SMS policy")
@@ -63,9 +67,11 @@ class SmsPolicy(EffectivePolicy):
             models.CheckConstraint(condition=Q(survey_window_hours__gte=1), name="sms_policy_window_positive"),
         ]
 
-    def rating_of_digit(self, digit: int) -> int:
-        """The 1–5 rating (5 = very satisfied, as everywhere in the product) a replied digit stands for."""
-        return 6 - digit if self.survey_scale == SurveyScale.ONE_IS_BEST else digit
+
+
+def rating_of_digit(digit: int, scale: str) -> int:
+    """The 1–5 rating (5 = very satisfied, as everywhere in the product) a replied digit stands for."""
+    return 6 - digit if scale == SurveyScale.ONE_IS_BEST else digit
 
 
 class SmsTemplate(models.Model):
@@ -110,6 +116,7 @@ class SmsMessage(models.Model):
         DAILY_CAP = "daily_cap", _("Daily limit for this number reached")
         DISABLED = "disabled", _("Customer SMS switched off")
         NO_TEMPLATE = "no_template", _("No active template")
+        OUTDATED = "outdated", _("Outdated before it could be sent")
 
     key = models.CharField(_("key"), max_length=64, unique=True,
                            help_text=_("What the message tells of (one message per event)."))
@@ -123,6 +130,8 @@ class SmsMessage(models.Model):
     # The local day the message goes out on: what the per-customer daily cap counts.
     day = models.DateField(_("day"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # An administrator's "send again": the give-up time counts from here.
+    requeued_at = models.DateTimeField(_("queued again at"), null=True, blank=True)
     send_after = models.DateTimeField(_("send after"), default=timezone.now)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
@@ -142,6 +151,7 @@ class SmsMessage(models.Model):
             models.Index(fields=["phone", "day"], name="sms_phone_day"),
             models.Index(fields=["order", "-created_at"], name="sms_order"),
             models.Index(fields=["gateway_id"], name="sms_gateway_id", condition=~Q(gateway_id="")),
+            models.Index(fields=["created_at"], name="sms_created"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status="suppressed", suppressed__gt="") | (~Q(status="suppressed")
@@ -189,6 +199,9 @@ class SmsSurvey(models.Model):
     message = models.OneToOneField(SmsMessage, verbose_name=_("survey message"), on_delete=models.PROTECT,
                                    related_name="survey")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    # What the digits meant in the text the customer was sent (the policy may change while it waits).
+    scale = models.CharField(_("survey digits"), max_length=16, choices=SurveyScale.choices,
+                             default=SurveyScale.ONE_IS_BEST)
     opened_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("reply window ends"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
@@ -243,6 +256,8 @@ class SmsState(models.Model):
     """One row: how far the receipt sweep has read the orders (the highest order id it has looked at)."""
 
     receipt_cursor = models.BigIntegerField(default=0)
+    # The last look back over the day's orders for one the cursor passed before its intake had committed.
+    caught_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("SMS sweep state")

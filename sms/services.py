@@ -9,6 +9,7 @@ waits for their end). A message not sent for one of these is kept, with why (sta
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -17,12 +18,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.models import CallbackMethod, OrderSource, OrderStatus, RatingVerdict, WorkOrder
-from complaints.phone import mask, normalise_mobile
+from complaints.phone import mask, mask_in_text, normalise_mobile
 from sms.gateways import GatewayRejected, GatewayUnavailable, GatewayUncertain, Outgoing, gateway
 from sms.models import (
     MessageKind,
@@ -33,6 +34,7 @@ from sms.models import (
     SmsState,
     SmsSurvey,
     SmsTemplate,
+    rating_of_digit,
 )
 from sms.texts import render
 from workflow.models import WorkflowPolicy
@@ -48,6 +50,8 @@ MAX_BACKOFF = timedelta(hours=1)
 # An order younger than this may still have a lower-numbered neighbour whose intake has not committed yet: the
 # receipt sweep reads it, but keeps its cursor below it.
 RECEIPT_SETTLE = timedelta(seconds=30)
+# How often the receipt sweep looks back over the day's orders for one its cursor passed too early.
+CATCH_UP = timedelta(minutes=10)
 TRACK_PATH = "/track/"
 # An order logged later than this after it was received gets no receipt message (backdated intake, a demo's past).
 RECEIPT_MAX_AGE = timedelta(hours=24)
@@ -170,11 +174,27 @@ def _send_now() -> None:
 
 # --- what the workflow announces (workflow.hooks) ------------------------------------------------------------------
 
+def _never_blocking(subscriber):
+    """A hook subscriber whose failure must not undo the workflow step it tells of: it runs in a savepoint, and an
+    error is logged (the step goes on; the customer misses one message)."""
+    @functools.wraps(subscriber)
+    def safe(**kwargs):
+        try:
+            with transaction.atomic():
+                subscriber(**kwargs)
+        except Exception:  # noqa: BLE001 - an SMS problem never refuses a reply, a review or a callback
+            order = kwargs.get("order")
+            log.exception("sms: %s failed for order %s; the workflow step goes on without it", subscriber.__name__,
+                          getattr(order, "number", "?"))
+    return safe
+
+
 def _reason_text(cause: str) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return _("the extension was approved") if cause == "extension" else _("it is being handled again")
 
 
+@_never_blocking
 def order_promise_told(*, order: WorkOrder, cause: str) -> None:
     """A new promised time: the customer is told it, and why (workflow.hooks.order_promise_moved)."""
     stamp = int(order.promised_at.timestamp()) if order.promised_at else 0
@@ -187,6 +207,7 @@ def survey_possible() -> bool:
     return bool(settings.SMS_INBOUND_TOKEN and settings.SMS_INBOUND_SECRET)
 
 
+@_never_blocking
 def order_answer_told(*, order: WorkOrder) -> None:
     """The answer reached the customer's side: tell them; at callback, ask for their rating (the survey)
     (workflow.hooks.order_answered)."""
@@ -195,121 +216,165 @@ def order_answer_told(*, order: WorkOrder) -> None:
         values = {"result": order.get_result_code_display() if order.result_code else "",
                   "reply_method": order.get_reply_method_display() if order.reply_method else ""}
     message_compose(kind=MessageKind.ANSWERED, order=order, key=f"answered:{order.pk}:{round_}", values=values)
-    policy = SmsPolicy.in_force()
-    if order.status != OrderStatus.CALLBACK or not policy.survey_enabled or not survey_possible():
+    if order.status != OrderStatus.CALLBACK:
         return
-    message = message_compose(kind=MessageKind.SURVEY, order=order, key=f"survey:{order.pk}:{round_}")
+    policy = SmsPolicy.in_force()
+    message = None
+    if policy.survey_enabled and survey_possible():
+        message = message_compose(kind=MessageKind.SURVEY, order=order, key=f"survey:{order.pk}:{round_}")
     if message is None or message.status != Status.QUEUED:
-        return  # not asked: the agents call the customer as before
-    SmsSurvey.objects.create(order=order, round=round_, phone=message.phone, message=message)
+        order_callback_hold(order=order, until=None)  # not asked: the agents call the customer as before
+        return
+    SmsSurvey.objects.create(order=order, round=round_, phone=message.phone, message=message,
+                             scale=policy.survey_scale)
     order_callback_hold(order=order, until=message.send_after + timedelta(hours=policy.survey_window_hours))
+
+
+def _receipt_for(order: WorkOrder, now: datetime) -> bool:
+    if order.status == OrderStatus.CANCELLED or order.received_at < now - RECEIPT_MAX_AGE:
+        return False  # withdrawn already, or logged long after it was received (a receipt would come too late)
+    kind = MessageKind.ON_SPOT if order.resolved_on_spot else MessageKind.RECEIPT
+    return message_compose(kind=kind, order=order, key=f"receipt:{order.pk}") is not None
 
 
 def receipts_compose(*, now: datetime | None = None, limit: int = 500) -> int:
     """受理短信: tell the customers of newly received orders their number, promised time and tracking link (on-spot
     resolutions get their own message). Read after the intake's commit, by a periodic task, so that taking an
-    order in writes nothing more; the cursor keeps the highest order id read, below orders too young to be sure
-    that no lower id is still being written."""
+    order in writes nothing more. The cursor keeps the highest order id read, below orders too young to be sure
+    that no lower id is still being written; every CATCH_UP the day's orders are looked over once more for one
+    whose intake committed after the cursor had passed it."""
     now = now or timezone.now()
+    composed = 0
     with transaction.atomic():
         state, created = SmsState.objects.select_for_update().get_or_create(pk=1)
         if created:  # first run: from the orders of the last hour on, not the whole history
             state.receipt_cursor = (WorkOrder.objects.filter(created_at__lt=now - timedelta(hours=1))
                                     .order_by("-pk").values_list("pk", flat=True).first() or 0)
-        orders = list(WorkOrder.objects.filter(pk__gt=state.receipt_cursor).order_by("pk")
-                      .select_related("customer", "category")[:limit])
-        keys = {f"receipt:{o.pk}" for o in orders}
-        done = set(SmsMessage.objects.filter(key__in=keys).values_list("key", flat=True))
-        composed, cursor, settled = 0, state.receipt_cursor, True
+            state.caught_up_at = now
+        orders = list(WorkOrder.objects.filter(pk__gt=state.receipt_cursor).exclude(source=OrderSource.IMPORT)
+                      .order_by("pk").select_related("customer", "category")[:limit])
+        done = set(SmsMessage.objects.filter(key__in=[f"receipt:{o.pk}" for o in orders])
+                   .values_list("key", flat=True))
+        cursor, settled = state.receipt_cursor, True
         for order in orders:
             settled = settled and order.created_at <= now - RECEIPT_SETTLE
             if settled:
                 cursor = order.pk
-            if f"receipt:{order.pk}" in done or order.source == OrderSource.IMPORT:
-                continue
-            if order.status == OrderStatus.CANCELLED or order.received_at < now - RECEIPT_MAX_AGE:
-                continue  # withdrawn already, or logged long after it was received (a receipt would come too late)
-            kind = MessageKind.ON_SPOT if order.resolved_on_spot else MessageKind.RECEIPT
-            if message_compose(kind=kind, order=order, key=f"receipt:{order.pk}") is not None:
-                composed += 1
-        if cursor != state.receipt_cursor or created:
-            state.receipt_cursor = cursor
-            state.save(update_fields=["receipt_cursor"])
+            if f"receipt:{order.pk}" not in done:
+                composed += _receipt_for(order, now)
+        fields = ["receipt_cursor"]
+        if state.caught_up_at is None or state.caught_up_at <= now - CATCH_UP:
+            composed += _receipts_catch_up(now=now, below=cursor)
+            state.caught_up_at = now
+            fields.append("caught_up_at")
+        state.receipt_cursor = cursor
+        state.save(update_fields=fields)
     return composed
+
+
+def _receipts_catch_up(*, now: datetime, below: int) -> int:
+    """The day's orders at or below the cursor that have no receipt message yet (their intake committed late)."""
+    missed = (WorkOrder.objects.filter(received_at__gte=now - RECEIPT_MAX_AGE, pk__lte=below)
+              .exclude(source=OrderSource.IMPORT).exclude(status=OrderStatus.CANCELLED)
+              .exclude(Exists(SmsMessage.objects.filter(order=OuterRef("pk"),
+                                                        kind__in=[MessageKind.RECEIPT, MessageKind.ON_SPOT])))
+              .select_related("customer", "category").order_by("pk"))
+    return sum(_receipt_for(order, now) for order in missed[:1000])
 
 
 # --- sending -------------------------------------------------------------------------------------------------------
 
-def _claim(now: datetime, limit: int) -> list[int]:
+def _claim_one(now: datetime) -> SmsMessage | None:
+    """The next due message, claimed (committed) just before the gateway is called."""
     with transaction.atomic():
-        ids = list(SmsMessage.objects.select_for_update(skip_locked=True)
-                   .filter(status=Status.QUEUED, send_after__lte=now).order_by("send_after", "id")
-                   .values_list("pk", flat=True)[:limit])
-        SmsMessage.objects.filter(pk__in=ids).update(status=Status.SENDING, claimed_at=now,
-                                                     attempts=F("attempts") + 1)
-    return ids
+        message = (SmsMessage.objects.select_for_update(skip_locked=True)
+                   .filter(status=Status.QUEUED, send_after__lte=now).order_by("send_after", "id").first())
+        if message is None:
+            return None
+        message.claimed_at = timezone.now()
+        message.attempts += 1
+        message.status = Status.SENDING
+        SmsMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+            status=Status.SENDING, claimed_at=message.claimed_at, attempts=message.attempts)
+    return message
 
 
 def _backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=settings.SMS_RETRY_SECONDS * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def _outdated(message: SmsMessage) -> bool:
+    """A survey whose order no longer waits for that round's callback (called back meanwhile, reopened)."""
+    if message.kind != MessageKind.SURVEY:
+        return False
+    survey = SmsSurvey.objects.select_related("order").filter(message=message).first()
+    return survey is not None and (survey.order.status != OrderStatus.CALLBACK
+                                   or survey.order.reopen_count + 1 != survey.round)
+
+
 def messages_send_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Send the queued messages that are due. Each is claimed (committed) before the gateway is called: a message
-    goes out at most once; it is offered again only when the gateway did not take it (down, busy)."""
+    """Send the queued messages that are due, one claim at a time. Each is claimed (committed) just before the
+    gateway is called: a message goes out at most once; it is offered again only when the gateway did not take it
+    (down, busy), and once the gateway is found down the rest wait for the next run."""
     now = now or timezone.now()
     counts = {"sent": 0, "retry": 0, "failed": 0, "unconfirmed": 0, "suppressed": 0}
     policy = SmsPolicy.in_force()
     if quiet_hours_end(now, policy) is not None:
         return counts  # quiet hours: everything waits for the morning
-    ids = _claim(now, limit)
-    if not ids:
-        return counts
-    messages = list(SmsMessage.objects.filter(pk__in=ids).order_by("send_after", "id"))
-    opted_out = set(SmsOptOut.objects.filter(phone__in={m.phone for m in messages}).values_list("phone", flat=True))
     backend = gateway()
     give_up = timedelta(hours=settings.SMS_GIVE_UP_HOURS)
-    for message in messages:
-        if now - message.created_at > give_up:  # news too old to be news (a worker down for days)
-            _finish(message, status=Status.FAILED, error=f"not sent within {settings.SMS_GIVE_UP_HOURS} hours")
-            counts["failed"] += 1
-            continue
-        if message.phone in opted_out or not policy.enabled:  # opted out (or switched off) while it waited
-            reason = SmsMessage.Suppressed.OPTED_OUT if message.phone in opted_out else SmsMessage.Suppressed.DISABLED
-            _finish(message, status=Status.SUPPRESSED, suppressed=reason)
-            counts["suppressed"] += 1
-            continue
-        try:
-            gateway_id = backend.send(Outgoing(ref=str(message.pk), phone=message.phone, text=message.body))
-        except GatewayUnavailable as exc:
-            if timezone.now() - message.created_at > give_up:
-                _finish(message, status=Status.FAILED, error=str(exc))
-                counts["failed"] += 1
-            else:
-                _finish(message, status=Status.QUEUED, error=str(exc),
-                        send_after=timezone.now() + _backoff(message.attempts))
-                counts["retry"] += 1
-            log.warning("sms %s to %s: gateway unavailable (%s)", message.pk, mask(message.phone), exc)
-            continue
-        except GatewayRejected as exc:
-            _finish(message, status=Status.FAILED, error=str(exc))
-            counts["failed"] += 1
-            log.warning("sms %s to %s: refused by the gateway (%s)", message.pk, mask(message.phone), exc)
-            continue
-        except GatewayUncertain as exc:
-            _finish(message, status=Status.UNCONFIRMED, error=str(exc), sent_at=timezone.now())
-            counts["unconfirmed"] += 1
-            log.warning("sms %s to %s: unconfirmed, not sent again (%s)", message.pk, mask(message.phone), exc)
-            continue
-        _finish(message, status=Status.SENT, sent_at=timezone.now(), gateway_id=gateway_id)
-        counts["sent"] += 1
-        log.info("sms %s %s sent to %s", message.pk, message.kind, mask(message.phone))
+    for _turn in range(limit):
+        message = _claim_one(now)
+        if message is None:
+            break
+        outcome = _send_one(message, backend, policy, give_up)
+        counts[outcome] += 1
+        if outcome == "retry":
+            break  # the gateway is down or busy: the others wait for the next run (their claims untouched)
     return counts
 
 
+def _send_one(message: SmsMessage, backend, policy: SmsPolicy, give_up: timedelta) -> str:
+    now = timezone.now()
+    if now - (message.requeued_at or message.created_at) > give_up:  # news too old to be news
+        _finish(message, status=Status.FAILED, error=f"not sent within {settings.SMS_GIVE_UP_HOURS} hours")
+        return "failed"
+    opted_out = SmsOptOut.objects.filter(phone=message.phone).exists()
+    if opted_out or not policy.enabled or _outdated(message):  # changed while it waited
+        reason = (SmsMessage.Suppressed.OPTED_OUT if opted_out else SmsMessage.Suppressed.DISABLED
+                  if not policy.enabled else SmsMessage.Suppressed.OUTDATED)
+        _finish(message, status=Status.SUPPRESSED, suppressed=reason)
+        return "suppressed"
+    try:
+        gateway_id = backend.send(Outgoing(ref=str(message.pk), phone=message.phone, text=message.body))
+    except GatewayUnavailable as exc:
+        error = mask_in_text(str(exc))
+        if now - (message.requeued_at or message.created_at) > give_up:
+            _finish(message, status=Status.FAILED, error=error)
+            return "failed"
+        _finish(message, status=Status.QUEUED, error=error, send_after=now + _backoff(message.attempts))
+        log.warning("sms %s to %s: gateway unavailable (%s)", message.pk, mask(message.phone), error)
+        return "retry"
+    except GatewayRejected as exc:
+        error = mask_in_text(str(exc))
+        _finish(message, status=Status.FAILED, error=error)
+        log.warning("sms %s to %s: refused by the gateway (%s)", message.pk, mask(message.phone), error)
+        return "failed"
+    except Exception as exc:  # noqa: BLE001 - GatewayUncertain, or a fault of ours after the request may have left
+        error = mask_in_text(str(exc) if isinstance(exc, GatewayUncertain) else f"{type(exc).__name__}: {exc}")
+        _finish(message, status=Status.UNCONFIRMED, error=error, sent_at=now)
+        log.warning("sms %s to %s: unconfirmed, not sent again (%s)", message.pk, mask(message.phone), error,
+                    exc_info=not isinstance(exc, GatewayUncertain))
+        return "unconfirmed"
+    _finish(message, status=Status.SENT, sent_at=timezone.now(), gateway_id=gateway_id)
+    log.info("sms %s %s sent to %s", message.pk, message.kind, mask(message.phone))
+    return "sent"
+
+
 def _finish(message: SmsMessage, *, status: str, error: str = "", suppressed: str = "", sent_at=None,
-            gateway_id: str = "", send_after=None) -> None:
-    """Record how the sending went, and what it means for the survey the message carries."""
+            gateway_id: str = "", send_after=None) -> bool:
+    """Record how the sending went, and what it means for the survey the message carries. False when the claim
+    was no longer ours (the stale-claim sweep took it)."""
     with transaction.atomic():
         fields = {"status": status, "suppressed": suppressed, "last_error": error[:500]}
         if sent_at is not None:
@@ -318,29 +383,33 @@ def _finish(message: SmsMessage, *, status: str, error: str = "", suppressed: st
             fields["gateway_id"] = gateway_id
         if send_after is not None:
             fields["send_after"] = send_after
-        SmsMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(**fields)
+        if not SmsMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(**fields):
+            return False
+        if status == Status.SENT:
+            _receipt_apply(message.pk)  # a receipt that came before we heard back from the gateway
         if message.kind != MessageKind.SURVEY:
-            return
+            return True
         survey = SmsSurvey.objects.select_related("order").filter(message=message).first()
         if survey is None:
-            return
+            return True
+        window = timedelta(hours=SmsPolicy.in_force().survey_window_hours)
         if status in (Status.SENT, Status.UNCONFIRMED):  # it may have reached the customer: wait for the reply
-            window = timedelta(hours=SmsPolicy.in_force().survey_window_hours)
             survey.status, survey.opened_at, survey.expires_at = SmsSurvey.Status.OPEN, sent_at, sent_at + window
             survey.save(update_fields=["status", "opened_at", "expires_at"])
             order_callback_hold(order=survey.order, until=survey.expires_at)
         elif status in (Status.FAILED, Status.SUPPRESSED):
             _survey_give_up(survey)
         else:  # to be sent again later: the hold follows
-            window = timedelta(hours=SmsPolicy.in_force().survey_window_hours)
             order_callback_hold(order=survey.order, until=send_after + window)
+    return True
 
 
 def _survey_give_up(survey: SmsSurvey) -> None:
     """The customer cannot answer this survey: the order goes to the agents' callback list now."""
     SmsSurvey.objects.filter(pk=survey.pk, status__in=[SmsSurvey.Status.PENDING, SmsSurvey.Status.OPEN]).update(
         status=SmsSurvey.Status.CLOSED)
-    order_callback_hold(order=survey.order, until=None)
+    if survey.order.status == OrderStatus.CALLBACK and survey.order.reopen_count + 1 == survey.round:
+        order_callback_hold(order=survey.order, until=None)
 
 
 def messages_sweep_stale(*, now: datetime | None = None) -> int:
@@ -357,8 +426,9 @@ def message_send_again(*, actor, message: SmsMessage) -> bool:
     """An administrator's decision to send a failed or unconfirmed message once more (admin action)."""
     if message.status not in (Status.FAILED, Status.UNCONFIRMED):
         return False
+    now = timezone.now()
     updated = SmsMessage.objects.filter(pk=message.pk, status=message.status).update(
-        status=Status.QUEUED, send_after=timezone.now(), last_error=f"sent again by {actor}"[:500])
+        status=Status.QUEUED, send_after=now, requeued_at=now, last_error=f"sent again by {actor}"[:500])
     if updated:
         _request_sending()
     return bool(updated)
@@ -366,29 +436,59 @@ def message_send_again(*, actor, message: SmsMessage) -> bool:
 
 # --- what the gateway tells us ---------------------------------------------------------------------------------
 
+def _receipt_state(code: str) -> str | None:
+    """DELIVERED, UNDELIVERED, or None for a status on the way (the gateway will send the final one)."""
+    if code in settings.SMS_RECEIPT_DELIVERED:
+        return Status.DELIVERED
+    if code in settings.SMS_RECEIPT_PENDING:
+        return None
+    return Status.UNDELIVERED
+
+
 def receipt_record(*, ref: str, status: str, at: datetime | None = None) -> SmsMessage | None:
-    """A delivery receipt: `ref` is our id of the message (or the gateway's); delivered or not by the status code."""
-    ref = (ref or "").strip()
-    query = Q(gateway_id=ref) if not ref.isdigit() else Q(pk=int(ref)) | Q(gateway_id=ref)
-    message = SmsMessage.objects.filter(query).order_by("-pk").first() if ref else None
+    """A delivery receipt. `ref` is our id of the message, or the gateway's when SMS_RECEIPT_REF says so. A receipt
+    that comes before the gateway's own answer is kept and applied once the message is recorded as sent."""
+    ref, code = (ref or "").strip(), (status or "").strip()[:32]
+    if settings.SMS_RECEIPT_REF == "gateway":
+        message = SmsMessage.objects.filter(gateway_id=ref).order_by("-pk").first() if ref else None
+    else:
+        message = SmsMessage.objects.filter(pk=int(ref)).first() if re.fullmatch(r"[0-9]{1,18}", ref) else None
     if message is None:
         return None
-    delivered = status.strip() in settings.SMS_RECEIPT_DELIVERED
     with transaction.atomic():
-        SmsMessage.objects.filter(pk=message.pk, status__in=[Status.SENT, Status.UNCONFIRMED, Status.DELIVERED,
-                                                             Status.UNDELIVERED]).update(
-            status=Status.DELIVERED if delivered else Status.UNDELIVERED, receipt_at=at or timezone.now(),
-            receipt_code=status.strip()[:32])
-        if not delivered and message.kind == MessageKind.SURVEY:
-            survey = SmsSurvey.objects.select_related("order").filter(message=message).first()
-            if survey is not None and survey.status == SmsSurvey.Status.OPEN:
-                _survey_give_up(survey)
+        SmsMessage.objects.filter(pk=message.pk).update(receipt_at=at or timezone.now(), receipt_code=code)
+        _receipt_apply(message.pk)
     message.refresh_from_db()
     return message
 
 
-_OPT_OUT = re.compile(r"^(TD|T|N|退订|TD退订|退订TD|取消|STOP)$", re.IGNORECASE)
-_DIGIT = re.compile(r"^([1-5])(?![0-9])\s*[.、,，:：]?\s*(.*)$", re.DOTALL)
+def _receipt_apply(pk: int) -> None:
+    message = SmsMessage.objects.select_for_update().get(pk=pk)
+    state = _receipt_state(message.receipt_code) if message.receipt_code else None
+    if state is None or message.status not in (Status.SENT, Status.UNCONFIRMED, Status.DELIVERED,
+                                                Status.UNDELIVERED):
+        return
+    SmsMessage.objects.filter(pk=pk).update(status=state)
+    if state == Status.UNDELIVERED and message.kind == MessageKind.SURVEY:
+        survey = SmsSurvey.objects.select_related("order").filter(message=message).first()
+        if survey is not None and survey.status == SmsSurvey.Status.OPEN:
+            _survey_give_up(survey)  # it never arrived: the agents call
+    elif state == Status.DELIVERED and message.kind == MessageKind.SURVEY:
+        survey = SmsSurvey.objects.select_related("order").filter(message=message).first()
+        if survey is not None and survey.status == SmsSurvey.Status.CLOSED and survey.answered_at is None \
+                and survey.expires_at and survey.expires_at > timezone.now() \
+                and survey.order.status == OrderStatus.CALLBACK and survey.order.reopen_count + 1 == survey.round:
+            # "not delivered" on the way, then delivered after all: the customer may answer again
+            SmsSurvey.objects.filter(pk=survey.pk).update(status=SmsSurvey.Status.OPEN)
+            order_callback_hold(order=survey.order, until=survey.expires_at)
+
+
+# TD (退订) and its spellings; nothing looser (a "取消" may mean "cancel my complaint", not "stop writing").
+_OPT_OUT = re.compile(r"^(TD|退订|TD退订|退订TD|回复TD退订)$", re.IGNORECASE)
+# A digit 1–5 alone, or followed by a space, punctuation or the scale's own words; "5G…" and "3天了…" are text.
+_SCALE_WORDS = ("非常满意", "基本满意", "满意", "一般", "非常不满意", "不满意", "很满意", "很不满意")
+_DIGIT = re.compile(r"^([1-5])(?:$|[\s.。,，、:：;；!！?？)）\]】-]\s*(.*)$|(" + "|".join(_SCALE_WORDS) + r")(.*)$)",
+                    re.DOTALL)
 _CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 
 
@@ -399,17 +499,18 @@ def reply_parse(text: str) -> tuple[str, int | None, str]:
         return "opt_out", None, ""
     match = _DIGIT.match(text)
     if match:
-        return "rating", int(match.group(1)), match.group(2).strip()
-    if text[:1] in _CHINESE_DIGITS and (len(text) == 1 or not text[1].isalnum()):
-        return "rating", _CHINESE_DIGITS[text[0]], text[1:].strip(" .、,，:：")
+        rest = match.group(2) if match.group(2) is not None else (match.group(3) or "") + (match.group(4) or "")
+        return "rating", int(match.group(1)), (rest or "").strip()
+    if text[:1] in _CHINESE_DIGITS and (len(text) == 1 or text[1] in " .。,，、:：;；!！"):
+        return "rating", _CHINESE_DIGITS[text[0]], text[1:].strip(" .。,，、:：;；!！")
     return "text", None, text
 
 
 def inbound_receive(*, phone: str, text: str, gateway_id: str | None = None,
                     at: datetime | None = None) -> SmsInbound:
-    """A customer's SMS: TD opts the number out; a digit answers the latest survey sent to the number (a rating
-    recorded as the order's callback, then thanks); anything else is kept on that survey's order for the agent.
-    The same gateway id twice is one message."""
+    """A customer's SMS: TD opts the number out; a digit answers the latest open survey sent to the number (a
+    rating recorded as the order's callback, then thanks); anything else is kept on that survey's order for the
+    agent (also a digit after the survey's window). The same gateway id twice is one message."""
     phone = normalise_mobile(phone)
     text = (text or "").strip()[:1000]
     at = at or timezone.now()
@@ -417,30 +518,44 @@ def inbound_receive(*, phone: str, text: str, gateway_id: str | None = None,
         known = SmsInbound.objects.filter(gateway_id=gateway_id).first()
         if known is not None:
             return known
+    try:
+        with transaction.atomic():
+            return _inbound_record(phone=phone, text=text, gateway_id=gateway_id, at=at)
+    except IntegrityError:  # the gateway sent the same reply twice at once: the other one recorded it
+        known = SmsInbound.objects.filter(gateway_id=gateway_id).first() if gateway_id else None
+        if known is None:
+            raise
+        return known
+
+
+def _inbound_record(*, phone: str, text: str, gateway_id: str | None, at: datetime) -> SmsInbound:
     what, digit, rest = reply_parse(text)
-    with transaction.atomic():
-        inbound = SmsInbound(gateway_id=gateway_id or None, phone=phone, text=text, received_at=at)
-        if what == "opt_out":
-            SmsOptOut.objects.get_or_create(phone=phone, defaults={"at": at, "text": text[:160]})
-            inbound.outcome = SmsInbound.Outcome.OPT_OUT
-            inbound.save()
-            log.info("sms opt-out from %s", mask(phone))
-            return inbound
-        survey = (SmsSurvey.objects.select_related("order", "order__customer", "order__category")
-                  .filter(phone=phone, opened_at__isnull=False).order_by("-opened_at", "-id").first())
-        if survey is None:
-            inbound.outcome = SmsInbound.Outcome.UNMATCHED
-            inbound.save()
-            return inbound
-        inbound.survey, inbound.order = survey, survey.order
-        open_now = survey.status == SmsSurvey.Status.OPEN and survey.expires_at > at
-        if what == "rating" and open_now and _rating_record(survey, digit, rest, at):
-            inbound.outcome = SmsInbound.Outcome.RATING
-        else:
-            late = what == "rating" or not open_now
-            inbound.outcome = SmsInbound.Outcome.LATE if late else SmsInbound.Outcome.TEXT
-            order_note_from_customer(order=survey.order, body=text, via=_via_sms(late))
+    inbound = SmsInbound(gateway_id=gateway_id or None, phone=phone, text=text, received_at=at)
+    surveys = (SmsSurvey.objects.select_related("order", "order__customer", "order__category")
+               .filter(phone=phone, opened_at__isnull=False))
+    live = surveys.filter(status=SmsSurvey.Status.OPEN, expires_at__gt=at).order_by("-opened_at", "-id").first()
+    if what == "opt_out":
+        SmsOptOut.objects.get_or_create(phone=phone, defaults={"at": at, "text": text[:160]})
+        inbound.outcome = SmsInbound.Outcome.OPT_OUT
+        for survey in surveys.filter(status=SmsSurvey.Status.OPEN):
+            _survey_give_up(survey)  # they will not answer it: the agents call
         inbound.save()
+        log.info("sms opt-out from %s", mask(phone))
+        return inbound
+    survey = live or surveys.order_by("-opened_at", "-id").first()
+    if survey is None:
+        inbound.outcome = SmsInbound.Outcome.UNMATCHED
+        inbound.save()
+        return inbound
+    inbound.survey, inbound.order = survey, survey.order
+    if what == "rating" and survey is live and _rating_record(survey, digit, rest, at):
+        inbound.outcome = SmsInbound.Outcome.RATING
+    else:
+        late = what == "rating" or survey is not live
+        inbound.outcome = SmsInbound.Outcome.LATE if late else SmsInbound.Outcome.TEXT
+        if text:
+            order_note_from_customer(order=survey.order, body=text, via=_via_sms(late))
+    inbound.save()
     return inbound
 
 
@@ -450,11 +565,12 @@ def _via_sms(late: bool) -> str:
 
 
 def _rating_record(survey: SmsSurvey, digit: int, rest: str, at: datetime) -> bool:
-    """Record the rating as the order's callback, if the order still waits for this round's callback."""
+    """Record the rating as the order's callback, if the order still waits for this round's callback; the digit
+    read as the survey the customer was sent words it."""
     order = survey.order
     if order.status != OrderStatus.CALLBACK or order.reopen_count + 1 != survey.round:
         return False
-    rating = SmsPolicy.in_force().rating_of_digit(digit)
+    rating = rating_of_digit(digit, survey.scale)
     try:
         with transaction.atomic():
             order_callback(actor=None, order=order, reached=True, satisfaction=rating, solved=None, comment=rest,

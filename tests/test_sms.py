@@ -46,7 +46,8 @@ def inbound_ready(settings):
 
 
 def to_callback(order, handler, dispatcher):
-    flow.order_claim(actor=handler, order=order)
+    if order.current_owner_id is None:
+        flow.order_claim(actor=handler, order=order)
     order = flow.order_reply(actor=handler, order=order, answer="已为您优化基站参数，信号已恢复。", result_code="resolved")
     if order.status == OrderStatus.REVIEW:
         order = flow.order_review(actor=dispatcher, order=order, accept=True)
@@ -222,8 +223,10 @@ def test_an_answer_tells_the_customer_and_asks_for_a_rating(answered, hotline_ag
     assert "Resolved" in answer and "phone call" in answer and answered.number in answer
     survey = SmsSurvey.objects.get(order=answered)
     assert survey.status == SmsSurvey.Status.OPEN and survey.expires_at - survey.opened_at == timedelta(hours=24)
-    # the agents wait for the customer's own answer for the window
+    # the agents wait for the customer's own answer for the window; the order page says so
     assert answered not in callback_list(hotline_agent)
+    answered.refresh_from_db()
+    assert answered.awaits_sms_rating
 
 
 def test_a_satisfied_digit_is_the_callback_and_the_customer_is_thanked(answered, client):
@@ -235,9 +238,11 @@ def test_a_satisfied_digit_is_the_callback_and_the_customer_is_thanked(answered,
     assert answered.status == OrderStatus.CLOSED and answered.satisfaction == 5  # 1 = very satisfied
     survey = CallbackSurvey.objects.get(order=answered)
     assert survey.method == CallbackMethod.SMS and survey.solved is None and survey.agent is None
+    assert not answered.awaits_sms_rating
     assert messages(answered, MessageKind.THANKS)
     # the gateway delivering the same reply twice records it once
-    again = post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "1", "msgid": "in-7"})
+    again = post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "1", "msgid": "in-7"},
+                        stamp=int(time.time()) + 1)
     assert again.status_code == 200 and SmsInbound.objects.count() == 1
 
 
@@ -292,14 +297,17 @@ def test_a_reply_from_a_number_without_a_survey_is_kept_unmatched(db, inbound_re
     assert response.json()["results"] == [{"id": None, "outcome": "unmatched", "order": None}]
 
 
-def test_the_survey_digits_can_follow_the_operators_wording(answered, client):
+def test_the_survey_digits_can_follow_the_operators_wording(hotline_agent, make_order, network_handler,
+                                                            province_dispatcher, inbound_ready, client):
     SmsPolicy.objects.update(survey_scale="five_is_best")
     from core.memo import clear_all
 
     clear_all()
+    order = to_callback(make_order(hotline_agent), network_handler, province_dispatcher)
+    services.messages_send_due()
     post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "5"})
-    answered.refresh_from_db()
-    assert answered.satisfaction == 5 and answered.status == OrderStatus.CLOSED
+    order.refresh_from_db()
+    assert order.satisfaction == 5 and order.status == OrderStatus.CLOSED
 
 
 def test_without_inbound_replies_set_up_no_survey_is_sent_and_the_agents_call(
@@ -390,10 +398,13 @@ class Gateway:
                 if gateway.mode == "slow":
                     time.sleep(2.5)
                 gateway.received.append({"body": raw, "headers": dict(self.headers)})
-                code = {"ok": 200, "busy": 503, "refuse": 400, "slow": 200}[gateway.mode]
-                answer = {"code": "0", "msg_id": f"GW{len(gateway.received)}"} if code == 200 else {"error": "x"}
+                code = {"ok": 200, "busy": 503, "refuse": 400, "slow": 200, "error": 500, "redirect": 302}[gateway.mode]
+                answer = ({"code": "0", "msg_id": f"GW{len(gateway.received)}"} if code == 200
+                          else {"error": "bad number", "mobile": json.loads(raw)["mobile"]})
                 payload = json.dumps(answer).encode()
                 self.send_response(code)
+                if code == 302:
+                    self.send_header("Location", "/elsewhere")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -590,3 +601,160 @@ def test_the_answer_sms_says_how_the_answer_was_given(hotline_agent, make_order,
     assert messages(order, MessageKind.ANSWERED) == []  # not before the review lets the answer go
     order = flow.order_review(actor=province_dispatcher, order=order, accept=True)
     assert "visit in person" in messages(order, MessageKind.ANSWERED)[0].body
+
+
+def test_the_order_page_says_the_customer_is_rating_by_sms(answered, client, hotline_agent):
+    client.force_login(hotline_agent)
+    page = client.get(f"/orders/{answered.number}/").content.decode()
+    assert 'id="sms-survey-waiting"' in page
+    post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "2"})
+    page = client.get(f"/orders/{answered.number}/").content.decode()
+    assert 'id="sms-survey-waiting"' not in page and "rated by SMS reply" in page
+
+
+def test_the_link_in_the_receipt_fills_in_the_order_number(client, db):
+    page = client.get("/track/?number=TS20261202000001").content.decode()
+    assert 'value="TS20261202000001"' in page
+
+
+# --- what the review found -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, parsed", [
+    ("1", ("rating", 1, "")), ("５", ("rating", 5, "")), ("2 信号还是差", ("rating", 2, "信号还是差")),
+    ("3，一般吧", ("rating", 3, "一般吧")), ("4不满意", ("rating", 4, "不满意")), ("一", ("rating", 1, "")),
+    ("5G信号还是不行", ("text", None, "5G信号还是不行")), ("3天了还没解决", ("text", None, "3天了还没解决")),
+    ("12", ("text", None, "12")), ("6", ("text", None, "6")), ("td", ("opt_out", None, "")),
+    ("退订", ("opt_out", None, "")), ("取消", ("text", None, "取消")), ("N", ("text", None, "N")),
+])
+def test_only_a_digit_on_its_own_is_a_rating(text, parsed):
+    assert services.reply_parse(text) == parsed
+
+
+def test_a_reply_like_5g_is_kept_as_text_not_recorded_as_a_rating(answered, client):
+    response = post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "5G信号还是不行"})
+    assert response.json()["results"][0]["outcome"] == "text"
+    answered.refresh_from_db()
+    assert answered.status == OrderStatus.CALLBACK and answered.satisfaction is None
+
+
+def test_a_replayed_signed_call_is_refused(answered, client):
+    stamp = int(time.time())
+    body = {"mobile": PHONE, "content": "你好"}
+    assert post_signed(client, "/api/v1/sms/inbound/", body, stamp=stamp).status_code == 200
+    replay = post_signed(client, "/api/v1/sms/inbound/", body, stamp=stamp)
+    assert replay.status_code == 409 and replay.json()["detail"]
+    assert SmsInbound.objects.count() == 1
+
+
+def test_a_malformed_timestamp_is_a_clear_refusal(answered, client):
+    for stamp in ("²", "9" * 400, "-5"):
+        response = post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "1"}, stamp=stamp)
+        assert response.status_code == 403 and "X-Timestamp" in response.json()["detail"]
+
+
+def test_td_closes_the_open_survey_and_the_agents_call(answered, client, hotline_agent):
+    post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "TD"})
+    assert SmsSurvey.objects.get(order=answered).status == SmsSurvey.Status.CLOSED
+    assert answered in callback_list(hotline_agent)
+
+
+def test_a_survey_sent_is_read_as_it_was_worded(answered, client):
+    SmsPolicy.objects.update(survey_scale="five_is_best")  # changed after this survey went out saying 1 = best
+    from core.memo import clear_all
+
+    clear_all()
+    post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "1"})
+    answered.refresh_from_db()
+    assert answered.satisfaction == 5 and answered.status == OrderStatus.CLOSED
+
+
+def test_an_sms_failure_never_blocks_the_workflow_step(hotline_agent, make_order, network_handler,
+                                                       province_dispatcher, inbound_ready):
+    SmsTemplate.objects.filter(kind=MessageKind.ANSWERED).update(body="坏模板{number")  # slipped past the admin
+    order = to_callback(make_order(hotline_agent), network_handler, province_dispatcher)
+    assert order.status == OrderStatus.CALLBACK and messages(order, MessageKind.ANSWERED) == []
+    SmsPolicy.objects.all().delete()  # no policy in force: the built-in defaults apply
+    from core.memo import clear_all
+
+    clear_all()
+    assert services.quiet_hours_end(datetime(2026, 12, 2, 23, 0, tzinfo=SHANGHAI), SmsPolicy.in_force()) is not None
+
+
+def test_a_round_without_a_survey_is_on_the_callback_list_at_once(answered, client, hotline_agent, network_handler,
+                                                                   province_dispatcher, settings):
+    post_signed(client, "/api/v1/sms/inbound/", {"mobile": PHONE, "content": "5"})  # very dissatisfied: reopened
+    answered.refresh_from_db()
+    assert answered.callback_after is None
+    settings.SMS_INBOUND_TOKEN = ""  # the second answer's survey is not sent
+    order = to_callback(answered, network_handler, province_dispatcher)
+    assert order in callback_list(hotline_agent) and not order.awaits_sms_rating
+
+
+def test_a_survey_outdated_while_it_waited_is_not_sent(hotline_agent, make_order, network_handler,
+                                                       province_dispatcher, inbound_ready):
+    order = to_callback(make_order(hotline_agent), network_handler, province_dispatcher)
+    flow.order_callback(actor=hotline_agent, order=order, reached=True, satisfaction=5, solved=True)
+    services.messages_send_due()
+    survey = messages(order, MessageKind.SURVEY)[0]
+    assert (survey.status, survey.suppressed) == (Status.SUPPRESSED, SmsMessage.Suppressed.OUTDATED)
+
+
+def test_receipts_on_the_way_wait_for_the_final_one_and_an_early_receipt_is_kept(answered, client):
+    answer = messages(answered, MessageKind.ANSWERED)[0]
+    post_signed(client, "/api/v1/sms/receipts/", {"msgid": str(answer.pk), "status": "ENROUTE"})
+    answer.refresh_from_db()
+    assert answer.status == Status.SENT and answer.receipt_code == "ENROUTE"
+    survey = messages(answered, MessageKind.SURVEY)[0]
+    SmsMessage.objects.filter(pk=survey.pk).update(status=Status.SENDING)  # the gateway has not answered yet
+    post_signed(client, "/api/v1/sms/receipts/", {"msgid": str(survey.pk), "status": "DELIVRD"},
+                stamp=int(time.time()) + 1)
+    survey.refresh_from_db()
+    assert survey.status == Status.SENDING and survey.receipt_code == "DELIVRD"
+    services._finish(survey, status=Status.SENT, sent_at=timezone.now())
+    survey.refresh_from_db()
+    assert survey.status == Status.DELIVERED
+
+
+def test_a_message_sent_again_by_an_administrator_gets_a_new_day(hotline_agent, make_order):
+    (message,) = queued(hotline_agent, make_order)
+    SmsMessage.objects.filter(pk=message.pk).update(status=Status.UNCONFIRMED,
+                                                    created_at=timezone.now() - timedelta(days=2))
+    message.refresh_from_db()
+    assert services.message_send_again(actor=hotline_agent, message=message)
+    assert services.messages_send_due()["sent"] == 1
+
+
+def test_a_receipt_missed_by_the_cursor_is_caught_up(hotline_agent, make_order):
+    order = make_order(hotline_agent)
+    from sms.models import SmsState
+
+    services.receipts_compose(now=timezone.now() + timedelta(minutes=1))
+    SmsMessage.objects.all().delete()  # as if its intake had committed after the cursor passed it
+    SmsState.objects.update(caught_up_at=timezone.now() - timedelta(hours=1))
+    services.receipts_compose(now=timezone.now() + timedelta(minutes=2))
+    assert [m.kind for m in messages(order)] == [MessageKind.RECEIPT]
+
+
+def test_a_gateway_error_after_the_request_left_is_not_retried(http_gateway, hotline_agent, make_order, settings):
+    (message,) = queued(hotline_agent, make_order)
+    http_gateway.mode = "error"
+    assert services.messages_send_due()["unconfirmed"] == 1
+    message.refresh_from_db()
+    assert message.status == Status.UNCONFIRMED and "HTTP 500" in message.last_error
+
+
+def test_a_redirecting_gateway_is_not_followed(http_gateway, hotline_agent, make_order):
+    (message,) = queued(hotline_agent, make_order)
+    http_gateway.mode = "redirect"
+    assert services.messages_send_due()["retry"] == 1
+    assert len(http_gateway.received) == 1  # the redirect was not followed with a GET
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED and "redirect" in message.last_error.lower() or "302" in message.last_error
+
+
+def test_phone_numbers_in_a_gateway_error_are_masked(http_gateway, hotline_agent, make_order):
+    (message,) = queued(hotline_agent, make_order)
+    http_gateway.mode = "refuse"
+    services.messages_send_due()
+    message.refresh_from_db()
+    assert "13900000000" not in message.last_error and "139****0000" in message.last_error

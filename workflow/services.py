@@ -681,7 +681,8 @@ def order_callback(*, actor, order: WorkOrder, reached: bool, satisfaction: int 
         ctx = step.ctx
         before = ctx.order.status
         ctx.order.callback_attempts += 1
-        ctx.order.save(update_fields=["callback_attempts"])
+        ctx.order.callback_after = None  # whoever calls now, the SMS survey's hold is over
+        ctx.order.save(update_fields=["callback_attempts", "callback_after"])
         if not reached:
             last = ctx.order.callback_attempts >= policy.callback_max_attempts
             if last:
@@ -734,7 +735,8 @@ def _reopen(ctx: OrderContext, actor, reason: str, *, follow_up_reason: str = "r
     before = ctx.order.status
     ctx.order.reopen_count += 1
     ctx.order.current_department = ctx.order.replied_department
-    ctx.order.save(update_fields=["reopen_count"])
+    ctx.order.callback_after = None
+    ctx.order.save(update_fields=["reopen_count", "callback_after"])
     _complete_task(ctx, actor, "reopen")
     promise = sla.promise_start(order=ctx.order, cause=PromiseCause.REOPEN)  # a new promise, recorded as such
     _record(ctx, actor=actor, action=OrderEvent.Action.REOPENED, before=before, comment=reason,
