@@ -100,8 +100,10 @@ def main(argv=None) -> int:
         env = server_env(db_url=db_url, redis=redis, var_dir=tmp)
         env.update(SMS_BACKEND="http", SMS_HTTP_URL=f"http://127.0.0.1:{port}/sms", SMS_HTTP_OK_FIELD="code",
                    SMS_HTTP_ID_FIELD="id", SMS_HTTP_TIMEOUT="5", SMS_SEND_SECONDS="1", SMS_RETRY_SECONDS="1")
+        env["LOG_LEVEL"] = "WARNING"  # the drill prints its own figures
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo", "--orders", "0", "--quiet-logins")
+        os.environ["LOG_LEVEL"] = "WARNING"
         django_setup(env)
         from complaints.models import Channel
         from complaints.selectors import leaf_categories
