@@ -758,3 +758,16 @@ def test_phone_numbers_in_a_gateway_error_are_masked(http_gateway, hotline_agent
     services.messages_send_due()
     message.refresh_from_db()
     assert "13900000000" not in message.last_error and "139****0000" in message.last_error
+
+
+def test_an_approved_extension_past_the_promise_tells_the_new_time_and_why(hotline_agent, make_order,
+                                                                           network_handler, province_dispatcher):
+    order = make_order(hotline_agent)
+    order = flow.order_claim(actor=network_handler, order=order)
+    until = order.promised_at + timedelta(days=2)
+    flow.order_extension_request(actor=network_handler, order=order, until=until, reason="需要厂家上门更换设备")
+    order = flow.order_extension_decide(actor=province_dispatcher, order=order, approve=True)
+    (message,) = messages(order, MessageKind.PROMISE)
+    local = timezone.localtime(until)
+    assert f"{local.month}月{local.day}日{local:%H:%M}" in message.body
+    assert "the extension was approved" in message.body  # {reason}, in the site's language (English in tests)
