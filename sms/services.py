@@ -15,6 +15,7 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -164,10 +165,8 @@ def _request_sending() -> None:
 
 
 def _send_now() -> None:
-    from sms.tasks import sms_send  # local: sms.tasks imports this module
-
-    try:
-        sms_send.apply_async(retry=False)
+    try:  # by name: sms.tasks imports this module
+        current_app.send_task("sms.tasks.sms_send", retry=False)
     except Exception:  # noqa: BLE001 - the broker is down: the periodic task sends it
         log.warning("Could not queue SMS sending; the periodic task will send it.", exc_info=True)
 
