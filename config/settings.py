@@ -188,6 +188,8 @@ SLA_SWEEP_SECONDS = env.int("SLA_SWEEP_SECONDS", 30, minimum=1, maximum=3600)
 ROLLUP_SECONDS = env.int("ROLLUP_SECONDS", 20, minimum=1, maximum=3600)
 # How often the notification outbox is flushed whatever the broker missed (seconds).
 NOTIFICATION_FLUSH_SECONDS = env.int("NOTIFICATION_FLUSH_SECONDS", 30, minimum=1, maximum=3600)
+# How often customer SMS that are due are sent (seconds; each message is also queued when it is decided).
+SMS_SEND_SECONDS = env.int("SMS_SEND_SECONDS", 10, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     # Beat → broker → worker → database: the heartbeat /healthz reads.
     "heartbeat": {"task": "workflow.tasks.heartbeat", "schedule": 30.0},
@@ -215,7 +217,7 @@ CELERY_BEAT_SCHEDULE = {
     "accountability-month": {"task": "accountability.tasks.monthly_cycle", "schedule": crontab(hour=7, minute=0)},
     # Background jobs started from a page (imports, month closes) that the broker lost or whose worker died.
     "jobs-redispatch": {"task": "jobs.tasks.jobs_redispatch", "schedule": 60.0},
-    "sms-send": {"task": "sms.tasks.sms_send", "schedule": float(env.int("SMS_SEND_SECONDS", 10, minimum=1))},
+    "sms-send": {"task": "sms.tasks.sms_send", "schedule": float(SMS_SEND_SECONDS)},
     "sms-sweep": {"task": "sms.tasks.sms_sweep", "schedule": 15.0},
 }
 
@@ -320,7 +322,6 @@ SMS_RECEIPT_DELIVERED = env.list("SMS_RECEIPT_DELIVERED", ("DELIVRD", "delivered
 SMS_RECEIPT_PENDING = env.list("SMS_RECEIPT_PENDING", ("ENROUTE", "ACCEPTD", "ACCEPTED", "UNKNOWN", "pending"))
 SMS_RECEIPT_REF = env.choice("SMS_RECEIPT_REF", ("ours", "gateway"), "ours")  # which id a receipt quotes
 SMS_SIGNATURE_MAX_AGE = env.int("SMS_SIGNATURE_MAX_AGE", 300, minimum=10)
-SMS_SEND_SECONDS = env.int("SMS_SEND_SECONDS", 10, minimum=1, maximum=3600)
 SMS_RETRY_SECONDS = env.int("SMS_RETRY_SECONDS", 30, minimum=1)  # first wait after a failure; doubles, up to 1 h
 SMS_GIVE_UP_HOURS = env.int("SMS_GIVE_UP_HOURS", 24, minimum=1)
 

@@ -100,3 +100,21 @@ def test_postgres_connections_run_without_jit_unless_told_otherwise():
                                                "settings.DATABASES['default'].get('OPTIONS', {}).get('options')")
     assert behind_pgbouncer.returncode == 0, behind_pgbouncer.stderr
     assert behind_pgbouncer.stdout.strip() == "None"
+
+
+def test_the_sms_gateways_field_names_are_key_value_pairs_of_known_keys():
+    env = Env({"F": "phone=src_id, text=msg", "BAD": "phone", "ODD": "sender=x"})
+    assert env.mapping("F", {"phone": "mobile", "text": "content", "ref": "msgid"}) == {
+        "phone": "src_id", "text": "msg", "ref": "msgid"}
+    with pytest.raises(ImproperlyConfigured, match="key=value"):
+        env.mapping("BAD", {"phone": "mobile"})
+    with pytest.raises(ImproperlyConfigured, match="phone"):
+        env.mapping("ODD", {"phone": "mobile"})
+
+
+def test_the_http_sms_gateway_needs_its_address():
+    result = _settings_in_subprocess({"SMS_BACKEND": "http"}, "settings.SMS_BACKEND")
+    assert result.returncode != 0 and "SMS_HTTP_URL" in result.stderr
+    result = _settings_in_subprocess({"SMS_BACKEND": "http", "SMS_HTTP_URL": "https://sms.example.com/send",
+                                      "SMS_HTTP_FIELDS": "phone=mobile,text=msg"}, "settings.SMS_HTTP_FIELDS['text']")
+    assert result.returncode == 0 and result.stdout.strip() == "msg"
